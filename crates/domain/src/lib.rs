@@ -1,0 +1,19 @@
+//! fengqiao's domain model.
+//!
+//! Architecture invariant: this crate does no IO, has no async code, and depends on nothing that
+//! does (CI checks it with `cargo tree -i`). Every function is pure: the current time, the calendar
+//! and any randomness arrive as arguments. Parsers here take bytes, never paths.
+
+pub mod account;
+pub mod actor;
+pub mod boundary;
+pub mod coded;
+pub mod geometry;
+pub mod grid;
+pub mod grid_generator;
+pub mod journal;
+pub mod org;
+pub mod region;
+pub mod region_dataset;
+
+pub use coded::Coded;

@@ -1,0 +1,110 @@
+//! The demonstration data set, seeded on the first start when demo seeding is on.
+//!
+//! Everything here is generated, not real: organisation names start with 【演示】, accounts are
+//! marked `demo`, grids are generated cells named （生成）. It is built on the real region tree of
+//! the five counties that run the programmes, so that the console shows real places.
+
+use fq_domain::actor::Actor;
+use fq_domain::journal::NewEvent;
+use fq_domain::region::RegionCode;
+use fq_store::{Change, Op};
+use serde_json::json;
+
+use crate::Engine;
+use crate::accounts::NewAccount;
+use crate::error::EngineError;
+use crate::orgs::NewOrganisation;
+use crate::secrets::new_password;
+
+/// Settings key holding the time demo data was seeded.
+pub const DEMO_SEEDED_KEY: &str = "demo.seeded_at";
+
+/// The counties of the programmes in the mission: Qiantang, Longwan, Xinchang, Putuo, Luqiao.
+pub const DEMO_COUNTIES: [&str; 5] = ["330114", "330303", "330624", "330903", "331004"];
+
+/// Demo grid cell size.
+const DEMO_CELL_METRES: u32 = 1_000;
+
+/// A demo account and its one-time password.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub login: String,
+    pub display_name: String,
+    pub role: String,
+    pub region: String,
+    pub password: String,
+}
+
+/// What the demo seed created.
+#[derive(Debug, Clone)]
+pub struct DemoSeed {
+    pub organisations: usize,
+    pub grids: usize,
+    pub accounts: Vec<DemoAccount>,
+}
+
+impl Engine {
+    /// Seeds the demo data set once. Returns `None` when it was seeded before.
+    pub async fn seed_demo(&self) -> Result<Option<DemoSeed>, EngineError> {
+        if self.store.setting(DEMO_SEEDED_KEY).await?.is_some() {
+            return Ok(None);
+        }
+        let system = Actor::System;
+        let org = |name: String, kind: &str, region: &str, parent| NewOrganisation { name, kind: kind.into(), region: region.into(), parent };
+        let (province_centre, _) =
+            self.create_organisation_as(&system, org("【演示】浙江省社会治理中心".into(), "centre", "33", None), true).await?;
+        let mut organisations = 1;
+        let mut grids = 0;
+        let mut accounts = Vec::new();
+        let mut add_account = async |login: &str, display_name: &str, org_id: uuid::Uuid, role: &str, region: &str| {
+            let password = new_password()?;
+            let request = NewAccount {
+                login: login.into(),
+                display_name: display_name.into(),
+                org: org_id,
+                password: Some(password.clone()),
+                grants: vec![(role.into(), region.into(), None)],
+            };
+            self.create_account_as(&system, request, true).await?;
+            accounts.push(DemoAccount {
+                login: login.into(),
+                display_name: display_name.into(),
+                role: role.into(),
+                region: region.into(),
+                password,
+            });
+            Ok::<(), EngineError>(())
+        };
+        add_account("demo-admin", "演示管理员", province_centre.id.0, "admin", "33").await?;
+        for code in DEMO_COUNTIES {
+            let county = self.region(&RegionCode::parse(code).expect("valid demo county")).await?;
+            let name = &county.name;
+            let (centre, _) = self
+                .create_organisation_as(&system, org(format!("【演示】{name}社会治理中心"), "centre", code, Some(province_centre.id.0)), true)
+                .await?;
+            self.create_organisation_as(
+                &system,
+                org(format!("【演示】{name}人民调解委员会"), "mediation_committee", code, Some(centre.id.0)),
+                true,
+            )
+            .await?;
+            self.create_organisation_as(&system, org(format!("【演示】{name}人民法院"), "court", code, None), true).await?;
+            organisations += 3;
+            if code == "331004" {
+                add_account("demo-luqiao-staff", "演示路桥区工作人员", centre.id.0, "staff", code).await?;
+                add_account("demo-luqiao-leader", "演示路桥区领导", centre.id.0, "leader", code).await?;
+            }
+            grids += self.generate_grids(&system, &county.code, DEMO_CELL_METRES).await?.grids;
+        }
+        let seeded_at = fq_domain::journal::journal_time(self.now());
+        let logins: Vec<&str> = accounts.iter().map(|a| a.login.as_str()).collect();
+        let change = Change::new().op(Op::PutSetting { key: DEMO_SEEDED_KEY.into(), value: seeded_at.clone() }).event(NewEvent::new(
+            "demo",
+            "demo.seeded",
+            system.journal_name(),
+            json!({ "seeded_at": seeded_at, "organisations": organisations, "grids": grids, "accounts": logins, "counties": DEMO_COUNTIES }),
+        ));
+        self.store.commit(change).await?;
+        Ok(Some(DemoSeed { organisations, grids, accounts }))
+    }
+}

@@ -1,0 +1,73 @@
+//! fengqiao's use cases. The server, the CLI and background jobs all come through here; nothing
+//! else writes.
+//!
+//! A use case authorizes the actor, loads what it needs, asks the domain what should change, and
+//! commits one [`fq_store::Change`] (events plus projections) through the store.
+//!
+//! Architecture invariant: every read and every action is authorized here, from the actor's role
+//! grants (role + organisation + region scope). Handlers never decide access themselves.
+
+mod access;
+mod accounts;
+mod audit;
+mod demo;
+mod error;
+mod grids;
+mod orgs;
+mod reference_data;
+mod regions;
+mod secrets;
+mod status;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use fq_store::Store;
+
+pub use accounts::{IssuedToken, NewAccount};
+pub use audit::{AuditOutcome, parse_checkpoint};
+pub use demo::{DemoAccount, DemoSeed};
+pub use error::EngineError;
+pub use grids::GridImportReport;
+pub use orgs::NewOrganisation;
+pub use reference_data::{EMBEDDED_BOUNDARIES, EMBEDDED_REGIONS, embedded_division_files};
+pub use regions::{BoundaryImportReport, RegionImportReport};
+pub use status::Status;
+
+/// The source of "now" for every use case: the system clock in production, a fixed or stepped
+/// clock in tests.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The engine: a store plus a clock.
+#[derive(Clone)]
+pub struct Engine {
+    store: Arc<dyn Store>,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("store", &self.store.location()).finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// An engine on `store` with the system clock.
+    pub fn new(store: Arc<dyn Store>) -> Engine {
+        Engine { store, clock: Arc::new(Utc::now) }
+    }
+
+    /// Replaces the clock (tests).
+    pub fn with_clock(mut self, clock: Clock) -> Engine {
+        self.clock = clock;
+        self
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+}

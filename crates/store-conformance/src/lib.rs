@@ -1,0 +1,65 @@
+//! The storage conformance suite: one set of stories, run against every backend.
+//!
+//! `tests/sqlite.rs` runs them on a fresh SQLite file per story; `tests/postgres.rs` on a fresh
+//! PostgreSQL database per story (FENGQIAO_TEST_POSTGRES names the server; with `CI=true` an
+//! unreachable server fails the run instead of skipping it). A backend is conformant when every
+//! story passes on it unchanged.
+
+mod fixtures;
+pub mod stories;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use fq_store::Store;
+
+/// What a story needs from a backend under test.
+#[async_trait]
+pub trait Harness: Send + Sync {
+    /// The store under test.
+    fn store(&self) -> Arc<dyn Store>;
+
+    /// Runs raw SQL against the database behind the store's back (to tamper with it).
+    async fn try_raw(&self, sql: &str) -> Result<(), String>;
+
+    /// Drops the triggers that make the journal append-only, as an intruder with database access
+    /// would, so that tampering can be attempted.
+    async fn unprotect_journal(&self);
+}
+
+/// Generates one `#[tokio::test]` per story for a backend. `$make` is an async function returning
+/// `Option<impl Harness>` (`None` skips, for a backend that is not available locally).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:path; $($story:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $story() {
+                if let Some(harness) = $make().await {
+                    $crate::stories::$story(&harness).await;
+                }
+            }
+        )*
+    };
+    ($make:path) => {
+        $crate::conformance_tests!($make;
+            empty_store,
+            regions_round_trip,
+            real_reference_data_loads,
+            organisations_accounts_and_tokens,
+            grids_round_trip,
+            journal_numbering_and_streams,
+            failed_change_writes_nothing,
+            stream_expectation_guards_concurrent_edits,
+            concurrent_writers_share_commits,
+            occurred_at_is_kept_beside_recorded_at,
+            settings_round_trip,
+            tampered_payload_is_named,
+            deleted_row_is_named,
+            swapped_rows_are_named,
+            appended_row_is_named,
+            inserted_row_is_named,
+            append_only_triggers_refuse_edits,
+        );
+    };
+}

@@ -1,0 +1,257 @@
+//! The PostgreSQL backend, for deployments with several `fengqiao serve` processes.
+//!
+//! Journal design: one global chain, serialised by a row lock. Every writing transaction takes
+//! `journal_head` `FOR UPDATE` before it appends, so appends from all processes form one
+//! gap-free sequence; the lock is held through the commit. Each process still groups its own
+//! concurrent changes into one transaction (savepoint per change), so one lock acquisition and
+//! one WAL flush serve many writers. See docs/ARCHITECTURE.md for why this design was chosen over
+//! per-stream chains.
+//!
+//! The schema is created by `fengqiao migrate`, never implicitly: [`PgStore::connect`] refuses a
+//! database whose schema is not this build's.
+
+mod ops;
+mod reads;
+mod writer;
+
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use fq_domain::account::{Account, AccountId, ApiToken, Login};
+use fq_domain::grid::{Grid, GridCode};
+use fq_domain::journal::{Checkpoint, EventRecord, Hash};
+use fq_domain::org::{OrgId, Organisation};
+use fq_domain::region::{Region, RegionCode, RegionCounts, RegionLevel};
+use fq_store::{
+    AccountStore, BackupReport, Change, Committed, DatabaseLocation, GridStore, JournalStore, OrgStore, RegionStore, Store,
+    StoreError, StoredBoundary,
+};
+use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{AssertSqlSafe, SqlSafeStr};
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+fn migrator() -> Migrator {
+    let sql = include_str!("../migrations/0001_foundation.sql");
+    Migrator::with_migrations(vec![Migration::new(
+        1,
+        "foundation".into(),
+        MigrationType::Simple,
+        AssertSqlSafe(sql).into_sql_str(),
+        false,
+    )])
+}
+
+/// The PostgreSQL store.
+#[derive(Debug)]
+pub struct PgStore {
+    location: DatabaseLocation,
+    pool: PgPool,
+    writer: writer::Writer,
+}
+
+/// Tuning of the PostgreSQL backend.
+#[derive(Debug, Clone, Copy)]
+pub struct PgOptions {
+    pub max_connections: u32,
+    pub max_batch: usize,
+}
+
+impl Default for PgOptions {
+    fn default() -> PgOptions {
+        PgOptions { max_connections: 16, max_batch: 512 }
+    }
+}
+
+async fn pool(url: &str, options: PgOptions) -> Result<PgPool, StoreError> {
+    let location = DatabaseLocation::Postgres(url.to_owned()).to_string();
+    let unavailable = |reason: String| StoreError::Unavailable { location: location.clone(), reason };
+    // One plain connection first: a refused or misnamed database fails at once with the server's
+    // own message, where the pool would retry until its acquire timeout.
+    let probe = tokio::time::timeout(Duration::from_secs(10), PgConnection::connect(url))
+        .await
+        .map_err(|_| unavailable("no answer within 10 s".into()))?
+        .map_err(|e| unavailable(e.to_string()))?;
+    let _ = probe.close().await;
+    PgPoolOptions::new()
+        .max_connections(options.max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(url)
+        .await
+        .map_err(|e| unavailable(e.to_string()))
+}
+
+/// Applies every pending migration (`fengqiao migrate`). Safe to run from several processes at
+/// once: the migrator takes an advisory lock.
+pub async fn migrate(url: &str) -> Result<i64, StoreError> {
+    let pool = pool(url, PgOptions { max_connections: 2, ..PgOptions::default() }).await?;
+    migrator().run(&pool).await.map_err(|e| StoreError::Schema(format!("migration failed: {e}")))?;
+    let version = schema_version(&pool).await?;
+    pool.close().await;
+    Ok(version)
+}
+
+async fn schema_version(pool: &PgPool) -> Result<i64, StoreError> {
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+        .fetch_one(pool)
+        .await
+        .map_err(StoreError::backend)?;
+    if !exists {
+        return Ok(0);
+    }
+    sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
+        .fetch_one(pool)
+        .await
+        .map_err(StoreError::backend)
+}
+
+impl PgStore {
+    /// Connects to a migrated database.
+    pub async fn connect(url: &str, options: PgOptions) -> Result<PgStore, StoreError> {
+        let location = DatabaseLocation::Postgres(url.to_owned());
+        let pool = pool(url, options).await?;
+        let version = schema_version(&pool).await?;
+        if version != SCHEMA_VERSION {
+            pool.close().await;
+            return Err(StoreError::Schema(if version < SCHEMA_VERSION {
+                format!(
+                    "the PostgreSQL schema at {location} is at version {version}, this build needs {SCHEMA_VERSION}: run `fengqiao migrate --database URL` first"
+                )
+            } else {
+                format!("the PostgreSQL schema at {location} is at version {version}, newer than this build ({SCHEMA_VERSION}): use a newer fengqiao")
+            }));
+        }
+        let writer = writer::Writer::start(pool.clone(), options.max_batch);
+        Ok(PgStore { location, pool, writer })
+    }
+
+    /// The connection pool (for tests that inspect the tables directly).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+#[async_trait]
+impl JournalStore for PgStore {
+    async fn commit(&self, change: Change) -> Result<Committed, StoreError> {
+        self.writer.commit(change).await
+    }
+
+    async fn recorded_head(&self) -> Result<Option<Checkpoint>, StoreError> {
+        reads::recorded_head(&self.pool).await
+    }
+
+    async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<EventRecord>, StoreError> {
+        reads::events_after(&self.pool, after, limit).await
+    }
+
+    async fn find_event_by_hash(&self, hash: Hash) -> Result<Option<u64>, StoreError> {
+        reads::find_event_by_hash(&self.pool, hash).await
+    }
+
+    async fn stream_events(&self, stream: &str) -> Result<Vec<EventRecord>, StoreError> {
+        reads::stream_events(&self.pool, stream).await
+    }
+}
+
+#[async_trait]
+impl RegionStore for PgStore {
+    async fn region_counts(&self) -> Result<RegionCounts, StoreError> {
+        reads::region_counts(&self.pool).await
+    }
+
+    async fn region(&self, code: &RegionCode) -> Result<Option<Region>, StoreError> {
+        reads::region(&self.pool, code).await
+    }
+
+    async fn regions_all(&self) -> Result<Vec<Region>, StoreError> {
+        reads::regions_all(&self.pool).await
+    }
+
+    async fn children(&self, code: &RegionCode) -> Result<Vec<Region>, StoreError> {
+        reads::children(&self.pool, code).await
+    }
+
+    async fn boundary(&self, code: &RegionCode) -> Result<Option<StoredBoundary>, StoreError> {
+        reads::boundary(&self.pool, code).await
+    }
+
+    async fn boundaries(&self, level: RegionLevel) -> Result<Vec<StoredBoundary>, StoreError> {
+        reads::boundaries(&self.pool, level).await
+    }
+}
+
+#[async_trait]
+impl GridStore for PgStore {
+    async fn grid(&self, code: &GridCode) -> Result<Option<Grid>, StoreError> {
+        reads::grid(&self.pool, code).await
+    }
+
+    async fn grids_within(&self, region: &RegionCode) -> Result<Vec<Grid>, StoreError> {
+        reads::grids_within(&self.pool, region).await
+    }
+
+    async fn grid_counts(&self) -> Result<(u64, u64), StoreError> {
+        reads::grid_counts(&self.pool).await
+    }
+}
+
+#[async_trait]
+impl OrgStore for PgStore {
+    async fn organisation(&self, id: OrgId) -> Result<Option<Organisation>, StoreError> {
+        reads::organisation(&self.pool, id).await
+    }
+
+    async fn organisations_within(&self, region: &RegionCode) -> Result<Vec<Organisation>, StoreError> {
+        reads::organisations_within(&self.pool, region).await
+    }
+}
+
+#[async_trait]
+impl AccountStore for PgStore {
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        reads::account(&self.pool, id).await
+    }
+
+    async fn account_by_login(&self, login: &Login) -> Result<Option<Account>, StoreError> {
+        reads::account_by_login(&self.pool, login).await
+    }
+
+    async fn password_hash(&self, id: AccountId) -> Result<Option<String>, StoreError> {
+        reads::password_hash(&self.pool, id).await
+    }
+
+    async fn api_token_by_secret_hash(&self, secret_hash: &str) -> Result<Option<ApiToken>, StoreError> {
+        reads::api_token_by_secret_hash(&self.pool, secret_hash).await
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn location(&self) -> &DatabaseLocation {
+        &self.location
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(StoreError::backend)
+    }
+
+    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        reads::setting(&self.pool, key).await
+    }
+
+    async fn backup(&self, _dest: &Path) -> Result<BackupReport, StoreError> {
+        Err(StoreError::Unsupported(
+            "fengqiao backup copies the SQLite file; back up PostgreSQL with pg_dump or base backups (docs/OPERATIONS.md)".into(),
+        ))
+    }
+
+    async fn close(&self) {
+        self.writer.shutdown().await;
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,254 @@
+//! The SQLite backend: the default, a single file under the data directory.
+//!
+//! * WAL mode with `synchronous=FULL` by default: a commit returns only after the WAL is on disk.
+//! * One writer thread owns the only write connection. Commits queue to it; it takes everything
+//!   queued, applies each change under its own savepoint in one transaction and commits once, so
+//!   concurrent writers share one fsync (group commit). A change that fails rolls back to its
+//!   savepoint without disturbing the others.
+//! * Reads run on a small pool of read-only connections on the blocking thread pool; WAL lets
+//!   them proceed while the writer commits.
+//! * Migrations run at open.
+//!
+//! rusqlite is used here instead of sqlx: the writer is a plain thread that runs many statements
+//! per commit, and a per-statement hop to a driver thread would cost more than the fsync on fast
+//! disks (see docs/ARCHITECTURE.md).
+
+mod backup;
+mod decode;
+mod migrate;
+mod ops;
+mod reads;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use fq_domain::account::{Account, AccountId, ApiToken, Login};
+use fq_domain::grid::{Grid, GridCode};
+use fq_domain::journal::{Checkpoint, EventRecord, Hash};
+use fq_domain::org::{OrgId, Organisation};
+use fq_domain::region::{Region, RegionCode, RegionCounts, RegionLevel};
+use fq_store::{
+    AccountStore, BackupReport, Change, Committed, DatabaseLocation, GridStore, JournalStore, OrgStore, RegionStore, Store,
+    StoreError, StoredBoundary,
+};
+use rusqlite::{Connection, OpenFlags};
+
+pub use migrate::SCHEMA_VERSION;
+
+/// How hard a commit waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synchronous {
+    /// Every commit is on disk before it is acknowledged (the default).
+    Full,
+    /// Commits are on disk at the next checkpoint: an acknowledged write can be lost on power
+    /// failure (not on a process crash). Faster on slow disks; never the default.
+    Normal,
+}
+
+/// Tuning of the SQLite backend.
+#[derive(Debug, Clone, Copy)]
+pub struct SqliteOptions {
+    pub synchronous: Synchronous,
+    /// At most this many changes share one transaction and one fsync.
+    pub max_batch: usize,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> SqliteOptions {
+        SqliteOptions { synchronous: Synchronous::Full, max_batch: 512 }
+    }
+}
+
+/// The SQLite store.
+#[derive(Debug)]
+pub struct SqliteStore {
+    location: DatabaseLocation,
+    path: PathBuf,
+    writer: writer::Writer,
+    readers: Arc<reads::ReaderPool>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
+    /// The parent directory must exist.
+    pub async fn open(path: &Path, options: SqliteOptions) -> Result<SqliteStore, StoreError> {
+        let path = path.to_path_buf();
+        let location = DatabaseLocation::Sqlite(path.clone());
+        let opened = {
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || open_writer(&path, options)).await.map_err(StoreError::backend)?
+        };
+        let conn = opened.map_err(|e| match e {
+            StoreError::Backend(reason) => StoreError::Unavailable { location: path.display().to_string(), reason },
+            other => other,
+        })?;
+        let writer = writer::Writer::start(conn, options.max_batch)?;
+        let readers = Arc::new(reads::ReaderPool::new(path.clone()));
+        Ok(SqliteStore { location, path, writer, readers })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let readers = Arc::clone(&self.readers);
+        tokio::task::spawn_blocking(move || readers.with(f)).await.map_err(StoreError::backend)?
+    }
+}
+
+fn open_writer(path: &Path, options: SqliteOptions) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(path, flags).map_err(StoreError::backend)?;
+    let synchronous = match options.synchronous {
+        Synchronous::Full => "FULL",
+        Synchronous::Normal => "NORMAL",
+    };
+    // WAL needs a real file system with shared memory; a read-only directory fails here.
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0)).map_err(StoreError::backend)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Backend(format!("cannot switch to WAL mode (got {mode})")));
+    }
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous={synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA cache_size=-32000;"
+    ))
+    .map_err(StoreError::backend)?;
+    migrate::run(&mut conn)?;
+    Ok(conn)
+}
+
+#[async_trait]
+impl JournalStore for SqliteStore {
+    async fn commit(&self, change: Change) -> Result<Committed, StoreError> {
+        self.writer.commit(change).await
+    }
+
+    async fn recorded_head(&self) -> Result<Option<Checkpoint>, StoreError> {
+        self.read(reads::recorded_head).await
+    }
+
+    async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<EventRecord>, StoreError> {
+        self.read(move |c| reads::events_after(c, after, limit)).await
+    }
+
+    async fn find_event_by_hash(&self, hash: Hash) -> Result<Option<u64>, StoreError> {
+        self.read(move |c| reads::find_event_by_hash(c, hash)).await
+    }
+
+    async fn stream_events(&self, stream: &str) -> Result<Vec<EventRecord>, StoreError> {
+        let stream = stream.to_owned();
+        self.read(move |c| reads::stream_events(c, &stream)).await
+    }
+}
+
+#[async_trait]
+impl RegionStore for SqliteStore {
+    async fn region_counts(&self) -> Result<RegionCounts, StoreError> {
+        self.read(reads::region_counts).await
+    }
+
+    async fn region(&self, code: &RegionCode) -> Result<Option<Region>, StoreError> {
+        let code = code.clone();
+        self.read(move |c| reads::region(c, &code)).await
+    }
+
+    async fn regions_all(&self) -> Result<Vec<Region>, StoreError> {
+        self.read(reads::regions_all).await
+    }
+
+    async fn children(&self, code: &RegionCode) -> Result<Vec<Region>, StoreError> {
+        let code = code.clone();
+        self.read(move |c| reads::children(c, &code)).await
+    }
+
+    async fn boundary(&self, code: &RegionCode) -> Result<Option<StoredBoundary>, StoreError> {
+        let code = code.clone();
+        self.read(move |c| reads::boundary(c, &code)).await
+    }
+
+    async fn boundaries(&self, level: RegionLevel) -> Result<Vec<StoredBoundary>, StoreError> {
+        self.read(move |c| reads::boundaries(c, level)).await
+    }
+}
+
+#[async_trait]
+impl GridStore for SqliteStore {
+    async fn grid(&self, code: &GridCode) -> Result<Option<Grid>, StoreError> {
+        let code = code.clone();
+        self.read(move |c| reads::grid(c, &code)).await
+    }
+
+    async fn grids_within(&self, region: &RegionCode) -> Result<Vec<Grid>, StoreError> {
+        let region = region.clone();
+        self.read(move |c| reads::grids_within(c, &region)).await
+    }
+
+    async fn grid_counts(&self) -> Result<(u64, u64), StoreError> {
+        self.read(reads::grid_counts).await
+    }
+}
+
+#[async_trait]
+impl OrgStore for SqliteStore {
+    async fn organisation(&self, id: OrgId) -> Result<Option<Organisation>, StoreError> {
+        self.read(move |c| reads::organisation(c, id)).await
+    }
+
+    async fn organisations_within(&self, region: &RegionCode) -> Result<Vec<Organisation>, StoreError> {
+        let region = region.clone();
+        self.read(move |c| reads::organisations_within(c, &region)).await
+    }
+}
+
+#[async_trait]
+impl AccountStore for SqliteStore {
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        self.read(move |c| reads::account(c, id)).await
+    }
+
+    async fn account_by_login(&self, login: &Login) -> Result<Option<Account>, StoreError> {
+        let login = login.clone();
+        self.read(move |c| reads::account_by_login(c, &login)).await
+    }
+
+    async fn password_hash(&self, id: AccountId) -> Result<Option<String>, StoreError> {
+        self.read(move |c| reads::password_hash(c, id)).await
+    }
+
+    async fn api_token_by_secret_hash(&self, secret_hash: &str) -> Result<Option<ApiToken>, StoreError> {
+        let secret_hash = secret_hash.to_owned();
+        self.read(move |c| reads::api_token_by_secret_hash(c, &secret_hash)).await
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn location(&self) -> &DatabaseLocation {
+        &self.location
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(StoreError::backend)).await
+    }
+
+    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let key = key.to_owned();
+        self.read(move |c| reads::setting(c, &key)).await
+    }
+
+    async fn backup(&self, dest: &Path) -> Result<BackupReport, StoreError> {
+        let (source, dest) = (self.path.clone(), dest.to_path_buf());
+        tokio::task::spawn_blocking(move || backup::online_copy(&source, &dest)).await.map_err(StoreError::backend)?
+    }
+
+    async fn close(&self) {
+        self.writer.shutdown().await;
+    }
+}

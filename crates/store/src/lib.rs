@@ -1,0 +1,19 @@
+//! The storage contract of fengqiao.
+//!
+//! Writes go through one door, [`JournalStore::commit`]: a [`Change`] carries the events to append
+//! and the projection operations ([`Op`]) they imply, and the backend applies both in one
+//! transaction, chaining each event onto the journal. Reads go through per-aggregate traits.
+//! Backends: `fq-store-sqlite` (default) and `fq-store-postgres`; one conformance suite
+//! (`fq-store-conformance`) holds both to this contract.
+//!
+//! Architecture invariant: only the backend crates contain SQL.
+
+mod change;
+mod error;
+mod location;
+mod traits;
+
+pub use change::{Change, Committed, Expectation, Op};
+pub use error::StoreError;
+pub use location::{BackendKind, DatabaseLocation, LocationError};
+pub use traits::{AccountStore, BackupReport, GridStore, JournalStore, OrgStore, RegionStore, Store, StoredBoundary};

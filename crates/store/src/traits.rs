@@ -1,0 +1,116 @@
+//! The per-aggregate storage traits. A backend implements all of them; the engine holds the
+//! backend as `Arc<dyn Store>`.
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use fq_domain::account::{Account, AccountId, ApiToken, Login};
+use fq_domain::grid::{Grid, GridCode};
+use fq_domain::journal::{Checkpoint, EventRecord, Hash};
+use fq_domain::org::{OrgId, Organisation};
+use fq_domain::region::{Region, RegionCode, RegionCounts, RegionLevel};
+
+use crate::change::{Change, Committed};
+use crate::error::StoreError;
+use crate::location::DatabaseLocation;
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// The append-only, hash-chained journal.
+#[async_trait]
+pub trait JournalStore: Send + Sync {
+    /// Applies `change` atomically: checks its expectations, applies its projection operations,
+    /// seals its events onto the chain. When this returns `Ok`, the change is durable.
+    async fn commit(&self, change: Change) -> Result<Committed>;
+
+    /// The head written with the last commit, or `None` for an empty journal.
+    async fn recorded_head(&self) -> Result<Option<Checkpoint>>;
+
+    /// Up to `limit` rows with `seq > after`, in `seq` order, exactly as stored.
+    async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<EventRecord>>;
+
+    /// The `seq` of a row whose stored hash is `hash`. A full scan: used only to explain a break.
+    async fn find_event_by_hash(&self, hash: Hash) -> Result<Option<u64>>;
+
+    /// Every event of one stream, in order.
+    async fn stream_events(&self, stream: &str) -> Result<Vec<EventRecord>>;
+}
+
+/// A stored boundary: the region and its GeoJSON geometry text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredBoundary {
+    pub code: RegionCode,
+    pub name: String,
+    pub geojson: String,
+}
+
+/// The division tree and boundary polygons.
+#[async_trait]
+pub trait RegionStore: Send + Sync {
+    /// Active (not retired) regions per level.
+    async fn region_counts(&self) -> Result<RegionCounts>;
+    async fn region(&self, code: &RegionCode) -> Result<Option<Region>>;
+    /// Every region, retired ones included, sorted by code.
+    async fn regions_all(&self) -> Result<Vec<Region>>;
+    /// The direct children of `code`, sorted by code.
+    async fn children(&self, code: &RegionCode) -> Result<Vec<Region>>;
+    async fn boundary(&self, code: &RegionCode) -> Result<Option<StoredBoundary>>;
+    async fn boundaries(&self, level: RegionLevel) -> Result<Vec<StoredBoundary>>;
+}
+
+/// Grids (网格).
+#[async_trait]
+pub trait GridStore: Send + Sync {
+    async fn grid(&self, code: &GridCode) -> Result<Option<Grid>>;
+    /// Grids whose region lies within `region`, sorted by code.
+    async fn grids_within(&self, region: &RegionCode) -> Result<Vec<Grid>>;
+    /// (all grids, generated grids).
+    async fn grid_counts(&self) -> Result<(u64, u64)>;
+}
+
+/// Organisations.
+#[async_trait]
+pub trait OrgStore: Send + Sync {
+    async fn organisation(&self, id: OrgId) -> Result<Option<Organisation>>;
+    /// Organisations whose region lies within `region`, sorted by region then name.
+    async fn organisations_within(&self, region: &RegionCode) -> Result<Vec<Organisation>>;
+}
+
+/// Accounts, their grants and credentials.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// The account with its grants.
+    async fn account(&self, id: AccountId) -> Result<Option<Account>>;
+    async fn account_by_login(&self, login: &Login) -> Result<Option<Account>>;
+    /// The account's password hash (PHC string), if it has a password.
+    async fn password_hash(&self, id: AccountId) -> Result<Option<String>>;
+    /// The API token whose secret hashes to `secret_hash`.
+    async fn api_token_by_secret_hash(&self, secret_hash: &str) -> Result<Option<ApiToken>>;
+}
+
+/// What a backup wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupReport {
+    pub bytes: u64,
+    /// The journal head inside the copy.
+    pub head: Option<Checkpoint>,
+}
+
+/// A complete backend.
+#[async_trait]
+pub trait Store: JournalStore + RegionStore + GridStore + OrgStore + AccountStore {
+    /// Where the data lives (never shows a password).
+    fn location(&self) -> &DatabaseLocation;
+
+    /// A cheap round trip to the database.
+    async fn ping(&self) -> Result<()>;
+
+    /// A value from the settings table.
+    async fn setting(&self, key: &str) -> Result<Option<String>>;
+
+    /// Writes an online, consistent copy of the database to `dest` (a new file).
+    async fn backup(&self, dest: &Path) -> Result<BackupReport>;
+
+    /// Stops taking writes, finishes those in flight and releases the database.
+    async fn close(&self);
+}

@@ -1,1 +1,77 @@
-fn main() {}
+//! `fengqiao`: the one binary. Every subcommand loads the layered configuration, opens the store
+//! and calls the engine; `serve` also runs the HTTP server.
+
+mod args;
+mod bench;
+mod commands;
+mod config;
+mod failure;
+mod open;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::args::{Cli, Command};
+use crate::config::{Config, LogFormat};
+use crate::failure::Failure;
+
+fn init_logging(config: &Config) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.filter));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match config.log.format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// Loads the configuration and applies the global flags on top.
+fn configure(cli: &Cli) -> Result<Config, Failure> {
+    let mut config = config::load(cli.global.config.as_deref())?;
+    if let Some(dir) = &cli.global.data_dir {
+        config.storage.data_dir = dir.clone();
+    }
+    if let Some(url) = &cli.global.database {
+        config.storage.database = url.clone();
+    }
+    Ok(config)
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    if let Command::Config(args::ConfigCommand::Example) = &cli.command {
+        print!("{}", config::EXAMPLE);
+        return Ok(());
+    }
+    let config = configure(&cli)?;
+    init_logging(&config);
+    match cli.command {
+        Command::Serve(args) => commands::serve::run(config, args).await,
+        Command::Migrate => commands::migrate::run(&config).await,
+        Command::Import(command) => commands::import::run(&config, command).await,
+        Command::Audit(command) => commands::audit::run(&config, command).await,
+        Command::Config(args::ConfigCommand::Show) => {
+            println!("{config:#?}");
+            Ok(())
+        }
+        Command::Config(args::ConfigCommand::Example) => unreachable!("handled before loading the configuration"),
+        Command::Backup { dest } => commands::backup::backup(&config, &dest).await,
+        Command::Restore { source, force } => commands::backup::restore(&config, &source, force).await,
+        Command::Org(command) => commands::org::run(&config, command).await,
+        Command::Account(command) => commands::account::run(&config, command).await,
+        Command::Bench(args::BenchCommand::Store { seconds, dir, json }) => bench::store::run(&config, seconds, dir, json).await,
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => return Failure::new("runtime_failed", format!("cannot start the async runtime: {e}")).report(),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(),
+    }
+}

@@ -36,11 +36,7 @@ impl Login {
         let ok_len = (3..=64).contains(&text.len());
         let ok_chars = text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
         let ok_start = text.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric());
-        if ok_len && ok_chars && ok_start {
-            Ok(Login(text.to_owned()))
-        } else {
-            Err(AccountError::Login(text.to_owned()))
-        }
+        if ok_len && ok_chars && ok_start { Ok(Login(text.to_owned())) } else { Err(AccountError::Login(text.to_owned())) }
     }
 
     pub fn as_str(&self) -> &str {

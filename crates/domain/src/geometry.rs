@@ -59,7 +59,11 @@ pub fn area_from_geojson(value: &GeometryValue) -> Result<MultiPolygon<f64>, Geo
             for (k, position) in ring.iter().enumerate() {
                 let values = position.as_slice();
                 if values.len() < 2 {
-                    return Err(problem(format!("position {} has {} number(s); expected [longitude, latitude]", k + 1, values.len())));
+                    return Err(problem(format!(
+                        "position {} has {} number(s); expected [longitude, latitude]",
+                        k + 1,
+                        values.len()
+                    )));
                 }
                 let (x, y) = (values[0], values[1]);
                 if !x.is_finite() || !(-180.0..=180.0).contains(&x) {

@@ -190,9 +190,8 @@ pub fn parse_grid_file(file: &str, bytes: &[u8]) -> Result<Vec<Grid>, GridFileEr
                 Some(other) => Err(fail(Some(name), format!("expected text, found {other}"))),
             }
         };
-        let required = |name: &str| {
-            text_prop(name)?.filter(|s| !s.is_empty()).ok_or_else(|| fail(Some(name), "is required".into()))
-        };
+        let required =
+            |name: &str| text_prop(name)?.filter(|s| !s.is_empty()).ok_or_else(|| fail(Some(name), "is required".into()));
         let code = GridCode::parse(&required("code")?).map_err(|e| fail(Some("code"), e.to_string()))?;
         let name = required("name")?;
         let region = RegionCode::parse(&required("region")?).map_err(|e| fail(Some("region"), e.to_string()))?;
@@ -204,8 +203,9 @@ pub fn parse_grid_file(file: &str, bytes: &[u8]) -> Result<Vec<Grid>, GridFileEr
         }
         let kind = match text_prop("kind")? {
             None => GridKind::Comprehensive,
-            Some(text) => GridKind::parse(&text)
-                .ok_or_else(|| fail(Some("kind"), format!("{text:?} is not comprehensive or dedicated")))?,
+            Some(text) => {
+                GridKind::parse(&text).ok_or_else(|| fail(Some("kind"), format!("{text:?} is not comprehensive or dedicated")))?
+            }
         };
         let geometry = feature.geometry.as_ref().ok_or_else(|| fail(Some("geometry"), "is required".into()))?;
         let area = area_from_geojson(&geometry.value).map_err(|e| fail(Some("geometry"), e.to_string()))?;
@@ -279,7 +279,10 @@ mod tests {
         let err = parse_grid_file("g.geojson", text.as_bytes()).unwrap_err();
         assert!(err.to_string().contains("not an area"), "{err}");
         assert!(matches!(parse_grid_file("g", b"[1,2"), Err(GridFileError::NotGeoJson { .. })));
-        assert!(matches!(parse_grid_file("g", br#"{"type":"FeatureCollection","features":[]}"#), Err(GridFileError::NotGeoJson { .. })));
+        assert!(matches!(
+            parse_grid_file("g", br#"{"type":"FeatureCollection","features":[]}"#),
+            Err(GridFileError::NotGeoJson { .. })
+        ));
     }
 
     #[test]

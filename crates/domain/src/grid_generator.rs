@@ -47,7 +47,8 @@ pub fn generate_cells(
     if county.level() != RegionLevel::County {
         return Err(GenerateError::NotCounty(county.clone()));
     }
-    let mut towns: Vec<&Region> = towns.iter().filter(|t| county.contains(&t.code) && t.level() == RegionLevel::Town && !t.retired).collect();
+    let mut towns: Vec<&Region> =
+        towns.iter().filter(|t| county.contains(&t.code) && t.level() == RegionLevel::Town && !t.retired).collect();
     if towns.is_empty() {
         return Err(GenerateError::NoTowns(county.clone()));
     }
@@ -107,7 +108,9 @@ mod tests {
             (x: 121.30, y: 28.50), (x: 121.40, y: 28.50), (x: 121.40, y: 28.59), (x: 121.30, y: 28.59), (x: 121.30, y: 28.50)
         ];
         let towns = (1..=3)
-            .map(|i| Region { code: RegionCode::parse(&format!("33100400{i}")).unwrap(), name: format!("镇{i}"), retired: false })
+            .map(|i| Region {
+                code: RegionCode::parse(&format!("33100400{i}")).unwrap(), name: format!("镇{i}"), retired: false
+            })
             .collect();
         (RegionCode::parse("331004").unwrap(), MultiPolygon::new(vec![square]), towns)
     }
@@ -147,7 +150,8 @@ mod tests {
         let boundary = MultiPolygon::new(vec![l_shape]);
         let (code, _, towns) = county();
         let grids = generate_cells(&code, &boundary, &towns, 2000).unwrap();
-        let hole: Polygon<f64> = polygon![(x: 0.11, y: 0.11), (x: 0.19, y: 0.11), (x: 0.19, y: 0.19), (x: 0.11, y: 0.19), (x: 0.11, y: 0.11)];
+        let hole: Polygon<f64> =
+            polygon![(x: 0.11, y: 0.11), (x: 0.19, y: 0.11), (x: 0.19, y: 0.19), (x: 0.11, y: 0.19), (x: 0.11, y: 0.11)];
         for grid in &grids {
             assert!(!grid.area.intersects(&hole), "{} enters the missing quarter", grid.code);
             assert!(!hole.contains(&grid.area.centroid().unwrap()));

@@ -29,13 +29,8 @@ pub enum RegionLevel {
 
 impl RegionLevel {
     /// All levels from the top of the tree down.
-    pub const ALL: [RegionLevel; 5] = [
-        RegionLevel::Province,
-        RegionLevel::City,
-        RegionLevel::County,
-        RegionLevel::Town,
-        RegionLevel::Village,
-    ];
+    pub const ALL: [RegionLevel; 5] =
+        [RegionLevel::Province, RegionLevel::City, RegionLevel::County, RegionLevel::Town, RegionLevel::Village];
 
     /// The number of digits in a code of this level.
     pub fn code_len(self) -> usize {

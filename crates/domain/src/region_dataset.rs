@@ -31,8 +31,7 @@ pub struct DivisionFiles<'a> {
 
 impl<'a> DivisionFiles<'a> {
     /// The file names, in level order, as they appear in error messages and under `data/regions/`.
-    pub const FILE_NAMES: [&'static str; 5] =
-        ["provinces.csv", "cities.csv", "areas.csv", "streets.csv", "villages.csv"];
+    pub const FILE_NAMES: [&'static str; 5] = ["provinces.csv", "cities.csv", "areas.csv", "streets.csv", "villages.csv"];
 
     fn by_level(&self) -> [(RegionLevel, &'static str, &'a [u8], Option<&'static str>); 5] {
         [
@@ -111,9 +110,8 @@ pub fn parse_division_tree(files: DivisionFiles<'_>) -> Result<DivisionTree, Dat
         for (idx, record) in reader.records().enumerate() {
             let line = idx as u64 + 2;
             let record = record.map_err(|e| err(line, None, format!("malformed CSV row: {e}")))?;
-            let field = |i: usize, name: &str| {
-                record.get(i).map(str::trim).ok_or_else(|| err(line, Some(name), "missing value".into()))
-            };
+            let field =
+                |i: usize, name: &str| record.get(i).map(str::trim).ok_or_else(|| err(line, Some(name), "missing value".into()));
             let code_text = field(code_idx, "code")?;
             let code = RegionCode::parse(code_text).map_err(|e| err(line, Some("code"), e.to_string()))?;
             if code.level() != level {

@@ -46,10 +46,16 @@ fn may_delegate(actor: &Actor, role: &str, scope: &Scope) -> bool {
 }
 
 impl Engine {
-    async fn parse_grant(&self, actor: &Actor, idx: usize, (role, region, org): &(String, String, Option<Uuid>)) -> Result<RoleGrant, EngineError> {
+    async fn parse_grant(
+        &self,
+        actor: &Actor,
+        idx: usize,
+        (role, region, org): &(String, String, Option<Uuid>),
+    ) -> Result<RoleGrant, EngineError> {
         let field = format!("grants[{idx}]");
         let role = RoleCode::parse(role.trim()).map_err(|e| EngineError::field("role_invalid", &field, e.to_string()))?;
-        let region = RegionCode::parse(region.trim()).map_err(|e| EngineError::field("region_code_invalid", &field, e.to_string()))?;
+        let region =
+            RegionCode::parse(region.trim()).map_err(|e| EngineError::field("region_code_invalid", &field, e.to_string()))?;
         self.active_region(&region, &field).await?;
         let org = org.map(OrgId);
         if let Some(org) = org
@@ -72,9 +78,15 @@ impl Engine {
         self.create_account_as(actor, request, false).await
     }
 
-    pub(crate) async fn create_account_as(&self, actor: &Actor, request: NewAccount, demo: bool) -> Result<(Account, u64), EngineError> {
+    pub(crate) async fn create_account_as(
+        &self,
+        actor: &Actor,
+        request: NewAccount,
+        demo: bool,
+    ) -> Result<(Account, u64), EngineError> {
         let login = Login::parse(request.login.trim()).map_err(|e| EngineError::invalid(&e))?;
-        let display_name = clean_name(&request.display_name, 50).ok_or_else(|| EngineError::invalid(&AccountError::DisplayName))?;
+        let display_name =
+            clean_name(&request.display_name, 50).ok_or_else(|| EngineError::invalid(&AccountError::DisplayName))?;
         if let Some(password) = &request.password
             && password.chars().count() < 12
         {
@@ -97,11 +109,16 @@ impl Engine {
         let password_hash = request.password.as_deref().map(hash_password).transpose()?;
         let account = Account { id: AccountId(Uuid::now_v7()), login, display_name, org: org.id, grants, disabled: false, demo };
         let payload = json!({ "account": account, "has_password": password_hash.is_some() });
-        let change = Change::new()
-            .op(Op::InsertAccount { account: account.clone(), password_hash })
-            .event(NewEvent::new(format!("account:{}", account.id), "account.created", actor.journal_name(), payload));
+        let change = Change::new().op(Op::InsertAccount { account: account.clone(), password_hash }).event(NewEvent::new(
+            format!("account:{}", account.id),
+            "account.created",
+            actor.journal_name(),
+            payload,
+        ));
         let committed = self.store.commit(change).await.map_err(|e| match e {
-            StoreError::Conflict { entity: "account", key } => EngineError::field("login_taken", "login", format!("login {key} is taken")),
+            StoreError::Conflict { entity: "account", key } => {
+                EngineError::field("login_taken", "login", format!("login {key} is taken"))
+            }
             other => other.into(),
         })?;
         Ok((account, committed.last_seq))
@@ -114,21 +131,28 @@ impl Engine {
             .account_by_login(&login)
             .await?
             .ok_or_else(|| EngineError::NotFound { entity: "account", key: login.to_string() })?;
-        let org = self
-            .store
-            .organisation(account.org)
-            .await?
-            .ok_or_else(|| EngineError::Store(StoreError::corrupt(format!("account {login}"), "its organisation is missing")))?;
+        let org =
+            self.store.organisation(account.org).await?.ok_or_else(|| {
+                EngineError::Store(StoreError::corrupt(format!("account {login}"), "its organisation is missing"))
+            })?;
         require_admin(actor, &org.region, Some(org.id), what)?;
         Ok(account)
     }
 
     /// Grants a role to an existing account.
-    pub async fn grant_role(&self, actor: &Actor, login: &str, grant: (String, String, Option<Uuid>)) -> Result<u64, EngineError> {
+    pub async fn grant_role(
+        &self,
+        actor: &Actor,
+        login: &str,
+        grant: (String, String, Option<Uuid>),
+    ) -> Result<u64, EngineError> {
         let account = self.account_for_admin(actor, login, "granting a role").await?;
         let grant = self.parse_grant(actor, 0, &grant).await?;
         if account.grants.contains(&grant) {
-            return Err(EngineError::Conflict { entity: "role grant", key: format!("{} {} {}", account.login, grant.role, grant.scope.region) });
+            return Err(EngineError::Conflict {
+                entity: "role grant",
+                key: format!("{} {} {}", account.login, grant.role, grant.scope.region),
+            });
         }
         let change = Change::new().op(Op::AddRoleGrant { account: account.id, grant: grant.clone() }).event(NewEvent::new(
             format!("account:{}", account.id),
@@ -143,15 +167,24 @@ impl Engine {
     pub async fn set_account_disabled(&self, actor: &Actor, login: &str, disabled: bool) -> Result<u64, EngineError> {
         let account = self.account_for_admin(actor, login, "disabling an account").await?;
         let kind = if disabled { "account.disabled" } else { "account.enabled" };
-        let change = Change::new()
-            .op(Op::SetAccountDisabled { account: account.id, disabled })
-            .event(NewEvent::new(format!("account:{}", account.id), kind, actor.journal_name(), json!({})));
+        let change = Change::new().op(Op::SetAccountDisabled { account: account.id, disabled }).event(NewEvent::new(
+            format!("account:{}", account.id),
+            kind,
+            actor.journal_name(),
+            json!({}),
+        ));
         Ok(self.store.commit(change).await?.last_seq)
     }
 
     /// Issues an API token for an account. An account may issue its own; an administrator may
     /// issue for accounts in its scope.
-    pub async fn issue_token(&self, actor: &Actor, login: &str, label: &str, valid_days: Option<u32>) -> Result<IssuedToken, EngineError> {
+    pub async fn issue_token(
+        &self,
+        actor: &Actor,
+        login: &str,
+        label: &str,
+        valid_days: Option<u32>,
+    ) -> Result<IssuedToken, EngineError> {
         let account = match actor.account() {
             Some(me) if me.login.as_str() == login.trim() => me.clone(),
             _ => self.account_for_admin(actor, login, "issuing a token").await?,
@@ -159,7 +192,8 @@ impl Engine {
         if account.disabled {
             return Err(EngineError::field("account_disabled", "login", format!("account {} is disabled", account.login)));
         }
-        let label = clean_name(label, 100).ok_or_else(|| EngineError::field("label_invalid", "label", "label must be 1 to 100 characters"))?;
+        let label = clean_name(label, 100)
+            .ok_or_else(|| EngineError::field("label_invalid", "label", "label must be 1 to 100 characters"))?;
         let now = self.now();
         let secret = new_token_secret()?;
         let token = ApiToken {
@@ -172,9 +206,12 @@ impl Engine {
             revoked: false,
         };
         let payload = json!({ "token": token.id, "label": token.label, "expires_at": token.expires_at });
-        let change = Change::new()
-            .op(Op::InsertApiToken(token.clone()))
-            .event(NewEvent::new(format!("account:{}", account.id), "api_token.issued", actor.journal_name(), payload));
+        let change = Change::new().op(Op::InsertApiToken(token.clone())).event(NewEvent::new(
+            format!("account:{}", account.id),
+            "api_token.issued",
+            actor.journal_name(),
+            payload,
+        ));
         self.store.commit(change).await?;
         Ok(IssuedToken { id: token.id, account: account.id, secret })
     }

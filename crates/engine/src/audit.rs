@@ -17,7 +17,13 @@ pub enum AuditOutcome {
 
 /// Parses a published checkpoint given as `SEQ:HASH`.
 pub fn parse_checkpoint(text: &str) -> Result<Checkpoint, EngineError> {
-    let bad = || EngineError::field("checkpoint_invalid", "checkpoint", format!("{text:?} is not SEQ:HASH (as printed by `fengqiao audit checkpoint`)"));
+    let bad = || {
+        EngineError::field(
+            "checkpoint_invalid",
+            "checkpoint",
+            format!("{text:?} is not SEQ:HASH (as printed by `fengqiao audit checkpoint`)"),
+        )
+    };
     let (seq, hash) = text.trim().split_once(':').ok_or_else(bad)?;
     let seq = seq.parse::<u64>().map_err(|_| bad())?;
     let hash = Hash::parse(hash).map_err(|_| bad())?;
@@ -27,7 +33,11 @@ pub fn parse_checkpoint(text: &str) -> Result<Checkpoint, EngineError> {
 impl Engine {
     /// Walks the journal from the first row, checking every hash and link, the recorded head and
     /// any `published` checkpoints. `progress` is called with the number of rows checked so far.
-    pub async fn verify_journal(&self, published: Vec<Checkpoint>, progress: &(dyn Fn(u64) + Sync)) -> Result<AuditOutcome, EngineError> {
+    pub async fn verify_journal(
+        &self,
+        published: Vec<Checkpoint>,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<AuditOutcome, EngineError> {
         let recorded = self.store.recorded_head().await?;
         let mut verifier = ChainVerifier::new(recorded, published);
         let mut after = 0u64;
@@ -37,7 +47,8 @@ impl Engine {
                 Ok(page) => page,
                 Err(StoreError::CorruptEvent { seq, reason }) => {
                     // Check the readable rows before the corrupt one first: an earlier break wins.
-                    let before = self.store.events_after(after, u32::try_from(seq.saturating_sub(after + 1)).unwrap_or(PAGE)).await?;
+                    let before =
+                        self.store.events_after(after, u32::try_from(seq.saturating_sub(after + 1)).unwrap_or(PAGE)).await?;
                     for row in before {
                         if let Some(verdict) = verifier.push(row) {
                             return self.conclude(verdict).await;

@@ -50,7 +50,12 @@ impl Engine {
             return Ok(None);
         }
         let system = Actor::System;
-        let org = |name: String, kind: &str, region: &str, parent| NewOrganisation { name, kind: kind.into(), region: region.into(), parent };
+        let org = |name: String, kind: &str, region: &str, parent| NewOrganisation {
+            name,
+            kind: kind.into(),
+            region: region.into(),
+            parent,
+        };
         let (province_centre, _) =
             self.create_organisation_as(&system, org("【演示】浙江省社会治理中心".into(), "centre", "33", None), true).await?;
         let mut organisations = 1;
@@ -80,7 +85,11 @@ impl Engine {
             let county = self.region(&RegionCode::parse(code).expect("valid demo county")).await?;
             let name = &county.name;
             let (centre, _) = self
-                .create_organisation_as(&system, org(format!("【演示】{name}社会治理中心"), "centre", code, Some(province_centre.id.0)), true)
+                .create_organisation_as(
+                    &system,
+                    org(format!("【演示】{name}社会治理中心"), "centre", code, Some(province_centre.id.0)),
+                    true,
+                )
                 .await?;
             self.create_organisation_as(
                 &system,

@@ -23,7 +23,7 @@ pub struct GridImportReport {
     pub journal_seq: u64,
 }
 
-fn feature_error(source: &str, idx: usize, field: &str, message: String) -> EngineError {
+fn feature_error(source: &str, idx: usize, field: &str, message: &str) -> EngineError {
     EngineError::Invalid {
         code: "grid_geojson_invalid",
         field: Some(format!("{source}#feature{}.{field}", idx + 1)),
@@ -42,17 +42,23 @@ impl Engine {
             require_admin(actor, &grid.region, None, "importing grids")?;
             match self.store.region(&grid.region).await? {
                 Some(region) if !region.retired => {}
-                Some(_) => return Err(feature_error(source, idx, "region", format!("region {} is retired", grid.region))),
+                Some(_) => return Err(feature_error(source, idx, "region", &format!("region {} is retired", grid.region))),
                 None => {
-                    return Err(feature_error(source, idx, "region", format!("region {} is not in the division tree", grid.region)));
+                    return Err(feature_error(
+                        source,
+                        idx,
+                        "region",
+                        &format!("region {} is not in the division tree", grid.region),
+                    ));
                 }
             }
             let county = grid.region.at_level(RegionLevel::County).expect("towns and villages have counties");
             if !counties.contains_key(&county) {
                 let boundary = match self.store.boundary(&county).await? {
-                    Some(stored) => Some(area_from_geojson_text(&stored.geojson).map_err(|e| {
-                        EngineError::Store(fq_store::StoreError::corrupt(format!("boundary of {county}"), e))
-                    })?),
+                    Some(stored) => Some(
+                        area_from_geojson_text(&stored.geojson)
+                            .map_err(|e| EngineError::Store(fq_store::StoreError::corrupt(format!("boundary of {county}"), e)))?,
+                    ),
                     None => None,
                 };
                 counties.insert(county.clone(), boundary);
@@ -60,10 +66,10 @@ impl Engine {
             if let Some(Some(boundary)) = counties.get(&county)
                 && !boundary.intersects(&grid.area)
             {
-                return Err(feature_error(source, idx, "geometry", format!("the polygon lies outside county {county}")));
+                return Err(feature_error(source, idx, "geometry", &format!("the polygon lies outside county {county}")));
             }
             if self.store.grid(&grid.code).await?.is_some() {
-                return Err(feature_error(source, idx, "code", format!("grid {} already exists", grid.code)));
+                return Err(feature_error(source, idx, "code", &format!("grid {} already exists", grid.code)));
             }
         }
         let codes: Vec<&str> = grids.iter().map(|g| g.code.as_str()).collect();
@@ -73,16 +79,24 @@ impl Engine {
             "codes": codes,
         });
         let count = grids.len();
-        let change = Change::new()
-            .op(Op::InsertGrids(grids))
-            .event(NewEvent::new("grids", "grids.imported", actor.journal_name(), payload));
+        let change = Change::new().op(Op::InsertGrids(grids)).event(NewEvent::new(
+            "grids",
+            "grids.imported",
+            actor.journal_name(),
+            payload,
+        ));
         let committed = self.store.commit(change).await?;
         Ok(GridImportReport { grids: count, replaced: 0, journal_seq: committed.last_seq })
     }
 
     /// Covers a county with generated demonstration cells of `cell_metres`, replacing the
     /// county's earlier generated cells (imported grids are never touched).
-    pub async fn generate_grids(&self, actor: &Actor, county: &RegionCode, cell_metres: u32) -> Result<GridImportReport, EngineError> {
+    pub async fn generate_grids(
+        &self,
+        actor: &Actor,
+        county: &RegionCode,
+        cell_metres: u32,
+    ) -> Result<GridImportReport, EngineError> {
         if county.level() != RegionLevel::County {
             return Err(EngineError::field("region_not_county", "county", format!("{county} is not a 6-digit county code")));
         }
@@ -109,9 +123,12 @@ impl Engine {
         if !old.is_empty() {
             change = change.op(Op::DeleteGeneratedGrids(old));
         }
-        let change = change
-            .op(Op::InsertGrids(cells))
-            .event(NewEvent::new(format!("grids:{county}"), "grids.generated", actor.journal_name(), payload));
+        let change = change.op(Op::InsertGrids(cells)).event(NewEvent::new(
+            format!("grids:{county}"),
+            "grids.generated",
+            actor.journal_name(),
+            payload,
+        ));
         let committed = self.store.commit(change).await?;
         Ok(GridImportReport { grids: count, replaced, journal_seq: committed.last_seq })
     }

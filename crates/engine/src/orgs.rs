@@ -37,8 +37,10 @@ impl Engine {
         demo: bool,
     ) -> Result<(Organisation, u64), EngineError> {
         let name = clean_name(&request.name, 100).ok_or_else(|| EngineError::invalid(&OrgError::Name))?;
-        let kind = OrgKind::parse(request.kind.trim()).ok_or_else(|| EngineError::invalid(&OrgError::Kind(request.kind.clone())))?;
-        let region = RegionCode::parse(request.region.trim()).map_err(|e| EngineError::field("region_code_invalid", "region", e.to_string()))?;
+        let kind =
+            OrgKind::parse(request.kind.trim()).ok_or_else(|| EngineError::invalid(&OrgError::Kind(request.kind.clone())))?;
+        let region = RegionCode::parse(request.region.trim())
+            .map_err(|e| EngineError::field("region_code_invalid", "region", e.to_string()))?;
         let parent = request.parent.map(OrgId);
         require_admin(actor, &region, parent, "creating an organisation")?;
         self.active_region(&region, "region").await?;
@@ -50,7 +52,10 @@ impl Engine {
                 return Err(EngineError::field(
                     "parent_outside_region",
                     "parent",
-                    format!("parent organisation {} is in region {}, which does not contain {region}", parent_org.name, parent_org.region),
+                    format!(
+                        "parent organisation {} is in region {}, which does not contain {region}",
+                        parent_org.name, parent_org.region
+                    ),
                 ));
             }
         }

@@ -10,10 +10,10 @@ use fq_domain::region_dataset::{DivisionFiles, diff_tree, parse_division_tree};
 use fq_store::{Change, Op};
 use serde_json::json;
 
+use crate::Engine;
 use crate::access::require_operator;
 use crate::error::EngineError;
 use crate::reference_data::{EMBEDDED_BOUNDARIES, embedded_division_files};
-use crate::Engine;
 
 /// Diffs larger than this are journaled as counts plus the dataset's content hash, which pins the
 /// exact files; smaller ones list every code.
@@ -50,7 +50,12 @@ impl Engine {
     /// Imports a division tree: parses and checks all five files, compares them with the stored
     /// tree, and commits the difference as one change (added, renamed, retired, restored regions)
     /// with one `region_tree.imported` event. Nothing is written when any row is wrong.
-    pub async fn import_regions(&self, actor: &Actor, source: &str, files: DivisionFiles<'_>) -> Result<RegionImportReport, EngineError> {
+    pub async fn import_regions(
+        &self,
+        actor: &Actor,
+        source: &str,
+        files: DivisionFiles<'_>,
+    ) -> Result<RegionImportReport, EngineError> {
         require_operator(actor, "importing the division tree")?;
         let tree = parse_division_tree(files).map_err(|e| EngineError::invalid(&e))?;
         let existing = self.store.regions_all().await?;
@@ -103,7 +108,12 @@ impl Engine {
 
     /// Imports boundary polygons from a GeoJSON FeatureCollection. Every feature's region must
     /// exist; nothing is written when any feature is wrong.
-    pub async fn import_boundaries(&self, actor: &Actor, source: &str, bytes: &[u8]) -> Result<BoundaryImportReport, EngineError> {
+    pub async fn import_boundaries(
+        &self,
+        actor: &Actor,
+        source: &str,
+        bytes: &[u8],
+    ) -> Result<BoundaryImportReport, EngineError> {
         require_operator(actor, "importing boundaries")?;
         let boundaries = parse_boundaries(source, bytes).map_err(|e| EngineError::invalid(&e))?;
         for (idx, boundary) in boundaries.iter().enumerate() {
@@ -122,9 +132,12 @@ impl Engine {
             "codes": codes,
         });
         let count = boundaries.len();
-        let change = Change::new()
-            .op(Op::UpsertBoundaries(boundaries))
-            .event(NewEvent::new("region_boundaries", "region_boundaries.imported", actor.journal_name(), payload));
+        let change = Change::new().op(Op::UpsertBoundaries(boundaries)).event(NewEvent::new(
+            "region_boundaries",
+            "region_boundaries.imported",
+            actor.journal_name(),
+            payload,
+        ));
         let committed = self.store.commit(change).await?;
         Ok(BoundaryImportReport { source: source.to_owned(), boundaries: count, journal_seq: committed.last_seq })
     }

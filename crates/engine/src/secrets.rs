@@ -7,7 +7,8 @@ use crate::error::EngineError;
 /// `n` random bytes from the OS.
 pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], EngineError> {
     let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).map_err(|e| EngineError::Store(fq_store::StoreError::Backend(format!("no OS randomness: {e}"))))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| EngineError::Store(fq_store::StoreError::Backend(format!("no OS randomness: {e}"))))?;
     Ok(bytes)
 }
 

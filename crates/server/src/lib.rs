@@ -1,0 +1,62 @@
+//! fengqiao's HTTP server. Architecture invariant: the only crate that knows HTTP.
+//!
+//! The server is a library: [`serve`] takes a bound listener and a shutdown future, so tests bind
+//! port 0 and the CLI binds the configured address. Handlers parse and authenticate, call one
+//! engine use case, and map the result; authorization is the engine's.
+
+mod api;
+mod auth;
+mod error;
+mod health;
+mod landing;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use fq_engine::Engine;
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+/// Shared by every handler.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub engine: Engine,
+    pages: Arc<landing::Pages>,
+}
+
+impl AppState {
+    pub fn new(engine: Engine) -> AppState {
+        AppState { engine, pages: Arc::new(landing::Pages::new()) }
+    }
+}
+
+/// Largest request body accepted (uploads get their own limit when they arrive).
+const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The whole application as a router, for in-process tests.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(health::routes())
+        .merge(landing::routes())
+        .nest("/api/v1", api::routes())
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}

@@ -32,19 +32,32 @@ pub(crate) fn regions() -> Vec<Region> {
 }
 
 pub(crate) fn tree_change() -> Change {
-    Change::new()
-        .op(Op::UpsertRegions(regions()))
-        .event(NewEvent::new("region_tree", "region_tree.imported", "system", json!({"fixture": true})))
+    Change::new().op(Op::UpsertRegions(regions())).event(NewEvent::new(
+        "region_tree",
+        "region_tree.imported",
+        "system",
+        json!({"fixture": true}),
+    ))
 }
 
 pub(crate) fn org(name: &str, region: &str) -> Organisation {
-    Organisation { id: OrgId(Uuid::now_v7()), name: name.into(), kind: OrgKind::Centre, region: code(region), parent: None, demo: false }
+    Organisation {
+        id: OrgId(Uuid::now_v7()),
+        name: name.into(),
+        kind: OrgKind::Centre,
+        region: code(region),
+        parent: None,
+        demo: false,
+    }
 }
 
 pub(crate) fn org_change(org: &Organisation) -> Change {
-    Change::new()
-        .op(Op::InsertOrganisation(org.clone()))
-        .event(NewEvent::new(format!("organisation:{}", org.id), "organisation.created", "system", json!(org)))
+    Change::new().op(Op::InsertOrganisation(org.clone())).event(NewEvent::new(
+        format!("organisation:{}", org.id),
+        "organisation.created",
+        "system",
+        json!(org),
+    ))
 }
 
 pub(crate) fn account(login: &str, org: OrgId, role: &str, region: &str) -> Account {
@@ -53,7 +66,10 @@ pub(crate) fn account(login: &str, org: OrgId, role: &str, region: &str) -> Acco
         login: Login::parse(login).expect("fixture login"),
         display_name: "测试".into(),
         org,
-        grants: vec![RoleGrant { role: RoleCode::parse(role).expect("fixture role"), scope: Scope { region: code(region), org: None } }],
+        grants: vec![RoleGrant {
+            role: RoleCode::parse(role).expect("fixture role"),
+            scope: Scope { region: code(region), org: None },
+        }],
         disabled: false,
         demo: false,
     }

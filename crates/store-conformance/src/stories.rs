@@ -111,8 +111,14 @@ pub async fn organisations_accounts_and_tokens(h: &dyn Harness) {
     assert!(store.organisation(unknown_region.id).await.unwrap().is_none());
 
     let mut mediator = account("li.si", centre.id, "mediator", "331004");
-    mediator.grants.push(RoleGrant { role: RoleCode::parse("staff").unwrap(), scope: Scope { region: code("331004001"), org: Some(station.id) } });
-    store.commit(Change::new().op(Op::InsertAccount { account: mediator.clone(), password_hash: Some("$argon2id$x".into()) })).await.unwrap();
+    mediator.grants.push(RoleGrant {
+        role: RoleCode::parse("staff").unwrap(),
+        scope: Scope { region: code("331004001"), org: Some(station.id) },
+    });
+    store
+        .commit(Change::new().op(Op::InsertAccount { account: mediator.clone(), password_hash: Some("$argon2id$x".into()) }))
+        .await
+        .unwrap();
     let loaded = store.account_by_login(&mediator.login).await.unwrap().unwrap();
     assert_eq!(loaded.grants.len(), 2);
     assert_eq!(store.account(mediator.id).await.unwrap().unwrap().login, mediator.login);
@@ -148,7 +154,11 @@ pub async fn organisations_accounts_and_tokens(h: &dyn Harness) {
 pub async fn grids_round_trip(h: &dyn Harness) {
     let store = h.store();
     store.commit(tree_change()).await.unwrap();
-    let grids = vec![grid("01", "331004001", false, 121.40), grid("02", "331004001001", false, 121.41), grid("G001", "331004002", true, 121.42)];
+    let grids = vec![
+        grid("01", "331004001", false, 121.40),
+        grid("02", "331004001001", false, 121.41),
+        grid("G001", "331004002", true, 121.42),
+    ];
     store.commit(Change::new().op(Op::InsertGrids(grids.clone()))).await.unwrap();
     assert_eq!(store.grid_counts().await.unwrap(), (3, 1));
     let loaded = store.grid(&grids[1].code).await.unwrap().unwrap();
@@ -252,10 +262,7 @@ pub async fn concurrent_writers_share_commits(h: &dyn Harness) {
                     store.commit(org_change(&taken)).await
                 } else {
                     let o = org(&format!("并发{writer}-{n}"), "331004");
-                    store.commit(org_change(&o)).await.map(|c| {
-                        ok.push(o.id);
-                        c
-                    })
+                    store.commit(org_change(&o)).await.inspect(|_| ok.push(o.id))
                 };
                 match result {
                     Ok(_) => {}
@@ -337,7 +344,8 @@ pub async fn swapped_rows_are_named(h: &dyn Harness) {
 
 pub async fn appended_row_is_named(h: &dyn Harness) {
     ten_events(h).await;
-    raw(h, 
+    raw(
+        h,
         "INSERT INTO journal (seq, stream, stream_seq, kind, actor, recorded_at, occurred_at, payload, prev_hash, hash)
          SELECT seq + 1, 'forged', 1, kind, actor, recorded_at, occurred_at, payload, hash, hash FROM journal WHERE seq = 10",
     )
@@ -350,7 +358,8 @@ pub async fn inserted_row_is_named(h: &dyn Harness) {
     // Make room at 5 by moving rows 5..10 up by one, then slip a forged row in.
     raw(h, "UPDATE journal SET seq = -seq WHERE seq >= 5").await;
     raw(h, "UPDATE journal SET seq = 1 - seq WHERE seq < 0").await;
-    raw(h, 
+    raw(
+        h,
         "INSERT INTO journal (seq, stream, stream_seq, kind, actor, recorded_at, occurred_at, payload, prev_hash, hash)
          SELECT 5, 'forged', 1, kind, actor, recorded_at, occurred_at, '{\"forged\":true}', hash, hash FROM journal WHERE seq = 4",
     )

@@ -39,7 +39,9 @@ impl Harness for PgHarness {
     }
 
     async fn unprotect_journal(&self) {
-        self.try_raw("DROP TRIGGER journal_no_change ON journal; DROP TRIGGER journal_no_truncate ON journal;").await.expect("drop triggers");
+        self.try_raw("DROP TRIGGER journal_no_change ON journal; DROP TRIGGER journal_no_truncate ON journal;")
+            .await
+            .expect("drop triggers");
     }
 }
 
@@ -53,7 +55,9 @@ impl Drop for PgHarness {
             runtime.block_on(async move {
                 store.close().await;
                 if let Ok(mut admin) = PgConnection::connect(&admin_url()).await {
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"))).execute(&mut admin).await;
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)")))
+                        .execute(&mut admin)
+                        .await;
                 }
             });
         })
@@ -74,7 +78,10 @@ async fn postgres() -> Option<PgHarness> {
         }
     };
     let database = format!("fq_test_{}", uuid::Uuid::now_v7().simple());
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{database}\""))).execute(&mut conn).await.expect("create test database");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{database}\"")))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
     let url = with_database(&admin, &database);
     fq_store_postgres::migrate(&url).await.expect("migrate");
     let store = PgStore::connect(&url, PgOptions::default()).await.expect("connect");

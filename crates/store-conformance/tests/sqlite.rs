@@ -41,7 +41,10 @@ async fn reopening_keeps_everything_and_migrations_are_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fengqiao.db");
     let store = SqliteStore::open(&path, SqliteOptions::default()).await.unwrap();
-    let committed = store.commit(fq_store::Change::new().event(fq_domain::journal::NewEvent::new("s", "k.done", "system", serde_json::json!({})))).await.unwrap();
+    let committed = store
+        .commit(fq_store::Change::new().event(fq_domain::journal::NewEvent::new("s", "k.done", "system", serde_json::json!({}))))
+        .await
+        .unwrap();
     store.close().await;
     assert!(matches!(store.commit(fq_store::Change::new()).await, Err(fq_store::StoreError::Closed)));
     let again = SqliteStore::open(&path, SqliteOptions::default()).await.unwrap();
@@ -54,7 +57,8 @@ async fn a_database_from_a_newer_build_is_refused() {
     let path = dir.path().join("fengqiao.db");
     SqliteStore::open(&path, SqliteOptions::default()).await.unwrap().close().await;
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (99, 'future', 'x', 'now')", []).unwrap();
+    conn.execute("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (99, 'future', 'x', 'now')", [])
+        .unwrap();
     drop(conn);
     let err = SqliteStore::open(&path, SqliteOptions::default()).await.unwrap_err();
     assert!(err.to_string().contains("schema version 99"), "{err}");
@@ -65,7 +69,15 @@ async fn online_backup_is_a_verified_copy() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("fengqiao.db"), SqliteOptions::default()).await.unwrap();
     for n in 0..20 {
-        store.commit(fq_store::Change::new().event(fq_domain::journal::NewEvent::new("s", "k.done", "system", serde_json::json!({"n": n})))).await.unwrap();
+        store
+            .commit(fq_store::Change::new().event(fq_domain::journal::NewEvent::new(
+                "s",
+                "k.done",
+                "system",
+                serde_json::json!({"n": n}),
+            )))
+            .await
+            .unwrap();
     }
     let dest = dir.path().join("copy.db");
     let report = store.backup(&dest).await.unwrap();

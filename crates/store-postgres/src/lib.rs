@@ -27,10 +27,10 @@ use fq_store::{
     AccountStore, BackupReport, Change, Committed, DatabaseLocation, GridStore, JournalStore, OrgStore, RegionStore, Store,
     StoreError, StoredBoundary,
 };
-use sqlx::{Connection, PgConnection, PgPool};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{AssertSqlSafe, SqlSafeStr};
+use sqlx::{Connection, PgConnection, PgPool};
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -122,7 +122,9 @@ impl PgStore {
                     "the PostgreSQL schema at {location} is at version {version}, this build needs {SCHEMA_VERSION}: run `fengqiao migrate --database URL` first"
                 )
             } else {
-                format!("the PostgreSQL schema at {location} is at version {version}, newer than this build ({SCHEMA_VERSION}): use a newer fengqiao")
+                format!(
+                    "the PostgreSQL schema at {location} is at version {version}, newer than this build ({SCHEMA_VERSION}): use a newer fengqiao"
+                )
             }));
         }
         let writer = writer::Writer::start(pool.clone(), options.max_batch);

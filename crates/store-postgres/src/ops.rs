@@ -12,7 +12,9 @@ fn constraint(entity: &'static str, key: impl Into<String>) -> impl FnOnce(sqlx:
     let key = key.into();
     move |err| match err.as_database_error() {
         Some(db) if db.is_unique_violation() => StoreError::Conflict { entity, key },
-        Some(db) if db.is_foreign_key_violation() => StoreError::Missing { entity: "a row referenced by", key: format!("{entity} {key}") },
+        Some(db) if db.is_foreign_key_violation() => {
+            StoreError::Missing { entity: "a row referenced by", key: format!("{entity} {key}") }
+        }
         _ => StoreError::backend(err),
     }
 }
@@ -180,18 +182,24 @@ pub(crate) async fn apply(conn: &mut PgConnection, op: &Op) -> Result<(), StoreE
             must_touch(done.rows_affected(), "API token", &token.to_string())?;
         }
         Op::PutSetting { key, value } => {
-            sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-                .bind(key)
-                .bind(value)
-                .execute(&mut *conn)
-                .await
-                .map_err(StoreError::backend)?;
+            sqlx::query(
+                "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::backend)?;
         }
     }
     Ok(())
 }
 
-async fn insert_grant(conn: &mut PgConnection, account: uuid::Uuid, grant: &fq_domain::account::RoleGrant) -> Result<(), StoreError> {
+async fn insert_grant(
+    conn: &mut PgConnection,
+    account: uuid::Uuid,
+    grant: &fq_domain::account::RoleGrant,
+) -> Result<(), StoreError> {
     let key = format!("{account} {} {}", grant.role, grant.scope.region);
     sqlx::query("INSERT INTO role_grants (account, role, region, org) VALUES ($1, $2, $3, $4)")
         .bind(account)

@@ -55,12 +55,13 @@ fn event(row: &PgRow) -> Result<EventRecord, StoreError> {
 }
 
 pub(crate) async fn events_after(pool: &PgPool, after: u64, limit: u32) -> Result<Vec<EventRecord>, StoreError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {EVENT_COLUMNS} FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2")))
-        .bind(after as i64)
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
+    let rows =
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {EVENT_COLUMNS} FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2")))
+            .bind(after as i64)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+            .map_err(db)?;
     rows.iter().map(event).collect()
 }
 
@@ -74,11 +75,12 @@ pub(crate) async fn find_event_by_hash(pool: &PgPool, hash: Hash) -> Result<Opti
 }
 
 pub(crate) async fn stream_events(pool: &PgPool, stream: &str) -> Result<Vec<EventRecord>, StoreError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {EVENT_COLUMNS} FROM journal WHERE stream = $1 ORDER BY stream_seq")))
-        .bind(stream)
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
+    let rows =
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {EVENT_COLUMNS} FROM journal WHERE stream = $1 ORDER BY stream_seq")))
+            .bind(stream)
+            .fetch_all(pool)
+            .await
+            .map_err(db)?;
     rows.iter().map(event).collect()
 }
 
@@ -98,7 +100,8 @@ pub(crate) async fn region_counts(pool: &PgPool) -> Result<RegionCounts, StoreEr
         .map_err(db)?;
     let mut counts = RegionCounts::default();
     for (rank, count) in rows {
-        let level = u8::try_from(rank).ok().and_then(RegionLevel::from_rank).ok_or_else(|| StoreError::corrupt("region level", rank))?;
+        let level =
+            u8::try_from(rank).ok().and_then(RegionLevel::from_rank).ok_or_else(|| StoreError::corrupt("region level", rank))?;
         counts.set(level, count as u64);
     }
     Ok(counts)
@@ -188,20 +191,20 @@ pub(crate) async fn grid(pool: &PgPool, code: &GridCode) -> Result<Option<Grid>,
 }
 
 pub(crate) async fn grids_within(pool: &PgPool, region: &RegionCode) -> Result<Vec<Grid>, StoreError> {
-    let rows = sqlx::query("SELECT code, name, region, kind, generated, geojson FROM grids WHERE region >= $1 AND region < $2 ORDER BY code")
-        .bind(region.as_str())
-        .bind(subtree_upper(region))
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
+    let rows = sqlx::query(
+        "SELECT code, name, region, kind, generated, geojson FROM grids WHERE region >= $1 AND region < $2 ORDER BY code",
+    )
+    .bind(region.as_str())
+    .bind(subtree_upper(region))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
     rows.iter().map(decode_grid).collect()
 }
 
 pub(crate) async fn grid_counts(pool: &PgPool) -> Result<(u64, u64), StoreError> {
-    let (all, generated): (i64, i64) = sqlx::query_as("SELECT COUNT(*), COUNT(*) FILTER (WHERE generated) FROM grids")
-        .fetch_one(pool)
-        .await
-        .map_err(db)?;
+    let (all, generated): (i64, i64) =
+        sqlx::query_as("SELECT COUNT(*), COUNT(*) FILTER (WHERE generated) FROM grids").fetch_one(pool).await.map_err(db)?;
     Ok((all as u64, generated as u64))
 }
 
@@ -261,7 +264,10 @@ async fn account_where(pool: &PgPool, row: Option<PgRow>) -> Result<Option<Accou
         .map(|(role, region, org)| {
             Ok(RoleGrant {
                 role: RoleCode::parse(&role).map_err(|e| StoreError::corrupt(&what, e))?,
-                scope: Scope { region: RegionCode::parse(&region).map_err(|e| StoreError::corrupt(&what, e))?, org: org.map(OrgId) },
+                scope: Scope {
+                    region: RegionCode::parse(&region).map_err(|e| StoreError::corrupt(&what, e))?,
+                    org: org.map(OrgId),
+                },
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
@@ -304,11 +310,13 @@ pub(crate) async fn password_hash(pool: &PgPool, id: AccountId) -> Result<Option
 }
 
 pub(crate) async fn api_token_by_secret_hash(pool: &PgPool, secret_hash: &str) -> Result<Option<ApiToken>, StoreError> {
-    let row = sqlx::query("SELECT id, account, label, secret_hash, created_at, expires_at, revoked FROM api_tokens WHERE secret_hash = $1")
-        .bind(secret_hash)
-        .fetch_optional(pool)
-        .await
-        .map_err(db)?;
+    let row = sqlx::query(
+        "SELECT id, account, label, secret_hash, created_at, expires_at, revoked FROM api_tokens WHERE secret_hash = $1",
+    )
+    .bind(secret_hash)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
     let Some(row) = row else {
         return Ok(None);
     };

@@ -199,7 +199,9 @@ async fn apply_change(
         .bind(record.hash.to_hex())
         .execute(&mut *conn)
         .await
-        .map_err(|e| StoreError::Backend(format!("cannot append event {} ({}): {e}", record.seq, journal_time(record.recorded_at))))?;
+        .map_err(|e| {
+            StoreError::Backend(format!("cannot append event {} ({}): {e}", record.seq, journal_time(record.recorded_at)))
+        })?;
         *head = Head { seq: record.seq, hash: record.hash };
     }
     let first_seq = if change.events.is_empty() { head.seq } else { first_seq };

@@ -1,20 +1,24 @@
 //! The SQLite backend: the default, a single file under the data directory.
 //!
 //! * WAL mode with `synchronous=FULL` by default: a commit returns only after the WAL is on disk.
-//! * One writer thread owns the only write connection. Commits queue to it; it takes everything
-//!   queued, applies each change under its own savepoint in one transaction and commits once, so
-//!   concurrent writers share one fsync (group commit). A change that fails rolls back to its
+//! * One write connection, used by one committer at a time (leader/follower group commit, see
+//!   `group_commit`): whoever finds no commit in progress commits everything queued in one
+//!   transaction, each change under its own savepoint, so concurrent writers share one fsync and
+//!   an uncontended commit needs no thread hand-off. A change that fails rolls back to its
 //!   savepoint without disturbing the others.
 //! * Reads run on a small pool of read-only connections on the blocking thread pool; WAL lets
 //!   them proceed while the writer commits.
+//! * WAL checkpoints run on a background thread, not inside commits (see `checkpoint`).
 //! * Migrations run at open.
 //!
-//! rusqlite is used here instead of sqlx: the writer is a plain thread that runs many statements
-//! per commit, and a per-statement hop to a driver thread would cost more than the fsync on fast
-//! disks (see docs/ARCHITECTURE.md).
+//! rusqlite is used here instead of sqlx: a commit runs several statements, and sqlx's SQLite
+//! driver sends each one to a worker thread and back, which on a fast disk costs as much as the
+//! fsync itself (see docs/ARCHITECTURE.md).
 
 mod backup;
+mod checkpoint;
 mod decode;
+mod group_commit;
 mod migrate;
 mod ops;
 mod reads;
@@ -36,6 +40,11 @@ use fq_store::{
 use rusqlite::{Connection, OpenFlags};
 
 pub use migrate::SCHEMA_VERSION;
+
+/// The version of the SQLite library compiled in.
+pub fn sqlite_version() -> &'static str {
+    rusqlite::version()
+}
 
 /// How hard a commit waits for the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +75,8 @@ impl Default for SqliteOptions {
 pub struct SqliteStore {
     location: DatabaseLocation,
     path: PathBuf,
-    writer: writer::Writer,
+    writer: group_commit::GroupCommit,
+    checkpointer: Arc<checkpoint::Checkpointer>,
     readers: Arc<reads::ReaderPool>,
 }
 
@@ -84,9 +94,15 @@ impl SqliteStore {
             StoreError::Backend(reason) => StoreError::Unavailable { location: path.display().to_string(), reason },
             other => other,
         })?;
-        let writer = writer::Writer::start(conn, options.max_batch)?;
+        let writer = group_commit::GroupCommit::new(conn, options.max_batch);
+        let checkpointer = Arc::new(checkpoint::Checkpointer::start(&path)?);
         let readers = Arc::new(reads::ReaderPool::new(path.clone()));
-        Ok(SqliteStore { location, path, writer, readers })
+        Ok(SqliteStore { location, path, writer, checkpointer, readers })
+    }
+
+    /// (transactions committed, changes in them) since open: their ratio is the mean group size.
+    pub fn commit_counters(&self) -> (u64, u64) {
+        self.writer.counters()
     }
 
     /// The database file.
@@ -117,7 +133,9 @@ fn open_writer(path: &Path, options: SqliteOptions) -> Result<Connection, StoreE
         return Err(StoreError::Backend(format!("cannot switch to WAL mode (got {mode})")));
     }
     conn.execute_batch(&format!(
-        "PRAGMA synchronous={synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA cache_size=-32000;"
+        "PRAGMA synchronous={synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA cache_size=-32000;
+         PRAGMA wal_autocheckpoint={};",
+        checkpoint::INLINE_CHECKPOINT_PAGES
     ))
     .map_err(StoreError::backend)?;
     migrate::run(&mut conn)?;
@@ -250,5 +268,7 @@ impl Store for SqliteStore {
 
     async fn close(&self) {
         self.writer.shutdown().await;
+        let stopping = Arc::clone(&self.checkpointer);
+        let _ = tokio::task::spawn_blocking(move || stopping.stop()).await;
     }
 }

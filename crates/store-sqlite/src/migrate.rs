@@ -23,9 +23,8 @@ pub fn run(conn: &mut Connection) -> Result<(), StoreError> {
             version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)",
     )
     .map_err(StoreError::backend)?;
-    let newest: Option<i64> = conn
-        .query_row("SELECT MAX(version) FROM schema_migrations", [], |row| row.get(0))
-        .map_err(StoreError::backend)?;
+    let newest: Option<i64> =
+        conn.query_row("SELECT MAX(version) FROM schema_migrations", [], |row| row.get(0)).map_err(StoreError::backend)?;
     if let Some(newest) = newest
         && newest > SCHEMA_VERSION
     {

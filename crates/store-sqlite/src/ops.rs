@@ -8,17 +8,15 @@ use rusqlite::{Connection, ErrorCode, params};
 /// Maps a constraint failure to a domain-level conflict or missing reference.
 fn constraint<'k>(entity: &'static str, key: &'k str) -> impl Fn(rusqlite::Error) -> StoreError + 'k {
     move |err| match &err {
-        rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::ConstraintViolation => {
-            match e.extended_code {
-                rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
-                    StoreError::Missing { entity: "a row referenced by", key: format!("{entity} {key}") }
-                }
-                rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY | rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE => {
-                    StoreError::Conflict { entity, key: key.to_owned() }
-                }
-                _ => StoreError::backend(err),
+        rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::ConstraintViolation => match e.extended_code {
+            rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
+                StoreError::Missing { entity: "a row referenced by", key: format!("{entity} {key}") }
             }
-        }
+            rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY | rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE => {
+                StoreError::Conflict { entity, key: key.to_owned() }
+            }
+            _ => StoreError::backend(err),
+        },
         _ => StoreError::backend(err),
     }
 }
@@ -110,11 +108,20 @@ pub(crate) fn apply(conn: &Connection, op: &Op) -> Result<(), StoreError> {
         }
         Op::InsertOrganisation(org) => {
             let id = org.id.to_string();
-            conn.prepare_cached("INSERT INTO organisations (id, name, kind, region, parent, demo) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-                .and_then(|mut s| {
-                    s.execute(params![id, org.name, org.kind.as_str(), org.region.as_str(), org.parent.map(|p| p.to_string()), org.demo])
-                })
-                .map_err(constraint("organisation", &id))?;
+            conn.prepare_cached(
+                "INSERT INTO organisations (id, name, kind, region, parent, demo) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    id,
+                    org.name,
+                    org.kind.as_str(),
+                    org.region.as_str(),
+                    org.parent.map(|p| p.to_string()),
+                    org.demo
+                ])
+            })
+            .map_err(constraint("organisation", &id))?;
         }
         Op::InsertAccount { account, password_hash } => {
             let id = account.id.to_string();
@@ -173,9 +180,11 @@ pub(crate) fn apply(conn: &Connection, op: &Op) -> Result<(), StoreError> {
             must_touch(rows, "API token", &id)?;
         }
         Op::PutSetting { key, value } => {
-            conn.prepare_cached("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-                .and_then(|mut s| s.execute(params![key, value]))
-                .map_err(StoreError::backend)?;
+            conn.prepare_cached(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .and_then(|mut s| s.execute(params![key, value]))
+            .map_err(StoreError::backend)?;
         }
     }
     Ok(())

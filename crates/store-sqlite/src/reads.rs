@@ -65,14 +65,14 @@ pub(crate) fn recorded_head(conn: &Connection) -> Result<Option<Checkpoint>, Sto
         .optional()
         .map_err(db)?;
     row.map(|(seq, hash)| {
-        Hash::parse(&hash)
-            .map(|hash| Checkpoint { seq: seq as u64, hash })
-            .map_err(|e| StoreError::corrupt("journal head", e))
+        Hash::parse(&hash).map(|hash| Checkpoint { seq: seq as u64, hash }).map_err(|e| StoreError::corrupt("journal head", e))
     })
     .transpose()
 }
 
-fn collect_events(rows: rusqlite::MappedRows<'_, impl FnMut(&Row<'_>) -> rusqlite::Result<Result<EventRecord, StoreError>>>) -> Result<Vec<EventRecord>, StoreError> {
+fn collect_events(
+    rows: rusqlite::MappedRows<'_, impl FnMut(&Row<'_>) -> rusqlite::Result<Result<EventRecord, StoreError>>>,
+) -> Result<Vec<EventRecord>, StoreError> {
     let mut out = Vec::new();
     for row in rows {
         out.push(row.map_err(db)??);
@@ -81,9 +81,8 @@ fn collect_events(rows: rusqlite::MappedRows<'_, impl FnMut(&Row<'_>) -> rusqlit
 }
 
 pub(crate) fn events_after(conn: &Connection, after: u64, limit: u32) -> Result<Vec<EventRecord>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM journal WHERE seq > ?1 ORDER BY seq LIMIT ?2"))
-        .map_err(db)?;
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM journal WHERE seq > ?1 ORDER BY seq LIMIT ?2")).map_err(db)?;
     collect_events(stmt.query_map(params![after as i64, limit], decode::event).map_err(db)?)
 }
 
@@ -95,9 +94,8 @@ pub(crate) fn find_event_by_hash(conn: &Connection, hash: Hash) -> Result<Option
 }
 
 pub(crate) fn stream_events(conn: &Connection, stream: &str) -> Result<Vec<EventRecord>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM journal WHERE stream = ?1 ORDER BY stream_seq"))
-        .map_err(db)?;
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM journal WHERE stream = ?1 ORDER BY stream_seq")).map_err(db)?;
     collect_events(stmt.query_map([stream], decode::event).map_err(db)?)
 }
 
@@ -172,7 +170,9 @@ fn grid_row(row: &Row<'_>) -> rusqlite::Result<(String, String, String, String, 
     Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?))
 }
 
-fn to_grid((code, name, region, kind, generated, geojson): (String, String, String, String, bool, String)) -> Result<Grid, StoreError> {
+fn to_grid(
+    (code, name, region, kind, generated, geojson): (String, String, String, String, bool, String),
+) -> Result<Grid, StoreError> {
     let what = format!("grid {code}");
     Ok(Grid {
         code: GridCode::parse(&code).map_err(|e| StoreError::corrupt(&what, e))?,
@@ -213,7 +213,9 @@ fn org_row(row: &Row<'_>) -> rusqlite::Result<(String, String, String, String, O
     Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?))
 }
 
-fn to_org((id, name, kind, region, parent, demo): (String, String, String, String, Option<String>, bool)) -> Result<Organisation, StoreError> {
+fn to_org(
+    (id, name, kind, region, parent, demo): (String, String, String, String, Option<String>, bool),
+) -> Result<Organisation, StoreError> {
     let what = format!("organisation {id}");
     Ok(Organisation {
         id: OrgId(decode::uuid(&id, &what)?),
@@ -305,7 +307,9 @@ pub(crate) fn password_hash(conn: &Connection, id: AccountId) -> Result<Option<S
 pub(crate) fn api_token_by_secret_hash(conn: &Connection, secret_hash: &str) -> Result<Option<ApiToken>, StoreError> {
     type TokenRow = (String, String, String, String, String, Option<String>, bool);
     let row: Option<TokenRow> = conn
-        .prepare_cached("SELECT id, account, label, secret_hash, created_at, expires_at, revoked FROM api_tokens WHERE secret_hash = ?1")
+        .prepare_cached(
+            "SELECT id, account, label, secret_hash, created_at, expires_at, revoked FROM api_tokens WHERE secret_hash = ?1",
+        )
         .and_then(|mut s| {
             s.query_row([secret_hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
                 .optional()

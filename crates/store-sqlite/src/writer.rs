@@ -1,98 +1,19 @@
-//! The single writer thread and its group commit.
+//! One group commit on the write connection: every change of the group under its own savepoint
+//! inside one `BEGIN IMMEDIATE` transaction, the new journal head, one `COMMIT` (one fsync).
 //!
-//! Callers queue a change and wait for its reply. The thread takes the first queued change and
-//! everything else already waiting (up to `max_batch`), applies each under a savepoint inside one
-//! `BEGIN IMMEDIATE` transaction, writes the new journal head, commits (one fsync for the whole
-//! group), and only then replies. A change that fails is rolled back to its savepoint and answered
-//! with its error; the others still commit. If the commit itself fails, every change in the group
-//! is answered with the error and none is acknowledged.
+//! A change that fails is rolled back to its savepoint and answered with its error; the others
+//! still commit. If the commit itself fails, every change in the group gets the error and none is
+//! acknowledged. Who calls this, and when, is `group_commit`'s business.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
-use std::thread::JoinHandle;
+use std::sync::OnceLock;
 
-use chrono::{DateTime, Utc};
-use fq_domain::journal::{Hash, seal};
+use chrono::{DateTime, SubsecRound, Utc};
+use fq_domain::journal::{Hash, NewEvent, Seal, journal_time, seal_event};
 use fq_store::{Change, Committed, Expectation, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
-use tokio::sync::oneshot;
 
 use crate::ops;
-
-type Reply = oneshot::Sender<Result<Committed, StoreError>>;
-
-enum Job {
-    Commit(Change, Reply),
-    Shutdown,
-}
-
-/// Handle to the writer thread.
-#[derive(Debug)]
-pub(crate) struct Writer {
-    queue: Sender<Job>,
-    thread: Mutex<Option<JoinHandle<()>>>,
-}
-
-impl std::fmt::Debug for Job {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Job::Commit(..) => "Commit",
-            Job::Shutdown => "Shutdown",
-        })
-    }
-}
-
-impl Writer {
-    pub(crate) fn start(conn: Connection, max_batch: usize) -> Result<Writer, StoreError> {
-        let (queue, jobs) = channel();
-        let thread = std::thread::Builder::new()
-            .name("fq-sqlite-writer".into())
-            .spawn(move || run(&conn, &jobs, max_batch.max(1)))
-            .map_err(StoreError::backend)?;
-        Ok(Writer { queue, thread: Mutex::new(Some(thread)) })
-    }
-
-    pub(crate) async fn commit(&self, change: Change) -> Result<Committed, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        self.queue.send(Job::Commit(change, reply)).map_err(|_| StoreError::Closed)?;
-        answer.await.map_err(|_| StoreError::Closed)?
-    }
-
-    /// Lets queued changes finish, then stops the thread and closes the write connection.
-    pub(crate) async fn shutdown(&self) {
-        let _ = self.queue.send(Job::Shutdown);
-        let thread = self.thread.lock().expect("writer handle lock").take();
-        if let Some(thread) = thread {
-            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
-        }
-    }
-}
-
-fn run(conn: &Connection, jobs: &Receiver<Job>, max_batch: usize) {
-    let mut group: Vec<(Change, Reply)> = Vec::with_capacity(max_batch);
-    loop {
-        match jobs.recv() {
-            Ok(Job::Commit(change, reply)) => group.push((change, reply)),
-            Ok(Job::Shutdown) | Err(_) => return,
-        }
-        let mut stop = false;
-        while group.len() < max_batch {
-            match jobs.try_recv() {
-                Ok(Job::Commit(change, reply)) => group.push((change, reply)),
-                Ok(Job::Shutdown) => {
-                    stop = true;
-                    break;
-                }
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-            }
-        }
-        commit_group(conn, &mut group);
-        if stop {
-            return;
-        }
-    }
-}
 
 /// The chain position after the last committed event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,45 +22,71 @@ struct Head {
     hash: Hash,
 }
 
-fn commit_group(conn: &Connection, group: &mut Vec<(Change, Reply)>) {
-    let now = Utc::now();
-    let outcome = apply_group(conn, group, now);
-    match outcome {
-        Ok(results) => {
-            for ((_, reply), result) in group.drain(..).zip(results) {
-                let _ = reply.send(result);
-            }
-        }
+/// What a group commit answers.
+pub(crate) struct GroupOutcome {
+    /// The transaction committed (some changes in it may still have been refused).
+    pub(crate) committed: bool,
+    /// One result per change, in order.
+    pub(crate) results: Vec<Result<Committed, StoreError>>,
+}
+
+/// Commits `group` in one transaction.
+pub(crate) fn commit_group(conn: &Connection, group: &[Change]) -> GroupOutcome {
+    match apply_group(conn, group, Utc::now()) {
+        Ok(results) => GroupOutcome { committed: true, results },
         Err(err) => {
             let _ = conn.execute_batch("ROLLBACK");
             tracing::error!(error = %err, changes = group.len(), "SQLite commit failed; nothing in the group was written");
             let reason = err.to_string();
-            for (_, reply) in group.drain(..) {
-                let _ = reply.send(Err(StoreError::Backend(format!("commit failed: {reason}"))));
-            }
+            let results = group.iter().map(|_| Err(StoreError::Backend(format!("commit failed: {reason}")))).collect();
+            GroupOutcome { committed: false, results }
         }
     }
 }
 
-fn apply_group(conn: &Connection, group: &[(Change, Reply)], now: DateTime<Utc>) -> Result<Vec<Result<Committed, StoreError>>, StoreError> {
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(StoreError::backend)?;
+/// Runs a transaction-control statement through the statement cache.
+fn exec(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql).and_then(|mut stmt| stmt.execute([])).map(|_| ()).map_err(StoreError::backend)
+}
+
+fn apply_group(
+    conn: &Connection,
+    group: &[Change],
+    now: DateTime<Utc>,
+) -> Result<Vec<Result<Committed, StoreError>>, StoreError> {
+    // One commit time for the whole group, formatted once.
+    let now = journal_time(now.trunc_subsecs(6));
+    let now = now.as_str();
+    exec(conn, "BEGIN IMMEDIATE")?;
     // Read the head inside the transaction: another process (an import from the CLI) may have
     // appended since our last commit.
     let start = read_head(conn)?;
     let mut head = start;
     let mut results = Vec::with_capacity(group.len());
-    for (change, _) in group {
-        conn.execute_batch("SAVEPOINT change").map_err(StoreError::backend)?;
-        let before = head;
+    if let [change] = group {
+        // Alone in its group: the transaction itself is the change's boundary.
         match apply_change(conn, change, &mut head, now) {
-            Ok(committed) => {
-                conn.execute_batch("RELEASE change").map_err(StoreError::backend)?;
-                results.push(Ok(committed));
-            }
+            Ok(committed) => results.push(Ok(committed)),
             Err(err) => {
-                conn.execute_batch("ROLLBACK TO change; RELEASE change").map_err(StoreError::backend)?;
-                head = before;
-                results.push(Err(err));
+                exec(conn, "ROLLBACK")?;
+                return Ok(vec![Err(err)]);
+            }
+        }
+    } else {
+        for change in group {
+            exec(conn, "SAVEPOINT change")?;
+            let before = head;
+            match apply_change(conn, change, &mut head, now) {
+                Ok(committed) => {
+                    exec(conn, "RELEASE change")?;
+                    results.push(Ok(committed));
+                }
+                Err(err) => {
+                    exec(conn, "ROLLBACK TO change")?;
+                    exec(conn, "RELEASE change")?;
+                    head = before;
+                    results.push(Err(err));
+                }
             }
         }
     }
@@ -151,8 +98,65 @@ fn apply_group(conn: &Connection, group: &[(Change, Reply)], now: DateTime<Utc>)
         .and_then(|mut stmt| stmt.execute(params![head.seq as i64, head.hash.to_hex()]))
         .map_err(StoreError::backend)?;
     }
-    conn.execute_batch("COMMIT").map_err(StoreError::backend)?;
+    exec(conn, "COMMIT")?;
     Ok(results)
+}
+
+/// A sealed event on its way into the journal table.
+struct Row<'a> {
+    event: &'a NewEvent,
+    seq: u64,
+    stream_seq: u64,
+    prev_hash: Hash,
+    seal: Seal,
+}
+
+const INSERT_ONE: &str =
+    "INSERT INTO journal (seq, stream, stream_seq, kind, actor, recorded_at, occurred_at, payload, prev_hash, hash)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+/// Rows per multi-row INSERT: fewer statement executions for imports (640 parameters, far below
+/// SQLite's limit of 32,766).
+const ROWS_PER_INSERT: usize = 64;
+
+fn insert_many_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| {
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; ROWS_PER_INSERT].join(", ");
+        format!("INSERT INTO journal (seq, stream, stream_seq, kind, actor, recorded_at, occurred_at, payload, prev_hash, hash) VALUES {values}")
+    })
+}
+
+fn bind_row(stmt: &mut rusqlite::Statement<'_>, first: usize, row: &Row<'_>, now: &str) -> rusqlite::Result<()> {
+    stmt.raw_bind_parameter(first, row.seq as i64)?;
+    stmt.raw_bind_parameter(first + 1, row.event.stream.as_str())?;
+    stmt.raw_bind_parameter(first + 2, row.stream_seq as i64)?;
+    stmt.raw_bind_parameter(first + 3, row.event.kind.as_str())?;
+    stmt.raw_bind_parameter(first + 4, row.event.actor.as_str())?;
+    stmt.raw_bind_parameter(first + 5, now)?;
+    stmt.raw_bind_parameter(first + 6, row.seal.occurred_at.as_deref())?;
+    stmt.raw_bind_parameter(first + 7, row.event.payload())?;
+    stmt.raw_bind_parameter(first + 8, &*row.prev_hash.hex())?;
+    stmt.raw_bind_parameter(first + 9, &*row.seal.hash.hex())
+}
+
+fn insert_rows(conn: &Connection, rows: &[Row<'_>], now: &str) -> Result<(), StoreError> {
+    let mut chunks = rows.chunks_exact(ROWS_PER_INSERT);
+    if chunks.len() > 0 {
+        let mut many = conn.prepare_cached(insert_many_sql()).map_err(StoreError::backend)?;
+        for chunk in chunks.by_ref() {
+            for (idx, row) in chunk.iter().enumerate() {
+                bind_row(&mut many, idx * 10 + 1, row, now).map_err(StoreError::backend)?;
+            }
+            many.raw_execute().map_err(StoreError::backend)?;
+        }
+    }
+    let mut one = conn.prepare_cached(INSERT_ONE).map_err(StoreError::backend)?;
+    for row in chunks.remainder() {
+        bind_row(&mut one, 1, row, now).map_err(StoreError::backend)?;
+        one.raw_execute().map_err(StoreError::backend)?;
+    }
+    Ok(())
 }
 
 fn read_head(conn: &Connection) -> Result<Head, StoreError> {
@@ -162,10 +166,9 @@ fn read_head(conn: &Connection) -> Result<Head, StoreError> {
         .map_err(StoreError::backend)?;
     match row {
         None => Ok(Head { seq: 0, hash: Hash::GENESIS }),
-        Some((seq, hash)) => Ok(Head {
-            seq: seq as u64,
-            hash: Hash::parse(&hash).map_err(|e| StoreError::corrupt("journal head", e))?,
-        }),
+        Some((seq, hash)) => {
+            Ok(Head { seq: seq as u64, hash: Hash::parse(&hash).map_err(|e| StoreError::corrupt("journal head", e))? })
+        }
     }
 }
 
@@ -176,7 +179,7 @@ fn stream_version(conn: &Connection, stream: &str) -> Result<u64, StoreError> {
         .map_err(StoreError::backend)
 }
 
-fn apply_change(conn: &Connection, change: &Change, head: &mut Head, now: DateTime<Utc>) -> Result<Committed, StoreError> {
+fn apply_change(conn: &Connection, change: &Change, head: &mut Head, now: &str) -> Result<Committed, StoreError> {
     for expectation in &change.expect {
         match expectation {
             Expectation::StreamVersion { stream, version } => {
@@ -191,36 +194,22 @@ fn apply_change(conn: &Connection, change: &Change, head: &mut Head, now: DateTi
         ops::apply(conn, op)?;
     }
     let first_seq = head.seq + 1;
+    // Seal every event first (each hash needs the one before), then write them in bulk.
     let mut versions: HashMap<&str, u64> = HashMap::new();
-    let mut insert = conn
-        .prepare_cached(
-            "INSERT INTO journal (seq, stream, stream_seq, kind, actor, recorded_at, occurred_at, payload, prev_hash, hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )
-        .map_err(StoreError::backend)?;
+    let mut sealed = Vec::with_capacity(change.events.len());
     for event in &change.events {
         let version = match versions.get_mut(event.stream.as_str()) {
             Some(version) => version,
             None => versions.entry(event.stream.as_str()).or_insert(stream_version(conn, &event.stream)?),
         };
         *version += 1;
-        let record = seal(event, head.seq + 1, *version, now, head.hash);
-        insert
-            .execute(params![
-                record.seq as i64,
-                record.stream,
-                record.stream_seq as i64,
-                record.kind,
-                record.actor,
-                fq_domain::journal::journal_time(record.recorded_at),
-                record.occurred_at.map(fq_domain::journal::journal_time),
-                record.payload,
-                record.prev_hash.to_hex(),
-                record.hash.to_hex(),
-            ])
-            .map_err(StoreError::backend)?;
-        *head = Head { seq: record.seq, hash: record.hash };
+        let seq = head.seq + 1;
+        let seal = seal_event(event, seq, *version, now, &head.hash);
+        let hash = seal.hash;
+        sealed.push(Row { event, seq, stream_seq: *version, prev_hash: head.hash, seal });
+        *head = Head { seq, hash };
     }
+    insert_rows(conn, &sealed, now)?;
     let first_seq = if change.events.is_empty() { head.seq } else { first_seq };
     Ok(Committed { first_seq, last_seq: head.seq, head: head.hash })
 }

@@ -15,7 +15,10 @@ pub enum Op {
     /// Inserts regions; an existing code is updated (name, retired flag).
     UpsertRegions(Vec<Region>),
     /// Renames one region.
-    RenameRegion { code: RegionCode, name: String },
+    RenameRegion {
+        code: RegionCode,
+        name: String,
+    },
     /// Marks regions retired (they stay for history).
     RetireRegions(Vec<RegionCode>),
     /// Inserts or replaces boundary polygons.
@@ -26,13 +29,27 @@ pub enum Op {
     DeleteGeneratedGrids(Vec<GridCode>),
     InsertOrganisation(Organisation),
     /// Inserts an account with its grants and, optionally, a password hash (PHC string).
-    InsertAccount { account: Account, password_hash: Option<String> },
-    AddRoleGrant { account: AccountId, grant: RoleGrant },
-    SetAccountDisabled { account: AccountId, disabled: bool },
+    InsertAccount {
+        account: Account,
+        password_hash: Option<String>,
+    },
+    AddRoleGrant {
+        account: AccountId,
+        grant: RoleGrant,
+    },
+    SetAccountDisabled {
+        account: AccountId,
+        disabled: bool,
+    },
     InsertApiToken(ApiToken),
-    RevokeApiToken { token: Uuid },
+    RevokeApiToken {
+        token: Uuid,
+    },
     /// Sets a key in the settings table (instance-wide facts such as "demo data seeded").
-    PutSetting { key: String, value: String },
+    PutSetting {
+        key: String,
+        value: String,
+    },
 }
 
 /// A precondition checked inside the transaction before anything is written.

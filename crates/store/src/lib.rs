@@ -15,5 +15,5 @@ mod traits;
 
 pub use change::{Change, Committed, Expectation, Op};
 pub use error::StoreError;
-pub use location::{BackendKind, DatabaseLocation, LocationError};
+pub use location::{BackendKind, DatabaseLocation, LocationError, SQLITE_FILE_NAME, redact_url};
 pub use traits::{AccountStore, BackupReport, GridStore, JournalStore, OrgStore, RegionStore, Store, StoredBoundary};

@@ -120,9 +120,14 @@ mod tests {
         let dir = Path::new("/var/lib/fengqiao");
         assert_eq!(DatabaseLocation::parse("", dir).unwrap(), DatabaseLocation::Sqlite(dir.join("fengqiao.db")));
         assert_eq!(DatabaseLocation::parse("sqlite:/tmp/x.db", dir).unwrap(), DatabaseLocation::Sqlite("/tmp/x.db".into()));
-        assert_eq!(DatabaseLocation::parse("sqlite:///tmp/x.db?mode=rwc", dir).unwrap(), DatabaseLocation::Sqlite("/tmp/x.db".into()));
+        assert_eq!(
+            DatabaseLocation::parse("sqlite:///tmp/x.db?mode=rwc", dir).unwrap(),
+            DatabaseLocation::Sqlite("/tmp/x.db".into())
+        );
         assert_eq!(DatabaseLocation::parse("postgres://u@h/db", dir).unwrap().kind(), BackendKind::Postgres);
-        assert!(matches!(DatabaseLocation::parse("mysql://root:pw@h/db", dir), Err(LocationError::Scheme { scheme, redacted }) if scheme == "mysql" && !redacted.contains("pw")));
+        assert!(
+            matches!(DatabaseLocation::parse("mysql://root:pw@h/db", dir), Err(LocationError::Scheme { scheme, redacted }) if scheme == "mysql" && !redacted.contains("pw"))
+        );
         assert!(matches!(DatabaseLocation::parse("sqlite:", dir), Err(LocationError::EmptySqlitePath(_))));
     }
 

@@ -21,7 +21,12 @@ impl Hash {
     }
 
     pub fn to_hex(&self) -> String {
-        blake3::Hash::from_bytes(self.0).to_hex().to_string()
+        self.hex().to_string()
+    }
+
+    /// The 64 hex digits without a heap allocation (for hot paths such as appending rows).
+    pub fn hex(&self) -> impl std::ops::Deref<Target = str> + use<> {
+        blake3::Hash::from_bytes(self.0).to_hex()
     }
 
     /// The first 12 hex digits, for messages.

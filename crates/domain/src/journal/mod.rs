@@ -11,5 +11,5 @@ mod verify;
 
 pub use canonical::canonical_json;
 pub use hash::{Hash, HashParseError};
-pub use record::{EventRecord, NewEvent, journal_time, seal};
+pub use record::{EventRecord, NewEvent, Seal, journal_time, seal, seal_event};
 pub use verify::{BreakKind, ChainBreak, ChainSummary, ChainVerifier, Checkpoint, Unlinked, Verdict, resolve_unlinked};

@@ -14,7 +14,7 @@
 //! backend that stores microseconds reproduces the same text.
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::canonical::canonical_json;
 use super::hash::Hash;
@@ -34,12 +34,29 @@ pub struct NewEvent {
     /// When it really happened, if that differs from when it was recorded (a mediation session
     /// held offline at sea and entered later). The journal keeps both times.
     pub occurred_at: Option<DateTime<Utc>>,
-    pub payload: Value,
+    /// Canonical JSON text of the payload, made when the event is built: on the caller's thread,
+    /// not in the single writer's critical section.
+    payload: String,
 }
 
 impl NewEvent {
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "callers build payloads inline with json!(..); by value reads better than &json!(..)"
+    )]
     pub fn new(stream: impl Into<String>, kind: impl Into<String>, actor: impl Into<String>, payload: Value) -> NewEvent {
-        NewEvent { stream: stream.into(), kind: kind.into(), actor: actor.into(), occurred_at: None, payload }
+        NewEvent {
+            stream: stream.into(),
+            kind: kind.into(),
+            actor: actor.into(),
+            occurred_at: None,
+            payload: canonical_json(&payload),
+        }
+    }
+
+    /// The payload as canonical JSON text.
+    pub fn payload(&self) -> &str {
+        &self.payload
     }
 }
 
@@ -67,22 +84,18 @@ impl EventRecord {
 
     /// The hash the row would have if it sat at `seq`: used to recognise a renumbered row.
     pub fn computed_hash_at(&self, seq: u64) -> Hash {
-        let header = json!([
+        let occurred = self.occurred_at.map(journal_time);
+        chain_hash(&Header {
+            prev_hash: &self.prev_hash,
             seq,
-            self.stream,
-            self.stream_seq,
-            self.kind,
-            self.actor,
-            journal_time(self.recorded_at),
-            self.occurred_at.map(journal_time),
-        ]);
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(DOMAIN_TAG);
-        hasher.update(&self.prev_hash.0);
-        hasher.update(canonical_json(&header).as_bytes());
-        hasher.update(b"\n");
-        hasher.update(self.payload.as_bytes());
-        Hash(*hasher.finalize().as_bytes())
+            stream: &self.stream,
+            stream_seq: self.stream_seq,
+            kind: &self.kind,
+            actor: &self.actor,
+            recorded_at: &journal_time(self.recorded_at),
+            occurred_at: occurred.as_deref(),
+            payload: &self.payload,
+        })
     }
 
     /// The payload parsed back into JSON.
@@ -91,32 +104,106 @@ impl EventRecord {
     }
 }
 
+/// Everything the hash covers, borrowed.
+struct Header<'a> {
+    prev_hash: &'a Hash,
+    seq: u64,
+    stream: &'a str,
+    stream_seq: u64,
+    kind: &'a str,
+    actor: &'a str,
+    recorded_at: &'a str,
+    occurred_at: Option<&'a str>,
+    payload: &'a str,
+}
+
+/// Appends `text` as a JSON string, escaped exactly as [`canonical_json`] escapes strings.
+fn push_json_str(out: &mut Vec<u8>, text: &str) {
+    serde_json::to_writer(&mut *out, text).expect("writing to a Vec cannot fail");
+}
+
+/// The chain hash, with the header written straight into a buffer: the canonical JSON array
+/// `[seq,stream,stream_seq,kind,actor,recorded_at,occurred_at]` (integers in decimal, strings
+/// escaped as `canonical_json` does), without building a JSON value per event.
+fn chain_hash(h: &Header<'_>) -> Hash {
+    use std::io::Write;
+    let mut header = Vec::with_capacity(128 + h.stream.len() + h.kind.len() + h.actor.len());
+    write!(header, "[{},", h.seq).expect("Vec write");
+    push_json_str(&mut header, h.stream);
+    write!(header, ",{},", h.stream_seq).expect("Vec write");
+    push_json_str(&mut header, h.kind);
+    header.push(b',');
+    push_json_str(&mut header, h.actor);
+    header.push(b',');
+    push_json_str(&mut header, h.recorded_at);
+    header.push(b',');
+    match h.occurred_at {
+        Some(text) => push_json_str(&mut header, text),
+        None => header.extend_from_slice(b"null"),
+    }
+    header.push(b']');
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(DOMAIN_TAG);
+    hasher.update(&h.prev_hash.0);
+    hasher.update(&header);
+    hasher.update(b"\n");
+    hasher.update(h.payload.as_bytes());
+    Hash(*hasher.finalize().as_bytes())
+}
+
+/// What sealing computes for a new row; the rest is borrowed from the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seal {
+    /// [`journal_time`] of the event's `occurred_at`.
+    pub occurred_at: Option<String>,
+    pub hash: Hash,
+}
+
+/// Seals `event` as row `seq` (event `stream_seq` of its stream) after `prev_hash`.
+/// `recorded_at` is the [`journal_time`] text of the commit time, formatted once per commit.
+pub fn seal_event(event: &NewEvent, seq: u64, stream_seq: u64, recorded_at: &str, prev_hash: &Hash) -> Seal {
+    let occurred_at = event.occurred_at.map(|t| journal_time(t.trunc_subsecs(6)));
+    let hash = chain_hash(&Header {
+        prev_hash,
+        seq,
+        stream: &event.stream,
+        stream_seq,
+        kind: &event.kind,
+        actor: &event.actor,
+        recorded_at,
+        occurred_at: occurred_at.as_deref(),
+        payload: &event.payload,
+    });
+    Seal { occurred_at, hash }
+}
+
 /// Formats a journal time: UTC, six fractional digits, `Z`.
 pub fn journal_time(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-/// Seals `event` as row `seq` of the chain after `prev_hash`.
+/// Seals `event` as row `seq` of the chain after `prev_hash`, as a full record.
 pub fn seal(event: &NewEvent, seq: u64, stream_seq: u64, recorded_at: DateTime<Utc>, prev_hash: Hash) -> EventRecord {
-    let mut record = EventRecord {
+    let recorded_at = recorded_at.trunc_subsecs(6);
+    let sealed = seal_event(event, seq, stream_seq, &journal_time(recorded_at), &prev_hash);
+    EventRecord {
         seq,
         stream: event.stream.clone(),
         stream_seq,
         kind: event.kind.clone(),
         actor: event.actor.clone(),
-        recorded_at: recorded_at.trunc_subsecs(6),
+        recorded_at,
         occurred_at: event.occurred_at.map(|t| t.trunc_subsecs(6)),
-        payload: canonical_json(&event.payload),
+        payload: event.payload.clone(),
         prev_hash,
-        hash: Hash::GENESIS,
-    };
-    record.hash = record.computed_hash();
-    record
+        hash: sealed.hash,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
+    use serde_json::json;
 
     use super::*;
 
@@ -134,6 +221,23 @@ mod tests {
         let second = seal(&event, 2, 2, at(1_795_000_001, 0), first.hash);
         assert_eq!(second.prev_hash, first.hash);
         assert_ne!(second.hash, first.hash);
+    }
+
+    #[test]
+    fn the_header_is_the_canonical_json_array() {
+        // The streamed header must hash exactly like the canonical encoding of the array.
+        let mut event = NewEvent::new("s:\"1\"", "k.done", "账号:张三", json!({"x": 1}));
+        event.occurred_at = Some(at(1_700_000_000, 5_000));
+        let row = seal(&event, 42, 7, at(1_795_000_000, 0), Hash([3; 32]));
+        let header =
+            json!([42, row.stream, 7, row.kind, row.actor, journal_time(row.recorded_at), row.occurred_at.map(journal_time)]);
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(DOMAIN_TAG);
+        hasher.update(&row.prev_hash.0);
+        hasher.update(canonical_json(&header).as_bytes());
+        hasher.update(b"\n");
+        hasher.update(row.payload.as_bytes());
+        assert_eq!(Hash(*hasher.finalize().as_bytes()), row.hash);
     }
 
     #[test]

@@ -195,7 +195,11 @@ impl ChainVerifier {
             return broken(self.expected_seq, BreakKind::Deleted, detail);
         }
         if row.seq < self.expected_seq {
-            return broken(row.seq, BreakKind::Reordered, format!("the sequence goes back from {} to {}", self.expected_seq - 1, row.seq));
+            return broken(
+                row.seq,
+                BreakKind::Reordered,
+                format!("the sequence goes back from {} to {}", self.expected_seq - 1, row.seq),
+            );
         }
         let self_ok = row.computed_hash() == row.hash;
         let link_ok = row.prev_hash == self.prev_hash;
@@ -334,7 +338,11 @@ mod tests {
     }
 
     /// Runs the verifier the way the engine does, with the look-up over the stored rows.
-    fn verify(rows: &[EventRecord], recorded_head: Option<Checkpoint>, published: Vec<Checkpoint>) -> Result<ChainSummary, ChainBreak> {
+    fn verify(
+        rows: &[EventRecord],
+        recorded_head: Option<Checkpoint>,
+        published: Vec<Checkpoint>,
+    ) -> Result<ChainSummary, ChainBreak> {
         let mut sorted = rows.to_vec();
         sorted.sort_by_key(|r| r.seq);
         let mut verifier = ChainVerifier::new(recorded_head, published);
@@ -376,29 +384,89 @@ mod tests {
         let cases: Vec<(&str, Tamper, u64, BreakKind)> = vec![
             ("payload changed", |r| r[4].payload = r#"{"n":999}"#.into(), 5, BreakKind::Edited),
             ("actor changed", |r| r[0].actor = "account:intruder".into(), 1, BreakKind::Edited),
-            ("row deleted", |r| { r.remove(4); }, 5, BreakKind::Deleted),
-            ("first row deleted", |r| { r.remove(0); }, 1, BreakKind::Deleted),
-            ("two rows deleted", |r| { r.drain(3..5); }, 4, BreakKind::Deleted),
-            ("row deleted, rest renumbered", |r| { r.remove(4); renumber(r, 6, -1); }, 5, BreakKind::Deleted),
-            ("adjacent rows swapped", |r| { r[4].seq = 6; r[5].seq = 5; }, 5, BreakKind::Reordered),
-            ("distant rows swapped", |r| { r[2].seq = 8; r[7].seq = 3; }, 3, BreakKind::Reordered),
-            ("forged row inserted, rest renumbered", |r| {
-                renumber(r, 5, 1);
-                let mut forged = r[3].clone();
-                forged.seq = 5;
-                forged.payload = r#"{"forged":true}"#.into();
-                r.push(forged);
-            }, 5, BreakKind::Inserted),
-            ("well-forged row inserted, rest renumbered", |r| {
-                renumber(r, 5, 1);
-                let event = NewEvent::new("case:9", "case.acted", "system", json!({"forged": true}));
-                let forged = seal(&event, 5, 1, Utc.timestamp_opt(1_795_000_004, 500).unwrap(), r[3].hash);
-                r.push(forged);
-            }, 5, BreakKind::Inserted),
-            ("row rewritten and re-hashed", |r| {
-                r[4].payload = r#"{"n":-5}"#.into();
-                r[4].hash = r[4].computed_hash();
-            }, 5, BreakKind::Edited),
+            (
+                "row deleted",
+                |r| {
+                    r.remove(4);
+                },
+                5,
+                BreakKind::Deleted,
+            ),
+            (
+                "first row deleted",
+                |r| {
+                    r.remove(0);
+                },
+                1,
+                BreakKind::Deleted,
+            ),
+            (
+                "two rows deleted",
+                |r| {
+                    r.drain(3..5);
+                },
+                4,
+                BreakKind::Deleted,
+            ),
+            (
+                "row deleted, rest renumbered",
+                |r| {
+                    r.remove(4);
+                    renumber(r, 6, -1);
+                },
+                5,
+                BreakKind::Deleted,
+            ),
+            (
+                "adjacent rows swapped",
+                |r| {
+                    r[4].seq = 6;
+                    r[5].seq = 5;
+                },
+                5,
+                BreakKind::Reordered,
+            ),
+            (
+                "distant rows swapped",
+                |r| {
+                    r[2].seq = 8;
+                    r[7].seq = 3;
+                },
+                3,
+                BreakKind::Reordered,
+            ),
+            (
+                "forged row inserted, rest renumbered",
+                |r| {
+                    renumber(r, 5, 1);
+                    let mut forged = r[3].clone();
+                    forged.seq = 5;
+                    forged.payload = r#"{"forged":true}"#.into();
+                    r.push(forged);
+                },
+                5,
+                BreakKind::Inserted,
+            ),
+            (
+                "well-forged row inserted, rest renumbered",
+                |r| {
+                    renumber(r, 5, 1);
+                    let event = NewEvent::new("case:9", "case.acted", "system", json!({"forged": true}));
+                    let forged = seal(&event, 5, 1, Utc.timestamp_opt(1_795_000_004, 500).unwrap(), r[3].hash);
+                    r.push(forged);
+                },
+                5,
+                BreakKind::Inserted,
+            ),
+            (
+                "row rewritten and re-hashed",
+                |r| {
+                    r[4].payload = r#"{"n":-5}"#.into();
+                    r[4].hash = r[4].computed_hash();
+                },
+                5,
+                BreakKind::Edited,
+            ),
         ];
         for (name, tamper, seq, kind) in cases {
             let mut rows = chain(10);

@@ -1,0 +1,253 @@
+//! The command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fengqiao",
+    version,
+    about = "枫桥 fengqiao: a case engine for grassroots governance (dispute mediation, random review, investigation orders, enterprise service, risk early warning).",
+    long_about = None,
+    after_help = "Start here: `fengqiao serve`, then open http://127.0.0.1:8080/.\nExit codes: 0 done, 1 error, 2 bad usage, 3 the journal failed verification."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// TOML configuration file (default: ./fengqiao.toml if it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory for the SQLite database (overrides storage.data_dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: sqlite:PATH or postgres://USER@HOST:PORT/DB (overrides storage.database).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server. First start on SQLite creates the database and loads the regions.
+    ///
+    /// Example: fengqiao serve --listen 0.0.0.0:8080 --data-dir /var/lib/fengqiao
+    Serve(ServeArgs),
+    /// Create or upgrade the database schema (needed once per release on PostgreSQL; SQLite
+    /// migrates itself at start).
+    ///
+    /// Example: fengqiao migrate --database postgres://fengqiao@db:5432/fengqiao
+    Migrate,
+    /// Import reference data: the division tree, boundary polygons, grids.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Check the journal's hash chain, or print its head for publishing.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Configuration helpers.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Write an online, consistent, verified copy of the SQLite database.
+    ///
+    /// Example: fengqiao backup /backups/fengqiao-2026-11-26.db
+    Backup {
+        /// The new backup file (must not exist).
+        dest: PathBuf,
+    },
+    /// Replace the SQLite database with a backup (the server must be stopped).
+    ///
+    /// Example: fengqiao restore /backups/fengqiao-2026-11-26.db
+    Restore {
+        /// A file written by `fengqiao backup`.
+        source: PathBuf,
+        /// Replace an existing database (it is kept beside as fengqiao.db.replaced-<time>).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Organisations (单位).
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Accounts (账号), role grants and API tokens.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Benchmarks that print figures beside this machine's own limits.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (overrides server.listen). Port 0 picks a free port.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+    /// Do not seed the demo data set on first start (overrides demo.seed).
+    #[arg(long)]
+    pub no_demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Load the division tree: the embedded Zhejiang tree, or the five CSV files in --dir.
+    /// Changes (added, renamed, retired regions) are recorded in the journal.
+    ///
+    /// Example: fengqiao import regions --dir ./divisions-2024
+    Regions {
+        /// A directory with provinces.csv, cities.csv, areas.csv, streets.csv, villages.csv.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Load boundary polygons from a GeoJSON FeatureCollection (property `code`, or `gb`).
+    ///
+    /// Example: fengqiao import boundaries counties.geojson
+    Boundaries { file: PathBuf },
+    /// Load grids (网格) from a GeoJSON FeatureCollection, or generate demonstration cells.
+    ///
+    /// Example: fengqiao import grids luqiao-grids.geojson
+    /// Example: fengqiao import grids --generate-for 331004 --cell-metres 800
+    Grids {
+        /// GeoJSON with properties code, name, region (9- or 12-digit), kind (optional).
+        #[arg(required_unless_present = "generate_for", conflicts_with = "generate_for")]
+        file: Option<PathBuf>,
+        /// Cover this county (6-digit code) with generated cells, labelled as generated.
+        #[arg(long, value_name = "COUNTY")]
+        generate_for: Option<String>,
+        /// Cell size for --generate-for, in metres.
+        #[arg(long, default_value_t = 1000, requires = "generate_for")]
+        cell_metres: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the whole journal; name the first row that was edited, deleted, inserted or
+    /// reordered. Exit code 3 when the chain is broken.
+    ///
+    /// Example: fengqiao audit verify --checkpoint 12345:9f2c...
+    Verify {
+        /// A head published earlier (SEQ:HASH); catches a rewritten tail. Repeatable.
+        #[arg(long, value_name = "SEQ:HASH")]
+        checkpoint: Vec<String>,
+        /// Print the result as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify the chain, then print its head (sequence and hash) for publishing.
+    ///
+    /// Example: fengqiao audit checkpoint >> published-checkpoints.txt
+    Checkpoint {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the example configuration (every key with its default and meaning).
+    Example,
+    /// Print the effective configuration after file, environment and flags (passwords hidden).
+    Show,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organisation.
+    ///
+    /// Example: fengqiao org add --name 路桥区人民调解委员会 --kind mediation_committee --region 331004
+    Add {
+        #[arg(long)]
+        name: String,
+        /// department, station, court, mediation_committee, centre or cooperating_unit.
+        #[arg(long)]
+        kind: String,
+        /// Region code (2 to 12 digits).
+        #[arg(long)]
+        region: String,
+        /// Parent organisation id.
+        #[arg(long)]
+        parent: Option<uuid::Uuid>,
+    },
+    /// List organisations within a region.
+    List {
+        #[arg(long, default_value = "33")]
+        region: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Create an account. The password, if any, is read from standard input.
+    ///
+    /// Example: echo 'a long passphrase' | fengqiao account add --login li.si --name 李四 --org ID --grant mediator:331004 --password-stdin
+    Add {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        name: String,
+        /// Organisation id.
+        #[arg(long)]
+        org: uuid::Uuid,
+        /// ROLE:REGION or ROLE:REGION:ORG_ID. Repeatable.
+        #[arg(long = "grant", value_name = "ROLE:REGION[:ORG]")]
+        grants: Vec<String>,
+        /// Read a password (at least 12 characters) from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Grant a role to an account.
+    ///
+    /// Example: fengqiao account grant --login li.si leader:3310
+    Grant {
+        #[arg(long)]
+        login: String,
+        #[arg(value_name = "ROLE:REGION[:ORG]")]
+        grant: String,
+    },
+    /// Disable an account (its tokens stop working at once).
+    Disable {
+        #[arg(long)]
+        login: String,
+    },
+    /// Enable a disabled account.
+    Enable {
+        #[arg(long)]
+        login: String,
+    },
+    /// Issue an API token and print it once.
+    ///
+    /// Example: fengqiao account token --login li.si --label 12345热线对接 --days 365
+    Token {
+        #[arg(long)]
+        login: String,
+        #[arg(long, default_value = "cli")]
+        label: String,
+        /// Days until the token expires (default: never).
+        #[arg(long)]
+        days: Option<u32>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// SQLite storage: durable single commits beside the disk's own fdatasync rate, 16 concurrent
+    /// writers (group commit), batched import.
+    ///
+    /// Example: fengqiao bench store --json
+    Store {
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+        /// Directory to measure in (default: a scratch directory under the data directory).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}

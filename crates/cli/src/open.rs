@@ -1,0 +1,81 @@
+//! Opening the configured store, and the data-directory lock that keeps two servers off one
+//! SQLite file.
+
+use std::fs::{File, OpenOptions};
+use std::path::Path;
+use std::sync::Arc;
+
+use fq_engine::Engine;
+use fq_store::{DatabaseLocation, Store};
+use fq_store_postgres::{PgOptions, PgStore};
+use fq_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
+
+use crate::config::{Config, SynchronousSetting};
+use crate::failure::Failure;
+
+/// Where the configured database is.
+pub fn location(config: &Config) -> Result<DatabaseLocation, Failure> {
+    Ok(DatabaseLocation::parse(&config.storage.database, &config.storage.data_dir)?)
+}
+
+/// Creates the data directory (for SQLite) with a clear error when it cannot.
+pub fn ensure_dir(dir: &Path) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::new("data_dir_unusable", format!("cannot create the data directory {}: {e}", dir.display())))
+}
+
+/// Opens the store: SQLite (creating and migrating the file) or PostgreSQL (which must have
+/// been migrated with `fengqiao migrate`).
+pub async fn store(config: &Config) -> Result<Arc<dyn Store>, Failure> {
+    match location(config)? {
+        DatabaseLocation::Sqlite(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                ensure_dir(dir)?;
+            }
+            let options = SqliteOptions {
+                synchronous: match config.storage.synchronous {
+                    SynchronousSetting::Full => Synchronous::Full,
+                    SynchronousSetting::Normal => Synchronous::Normal,
+                },
+                max_batch: config.storage.group_commit_max,
+            };
+            Ok(Arc::new(SqliteStore::open(&path, options).await?))
+        }
+        DatabaseLocation::Postgres(url) => {
+            let options = PgOptions { max_batch: config.storage.group_commit_max, ..PgOptions::default() };
+            Ok(Arc::new(PgStore::connect(&url, options).await?))
+        }
+    }
+}
+
+pub async fn engine(config: &Config) -> Result<Engine, Failure> {
+    Ok(Engine::new(store(config).await?))
+}
+
+/// An exclusive lock on `<data_dir>/fengqiao.lock`, held while a server runs on a SQLite file.
+#[derive(Debug)]
+pub struct DataDirLock {
+    _file: File,
+}
+
+impl DataDirLock {
+    pub fn acquire(dir: &Path) -> Result<DataDirLock, Failure> {
+        let path = dir.join("fengqiao.lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Failure::new("data_dir_unusable", format!("cannot open {}: {e}", path.display())))?;
+        match file.try_lock() {
+            Ok(()) => Ok(DataDirLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Failure::new(
+                "data_dir_in_use",
+                format!("another fengqiao server is running on {} (it holds {}); stop it first", dir.display(), path.display()),
+            )),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(Failure::new("data_dir_unusable", format!("cannot lock {}: {e}", path.display())))
+            }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! `GET /api/v1/status`: the landing page's facts as JSON.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use fq_engine::Status;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/status", get(status))
+}
+
+async fn status(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
+    Ok(Json(state.engine.status().await?))
+}

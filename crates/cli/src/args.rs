@@ -110,6 +110,7 @@ pub enum ImportCommand {
     /// Load grids (网格) from a GeoJSON FeatureCollection, or generate demonstration cells.
     ///
     /// Example: fengqiao import grids luqiao-grids.geojson
+    ///
     /// Example: fengqiao import grids --generate-for 331004 --cell-metres 800
     Grids {
         /// GeoJSON with properties code, name, region (9- or 12-digit), kind (optional).
@@ -150,8 +151,12 @@ pub enum AuditCommand {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Print the example configuration (every key with its default and meaning).
+    ///
+    /// Example: fengqiao config example > fengqiao.toml
     Example,
     /// Print the effective configuration after file, environment and flags (passwords hidden).
+    ///
+    /// Example: FENGQIAO__SERVER__LISTEN=0.0.0.0:8080 fengqiao config show
     Show,
 }
 
@@ -174,6 +179,8 @@ pub enum OrgCommand {
         parent: Option<uuid::Uuid>,
     },
     /// List organisations within a region.
+    ///
+    /// Example: fengqiao org list --region 331004
     List {
         #[arg(long, default_value = "33")]
         region: String,
@@ -210,11 +217,15 @@ pub enum AccountCommand {
         grant: String,
     },
     /// Disable an account (its tokens stop working at once).
+    ///
+    /// Example: fengqiao account disable --login li.si
     Disable {
         #[arg(long)]
         login: String,
     },
     /// Enable a disabled account.
+    ///
+    /// Example: fengqiao account enable --login li.si
     Enable {
         #[arg(long)]
         login: String,

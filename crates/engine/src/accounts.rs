@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::Engine;
 use crate::access::require_admin;
 use crate::error::EngineError;
-use crate::secrets::{hash_password, new_token_secret, token_hash};
+use crate::secrets::{decoy_hash, hash_password, new_token_secret, token_hash, verify_password};
 
 /// A request to create an account.
 #[derive(Debug, Clone, Deserialize)]
@@ -214,6 +214,28 @@ impl Engine {
         ));
         self.store.commit(change).await?;
         Ok(IssuedToken { id: token.id, account: account.id, secret })
+    }
+
+    /// Checks a login and password. Unknown logins, wrong passwords, accounts without a password
+    /// and disabled accounts are refused alike, in about the same time. (Rate limiting and the
+    /// journal entry for each sign-in belong to the console's session layer.)
+    pub async fn authenticate_password(&self, login: &str, password: &str) -> Result<Actor, EngineError> {
+        let account = match Login::parse(login.trim()) {
+            Ok(login) => self.store.account_by_login(&login).await?,
+            Err(_) => None,
+        };
+        let stored = match &account {
+            Some(account) => self.store.password_hash(account.id).await?,
+            None => None,
+        };
+        let password = password.to_owned();
+        let matches = tokio::task::spawn_blocking(move || verify_password(&password, stored.as_deref().unwrap_or(decoy_hash())))
+            .await
+            .map_err(|e| EngineError::Store(StoreError::Backend(e.to_string())))?;
+        match account {
+            Some(account) if matches && !account.disabled => Ok(Actor::Account(Box::new(account))),
+            _ => Err(EngineError::Unauthenticated),
+        }
     }
 
     /// Turns a bearer token into the actor it belongs to. Unknown, revoked or expired tokens and

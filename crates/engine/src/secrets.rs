@@ -41,9 +41,15 @@ pub(crate) fn hash_password(password: &str) -> Result<String, EngineError> {
 }
 
 /// Checks a password against a stored PHC string.
-#[allow(dead_code, reason = "used by console login (issue 4); tested here")]
 pub(crate) fn verify_password(password: &str, stored: &str) -> bool {
     Argon2::default().verify_password(password.as_bytes(), stored).is_ok()
+}
+
+/// A hash that no password matches, verified when a login is unknown so that the answer takes as
+/// long as for a known one (no account enumeration by timing).
+pub(crate) fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy password for unknown logins").unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -25,6 +25,10 @@ pub trait Harness: Send + Sync {
     /// Drops the triggers that make the journal append-only, as an intruder with database access
     /// would, so that tampering can be attempted.
     async fn unprotect_journal(&self);
+
+    /// A second, independent store on the same database: another server process (PostgreSQL) or
+    /// a CLI command beside the server (SQLite).
+    async fn second_store(&self) -> Arc<dyn Store>;
 }
 
 /// Generates one `#[tokio::test]` per story for a backend. `$make` is an async function returning
@@ -52,6 +56,7 @@ macro_rules! conformance_tests {
             failed_change_writes_nothing,
             stream_expectation_guards_concurrent_edits,
             concurrent_writers_share_commits,
+            two_stores_on_one_database_keep_one_chain,
             occurred_at_is_kept_beside_recorded_at,
             settings_round_trip,
             tampered_payload_is_named,

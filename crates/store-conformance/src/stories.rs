@@ -288,6 +288,34 @@ pub async fn concurrent_writers_share_commits(h: &dyn Harness) {
     assert_intact(store, 2 + 16 * 32).await;
 }
 
+pub async fn two_stores_on_one_database_keep_one_chain(h: &dyn Harness) {
+    let first = h.store();
+    let second = h.second_store().await;
+    first.commit(tree_change()).await.unwrap();
+    let mut tasks = Vec::new();
+    for (name, store) in [("一", Arc::clone(&first)), ("二", Arc::clone(&second))] {
+        for writer in 0..4 {
+            let store = Arc::clone(&store);
+            tasks.push(tokio::spawn(async move {
+                for n in 0..30 {
+                    let o = org(&format!("进程{name}-{writer}-{n}"), "331004");
+                    store.commit(org_change(&o)).await.expect("commit from either store");
+                }
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    // Both stores see one gap-free chain with every event.
+    let rows = second.events_after(0, 1_000).await.unwrap();
+    assert_eq!(rows.len(), 1 + 2 * 4 * 30);
+    assert!(rows.iter().enumerate().all(|(idx, row)| row.seq == idx as u64 + 1), "sequence numbers have no gaps");
+    assert_eq!(first.recorded_head().await.unwrap(), second.recorded_head().await.unwrap());
+    assert_intact(first, 1 + 2 * 4 * 30).await;
+    second.close().await;
+}
+
 pub async fn occurred_at_is_kept_beside_recorded_at(h: &dyn Harness) {
     let store = h.store();
     let at_sea = Utc.timestamp_opt(1_790_000_000, 654_321_000).unwrap();

@@ -26,6 +26,7 @@ fn with_database(url: &str, database: &str) -> String {
 struct PgHarness {
     store: Arc<PgStore>,
     database: String,
+    url: String,
 }
 
 #[async_trait]
@@ -42,6 +43,10 @@ impl Harness for PgHarness {
         self.try_raw("DROP TRIGGER journal_no_change ON journal; DROP TRIGGER journal_no_truncate ON journal;")
             .await
             .expect("drop triggers");
+    }
+
+    async fn second_store(&self) -> Arc<dyn Store> {
+        Arc::new(PgStore::connect(&self.url, PgOptions::default()).await.expect("connect a second store"))
     }
 }
 
@@ -85,7 +90,7 @@ async fn postgres() -> Option<PgHarness> {
     let url = with_database(&admin, &database);
     fq_store_postgres::migrate(&url).await.expect("migrate");
     let store = PgStore::connect(&url, PgOptions::default()).await.expect("connect");
-    Some(PgHarness { store: Arc::new(store), database })
+    Some(PgHarness { store: Arc::new(store), database, url })
 }
 
 conformance_tests!(postgres);
@@ -102,6 +107,18 @@ async fn an_unmigrated_database_is_refused_with_the_fix() {
     let err = PgStore::connect(&with_database(&admin, &database), PgOptions::default()).await.unwrap_err();
     assert!(err.to_string().contains("fengqiao migrate"), "{err}");
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE \"{database}\" WITH (FORCE)"))).execute(&mut conn).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_missing_database_is_named() {
+    let admin = admin_url();
+    if PgConnection::connect(&admin).await.is_err() {
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "PostgreSQL unreachable under CI");
+        return;
+    }
+    let err = PgStore::connect(&with_database(&admin, "fq_no_such_database"), PgOptions::default()).await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("fq_no_such_database") && text.contains("does not exist"), "{text}");
 }
 
 #[tokio::test]

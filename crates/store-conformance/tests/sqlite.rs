@@ -26,6 +26,10 @@ impl Harness for SqliteHarness {
     async fn unprotect_journal(&self) {
         self.try_raw("DROP TRIGGER journal_no_update; DROP TRIGGER journal_no_delete;").await.expect("drop triggers");
     }
+
+    async fn second_store(&self) -> Arc<dyn Store> {
+        Arc::new(SqliteStore::open(self.store.path(), SqliteOptions::default()).await.expect("open a second store"))
+    }
 }
 
 async fn sqlite() -> Option<SqliteHarness> {

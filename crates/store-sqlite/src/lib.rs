@@ -16,6 +16,7 @@
 //! fsync itself (see docs/ARCHITECTURE.md).
 
 mod backup;
+mod bare_probe;
 mod checkpoint;
 mod decode;
 mod group_commit;
@@ -39,6 +40,7 @@ use fq_store::{
 };
 use rusqlite::{Connection, OpenFlags};
 
+pub use bare_probe::BareCommitProbe;
 pub use migrate::SCHEMA_VERSION;
 
 /// The version of the SQLite library compiled in.

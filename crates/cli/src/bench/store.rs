@@ -3,11 +3,15 @@
 //! 1. fdatasync: 4 KiB overwrites of a preallocated file, each followed by fdatasync, in the same
 //!    directory as the database: the most durable commits per second this disk allows.
 //! 2. single commits: one event per change, one change at a time, `synchronous=FULL`, after a
-//!    one-second warm-up. 1 and 2 run in alternating 250 ms slices so that drift in the disk's
-//!    speed (common on shared virtual disks) hits both alike.
-//! 3. concurrent: 16 writers committing one event each as fast as acknowledgements come back; the
+//!    one-second warm-up.
+//! 3. a bare SQLite commit (one row, one table, same settings): the best any SQLite commit can do
+//!    on this disk, so that the journal's own cost can be read off.
+//!
+//!    1, 2 and 3 run in alternating 250 ms slices so that drift in the disk's speed (common on
+//!    shared virtual disks) hits all three alike.
+//! 4. concurrent: 16 writers committing one event each as fast as acknowledgements come back; the
 //!    group commit lets them share fsyncs.
-//! 4. import: changes of 10,000 events each (hash-chained like any other), built on one thread
+//! 5. import: changes of 10,000 events each (hash-chained like any other), built on one thread
 //!    while the previous one commits, as an importer does.
 
 use std::fs::File;
@@ -19,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use fq_domain::journal::NewEvent;
 use fq_store::{Change, JournalStore, Store};
-use fq_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
+use fq_store_sqlite::{BareCommitProbe, SqliteOptions, SqliteStore, Synchronous};
 use serde_json::json;
 
 use super::quantile;
@@ -37,6 +41,7 @@ struct Figures {
     single_commits_per_s: f64,
     single_commit_p50_us: f64,
     single_commit_p99_us: f64,
+    bare_sqlite_commits_per_s: f64,
     empty_commit_p50_us: f64,
     concurrent_events_per_s: f64,
     concurrent_mean_group: f64,
@@ -117,6 +122,7 @@ async fn measure(dir: &Path, budget: Duration, max_batch: usize) -> Result<Figur
     let options = SqliteOptions { synchronous: Synchronous::Full, max_batch };
     let store = Arc::new(SqliteStore::open(&dir.join("bench.db"), options).await.map_err(|e| failure("open", e))?);
     let mut probe = SyncProbe::new(dir)?;
+    let mut bare = BareCommitProbe::open(dir).map_err(|e| failure("bare SQLite probe", e))?;
     let mut next = 0u64;
 
     // Warm up: the first cycle of a new WAL grows the file, which a long-running server has
@@ -126,12 +132,17 @@ async fn measure(dir: &Path, budget: Duration, max_batch: usize) -> Result<Figur
     // Disk speed drifts on shared machines, so the two figures are taken in alternating slices.
     let slice = Duration::from_millis(250);
     let rounds = (budget.as_millis() / slice.as_millis()).max(1);
-    let (mut sync_lat, mut commit_lat) = (Vec::new(), Vec::new());
-    let (mut sync_time, mut commit_time) = (Duration::ZERO, Duration::ZERO);
+    let (mut sync_lat, mut commit_lat, mut bare_lat) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut sync_time, mut commit_time, mut bare_time) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    tokio::task::block_in_place(|| bare.run(Duration::from_millis(500), &mut Vec::new()))
+        .map_err(|e| failure("bare SQLite", e))?;
     for _ in 0..rounds {
         let t = Instant::now();
         tokio::task::block_in_place(|| probe.run(slice, &mut sync_lat))?;
         sync_time += t.elapsed();
+        let t = Instant::now();
+        tokio::task::block_in_place(|| bare.run(slice, &mut bare_lat)).map_err(|e| failure("bare SQLite", e))?;
+        bare_time += t.elapsed();
         let t = Instant::now();
         single_commits(&store, slice, &mut next, &mut commit_lat).await?;
         commit_time += t.elapsed();
@@ -139,6 +150,7 @@ async fn measure(dir: &Path, budget: Duration, max_batch: usize) -> Result<Figur
     drop(probe);
     figures.fdatasync_per_s = sync_lat.len() as f64 / sync_time.as_secs_f64();
     figures.single_commits_per_s = commit_lat.len() as f64 / commit_time.as_secs_f64();
+    figures.bare_sqlite_commits_per_s = bare_lat.len() as f64 / bare_time.as_secs_f64();
     sync_lat.sort_by(f64::total_cmp);
     commit_lat.sort_by(f64::total_cmp);
     figures.fdatasync_p50_us = quantile(&sync_lat, 0.5);
@@ -257,6 +269,9 @@ pub async fn run(config: &Config, seconds: u64, dir: Option<PathBuf>, json: bool
                 "single_commit_p50_us": f.single_commit_p50_us.round(),
                 "single_commit_p99_us": f.single_commit_p99_us.round(),
                 "single_vs_fdatasync": (ratio * 1000.0).round() / 1000.0,
+                "bare_sqlite_commits_per_s": f.bare_sqlite_commits_per_s.round(),
+                "bare_sqlite_vs_fdatasync": (f.bare_sqlite_commits_per_s / f.fdatasync_per_s * 1000.0).round() / 1000.0,
+                "single_vs_bare_sqlite": (f.single_commits_per_s / f.bare_sqlite_commits_per_s * 1000.0).round() / 1000.0,
                 "empty_commit_p50_us": f.empty_commit_p50_us.round(),
                 "concurrent_writers": WRITERS,
                 "concurrent_events_per_s": f.concurrent_events_per_s.round(),
@@ -275,6 +290,12 @@ pub async fn run(config: &Config, seconds: u64, dir: Option<PathBuf>, json: bool
         println!(
             "  single durable commits        {:>10.0} /s   p50 {:>6.0} µs  p99 {:>6.0} µs   = {ratio:.2}x fdatasync (target >= 0.9x)",
             f.single_commits_per_s, f.single_commit_p50_us, f.single_commit_p99_us
+        );
+        println!(
+            "  bare SQLite commit (its limit) {:>10.0} /s   = {:.2}x fdatasync; ours = {:.2}x of it",
+            f.bare_sqlite_commits_per_s,
+            f.bare_sqlite_commits_per_s / f.fdatasync_per_s,
+            f.single_commits_per_s / f.bare_sqlite_commits_per_s
         );
         println!(
             "  commit overhead without disk   p50 {:>6.0} µs (queue hop, transaction control, reply)",

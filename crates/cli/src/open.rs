@@ -11,7 +11,7 @@ use fq_store_postgres::{PgOptions, PgStore};
 use fq_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
 use crate::config::{Config, SynchronousSetting};
-use crate::failure::Failure;
+use crate::failure::{Failure, Outcome};
 
 /// Where the configured database is.
 pub fn location(config: &Config) -> Result<DatabaseLocation, Failure> {
@@ -50,6 +50,15 @@ pub async fn store(config: &Config) -> Result<Arc<dyn Store>, Failure> {
 
 pub async fn engine(config: &Config) -> Result<Engine, Failure> {
     Ok(Engine::new(store(config).await?))
+}
+
+/// Opens the engine, runs `work` with it, and closes the store whatever the outcome, so that
+/// queued writes finish before the command exits.
+pub async fn with_engine<Fut: Future<Output = Outcome>>(config: &Config, work: impl FnOnce(Engine) -> Fut) -> Outcome {
+    let engine = engine(config).await?;
+    let result = work(engine.clone()).await;
+    engine.store().close().await;
+    result
 }
 
 /// An exclusive lock on `<data_dir>/fengqiao.lock`, held while a server runs on a SQLite file.

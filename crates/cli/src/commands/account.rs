@@ -22,10 +22,7 @@ fn parse_grant(text: &str) -> Result<(String, String, Option<Uuid>), Failure> {
 }
 
 pub async fn run(config: &Config, command: AccountCommand) -> Outcome {
-    let engine = open::engine(config).await?;
-    let result = account(&engine, command).await;
-    engine.store().close().await;
-    result
+    open::with_engine(config, |engine| async move { account(&engine, command).await }).await
 }
 
 async fn account(engine: &Engine, command: AccountCommand) -> Outcome {

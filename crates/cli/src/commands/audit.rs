@@ -10,10 +10,7 @@ use crate::open;
 use crate::progress::Progress;
 
 pub async fn run(config: &Config, command: AuditCommand) -> Outcome {
-    let engine = open::engine(config).await?;
-    let result = audit(&engine, command).await;
-    engine.store().close().await;
-    result
+    open::with_engine(config, |engine| async move { audit(&engine, command).await }).await
 }
 
 async fn audit(engine: &Engine, command: AuditCommand) -> Outcome {

@@ -17,10 +17,7 @@ fn read(path: &Path) -> Result<Vec<u8>, Failure> {
 }
 
 pub async fn run(config: &Config, command: ImportCommand) -> Outcome {
-    let engine = open::engine(config).await?;
-    let result = import(&engine, command).await;
-    engine.store().close().await;
-    result
+    open::with_engine(config, |engine| async move { import(&engine, command).await }).await
 }
 
 async fn import(engine: &Engine, command: ImportCommand) -> Outcome {

@@ -10,10 +10,7 @@ use crate::failure::{Failure, Outcome};
 use crate::open;
 
 pub async fn run(config: &Config, command: OrgCommand) -> Outcome {
-    let engine = open::engine(config).await?;
-    let result = org(&engine, command).await;
-    engine.store().close().await;
-    result
+    open::with_engine(config, |engine| async move { org(&engine, command).await }).await
 }
 
 async fn org(engine: &Engine, command: OrgCommand) -> Outcome {

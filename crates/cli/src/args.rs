@@ -70,6 +70,9 @@ pub enum Command {
         /// Replace an existing database (it is kept beside as fengqiao.db.replaced-<time>).
         #[arg(long)]
         force: bool,
+        /// A head published earlier (SEQ:HASH) that the backup's journal must contain. Repeatable.
+        #[arg(long, value_name = "SEQ:HASH")]
+        checkpoint: Vec<String>,
     },
     /// Organisations (单位).
     #[command(subcommand)]

@@ -57,7 +57,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Config(args::ConfigCommand::Example) => unreachable!("handled before loading the configuration"),
         Command::Backup { dest } => commands::backup::backup(&config, &dest).await,
-        Command::Restore { source, force } => commands::backup::restore(&config, &source, force).await,
+        Command::Restore { source, force, checkpoint } => commands::backup::restore(&config, &source, force, &checkpoint).await,
         Command::Org(command) => commands::org::run(&config, command).await,
         Command::Account(command) => commands::account::run(&config, command).await,
         Command::Bench(args::BenchCommand::Store { seconds, dir, json }) => bench::store::run(&config, seconds, dir, json).await,

@@ -30,6 +30,9 @@ pub struct NewAccount {
     pub grants: Vec<(String, String, Option<Uuid>)>,
 }
 
+/// The longest a token may live: ten years.
+const MAX_TOKEN_DAYS: u32 = 3_650;
+
 /// A freshly issued API token. The secret is shown once and never stored.
 #[derive(Debug, Clone)]
 pub struct IssuedToken {
@@ -136,6 +139,14 @@ impl Engine {
                 EngineError::Store(StoreError::corrupt(format!("account {login}"), "its organisation is missing"))
             })?;
         require_admin(actor, &org.region, Some(org.id), what)?;
+        // Managing an account (its tokens, grants, status) is as good as holding its rights, so
+        // the actor must be able to grant every right the account has.
+        if let Some(grant) = account.grants.iter().find(|g| !may_delegate(actor, g.role.as_str(), &g.scope)) {
+            return Err(EngineError::forbidden(format!(
+                "{what}: account {} holds {} over {}, beyond the actor's own rights",
+                account.login, grant.role, grant.scope.region
+            )));
+        }
         Ok(account)
     }
 
@@ -194,6 +205,13 @@ impl Engine {
         }
         let label = clean_name(label, 100)
             .ok_or_else(|| EngineError::field("label_invalid", "label", "label must be 1 to 100 characters"))?;
+        if valid_days.is_some_and(|days| days > MAX_TOKEN_DAYS) {
+            return Err(EngineError::field(
+                "token_lifetime_invalid",
+                "days",
+                format!("a token lives at most {MAX_TOKEN_DAYS} days"),
+            ));
+        }
         let now = self.now();
         let secret = new_token_secret()?;
         let token = ApiToken {

@@ -1,6 +1,8 @@
 //! `audit verify` and `audit checkpoint`: walking the whole journal.
 
-use fq_domain::journal::{BreakKind, ChainBreak, ChainSummary, ChainVerifier, Checkpoint, Hash, Verdict, resolve_unlinked};
+use fq_domain::journal::{
+    BreakKind, ChainBreak, ChainSummary, ChainVerifier, Checkpoint, Hash, Verdict, beyond_head, resolve_unlinked,
+};
 use fq_store::StoreError;
 
 use crate::Engine;
@@ -32,16 +34,48 @@ pub fn parse_checkpoint(text: &str) -> Result<Checkpoint, EngineError> {
 
 impl Engine {
     /// Walks the journal from the first row, checking every hash and link, the recorded head and
-    /// any `published` checkpoints. `progress` is called with the number of rows checked so far.
+    /// any `published` checkpoints. Safe beside a running server: the head is read after the rows
+    /// (see [`ChainVerifier`]), and rows committed during the walk are walked too. `progress` is
+    /// called with the number of rows checked so far.
     pub async fn verify_journal(
         &self,
         published: Vec<Checkpoint>,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<AuditOutcome, EngineError> {
-        let recorded = self.store.recorded_head().await?;
-        let mut verifier = ChainVerifier::new(recorded, published);
-        let mut after = 0u64;
-        let mut checked = 0u64;
+        // Rows numbered 0 or below are never reached by a walk from the start; the schema refuses
+        // them, so one being there means the table was rebuilt around a forged row.
+        if let Some(min) = self.store.journal_extent().await?.min_seq
+            && min < 1
+        {
+            return Ok(AuditOutcome::Broken(ChainBreak {
+                seq: 0,
+                kind: BreakKind::Inserted,
+                detail: format!("a row numbered {min} lies before the first row of the journal"),
+            }));
+        }
+        let mut verifier = ChainVerifier::new(published);
+        loop {
+            let before = verifier.last_seq();
+            if let Some(found) = self.walk(&mut verifier, progress).await? {
+                return Ok(AuditOutcome::Broken(found));
+            }
+            let head = self.store.recorded_head().await?;
+            // The head moved past what was walked: a server committed meanwhile. Walk the new
+            // rows; stop when a round finds none (then the head is ahead of the rows: a deleted tail).
+            let caught_up = head.seq().is_none_or(|seq| seq <= verifier.last_seq());
+            if caught_up || verifier.last_seq() == before {
+                return self.conclude(verifier.finish(head)).await;
+            }
+        }
+    }
+
+    /// Feeds every row after the verifier's last one. Returns the first break, if any.
+    async fn walk(
+        &self,
+        verifier: &mut ChainVerifier,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<Option<ChainBreak>, EngineError> {
+        let mut after = verifier.last_seq();
         loop {
             let page = match self.store.events_after(after, PAGE).await {
                 Ok(page) => page,
@@ -51,28 +85,36 @@ impl Engine {
                         self.store.events_after(after, u32::try_from(seq.saturating_sub(after + 1)).unwrap_or(PAGE)).await?;
                     for row in before {
                         if let Some(verdict) = verifier.push(row) {
-                            return self.conclude(verdict).await;
+                            return self.located_break(verdict).await.map(Some);
                         }
                     }
-                    return Ok(AuditOutcome::Broken(ChainBreak {
-                        seq,
-                        kind: BreakKind::Edited,
-                        detail: format!("the row cannot be read: {reason}"),
-                    }));
+                    let found = ChainBreak { seq, kind: BreakKind::Edited, detail: format!("the row cannot be read: {reason}") };
+                    return self.located_break(Verdict::Broken(found)).await.map(Some);
                 }
                 Err(other) => return Err(other.into()),
             };
-            let Some(last) = page.last() else { break };
+            let Some(last) = page.last() else { return Ok(None) };
             after = last.seq;
-            checked += page.len() as u64;
             for row in page {
                 if let Some(verdict) = verifier.push(row) {
-                    return self.conclude(verdict).await;
+                    return self.located_break(verdict).await.map(Some);
                 }
             }
-            progress(checked);
+            progress(after);
         }
-        self.conclude(verifier.finish()).await
+    }
+
+    /// Resolves a break found while walking. A break at a row beyond the head recorded now (read
+    /// after the row) is that row's insertion, whatever else is wrong with it.
+    async fn located_break(&self, verdict: Verdict) -> Result<ChainBreak, EngineError> {
+        let found = match self.conclude(verdict).await? {
+            AuditOutcome::Broken(found) => found,
+            AuditOutcome::Intact(_) => unreachable!("a walk reports only breaks"),
+        };
+        Ok(match self.store.recorded_head().await?.seq() {
+            Some(head_seq) if found.seq > head_seq => beyond_head(head_seq + 1, head_seq),
+            _ => found,
+        })
     }
 
     async fn conclude(&self, verdict: Verdict) -> Result<AuditOutcome, EngineError> {

@@ -45,9 +45,12 @@ impl Engine {
         require_admin(actor, &region, parent, "creating an organisation")?;
         self.active_region(&region, "region").await?;
         if let Some(parent_id) = parent {
-            let parent_org = self.store.organisation(parent_id).await?.ok_or_else(|| {
-                EngineError::field("parent_unknown", "parent", format!("organisation {parent_id} does not exist"))
-            })?;
+            let unknown = || EngineError::field("parent_unknown", "parent", format!("organisation {parent_id} does not exist"));
+            let parent_org = self.store.organisation(parent_id).await?.ok_or_else(unknown)?;
+            // A parent outside the actor's sight is reported like a missing one.
+            if !may_read(actor, &parent_org.region, Some(parent_org.id)) {
+                return Err(unknown());
+            }
             if !parent_org.region.contains(&region) {
                 return Err(EngineError::field(
                     "parent_outside_region",

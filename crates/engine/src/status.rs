@@ -1,6 +1,6 @@
 //! What is running: for the landing page, `/readyz` and the CLI.
 
-use fq_domain::journal::Checkpoint;
+use fq_domain::journal::RecordedHead;
 use fq_domain::region::RegionCounts;
 use serde::Serialize;
 
@@ -29,7 +29,10 @@ impl Engine {
     pub async fn status(&self) -> Result<Status, EngineError> {
         let location = self.store.location();
         let (grids, generated_grids) = self.store.grid_counts().await?;
-        let head: Option<Checkpoint> = self.store.recorded_head().await?;
+        let head = match self.store.recorded_head().await? {
+            RecordedHead::At(head) => Some(head),
+            RecordedHead::Empty | RecordedHead::Missing => None,
+        };
         Ok(Status {
             version: env!("CARGO_PKG_VERSION"),
             backend: location.kind().as_str(),

@@ -194,3 +194,39 @@ async fn grid_generation_refuses_towns_unknown_counties_and_tiny_cells() {
     let err = world.engine.generate_grids(&cli(), &RegionCode::parse("331004").unwrap(), 10).await.unwrap_err();
     assert_eq!(fq_domain::Coded::code(&err), "grid_generation_invalid");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_narrower_administrator_cannot_take_over_a_wider_account() {
+    let world = World::new().await;
+    // A provincial administrator whose home organisation sits in a county.
+    let luqiao = world.org(&cli(), "路桥区中心", "331004", None).await.unwrap();
+    world.account("province.admin", luqiao, &[("admin", "33")]).await;
+    let county_admin = world.account("county.admin", luqiao, &[("admin", "331004")]).await;
+    world.account("county.staff", luqiao, &[("staff", "331004")]).await;
+
+    forbidden(&world.engine.issue_token(&county_admin, "province.admin", "夺权", None).await);
+    forbidden(&world.engine.set_account_disabled(&county_admin, "province.admin", true).await);
+    forbidden(&world.engine.grant_role(&county_admin, "province.admin", ("staff".into(), "331004".into(), None)).await);
+    // Accounts within its reach are still its to manage.
+    world.engine.issue_token(&county_admin, "county.staff", "对接", Some(30)).await.unwrap();
+    world.engine.set_account_disabled(&county_admin, "county.staff", true).await.unwrap();
+
+    // Token lifetimes are bounded.
+    let err = world.engine.issue_token(&cli(), "county.admin", "永久", Some(u32::MAX)).await.unwrap_err();
+    assert_eq!(fq_domain::Coded::code(&err), "token_lifetime_invalid");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parent_outside_the_administrators_sight_is_not_revealed() {
+    let world = World::new().await;
+    let secret = world.org(&cli(), "机密单位", "331002", None).await.unwrap();
+    let province = world.org(&cli(), "省中心", "33", None).await.unwrap();
+    let luqiao = world.org(&cli(), "路桥区中心", "331004", None).await.unwrap();
+    let admin = world.account("luqiao.admin", luqiao, &[("admin", "331004")]).await;
+    for parent in [secret, province] {
+        let err = world.org(&admin, "下属站", "331004001", Some(parent)).await.unwrap_err();
+        assert_eq!(fq_domain::Coded::code(&err), "parent_unknown");
+        assert!(!err.to_string().contains("机密") && !err.to_string().contains("331002"), "{err}");
+    }
+    world.org(&admin, "下属站", "331004001", Some(luqiao)).await.unwrap();
+}

@@ -26,6 +26,9 @@ pub trait Harness: Send + Sync {
     /// would, so that tampering can be attempted.
     async fn unprotect_journal(&self);
 
+    /// Drops the trigger that keeps the journal head row.
+    async fn unprotect_head(&self);
+
     /// A second, independent store on the same database: another server process (PostgreSQL) or
     /// a CLI command beside the server (SQLite).
     async fn second_store(&self) -> Arc<dyn Store>;
@@ -65,6 +68,10 @@ macro_rules! conformance_tests {
             appended_row_is_named,
             inserted_row_is_named,
             append_only_triggers_refuse_edits,
+            rows_outside_the_sequence_are_refused,
+            a_deleted_head_record_is_named,
+            an_emptied_journal_is_named,
+            verification_beside_a_live_writer_stays_intact,
         );
     };
 }

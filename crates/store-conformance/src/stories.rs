@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use fq_domain::account::{ApiToken, RoleCode, RoleGrant, Scope};
 use fq_domain::boundary::Boundary;
-use fq_domain::journal::{BreakKind, Hash, NewEvent};
+use fq_domain::journal::{BreakKind, Checkpoint, Hash, NewEvent, RecordedHead};
 use fq_domain::region::{RegionCounts, RegionLevel};
 use fq_engine::{AuditOutcome, Engine};
 use fq_store::{Change, Expectation, Op, Store, StoreError};
@@ -36,7 +36,7 @@ async fn assert_broken(h: &dyn Harness, seq: u64, kind: BreakKind) {
 
 pub async fn empty_store(h: &dyn Harness) {
     let store = h.store();
-    assert_eq!(store.recorded_head().await.unwrap(), None);
+    assert_eq!(store.recorded_head().await.unwrap(), RecordedHead::Empty);
     assert_eq!(store.region_counts().await.unwrap(), RegionCounts::default());
     assert!(store.events_after(0, 10).await.unwrap().is_empty());
     assert_eq!(store.grid_counts().await.unwrap(), (0, 0));
@@ -207,8 +207,7 @@ pub async fn journal_numbering_and_streams(h: &dyn Harness) {
     assert_eq!(store.events_after(2, 1).await.unwrap()[0].seq, 3, "paging");
     assert_eq!(store.find_event_by_hash(rows[2].hash).await.unwrap(), Some(3));
     assert_eq!(store.find_event_by_hash(Hash([9; 32])).await.unwrap(), None);
-    let head = store.recorded_head().await.unwrap().unwrap();
-    assert_eq!((head.seq, head.hash), (4, committed.head));
+    assert_eq!(store.recorded_head().await.unwrap(), RecordedHead::At(Checkpoint { seq: 4, hash: committed.head }));
     assert_intact(store, 4).await;
 }
 
@@ -364,9 +363,9 @@ pub async fn deleted_row_is_named(h: &dyn Harness) {
 
 pub async fn swapped_rows_are_named(h: &dyn Harness) {
     ten_events(h).await;
-    raw(h, "UPDATE journal SET seq = -1 WHERE seq = 4").await;
+    raw(h, "UPDATE journal SET seq = 1000000 WHERE seq = 4").await;
     raw(h, "UPDATE journal SET seq = 4 WHERE seq = 6").await;
-    raw(h, "UPDATE journal SET seq = 6 WHERE seq = -1").await;
+    raw(h, "UPDATE journal SET seq = 6 WHERE seq = 1000000").await;
     assert_broken(h, 4, BreakKind::Reordered).await;
 }
 
@@ -384,8 +383,8 @@ pub async fn appended_row_is_named(h: &dyn Harness) {
 pub async fn inserted_row_is_named(h: &dyn Harness) {
     ten_events(h).await;
     // Make room at 5 by moving rows 5..10 up by one, then slip a forged row in.
-    raw(h, "UPDATE journal SET seq = -seq WHERE seq >= 5").await;
-    raw(h, "UPDATE journal SET seq = 1 - seq WHERE seq < 0").await;
+    raw(h, "UPDATE journal SET seq = seq + 1000000 WHERE seq >= 5").await;
+    raw(h, "UPDATE journal SET seq = seq - 999999 WHERE seq > 1000000").await;
     raw(
         h,
         "INSERT INTO journal (seq, stream, stream_seq, kind, actor, recorded_at, occurred_at, payload, prev_hash, hash)
@@ -393,6 +392,64 @@ pub async fn inserted_row_is_named(h: &dyn Harness) {
     )
     .await;
     assert_broken(h, 5, BreakKind::Inserted).await;
+}
+
+pub async fn rows_outside_the_sequence_are_refused(h: &dyn Harness) {
+    ten_events(h).await;
+    for seq in [0, -3] {
+        let refused = h
+            .try_raw(&format!(
+                "INSERT INTO journal (seq, stream, stream_seq, kind, actor, recorded_at, occurred_at, payload, prev_hash, hash)
+                 SELECT {seq}, 'forged', 1, kind, actor, recorded_at, occurred_at, payload, hash, hash FROM journal WHERE seq = 1"
+            ))
+            .await;
+        assert!(refused.is_err_and(|e| e.to_lowercase().contains("check")), "a row numbered {seq} must be refused by the schema");
+    }
+    assert_intact(h.store(), 10).await;
+}
+
+pub async fn a_deleted_head_record_is_named(h: &dyn Harness) {
+    ten_events(h).await;
+    assert!(h.try_raw("DELETE FROM journal_head").await.is_err(), "the head row is protected too");
+    h.unprotect_head().await;
+    raw(h, "DELETE FROM journal_head").await;
+    assert_broken(h, 11, BreakKind::Deleted).await;
+    let refused = h.store().commit(event(11)).await;
+    assert!(matches!(refused, Err(StoreError::Corrupt { .. })), "nothing is appended without a head: {refused:?}");
+}
+
+pub async fn an_emptied_journal_is_named(h: &dyn Harness) {
+    ten_events(h).await;
+    h.unprotect_head().await;
+    raw(h, "DELETE FROM journal").await;
+    raw(h, "DELETE FROM journal_head").await;
+    assert_broken(h, 1, BreakKind::Deleted).await;
+}
+
+pub async fn verification_beside_a_live_writer_stays_intact(h: &dyn Harness) {
+    let store = h.store();
+    for n in 0..50 {
+        store.commit(event(n)).await.unwrap();
+    }
+    let writing = {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move {
+            for n in 50..400u64 {
+                store.commit(event(n)).await.unwrap();
+            }
+        })
+    };
+    // Verify again and again while commits land: the head is read after the rows, so rows
+    // committed during a walk are never taken for forgeries.
+    let engine = Engine::new(Arc::clone(&store));
+    while !writing.is_finished() {
+        match engine.verify_journal(Vec::new(), &|_| {}).await.unwrap() {
+            AuditOutcome::Intact(summary) => assert!(summary.events >= 50),
+            AuditOutcome::Broken(found) => panic!("an online audit reported {found}"),
+        }
+    }
+    writing.await.unwrap();
+    assert_intact(store, 400).await;
 }
 
 pub async fn append_only_triggers_refuse_edits(h: &dyn Harness) {

@@ -45,6 +45,10 @@ impl Harness for PgHarness {
             .expect("drop triggers");
     }
 
+    async fn unprotect_head(&self) {
+        self.try_raw("DROP TRIGGER journal_head_no_delete ON journal_head;").await.expect("drop head trigger");
+    }
+
     async fn second_store(&self) -> Arc<dyn Store> {
         Arc::new(PgStore::connect(&self.url, PgOptions::default()).await.expect("connect a second store"))
     }

@@ -3,9 +3,9 @@
 -- subtree through the index, whatever the database's default collation.
 
 CREATE TABLE journal (
-    seq          BIGINT      PRIMARY KEY,
+    seq          BIGINT      PRIMARY KEY CHECK (seq > 0),
     stream       TEXT        NOT NULL,
-    stream_seq   BIGINT      NOT NULL,
+    stream_seq   BIGINT      NOT NULL CHECK (stream_seq > 0),
     kind         TEXT        NOT NULL,
     actor        TEXT        NOT NULL,
     recorded_at  TIMESTAMPTZ NOT NULL,
@@ -30,10 +30,19 @@ CREATE TRIGGER journal_no_truncate BEFORE TRUNCATE ON journal
 -- appends, so server processes append one at a time and sequence numbers stay gap-free.
 CREATE TABLE journal_head (
     id    SMALLINT PRIMARY KEY CHECK (id = 1),
-    seq   BIGINT   NOT NULL,
+    seq   BIGINT   NOT NULL CHECK (seq >= 0),
     hash  TEXT     NOT NULL
 );
 INSERT INTO journal_head (id, seq, hash) VALUES (1, 0, repeat('0', 64));
+CREATE FUNCTION fq_journal_head_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the journal head cannot be deleted';
+END
+$$;
+CREATE TRIGGER journal_head_no_delete BEFORE DELETE ON journal_head
+    FOR EACH ROW EXECUTE FUNCTION fq_journal_head_kept();
+CREATE TRIGGER journal_head_no_truncate BEFORE TRUNCATE ON journal_head
+    FOR EACH STATEMENT EXECUTE FUNCTION fq_journal_head_kept();
 
 CREATE TABLE regions (
     code     TEXT COLLATE "C" PRIMARY KEY,

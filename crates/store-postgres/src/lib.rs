@@ -20,12 +20,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use fq_domain::account::{Account, AccountId, ApiToken, Login};
 use fq_domain::grid::{Grid, GridCode};
-use fq_domain::journal::{Checkpoint, EventRecord, Hash};
+use fq_domain::journal::{EventRecord, Hash, RecordedHead};
 use fq_domain::org::{OrgId, Organisation};
 use fq_domain::region::{Region, RegionCode, RegionCounts, RegionLevel};
 use fq_store::{
-    AccountStore, BackupReport, Change, Committed, DatabaseLocation, GridStore, JournalStore, OrgStore, RegionStore, Store,
-    StoreError, StoredBoundary,
+    AccountStore, BackupReport, Change, Committed, DatabaseLocation, GridStore, JournalExtent, JournalStore, OrgStore,
+    RegionStore, Store, StoreError, StoredBoundary,
 };
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::PgPoolOptions;
@@ -143,8 +143,12 @@ impl JournalStore for PgStore {
         self.writer.commit(change).await
     }
 
-    async fn recorded_head(&self) -> Result<Option<Checkpoint>, StoreError> {
+    async fn recorded_head(&self) -> Result<RecordedHead, StoreError> {
         reads::recorded_head(&self.pool).await
+    }
+
+    async fn journal_extent(&self) -> Result<JournalExtent, StoreError> {
+        reads::journal_extent(&self.pool).await
     }
 
     async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<EventRecord>, StoreError> {

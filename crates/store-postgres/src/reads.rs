@@ -4,10 +4,10 @@ use chrono::{DateTime, Utc};
 use fq_domain::account::{Account, AccountId, ApiToken, Login, RoleCode, RoleGrant, Scope};
 use fq_domain::geometry::area_from_geojson_text;
 use fq_domain::grid::{Grid, GridCode, GridKind};
-use fq_domain::journal::{Checkpoint, EventRecord, Hash};
+use fq_domain::journal::{Checkpoint, EventRecord, Hash, RecordedHead};
 use fq_domain::org::{OrgId, OrgKind, Organisation};
 use fq_domain::region::{Region, RegionCode, RegionCounts, RegionLevel};
-use fq_store::{StoreError, StoredBoundary};
+use fq_store::{JournalExtent, StoreError, StoredBoundary};
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
@@ -20,14 +20,24 @@ fn subtree_upper(code: &RegionCode) -> String {
     format!("{code}:")
 }
 
-pub(crate) async fn recorded_head(pool: &PgPool) -> Result<Option<Checkpoint>, StoreError> {
-    let (seq, hash): (i64, String) =
-        sqlx::query_as("SELECT seq, hash FROM journal_head WHERE id = 1").fetch_one(pool).await.map_err(db)?;
-    if seq == 0 {
-        return Ok(None);
-    }
+pub(crate) async fn recorded_head(pool: &PgPool) -> Result<RecordedHead, StoreError> {
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM journal_head WHERE id = 1").fetch_optional(pool).await.map_err(db)?;
+    let Some((seq, hash)) = row else {
+        return Ok(RecordedHead::Missing);
+    };
     let hash = Hash::parse(&hash).map_err(|e| StoreError::corrupt("journal head", e))?;
-    Ok(Some(Checkpoint { seq: seq as u64, hash }))
+    match u64::try_from(seq) {
+        Ok(0) => Ok(RecordedHead::Empty),
+        Ok(seq) => Ok(RecordedHead::At(Checkpoint { seq, hash })),
+        Err(_) => Err(StoreError::corrupt("journal head", format!("sequence number {seq}"))),
+    }
+}
+
+pub(crate) async fn journal_extent(pool: &PgPool) -> Result<JournalExtent, StoreError> {
+    let (rows, min_seq, max_seq): (i64, Option<i64>, Option<i64>) =
+        sqlx::query_as("SELECT COUNT(*), MIN(seq), MAX(seq) FROM journal").fetch_one(pool).await.map_err(db)?;
+    Ok(JournalExtent { rows: rows as u64, min_seq, max_seq })
 }
 
 const EVENT_COLUMNS: &str = "seq, stream, stream_seq, kind, actor, recorded_at, occurred_at, payload, prev_hash, hash";

@@ -83,9 +83,8 @@ async fn run(pool: PgPool, mut jobs: mpsc::UnboundedReceiver<Job>, max_batch: us
             }
             Err(err) => {
                 tracing::error!(error = %err, changes = group.len(), "PostgreSQL commit failed; nothing in the group was written");
-                let reason = err.to_string();
                 for (_, reply) in group.drain(..) {
-                    let _ = reply.send(Err(StoreError::Backend(format!("commit failed: {reason}"))));
+                    let _ = reply.send(Err(err.for_each_change()));
                 }
             }
         }
@@ -108,10 +107,13 @@ async fn exec(conn: &mut PgConnection, sql: &'static str) -> Result<(), StoreErr
 async fn apply_group(pool: &PgPool, group: &[(Change, Reply)]) -> Result<Vec<Result<Committed, StoreError>>, StoreError> {
     let mut tx = pool.begin().await.map_err(StoreError::backend)?;
     // The journal lock: held until COMMIT, it orders appends across all server processes.
-    let (seq, hash): (i64, String) = sqlx::query_as("SELECT seq, hash FROM journal_head WHERE id = 1 FOR UPDATE")
-        .fetch_one(&mut *tx)
+    let head_row: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM journal_head WHERE id = 1 FOR UPDATE")
+        .fetch_optional(&mut *tx)
         .await
         .map_err(StoreError::backend)?;
+    // The migration creates the row and a trigger keeps it; without it nothing may be appended.
+    let (seq, hash) =
+        head_row.ok_or_else(|| StoreError::corrupt("journal head", "the row is missing: run `fengqiao audit verify`"))?;
     let start = Head { seq: seq as u64, hash: Hash::parse(&hash).map_err(|e| StoreError::corrupt("journal head", e))? };
     // Taken after the lock, so recorded times follow the chain order across processes.
     let now = Utc::now();

@@ -3,9 +3,9 @@
 -- The journal: one row per event, chained by hash. `seq` is the rowid, assigned gap-free by the
 -- single writer inside the transaction that also updates the projections below.
 CREATE TABLE journal (
-    seq          INTEGER PRIMARY KEY,
+    seq          INTEGER PRIMARY KEY CHECK (seq > 0),
     stream       TEXT    NOT NULL,
-    stream_seq   INTEGER NOT NULL,
+    stream_seq   INTEGER NOT NULL CHECK (stream_seq > 0),
     kind         TEXT    NOT NULL,
     actor        TEXT    NOT NULL,
     recorded_at  TEXT    NOT NULL,
@@ -23,12 +23,17 @@ BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
 CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
 BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
 
--- The head written with every commit: lets `audit verify` notice a deleted or appended tail.
+-- The head written with every commit: lets `audit verify` notice a deleted or appended tail. The
+-- row exists from the start (seq 0 = empty journal) and cannot be deleted, so a missing row is
+-- itself evidence of tampering.
 CREATE TABLE journal_head (
     id    INTEGER PRIMARY KEY CHECK (id = 1),
-    seq   INTEGER NOT NULL,
+    seq   INTEGER NOT NULL CHECK (seq >= 0),
     hash  TEXT    NOT NULL
 );
+INSERT INTO journal_head (id, seq, hash) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+CREATE TRIGGER journal_head_no_delete BEFORE DELETE ON journal_head
+BEGIN SELECT RAISE(ABORT, 'the journal head cannot be deleted'); END;
 
 CREATE TABLE regions (
     code     TEXT    PRIMARY KEY,

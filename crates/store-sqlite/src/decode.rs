@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use fq_domain::journal::{EventRecord, Hash};
 use fq_store::StoreError;
 use rusqlite::Row;
+use rusqlite::types::Value;
 
 pub(crate) fn time(text: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).map_err(|e| format!("time {text:?}: {e}"))
@@ -17,34 +18,39 @@ pub(crate) fn uuid(text: &str, what: &str) -> Result<uuid::Uuid, StoreError> {
 /// The journal columns, in the order `EVENT_COLUMNS` lists them.
 pub(crate) const EVENT_COLUMNS: &str = "seq, stream, stream_seq, kind, actor, recorded_at, occurred_at, payload, prev_hash, hash";
 
-/// Decodes a journal row. The raw values are read first so that a row whose hash or time was
-/// overwritten with garbage is still reported by its sequence number.
+/// Decodes a journal row. The columns are first read as whatever SQLite holds, so that a row whose
+/// hash, time or payload was overwritten with garbage (even of another type) is reported by its
+/// sequence number instead of failing the whole read.
 pub(crate) fn event(row: &Row<'_>) -> rusqlite::Result<Result<EventRecord, StoreError>> {
     let seq: i64 = row.get(0)?;
-    let stream: String = row.get(1)?;
-    let stream_seq: i64 = row.get(2)?;
-    let kind: String = row.get(3)?;
-    let actor: String = row.get(4)?;
-    let recorded_at: String = row.get(5)?;
-    let occurred_at: Option<String> = row.get(6)?;
-    let payload: String = row.get(7)?;
-    let prev_hash: String = row.get(8)?;
-    let hash: String = row.get(9)?;
-    let seq = seq as u64;
+    let values: Vec<Value> = (1..10).map(|idx| row.get::<_, Value>(idx)).collect::<rusqlite::Result<_>>()?;
+    Ok(event_from_values(seq as u64, &values))
+}
+
+fn event_from_values(seq: u64, v: &[Value]) -> Result<EventRecord, StoreError> {
     let corrupt = |reason: String| StoreError::CorruptEvent { seq, reason };
-    let decoded = (|| {
-        Ok(EventRecord {
-            seq,
-            stream,
-            stream_seq: u64::try_from(stream_seq).map_err(|_| corrupt(format!("stream_seq {stream_seq}")))?,
-            kind,
-            actor,
-            recorded_at: time(&recorded_at).map_err(corrupt)?,
-            occurred_at: occurred_at.as_deref().map(time).transpose().map_err(corrupt)?,
-            payload,
-            prev_hash: Hash::parse(&prev_hash).map_err(|e| corrupt(e.to_string()))?,
-            hash: Hash::parse(&hash).map_err(|e| corrupt(e.to_string()))?,
-        })
-    })();
-    Ok(decoded)
+    let text = |idx: usize, name: &str| match &v[idx - 1] {
+        Value::Text(text) => Ok(text.clone()),
+        other => Err(corrupt(format!("{name} holds {:?}, not text", other.data_type()))),
+    };
+    let stream_seq = match &v[1] {
+        Value::Integer(n) => u64::try_from(*n).map_err(|_| corrupt(format!("stream_seq is {n}")))?,
+        other => return Err(corrupt(format!("stream_seq holds {:?}, not an integer", other.data_type()))),
+    };
+    let occurred_at = match &v[5] {
+        Value::Null => None,
+        _ => Some(time(&text(6, "occurred_at")?).map_err(corrupt)?),
+    };
+    Ok(EventRecord {
+        seq,
+        stream: text(1, "stream")?,
+        stream_seq,
+        kind: text(3, "kind")?,
+        actor: text(4, "actor")?,
+        recorded_at: time(&text(5, "recorded_at")?).map_err(corrupt)?,
+        occurred_at,
+        payload: text(7, "payload")?,
+        prev_hash: Hash::parse(&text(8, "prev_hash")?).map_err(|e| corrupt(e.to_string()))?,
+        hash: Hash::parse(&text(9, "hash")?).map_err(|e| corrupt(e.to_string()))?,
+    })
 }

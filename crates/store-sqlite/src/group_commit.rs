@@ -119,7 +119,9 @@ impl Shared {
                 let take = queue.waiting.len().min(self.max_batch);
                 let group: Vec<Arc<Slot>> = queue.waiting.drain(..take).collect();
                 drop(queue);
-                self.lead(&group);
+                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.lead(&group))).is_err() {
+                    self.recover_from_panic(&group);
+                }
                 queue = lock(&self.queue);
                 queue.leading = false;
                 self.turn.notify_all();
@@ -145,6 +147,24 @@ impl Shared {
         };
         for (slot, outcome) in group.iter().zip(outcomes) {
             *lock(&slot.outcome) = Some(outcome);
+        }
+    }
+
+    /// A bug panicked inside a commit. Every member of the group still waiting gets an error (none
+    /// was acknowledged), and an open transaction is rolled back so that the next group starts
+    /// clean; the writers queued behind are not left waiting.
+    fn recover_from_panic(&self, group: &[Arc<Slot>]) {
+        tracing::error!(changes = group.len(), "a commit panicked; its group is answered with an error");
+        for slot in group {
+            let mut outcome = lock(&slot.outcome);
+            if outcome.is_none() {
+                *outcome = Some(Err(StoreError::Backend("the commit failed unexpectedly; see the server log".into())));
+            }
+        }
+        if let Some(conn) = lock(&self.conn).as_ref()
+            && !conn.is_autocommit()
+        {
+            let _ = conn.execute_batch("ROLLBACK");
         }
     }
 

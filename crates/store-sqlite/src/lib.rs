@@ -31,12 +31,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use fq_domain::account::{Account, AccountId, ApiToken, Login};
 use fq_domain::grid::{Grid, GridCode};
-use fq_domain::journal::{Checkpoint, EventRecord, Hash};
+use fq_domain::journal::{EventRecord, Hash, RecordedHead};
 use fq_domain::org::{OrgId, Organisation};
 use fq_domain::region::{Region, RegionCode, RegionCounts, RegionLevel};
 use fq_store::{
-    AccountStore, BackupReport, Change, Committed, DatabaseLocation, GridStore, JournalStore, OrgStore, RegionStore, Store,
-    StoreError, StoredBoundary,
+    AccountStore, BackupReport, Change, Committed, DatabaseLocation, GridStore, JournalExtent, JournalStore, OrgStore,
+    RegionStore, Store, StoreError, StoredBoundary,
 };
 use rusqlite::{Connection, OpenFlags};
 
@@ -80,6 +80,9 @@ pub struct SqliteStore {
     writer: group_commit::GroupCommit,
     checkpointer: Arc<checkpoint::Checkpointer>,
     readers: Arc<reads::ReaderPool>,
+    /// A shared lock on `<file>.lock` for as long as the store is open, so that `restore` can
+    /// tell that nothing (no server, no CLI command) is using the file.
+    _in_use: std::fs::File,
 }
 
 impl SqliteStore {
@@ -88,6 +91,10 @@ impl SqliteStore {
     pub async fn open(path: &Path, options: SqliteOptions) -> Result<SqliteStore, StoreError> {
         let path = path.to_path_buf();
         let location = DatabaseLocation::Sqlite(path.clone());
+        let in_use = in_use_lock(&path)?;
+        in_use
+            .lock_shared()
+            .map_err(|e| StoreError::Unavailable { location: path.display().to_string(), reason: e.to_string() })?;
         let opened = {
             let path = path.clone();
             tokio::task::spawn_blocking(move || open_writer(&path, options)).await.map_err(StoreError::backend)?
@@ -99,7 +106,7 @@ impl SqliteStore {
         let writer = group_commit::GroupCommit::new(conn, options.max_batch);
         let checkpointer = Arc::new(checkpoint::Checkpointer::start(&path)?);
         let readers = Arc::new(reads::ReaderPool::new(path.clone()));
-        Ok(SqliteStore { location, path, writer, checkpointer, readers })
+        Ok(SqliteStore { location, path, writer, checkpointer, readers, _in_use: in_use })
     }
 
     /// (transactions committed, changes in them) since open: their ratio is the mean group size.
@@ -119,6 +126,30 @@ impl SqliteStore {
     {
         let readers = Arc::clone(&self.readers);
         tokio::task::spawn_blocking(move || readers.with(f)).await.map_err(StoreError::backend)?
+    }
+}
+
+fn in_use_lock(db: &Path) -> Result<std::fs::File, StoreError> {
+    let lock_path = PathBuf::from(format!("{}.lock", db.display()));
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| StoreError::Unavailable { location: lock_path.display().to_string(), reason: e.to_string() })
+}
+
+/// An exclusive lock on the database file, for replacing it: refused while any store (a server or
+/// another command) has the file open. Hold the returned file until the replacement is done.
+pub fn lock_for_replacement(db: &Path) -> Result<std::fs::File, StoreError> {
+    let lock = in_use_lock(db)?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Unsupported(format!(
+            "{} is in use by a running server or another fengqiao command; stop it first",
+            db.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::backend(e)),
     }
 }
 
@@ -150,8 +181,12 @@ impl JournalStore for SqliteStore {
         self.writer.commit(change).await
     }
 
-    async fn recorded_head(&self) -> Result<Option<Checkpoint>, StoreError> {
+    async fn recorded_head(&self) -> Result<RecordedHead, StoreError> {
         self.read(reads::recorded_head).await
+    }
+
+    async fn journal_extent(&self) -> Result<JournalExtent, StoreError> {
+        self.read(reads::journal_extent).await
     }
 
     async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<EventRecord>, StoreError> {

@@ -6,10 +6,10 @@ use std::sync::Mutex;
 use fq_domain::account::{Account, AccountId, ApiToken, Login, RoleCode, RoleGrant, Scope};
 use fq_domain::geometry::area_from_geojson_text;
 use fq_domain::grid::{Grid, GridCode, GridKind};
-use fq_domain::journal::{Checkpoint, EventRecord, Hash};
+use fq_domain::journal::{Checkpoint, EventRecord, Hash, RecordedHead};
 use fq_domain::org::{OrgId, OrgKind, Organisation};
 use fq_domain::region::{Region, RegionCode, RegionCounts, RegionLevel};
-use fq_store::{StoreError, StoredBoundary};
+use fq_store::{JournalExtent, StoreError, StoredBoundary};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use crate::decode::{self, EVENT_COLUMNS};
@@ -59,15 +59,27 @@ fn subtree_upper(code: &RegionCode) -> String {
     format!("{code}:")
 }
 
-pub(crate) fn recorded_head(conn: &Connection) -> Result<Option<Checkpoint>, StoreError> {
+pub(crate) fn recorded_head(conn: &Connection) -> Result<RecordedHead, StoreError> {
     let row: Option<(i64, String)> = conn
         .query_row("SELECT seq, hash FROM journal_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
         .map_err(db)?;
-    row.map(|(seq, hash)| {
-        Hash::parse(&hash).map(|hash| Checkpoint { seq: seq as u64, hash }).map_err(|e| StoreError::corrupt("journal head", e))
+    let Some((seq, hash)) = row else {
+        return Ok(RecordedHead::Missing);
+    };
+    let hash = Hash::parse(&hash).map_err(|e| StoreError::corrupt("journal head", e))?;
+    match u64::try_from(seq) {
+        Ok(0) => Ok(RecordedHead::Empty),
+        Ok(seq) => Ok(RecordedHead::At(Checkpoint { seq, hash })),
+        Err(_) => Err(StoreError::corrupt("journal head", format!("sequence number {seq}"))),
+    }
+}
+
+pub(crate) fn journal_extent(conn: &Connection) -> Result<JournalExtent, StoreError> {
+    conn.query_row("SELECT COUNT(*), MIN(seq), MAX(seq) FROM journal", [], |r| {
+        Ok(JournalExtent { rows: r.get::<_, i64>(0)? as u64, min_seq: r.get(1)?, max_seq: r.get(2)? })
     })
-    .transpose()
+    .map_err(db)
 }
 
 fn collect_events(

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{SubsecRound, Utc};
 use fq_domain::journal::{Hash, NewEvent, Seal, journal_time, seal_event};
 use fq_store::{Change, Committed, Expectation, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -32,13 +32,12 @@ pub(crate) struct GroupOutcome {
 
 /// Commits `group` in one transaction.
 pub(crate) fn commit_group(conn: &Connection, group: &[Change]) -> GroupOutcome {
-    match apply_group(conn, group, Utc::now()) {
+    match apply_group(conn, group) {
         Ok(results) => GroupOutcome { committed: true, results },
         Err(err) => {
             let _ = conn.execute_batch("ROLLBACK");
             tracing::error!(error = %err, changes = group.len(), "SQLite commit failed; nothing in the group was written");
-            let reason = err.to_string();
-            let results = group.iter().map(|_| Err(StoreError::Backend(format!("commit failed: {reason}")))).collect();
+            let results = group.iter().map(|_| Err(err.for_each_change())).collect();
             GroupOutcome { committed: false, results }
         }
     }
@@ -49,18 +48,15 @@ fn exec(conn: &Connection, sql: &str) -> Result<(), StoreError> {
     conn.prepare_cached(sql).and_then(|mut stmt| stmt.execute([])).map(|_| ()).map_err(StoreError::backend)
 }
 
-fn apply_group(
-    conn: &Connection,
-    group: &[Change],
-    now: DateTime<Utc>,
-) -> Result<Vec<Result<Committed, StoreError>>, StoreError> {
-    // One commit time for the whole group, formatted once.
-    let now = journal_time(now.trunc_subsecs(6));
-    let now = now.as_str();
+fn apply_group(conn: &Connection, group: &[Change]) -> Result<Vec<Result<Committed, StoreError>>, StoreError> {
     exec(conn, "BEGIN IMMEDIATE")?;
     // Read the head inside the transaction: another process (an import from the CLI) may have
     // appended since our last commit.
     let start = read_head(conn)?;
+    // One commit time for the whole group, taken once the write lock is ours (so that times
+    // follow the chain even when the lock had to be waited for), formatted once.
+    let now = journal_time(Utc::now().trunc_subsecs(6));
+    let now = now.as_str();
     let mut head = start;
     let mut results = Vec::with_capacity(group.len());
     if let [change] = group {
@@ -91,12 +87,9 @@ fn apply_group(
         }
     }
     if head != start {
-        conn.prepare_cached(
-            "INSERT INTO journal_head (id, seq, hash) VALUES (1, ?1, ?2)
-             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-        )
-        .and_then(|mut stmt| stmt.execute(params![head.seq as i64, head.hash.to_hex()]))
-        .map_err(StoreError::backend)?;
+        conn.prepare_cached("UPDATE journal_head SET seq = ?1, hash = ?2 WHERE id = 1")
+            .and_then(|mut stmt| stmt.execute(params![head.seq as i64, &*head.hash.hex()]))
+            .map_err(StoreError::backend)?;
     }
     exec(conn, "COMMIT")?;
     Ok(results)
@@ -164,12 +157,13 @@ fn read_head(conn: &Connection) -> Result<Head, StoreError> {
         .prepare_cached("SELECT seq, hash FROM journal_head WHERE id = 1")
         .and_then(|mut stmt| stmt.query_row([], |row| Ok((row.get(0)?, row.get(1)?))).optional())
         .map_err(StoreError::backend)?;
-    match row {
-        None => Ok(Head { seq: 0, hash: Hash::GENESIS }),
-        Some((seq, hash)) => {
-            Ok(Head { seq: seq as u64, hash: Hash::parse(&hash).map_err(|e| StoreError::corrupt("journal head", e))? })
-        }
-    }
+    // The migration creates the row and a trigger keeps it; without it nothing may be appended.
+    let (seq, hash) =
+        row.ok_or_else(|| StoreError::corrupt("journal head", "the row is missing: run `fengqiao audit verify`"))?;
+    Ok(Head {
+        seq: u64::try_from(seq).map_err(|_| StoreError::corrupt("journal head", format!("sequence number {seq}")))?,
+        hash: Hash::parse(&hash).map_err(|e| StoreError::corrupt("journal head", e))?,
+    })
 }
 
 fn stream_version(conn: &Connection, stream: &str) -> Result<u64, StoreError> {

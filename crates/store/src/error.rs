@@ -55,6 +55,15 @@ impl Coded for StoreError {
 }
 
 impl StoreError {
+    /// The error each change of a group gets when the group's transaction failed as a whole:
+    /// corrupt data keeps its kind (it names what to repair), anything else reads "commit failed".
+    pub fn for_each_change(&self) -> StoreError {
+        match self {
+            StoreError::Corrupt { what, reason } => StoreError::Corrupt { what: what.clone(), reason: reason.clone() },
+            other => StoreError::Backend(format!("commit failed: {other}")),
+        }
+    }
+
     /// Wraps a driver error.
     pub fn backend(err: impl std::fmt::Display) -> StoreError {
         StoreError::Backend(err.to_string())

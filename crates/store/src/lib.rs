@@ -16,4 +16,6 @@ mod traits;
 pub use change::{Change, Committed, Expectation, Op};
 pub use error::StoreError;
 pub use location::{BackendKind, DatabaseLocation, LocationError, SQLITE_FILE_NAME, redact_url};
-pub use traits::{AccountStore, BackupReport, GridStore, JournalStore, OrgStore, RegionStore, Store, StoredBoundary};
+pub use traits::{
+    AccountStore, BackupReport, GridStore, JournalExtent, JournalStore, OrgStore, RegionStore, Store, StoredBoundary,
+};

@@ -6,7 +6,7 @@ use std::path::Path;
 use async_trait::async_trait;
 use fq_domain::account::{Account, AccountId, ApiToken, Login};
 use fq_domain::grid::{Grid, GridCode};
-use fq_domain::journal::{Checkpoint, EventRecord, Hash};
+use fq_domain::journal::{EventRecord, Hash, RecordedHead};
 use fq_domain::org::{OrgId, Organisation};
 use fq_domain::region::{Region, RegionCode, RegionCounts, RegionLevel};
 
@@ -23,8 +23,12 @@ pub trait JournalStore: Send + Sync {
     /// seals its events onto the chain. When this returns `Ok`, the change is durable.
     async fn commit(&self, change: Change) -> Result<Committed>;
 
-    /// The head written with the last commit, or `None` for an empty journal.
-    async fn recorded_head(&self) -> Result<Option<Checkpoint>>;
+    /// The head written with the last commit.
+    async fn recorded_head(&self) -> Result<RecordedHead>;
+
+    /// How many rows the journal table holds and the lowest and highest sequence numbers among
+    /// them, whatever their content: `audit verify` compares this with the chain it walked.
+    async fn journal_extent(&self) -> Result<JournalExtent>;
 
     /// Up to `limit` rows with `seq > after`, in `seq` order, exactly as stored.
     async fn events_after(&self, after: u64, limit: u32) -> Result<Vec<EventRecord>>;
@@ -34,6 +38,15 @@ pub trait JournalStore: Send + Sync {
 
     /// Every event of one stream, in order.
     async fn stream_events(&self, stream: &str) -> Result<Vec<EventRecord>>;
+}
+
+/// The raw extent of the journal table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JournalExtent {
+    pub rows: u64,
+    /// `None` for an empty table. Signed: a row numbered 0 or below is tampering to report.
+    pub min_seq: Option<i64>,
+    pub max_seq: Option<i64>,
 }
 
 /// A stored boundary: the region and its GeoJSON geometry text.
@@ -93,7 +106,7 @@ pub trait AccountStore: Send + Sync {
 pub struct BackupReport {
     pub bytes: u64,
     /// The journal head inside the copy.
-    pub head: Option<Checkpoint>,
+    pub head: RecordedHead,
 }
 
 /// A complete backend.

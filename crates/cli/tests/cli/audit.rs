@@ -59,12 +59,12 @@ fn each_kind_of_tampering_is_named_with_its_row() {
         ("deleted row", "DELETE FROM journal WHERE seq = 5", "row 5 deleted"),
         (
             "swapped rows",
-            "UPDATE journal SET seq = -1 WHERE seq = 4; UPDATE journal SET seq = 4 WHERE seq = 7; UPDATE journal SET seq = 7 WHERE seq = -1;",
+            "UPDATE journal SET seq = 1000000 WHERE seq = 4; UPDATE journal SET seq = 4 WHERE seq = 7; UPDATE journal SET seq = 7 WHERE seq = 1000000;",
             "row 4 reordered",
         ),
         (
             "inserted row",
-            "UPDATE journal SET seq = -seq WHERE seq >= 5; UPDATE journal SET seq = 1 - seq WHERE seq < 0;
+            "UPDATE journal SET seq = seq + 1000000 WHERE seq >= 5; UPDATE journal SET seq = seq - 999999 WHERE seq > 1000000;
              INSERT INTO journal (seq, stream, stream_seq, kind, actor, recorded_at, occurred_at, payload, prev_hash, hash)
              SELECT 5, 'forged', 1, kind, actor, recorded_at, occurred_at, payload, hash, hash FROM journal WHERE seq = 4;",
             "row 5 inserted",

@@ -49,3 +49,25 @@ fn a_tampered_backup_is_not_restored() {
     assert!(stderr.contains("row 1 edited"), "{stderr}");
     assert!(!target.db().exists(), "nothing is restored");
 }
+
+#[test]
+fn restores_in_quick_succession_keep_every_replaced_database() {
+    let ws = Workspace::new();
+    ws.run(&["import", "regions"]).ok();
+    let copy = ws.path().join("copy.db");
+    ws.run(&["backup", copy.to_str().unwrap()]).ok();
+    let checkpoint = ws.run(&["audit", "checkpoint"]).ok().stdout().trim().to_owned();
+    let target = Workspace::new();
+    target.run(&["restore", copy.to_str().unwrap()]).ok();
+    target.run(&["restore", copy.to_str().unwrap(), "--force", "--checkpoint", &checkpoint]).ok();
+    target.run(&["restore", copy.to_str().unwrap(), "--force"]).ok();
+    let kept = std::fs::read_dir(target.data_dir())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains(".replaced-"))
+        .count();
+    assert_eq!(kept, 2, "two replaced databases, neither overwritten");
+    // A checkpoint the backup does not contain refuses the restore.
+    let forged = format!("{}:{}", checkpoint.split(':').next().unwrap(), "ab".repeat(32));
+    let stderr = target.run(&["restore", copy.to_str().unwrap(), "--force", "--checkpoint", &forged]).fails(3);
+    assert!(stderr.contains("published checkpoint"), "{stderr}");
+}

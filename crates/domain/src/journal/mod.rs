@@ -12,4 +12,7 @@ mod verify;
 pub use canonical::canonical_json;
 pub use hash::{Hash, HashParseError};
 pub use record::{EventRecord, NewEvent, Seal, journal_time, seal, seal_event};
-pub use verify::{BreakKind, ChainBreak, ChainSummary, ChainVerifier, Checkpoint, Unlinked, Verdict, resolve_unlinked};
+pub use verify::{
+    BreakKind, ChainBreak, ChainSummary, ChainVerifier, Checkpoint, RecordedHead, Unlinked, Verdict, beyond_head,
+    resolve_unlinked,
+};

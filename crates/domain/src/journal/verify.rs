@@ -71,6 +71,27 @@ impl fmt::Display for Checkpoint {
     }
 }
 
+/// What the store recorded as the head with its last commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordedHead {
+    /// The head record itself is gone: someone deleted it (the schema creates it).
+    Missing,
+    /// Nothing has been committed yet.
+    Empty,
+    At(Checkpoint),
+}
+
+impl RecordedHead {
+    /// The sequence number the head names (0 for an empty journal).
+    pub fn seq(&self) -> Option<u64> {
+        match self {
+            RecordedHead::Missing => None,
+            RecordedHead::Empty => Some(0),
+            RecordedHead::At(cp) => Some(cp.seq),
+        }
+    }
+}
+
 /// An intact chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainSummary {
@@ -99,6 +120,11 @@ pub enum Verdict {
 }
 
 /// Streams rows through the checks, holding one row back for look-ahead.
+///
+/// The recorded head is given only at [`ChainVerifier::finish`], and must be read *after* the rows:
+/// a commit writes its rows and the head together, so every genuine row the walk saw is covered by
+/// a head read afterwards, and a row beyond it was added behind the writer's back. (A head read
+/// before the walk would make every row committed during an online audit look forged.)
 #[derive(Debug)]
 pub struct ChainVerifier {
     prev_hash: Hash,
@@ -106,23 +132,19 @@ pub struct ChainVerifier {
     pending: Option<EventRecord>,
     streams: HashMap<String, u64>,
     events: u64,
-    recorded_head: Option<Checkpoint>,
     published: Vec<Checkpoint>,
 }
 
 impl ChainVerifier {
-    /// `recorded_head` is the head the store wrote with its last commit; `published` are heads
-    /// printed by `audit checkpoint` earlier, which catch a rewrite of the whole tail.
-    pub fn new(recorded_head: Option<Checkpoint>, published: Vec<Checkpoint>) -> ChainVerifier {
-        ChainVerifier {
-            prev_hash: Hash::GENESIS,
-            expected_seq: 1,
-            pending: None,
-            streams: HashMap::new(),
-            events: 0,
-            recorded_head,
-            published,
-        }
+    /// `published` are heads printed by `audit checkpoint` earlier, which catch a rewrite of the
+    /// whole tail.
+    pub fn new(published: Vec<Checkpoint>) -> ChainVerifier {
+        ChainVerifier { prev_hash: Hash::GENESIS, expected_seq: 1, pending: None, streams: HashMap::new(), events: 0, published }
+    }
+
+    /// The sequence number of the last row fed (0 before any).
+    pub fn last_seq(&self) -> u64 {
+        self.pending.as_ref().map_or(self.expected_seq - 1, |row| row.seq)
     }
 
     /// Feeds the next row. Returns a verdict as soon as one row is found wrong; stop feeding then.
@@ -141,8 +163,13 @@ impl ChainVerifier {
         None
     }
 
-    /// Checks the last row and the end of the chain.
-    pub fn finish(mut self) -> Verdict {
+    /// Checks the last row and the end of the chain against `recorded_head`, read after the rows.
+    pub fn finish(mut self, recorded_head: RecordedHead) -> Verdict {
+        if let (Some(last), Some(head_seq)) = (&self.pending, recorded_head.seq())
+            && last.seq > head_seq
+        {
+            return Verdict::Broken(beyond_head(head_seq + 1, head_seq));
+        }
         if let Some(last) = self.pending.take() {
             if let Err(verdict) = self.check(&last, None) {
                 return verdict;
@@ -152,11 +179,19 @@ impl ChainVerifier {
             }
         }
         let last_seq = self.expected_seq - 1;
-        if let Some(head) = self.recorded_head {
-            if last_seq < head.seq {
+        match recorded_head {
+            RecordedHead::Missing => {
+                return Verdict::Broken(ChainBreak {
+                    seq: last_seq + 1,
+                    kind: BreakKind::Deleted,
+                    detail: "the head recorded with every commit (the journal_head row) is missing".into(),
+                });
+            }
+            RecordedHead::Empty => {}
+            RecordedHead::At(head) if last_seq < head.seq => {
                 return Verdict::Broken(missing_tail(last_seq, head.seq, "the head recorded at the last commit"));
             }
-            if self.prev_hash != head.hash {
+            RecordedHead::At(head) if self.prev_hash != head.hash => {
                 return Verdict::Broken(ChainBreak {
                     seq: head.seq,
                     kind: BreakKind::Edited,
@@ -167,6 +202,7 @@ impl ChainVerifier {
                     ),
                 });
             }
+            RecordedHead::At(_) => {}
         }
         if let Some(cp) = self.published.iter().filter(|cp| cp.seq > last_seq).min_by_key(|cp| cp.seq) {
             return Verdict::Broken(missing_tail(last_seq, cp.seq, "a published checkpoint"));
@@ -177,15 +213,6 @@ impl ChainVerifier {
 
     fn check(&self, row: &EventRecord, next: Option<&EventRecord>) -> Result<(), Verdict> {
         let broken = |seq, kind, detail: String| Err(Verdict::Broken(ChainBreak { seq, kind, detail }));
-        if let Some(head) = self.recorded_head
-            && row.seq > head.seq
-        {
-            return broken(
-                row.seq,
-                BreakKind::Inserted,
-                format!("the row lies beyond the head recorded at the last commit (seq {})", head.seq),
-            );
-        }
         if row.seq > self.expected_seq {
             let detail = if row.seq == self.expected_seq + 1 {
                 format!("row {} is missing: the sequence jumps from {} to {}", self.expected_seq, self.expected_seq - 1, row.seq)
@@ -263,6 +290,18 @@ impl ChainVerifier {
     }
 }
 
+/// The break for rows found beyond the recorded head (`first` is the first such row).
+pub fn beyond_head(first: u64, head_seq: u64) -> ChainBreak {
+    ChainBreak {
+        seq: first,
+        kind: BreakKind::Inserted,
+        detail: format!(
+            "the row lies beyond the head recorded at the last commit (seq {head_seq}): rows were added behind the \
+             writer's back, or the recorded head was moved back"
+        ),
+    }
+}
+
 fn missing_tail(last_seq: u64, expected_end: u64, witness: &str) -> ChainBreak {
     ChainBreak {
         seq: last_seq + 1,
@@ -333,34 +372,32 @@ mod tests {
         rows
     }
 
-    fn head(rows: &[EventRecord]) -> Option<Checkpoint> {
-        rows.last().map(|r| Checkpoint { seq: r.seq, hash: r.hash })
+    fn head(rows: &[EventRecord]) -> RecordedHead {
+        rows.last().map_or(RecordedHead::Empty, |r| RecordedHead::At(Checkpoint { seq: r.seq, hash: r.hash }))
     }
 
     /// Runs the verifier the way the engine does, with the look-up over the stored rows.
-    fn verify(
-        rows: &[EventRecord],
-        recorded_head: Option<Checkpoint>,
-        published: Vec<Checkpoint>,
-    ) -> Result<ChainSummary, ChainBreak> {
+    fn verify(rows: &[EventRecord], recorded_head: RecordedHead, published: Vec<Checkpoint>) -> Result<ChainSummary, ChainBreak> {
         let mut sorted = rows.to_vec();
         sorted.sort_by_key(|r| r.seq);
-        let mut verifier = ChainVerifier::new(recorded_head, published);
-        let mut verdict = None;
-        for row in sorted.iter().cloned() {
-            if let Some(v) = verifier.push(row) {
-                verdict = Some(v);
-                break;
-            }
-        }
-        match verdict.unwrap_or_else(|| verifier.finish()) {
+        let mut verifier = ChainVerifier::new(published);
+        let locate = |hash: Hash| sorted.iter().find(|r| r.hash == hash).map(|r| r.seq);
+        let resolve = |verdict: Verdict| match verdict {
             Verdict::Intact(summary) => Ok(summary),
             Verdict::Broken(b) => Err(b),
-            Verdict::Unlinked(u) => {
-                let at = sorted.iter().find(|r| r.hash == u.predecessor_hash).map(|r| r.seq);
-                Err(resolve_unlinked(&u, at))
+            Verdict::Unlinked(u) => Err(resolve_unlinked(&u, locate(u.predecessor_hash))),
+        };
+        for row in sorted.iter().cloned() {
+            if let Some(verdict) = verifier.push(row) {
+                // As the engine does: a break at a row beyond the recorded head is that row's insertion.
+                let found = resolve(verdict).expect_err("push only returns breaks");
+                return Err(match recorded_head.seq() {
+                    Some(head_seq) if found.seq > head_seq => beyond_head(head_seq + 1, head_seq),
+                    _ => found,
+                });
             }
         }
+        resolve(verifier.finish(recorded_head))
     }
 
     fn renumber(rows: &mut [EventRecord], from: u64, delta: i64) {
@@ -374,8 +411,8 @@ mod tests {
         let rows = chain(10);
         let summary = verify(&rows, head(&rows), vec![]).unwrap();
         assert_eq!(summary.events, 10);
-        assert_eq!(summary.head, head(&rows));
-        assert_eq!(verify(&[], None, vec![]).unwrap(), ChainSummary { events: 0, head: None });
+        assert_eq!(RecordedHead::At(summary.head.unwrap()), head(&rows));
+        assert_eq!(verify(&[], RecordedHead::Empty, vec![]).unwrap(), ChainSummary { events: 0, head: None });
     }
 
     #[test]
@@ -490,6 +527,17 @@ mod tests {
         longer.push(seal(&event, 11, 5, Utc::now(), rows[9].hash));
         let found = verify(&longer, recorded, vec![]).unwrap_err();
         assert_eq!((found.seq, found.kind), (11, BreakKind::Inserted), "{found}");
+    }
+
+    #[test]
+    fn a_missing_head_record_is_a_deletion() {
+        let rows = chain(3);
+        let found = verify(&rows, RecordedHead::Missing, vec![]).unwrap_err();
+        assert_eq!((found.seq, found.kind), (4, BreakKind::Deleted), "{found}");
+        let found = verify(&[], RecordedHead::Missing, vec![]).unwrap_err();
+        assert_eq!((found.seq, found.kind), (1, BreakKind::Deleted), "emptied journal and head: {found}");
+        let found = verify(&rows, RecordedHead::Empty, vec![]).unwrap_err();
+        assert_eq!((found.seq, found.kind), (1, BreakKind::Inserted), "rows behind an empty head: {found}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod account;
 pub mod actor;
 pub mod boundary;
+pub mod calendar;
 pub mod coded;
 pub mod geometry;
 pub mod grid;

@@ -8,12 +8,15 @@ pub mod account;
 pub mod actor;
 pub mod boundary;
 pub mod calendar;
+pub mod case;
 pub mod coded;
+pub mod dispatch;
 pub mod geometry;
 pub mod grid;
 pub mod grid_generator;
 pub mod journal;
 pub mod org;
+pub mod programme;
 pub mod region;
 pub mod region_dataset;
 

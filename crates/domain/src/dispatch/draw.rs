@@ -1,0 +1,167 @@
+//! The draw itself: constraints first, then the policy's choice among those left.
+
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::{Rng, SeedableRng};
+
+use super::{Candidate, DispatchRequest};
+use crate::Coded;
+use crate::programme::DispatchPolicy;
+use crate::region::RegionLevel;
+
+/// Loads closer than this are equal (weights are small decimals such as 0.5).
+const LOAD_EPSILON: f64 = 1e-9;
+
+/// Why no handler could be drawn.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DispatchError {
+    #[error("no eligible handler for a {policy} draw in {region}: {considered} candidates, {summary}")]
+    NoCandidate { policy: &'static str, region: String, considered: usize, summary: String },
+    #[error("the manual policy has no automatic draw: name the unit in the action")]
+    Manual,
+}
+
+impl Coded for DispatchError {
+    fn code(&self) -> &'static str {
+        match self {
+            DispatchError::NoCandidate { .. } => "dispatch_no_candidate",
+            DispatchError::Manual => "dispatch_manual",
+        }
+    }
+}
+
+/// Checks every constraint on one candidate; the error names the first one it breaks.
+pub fn eligible(request: &DispatchRequest, candidate: &Candidate) -> Result<(), &'static str> {
+    if !request.unit_kinds.is_empty() && !request.unit_kinds.contains(&candidate.unit_kind) {
+        return Err("unit kind");
+    }
+    if !candidate.on_duty {
+        return Err("not on duty");
+    }
+    if !candidate.qualified {
+        return Err("not qualified");
+    }
+    if candidate.capacity.is_some_and(|cap| candidate.load + request.weight > cap + LOAD_EPSILON) {
+        return Err("at capacity");
+    }
+    if request.exclude_own_county
+        && let Some(county) = request.region.at_level(RegionLevel::County)
+        && county.contains(&candidate.region)
+    {
+        return Err("own county");
+    }
+    if candidate.conflicts.iter().any(|c| request.conflict_keys.contains(c)) {
+        return Err("conflict of interest");
+    }
+    if request.exclude.contains(&candidate.key()) {
+        return Err("returned the case before");
+    }
+    if request.policy == DispatchPolicy::Skill
+        && let Some(skill) = &request.skill
+        && !candidate.skills.contains(skill)
+    {
+        return Err("lacks the skill");
+    }
+    Ok(())
+}
+
+/// Draws for `request` among `candidates`: indices of the chosen ones, in order (one, or
+/// `request.count` for a joint draw).
+pub fn draw(request: &DispatchRequest, candidates: &[Candidate]) -> Result<Vec<usize>, DispatchError> {
+    let pool: Vec<usize> = (0..candidates.len()).filter(|&i| eligible(request, &candidates[i]).is_ok()).collect();
+    let none = || no_candidate(request, candidates);
+    match request.policy {
+        DispatchPolicy::Manual => Err(DispatchError::Manual),
+        DispatchPolicy::ByRegion => by_region(request, candidates, &pool).map(|i| vec![i]).ok_or_else(none),
+        DispatchPolicy::RoundRobin => {
+            pool.iter().copied().min_by(|&a, &b| by_turn(&candidates[a], &candidates[b])).map(|i| vec![i]).ok_or_else(none)
+        }
+        DispatchPolicy::LeastLoaded | DispatchPolicy::Skill => least_loaded(candidates, &pool).map(|i| vec![i]).ok_or_else(none),
+        DispatchPolicy::RandomBalanced => random_balanced(request.seed, candidates, &pool).map(|i| vec![i]).ok_or_else(none),
+        DispatchPolicy::Joint => joint(request, candidates, &pool),
+    }
+}
+
+/// Fewer past assignments first, then the key: a turn order that needs no stored cursor.
+fn by_turn(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
+    a.assigned_total.cmp(&b.assigned_total).then_with(|| a.key().cmp(&b.key()))
+}
+
+fn by_load(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
+    a.load.total_cmp(&b.load).then_with(|| by_turn(a, b))
+}
+
+fn least_loaded(candidates: &[Candidate], pool: &[usize]) -> Option<usize> {
+    pool.iter().copied().min_by(|&a, &b| by_load(&candidates[a], &candidates[b]))
+}
+
+/// The eligible handlers of the case's own area at `level`, widening one level at a time.
+fn by_region(request: &DispatchRequest, candidates: &[Candidate], pool: &[usize]) -> Option<usize> {
+    let mut level = request.level.min(request.region.level());
+    loop {
+        if let Some(area) = request.region.at_level(level) {
+            let local: Vec<usize> = pool.iter().copied().filter(|&i| candidates[i].region == area).collect();
+            if let Some(best) = least_loaded(candidates, &local) {
+                return Some(best);
+            }
+        }
+        level = level.parent()?;
+    }
+}
+
+/// Uniformly among the least-loaded eligible handlers.
+fn random_balanced(seed: u64, candidates: &[Candidate], pool: &[usize]) -> Option<usize> {
+    let min = pool.iter().map(|&i| candidates[i].load).min_by(f64::total_cmp)?;
+    let mut lightest: Vec<usize> = pool.iter().copied().filter(|&i| candidates[i].load - min < LOAD_EPSILON).collect();
+    // The candidates' order in the snapshot must not matter: sort by key before drawing.
+    lightest.sort_by_key(|&i| candidates[i].key());
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    Some(lightest[uniform(&mut rng, lightest.len())])
+}
+
+/// An unbiased index below `n` (rejection sampling, so every index has the same chance).
+fn uniform(rng: &mut ChaCha20Rng, n: usize) -> usize {
+    let n = n as u64;
+    let zone = u64::MAX - (u64::MAX % n);
+    loop {
+        let x = rng.next_u64();
+        if x < zone {
+            return (x % n) as usize;
+        }
+    }
+}
+
+/// `count` distinct units, least loaded first; the first is the lead.
+fn joint(request: &DispatchRequest, candidates: &[Candidate], pool: &[usize]) -> Result<Vec<usize>, DispatchError> {
+    let mut sorted = pool.to_vec();
+    sorted.sort_by(|&a, &b| by_load(&candidates[a], &candidates[b]));
+    let mut chosen: Vec<usize> = Vec::new();
+    for i in sorted {
+        if chosen.len() == request.count.max(1) {
+            break;
+        }
+        if !chosen.iter().any(|&c| candidates[c].unit == candidates[i].unit) {
+            chosen.push(i);
+        }
+    }
+    if chosen.len() < request.count.max(1) { Err(no_candidate(request, candidates)) } else { Ok(chosen) }
+}
+
+fn no_candidate(request: &DispatchRequest, candidates: &[Candidate]) -> DispatchError {
+    let mut reasons: std::collections::BTreeMap<&'static str, usize> = std::collections::BTreeMap::new();
+    for candidate in candidates {
+        if let Err(reason) = eligible(request, candidate) {
+            *reasons.entry(reason).or_default() += 1;
+        }
+    }
+    let summary = if reasons.is_empty() {
+        if candidates.is_empty() { "none configured".to_owned() } else { "too few distinct units".to_owned() }
+    } else {
+        reasons.iter().map(|(reason, n)| format!("{n} excluded: {reason}")).collect::<Vec<_>>().join(", ")
+    };
+    DispatchError::NoCandidate {
+        policy: request.policy.as_str(),
+        region: request.region.to_string(),
+        considered: candidates.len(),
+        summary,
+    }
+}

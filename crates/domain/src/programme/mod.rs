@@ -1,0 +1,288 @@
+//! Programmes as data: what a programme's case kinds collect, how their workflow runs, which time
+//! limits apply, how they are dispatched and who may do what. Written as
+//! `programmes/<code>/programme.toml` plus catalog files, checked once at start (a broken
+//! definition is refused with file, line and reason), then shared read-only.
+//!
+//! docs/PROGRAMMES.md is the guide to writing one.
+
+mod effect;
+mod field;
+mod guard;
+mod load;
+mod raw;
+
+use std::collections::BTreeMap;
+
+pub use effect::{Effect, NotifyTarget};
+pub use field::{CatalogCodes, FieldDef, FieldError, FieldType, FieldValue, Party, check_fields, valid_id_number};
+pub use guard::{Guard, GuardError};
+pub use load::{ProgrammeError, ProgrammeFiles, load_programme};
+
+use crate::account::RoleCode;
+use crate::calendar::Limit;
+use crate::org::OrgKind;
+use crate::region::RegionLevel;
+
+/// A checked programme.
+#[derive(Debug, Clone)]
+pub struct Programme {
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+    pub version: u32,
+    /// Case numbers read `<prefix><year>-<sequence>`.
+    pub number_prefix: String,
+    pub roles: BTreeMap<String, RoleDef>,
+    pub catalogs: BTreeMap<String, Catalog>,
+    pub kinds: Vec<CaseKind>,
+}
+
+impl Programme {
+    pub fn kind(&self, code: &str) -> Option<&CaseKind> {
+        self.kinds.iter().find(|k| k.code == code)
+    }
+
+    /// True if `code` is in catalog `catalog`.
+    pub fn in_catalog(&self, catalog: &str, code: &str) -> bool {
+        self.catalogs.get(catalog).is_some_and(|c| c.items.iter().any(|item| item.code == code))
+    }
+
+    /// True if the role only ever receives work and may not list, search or pick cases.
+    pub fn assignment_only(&self, role: &str) -> bool {
+        self.roles.get(role).is_some_and(|r| r.assignment_only)
+    }
+}
+
+/// A role a programme uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleDef {
+    pub code: RoleCode,
+    pub name: String,
+    /// Reviewers and the like: they get their next assigned case and nothing else.
+    pub assignment_only: bool,
+}
+
+/// A list of codes (categories, outcomes, reasons...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catalog {
+    pub name: String,
+    pub items: Vec<CatalogItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogItem {
+    pub code: String,
+    pub name: String,
+    pub parent: Option<String>,
+}
+
+/// One kind of case with everything it needs.
+#[derive(Debug, Clone)]
+pub struct CaseKind {
+    pub code: String,
+    pub name: String,
+    /// Offered through Open311 and public intake.
+    pub public: bool,
+    pub priorities: Vec<String>,
+    pub fields: Vec<FieldDef>,
+    pub states: Vec<StateDef>,
+    pub initial: String,
+    pub actions: Vec<ActionDef>,
+    pub clocks: Vec<ClockDef>,
+    pub dispatch: DispatchDef,
+    pub tiers: Vec<TierDef>,
+    /// The system action run when every co-handling sub-task (or the lead one) is done.
+    pub on_subtasks_done: Option<String>,
+    /// Clocks started at intake.
+    pub start_clocks: Vec<String>,
+    /// Roles that may register a case of this kind (the system and operators always may).
+    pub intake_roles: Vec<RoleCode>,
+}
+
+impl CaseKind {
+    pub fn state(&self, code: &str) -> Option<&StateDef> {
+        self.states.iter().find(|s| s.code == code)
+    }
+
+    pub fn action(&self, code: &str) -> Option<&ActionDef> {
+        self.actions.iter().find(|a| a.code == code)
+    }
+
+    pub fn clock(&self, stage: &str) -> Option<&ClockDef> {
+        self.clocks.iter().find(|c| c.stage == stage)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateDef {
+    pub code: String,
+    pub name: String,
+    pub terminal: bool,
+    /// Suspension: every running clock stops counting while the case is here.
+    pub pauses_clocks: bool,
+}
+
+/// Whose business an action is, beyond holding one of its roles over the case's region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionScope {
+    /// The role over the case's region is enough.
+    Region,
+    /// The actor must belong to the unit the case is assigned to.
+    AssignedUnit,
+    /// The actor must be the person the case is assigned to.
+    Assignee,
+    /// The actor must belong to a unit with an open co-handling sub-task.
+    SubtaskUnit,
+}
+
+/// A workflow action.
+#[derive(Debug, Clone)]
+pub struct ActionDef {
+    pub code: String,
+    pub name: String,
+    /// States it may be taken from (`*` in the file: any non-terminal state).
+    pub from: Vec<String>,
+    /// The state it leads to; `None` keeps the state; `Some("$previous")` returns to the state
+    /// before a suspension.
+    pub to: Option<String>,
+    pub roles: Vec<RoleCode>,
+    pub scope: ActionScope,
+    /// Case fields that must have a value before the action.
+    pub required: Vec<String>,
+    /// What the action itself collects (a reason, a rating, target units...).
+    pub inputs: Vec<FieldDef>,
+    pub guard: Option<Guard>,
+    pub effects: Vec<Effect>,
+    /// Taken only by the engine itself (automatic transitions).
+    pub system: bool,
+}
+
+/// One point of a clock: warning, limit or red card, each counted from the clock's start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockLimits {
+    pub warn: Option<Limit>,
+    pub limit: Limit,
+    pub red: Option<Limit>,
+}
+
+/// A row of the time-limit matrix: applies when the case matches every key it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatrixRow {
+    pub region_level: Option<RegionLevel>,
+    pub priority: Option<String>,
+    pub limits: ClockLimits,
+}
+
+/// A stage clock (accept, handle, verify...) with its time-limit matrix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockDef {
+    pub stage: String,
+    pub name: String,
+    pub default: ClockLimits,
+    pub matrix: Vec<MatrixRow>,
+}
+
+impl ClockDef {
+    /// The limits for a case at `level` with `priority`: the most specific matching matrix row
+    /// (both keys beat one key), the first in the file on a tie, else the default.
+    pub fn limits_for(&self, level: RegionLevel, priority: &str) -> &ClockLimits {
+        let mut best: Option<(usize, &MatrixRow)> = None;
+        for row in &self.matrix {
+            let matches = row.region_level.is_none_or(|l| l == level) && row.priority.as_deref().is_none_or(|p| p == priority);
+            let specificity = usize::from(row.region_level.is_some()) + usize::from(row.priority.is_some());
+            if matches && best.is_none_or(|(s, _)| specificity > s) {
+                best = Some((specificity, row));
+            }
+        }
+        best.map_or(&self.default, |(_, row)| &row.limits)
+    }
+}
+
+/// How cases of a kind find their handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DispatchPolicy {
+    /// A person picks the unit (or person) in the action's input.
+    Manual,
+    /// The unit responsible for the case's place: its town (or village, or county) unit.
+    ByRegion,
+    RoundRobin,
+    LeastLoaded,
+    /// Handlers whose skills include the case's category, then the least loaded.
+    Skill,
+    /// Uniformly at random among the least-loaded eligible handlers, with constraints.
+    RandomBalanced,
+    /// Several units at once (co-handling).
+    Joint,
+}
+
+impl DispatchPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DispatchPolicy::Manual => "manual",
+            DispatchPolicy::ByRegion => "by_region",
+            DispatchPolicy::RoundRobin => "round_robin",
+            DispatchPolicy::LeastLoaded => "least_loaded",
+            DispatchPolicy::Skill => "skill",
+            DispatchPolicy::RandomBalanced => "random_balanced",
+            DispatchPolicy::Joint => "joint",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DispatchPolicy> {
+        [
+            DispatchPolicy::Manual,
+            DispatchPolicy::ByRegion,
+            DispatchPolicy::RoundRobin,
+            DispatchPolicy::LeastLoaded,
+            DispatchPolicy::Skill,
+            DispatchPolicy::RandomBalanced,
+            DispatchPolicy::Joint,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == text)
+    }
+}
+
+/// What dispatch chooses: a unit, or a person inside a unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DispatchTarget {
+    Unit,
+    Person,
+}
+
+/// Dispatch settings of a kind (or of one escalation tier).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DispatchDef {
+    pub policy: DispatchPolicy,
+    pub target: DispatchTarget,
+    /// Eligible organisation kinds (empty: any).
+    pub unit_kinds: Vec<OrgKind>,
+    /// For person dispatch: the role handlers must hold.
+    pub role: Option<RoleCode>,
+    /// For `by_region`: the level whose unit answers first (falls back upwards).
+    pub level: RegionLevel,
+    /// Never a handler from the case's own county.
+    pub exclude_own_county: bool,
+    /// For `skill`: the field whose value handlers' skills must include.
+    pub skill_field: Option<String>,
+    /// How much one open case of this kind weighs in a handler's load.
+    pub weight: f64,
+    /// How many units a joint draw chooses (1 for the other policies).
+    pub count: usize,
+}
+
+/// An escalation tier (on-site → department → joint consultation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TierDef {
+    pub code: String,
+    pub name: String,
+    pub limit: Limit,
+    /// Moves up by itself when its limit passes.
+    pub auto: bool,
+    /// Dispatch for this tier; `None` keeps the handler.
+    pub dispatch: Option<DispatchDef>,
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

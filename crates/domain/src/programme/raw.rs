@@ -1,0 +1,199 @@
+//! The programme file as written, with source positions kept for error messages.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub(super) type S<T> = Spanned<T>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawProgramme {
+    pub code: S<String>,
+    pub name: String,
+    #[serde(default)]
+    pub name_en: String,
+    #[serde(default = "one")]
+    pub version: u32,
+    pub number_prefix: S<String>,
+    #[serde(default)]
+    pub roles: std::collections::BTreeMap<String, S<RawRole>>,
+    #[serde(default)]
+    pub catalogs: std::collections::BTreeMap<String, S<RawCatalogRef>>,
+    pub kinds: Vec<S<RawKind>>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRole {
+    pub name: String,
+    #[serde(default)]
+    pub assignment_only: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCatalogRef {
+    pub name: String,
+    /// A catalog file beside programme.toml.
+    pub file: Option<S<String>>,
+    /// Or the items inline.
+    #[serde(default)]
+    pub items: Vec<S<RawItem>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCatalogFile {
+    /// The catalog's name (for readers of the file; programme.toml names it too).
+    #[serde(default, rename = "name")]
+    pub _name: Option<String>,
+    pub items: Vec<S<RawItem>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawItem {
+    pub code: S<String>,
+    pub name: String,
+    #[serde(default)]
+    pub parent: Option<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawKind {
+    pub code: S<String>,
+    pub name: String,
+    #[serde(default)]
+    pub public: bool,
+    #[serde(default = "default_priorities")]
+    pub priorities: Vec<S<String>>,
+    pub initial: S<String>,
+    #[serde(default)]
+    pub fields: Vec<S<RawField>>,
+    pub states: Vec<S<RawState>>,
+    pub actions: Vec<S<RawAction>>,
+    #[serde(default)]
+    pub clocks: Vec<S<RawClock>>,
+    #[serde(default)]
+    pub start_clocks: Vec<S<String>>,
+    #[serde(default)]
+    pub intake_roles: Vec<S<String>>,
+    pub dispatch: Option<S<RawDispatch>>,
+    #[serde(default)]
+    pub tiers: Vec<S<RawTier>>,
+    #[serde(default)]
+    pub on_subtasks_done: Option<S<String>>,
+}
+
+fn default_priorities() -> Vec<S<String>> {
+    vec![Spanned::new(0..0, "normal".to_owned())]
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawField {
+    pub code: S<String>,
+    #[serde(rename = "type")]
+    pub kind: S<String>,
+    pub label: Option<String>,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub multiple: bool,
+    #[serde(default)]
+    pub personal: bool,
+    pub max_len: Option<usize>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    #[serde(default)]
+    pub integer: bool,
+    pub catalog: Option<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawState {
+    pub code: S<String>,
+    pub name: String,
+    #[serde(default)]
+    pub terminal: bool,
+    #[serde(default)]
+    pub pauses_clocks: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAction {
+    pub code: S<String>,
+    pub name: String,
+    pub from: Vec<S<String>>,
+    pub to: Option<S<String>>,
+    #[serde(default)]
+    pub roles: Vec<S<String>>,
+    #[serde(default)]
+    pub scope: Option<S<String>>,
+    #[serde(default)]
+    pub required: Vec<S<String>>,
+    #[serde(default)]
+    pub inputs: Vec<S<RawField>>,
+    pub guard: Option<S<String>>,
+    #[serde(default)]
+    pub effects: Vec<S<String>>,
+    #[serde(default)]
+    pub system: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLimits {
+    pub warn: Option<S<String>>,
+    pub limit: S<String>,
+    pub red: Option<S<String>>,
+    pub region_level: Option<S<String>>,
+    pub priority: Option<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawClock {
+    pub stage: S<String>,
+    pub name: Option<String>,
+    pub warn: Option<S<String>>,
+    pub limit: S<String>,
+    pub red: Option<S<String>>,
+    #[serde(default)]
+    pub matrix: Vec<S<RawLimits>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDispatch {
+    pub policy: S<String>,
+    #[serde(default)]
+    pub target: Option<S<String>>,
+    #[serde(default)]
+    pub unit_kinds: Vec<S<String>>,
+    pub role: Option<S<String>>,
+    pub level: Option<S<String>>,
+    #[serde(default)]
+    pub exclude_own_county: bool,
+    pub skill_field: Option<S<String>>,
+    pub weight: Option<f64>,
+    pub count: Option<S<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTier {
+    pub code: S<String>,
+    pub name: String,
+    pub limit: S<String>,
+    #[serde(default)]
+    pub auto: bool,
+    pub dispatch: Option<S<RawDispatch>>,
+}

@@ -1,0 +1,126 @@
+use std::collections::BTreeMap;
+
+use super::*;
+
+const DEMO: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../programmes/demo/programme.toml"));
+const DEMO_CATEGORIES: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../programmes/demo/catalogs/dispute_category.toml"));
+
+fn files<'a>(main: &'a str, catalog: &'a str) -> ProgrammeFiles<'a> {
+    let mut files = BTreeMap::new();
+    files.insert("programme.toml".to_owned(), main.as_bytes());
+    files.insert("catalogs/dispute_category.toml".to_owned(), catalog.as_bytes());
+    ProgrammeFiles { dir: "programmes/demo".into(), files }
+}
+
+pub(crate) fn demo() -> Programme {
+    load_programme(&files(DEMO, DEMO_CATEGORIES)).expect("the demo programme loads")
+}
+
+#[test]
+fn the_demo_programme_loads_whole() {
+    let demo = demo();
+    assert_eq!(demo.code, "demo");
+    let kind = demo.kind("dispute").unwrap();
+    assert_eq!(kind.initial, "submitted");
+    assert!(demo.in_catalog("dispute_category", "labour"));
+    assert!(!demo.in_catalog("dispute_category", "gift"));
+    assert_eq!(kind.tiers.len(), 3);
+    let finish = kind.action("finish").unwrap();
+    assert!(finish.guard.is_some());
+    assert_eq!(
+        finish.effects,
+        vec![
+            Effect::StopClock("handle".into()),
+            Effect::StartClock("verify".into()),
+            Effect::Notify(NotifyTarget::Role("verifier".into()))
+        ]
+    );
+    // "*" expands to every non-terminal state.
+    assert_eq!(kind.action("supervise").unwrap().from.len(), kind.states.iter().filter(|s| !s.terminal).count());
+}
+
+#[test]
+fn the_time_limit_matrix_picks_the_most_specific_row() {
+    let demo = demo();
+    let handle = demo.kind("dispute").unwrap().clock("handle").unwrap();
+    assert_eq!(handle.limits_for(RegionLevel::Town, "normal").limit.to_string(), "5wd");
+    assert_eq!(handle.limits_for(RegionLevel::Town, "urgent").limit.to_string(), "2wd");
+    assert_eq!(handle.limits_for(RegionLevel::Village, "normal").limit.to_string(), "3wd");
+    assert_eq!(handle.limits_for(RegionLevel::Village, "urgent").limit.to_string(), "1wd");
+}
+
+/// Replaces the first occurrence of `from` in the demo programme and loads it.
+fn broken(from: &str, to: &str) -> ProgrammeError {
+    assert!(DEMO.contains(from), "the test's anchor {from:?} is not in the demo programme");
+    let text = DEMO.replacen(from, to, 1);
+    load_programme(&files(&text, DEMO_CATEGORIES)).expect_err("the broken programme must be refused")
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text[..text.find(needle).unwrap()].lines().count() + 1
+}
+
+#[test]
+fn broken_definitions_are_refused_with_file_line_and_reason() {
+    let cases: [(&str, &str, &str); 14] = [
+        ("to = \"verifying\"", "to = \"verfying\"", "to-state verfying is not defined"),
+        (
+            "roles = [\"verifier\"]\neffects = [\"stop_clock:verify\", \"points:2\"]",
+            "roles = [\"auditor\"]\neffects = [\"stop_clock:verify\", \"points:2\"]",
+            "role auditor is not declared",
+        ),
+        (
+            "guard = \"case.outcome != 'not_resolved' || has(input.note)\"",
+            "guard = \"case.outcome !=\"",
+            "guard does not compile",
+        ),
+        ("\"start_clock:verify\"", "\"start_clock:verfy\"", "clock verfy is not defined"),
+        ("limit = \"5wd\"", "limit = \"5 working days\"", "is not a time limit"),
+        ("warn = \"4wd\"", "warn = \"6wd\"", "must come before the limit"),
+        ("catalog = \"outcome\" },\n]", "catalog = \"outcomes\" },\n]", "catalog outcomes is not defined"),
+        ("type = \"money\"", "type = \"currency\"", "field type \"currency\""),
+        (
+            "policy = \"by_region\"\nlevel = \"town\"\nunit_kinds",
+            "policy = \"nearest\"\nlevel = \"town\"\nunit_kinds",
+            "dispatch policy \"nearest\"",
+        ),
+        (
+            "effects = [\"cohandle:all\", \"notify:unit\"]",
+            "effects = [\"cohandle:most\", \"notify:unit\"]",
+            "cohandle waits for all or lead",
+        ),
+        (
+            "{ code = \"to_unit\", type = \"org\", label = \"承办单位\", required = true }",
+            "{ code = \"to_unit\", type = \"text\", label = \"承办单位\", required = true }",
+            "needs a required input",
+        ),
+        ("on_subtasks_done = \"cohandling_done\"", "on_subtasks_done = \"accept\"", "must be a system action"),
+        (
+            "{ code = \"verifying\", name = \"待回访\" }",
+            "{ code = \"verifying\", name = \"待回访\" },\n  { code = \"limbo\", name = \"无人可达\" }",
+            "state limbo cannot be reached",
+        ),
+        ("number_prefix = \"YS\"", "number_prefix = \"YS/\"", "number_prefix must be"),
+    ];
+    for (from, to, reason) in cases {
+        let err = broken(from, to);
+        assert_eq!(err.file, "programmes/demo/programme.toml", "{err}");
+        assert!(err.reason.contains(reason), "expected {reason:?}, got {err}");
+        let text = DEMO.replacen(from, to, 1);
+        let first_changed_line = line_of(&text, to.lines().find(|l| !DEMO.contains(l)).unwrap_or(to.lines().next().unwrap()));
+        assert!(err.line.abs_diff(first_changed_line) <= 3, "{err}: expected near line {first_changed_line}");
+    }
+}
+
+#[test]
+fn syntax_errors_and_catalog_files_are_located() {
+    let err = load_programme(&files("code = \"demo\"\nname = \n", DEMO_CATEGORIES)).unwrap_err();
+    assert_eq!(err.line, 2, "{err}");
+    let err = load_programme(&files(DEMO, "name = \"纠纷类别\"\n[[items]]\ncode = \"Bad Code\"\nname = \"x\"\n")).unwrap_err();
+    assert_eq!((err.file.as_str(), err.line), ("programmes/demo/catalogs/dispute_category.toml", 3), "{err}");
+    let mut missing = files(DEMO, DEMO_CATEGORIES);
+    missing.files.remove("catalogs/dispute_category.toml");
+    let err = load_programme(&missing).unwrap_err();
+    assert!(err.reason.contains("is not in the programme directory"), "{err}");
+}

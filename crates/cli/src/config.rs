@@ -26,6 +26,34 @@ pub struct Config {
     pub demo: DemoConfig,
     #[serde(default)]
     pub log: LogConfig,
+    #[serde(default)]
+    pub programmes: ProgrammesConfig,
+    #[serde(default)]
+    pub scheduler: SchedulerConfig,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgrammesConfig {
+    /// A directory of `<code>/programme.toml` definitions to use instead of the embedded ones.
+    /// Empty: the embedded programmes.
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerConfig {
+    /// Run the timer scheduler inside `fengqiao serve` (turn off when `fengqiao worker`
+    /// processes run it instead).
+    pub in_server: bool,
+    /// Seconds between passes over due timers.
+    pub interval_seconds: u64,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> SchedulerConfig {
+        SchedulerConfig { in_server: true, interval_seconds: 5 }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

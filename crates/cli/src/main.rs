@@ -36,6 +36,9 @@ fn configure(cli: &Cli) -> Result<Config, Failure> {
     if let Some(url) = &cli.global.database {
         config.storage.database = url.clone();
     }
+    if let Some(dir) = &cli.global.programmes {
+        config.programmes.dir = Some(dir.clone());
+    }
     Ok(config)
 }
 
@@ -60,7 +63,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Restore { source, force, checkpoint } => commands::backup::restore(&config, &source, force, &checkpoint).await,
         Command::Org(command) => commands::org::run(&config, command).await,
         Command::Account(command) => commands::account::run(&config, command).await,
+        Command::Worker => commands::serve::worker(config).await,
+        Command::Programmes(command) => commands::programmes::run(&config, command),
+        Command::Case(command) => commands::case::run(&config, command).await,
+        Command::Dispatch(command) => commands::dispatch::run(&config, command).await,
         Command::Bench(args::BenchCommand::Store { seconds, dir, json }) => bench::store::run(&config, seconds, dir, json).await,
+        Command::Bench(args::BenchCommand::Engine { seconds, only, dir, json }) => {
+            bench::engine::run(&config, seconds, only.as_deref(), dir, json).await
+        }
     }
 }
 

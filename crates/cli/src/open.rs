@@ -5,7 +5,7 @@ use std::fs::{File, OpenOptions};
 use std::path::Path;
 use std::sync::Arc;
 
-use fq_engine::Engine;
+use fq_engine::{Engine, Programmes};
 use fq_store::{DatabaseLocation, Store};
 use fq_store_postgres::{PgOptions, PgStore};
 use fq_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
@@ -48,8 +48,19 @@ pub async fn store(config: &Config) -> Result<Arc<dyn Store>, Failure> {
     }
 }
 
+/// The programmes to run: the embedded ones, or the configured directory's. A broken definition
+/// stops the command here, before the database is opened.
+pub fn programmes(config: &Config) -> Result<Programmes, Failure> {
+    let loaded = match &config.programmes.dir {
+        Some(dir) => Programmes::from_directory(dir),
+        None => Programmes::embedded(),
+    };
+    loaded.map_err(|e| Failure::new("programme_invalid", format!("programme definition refused: {e}")))
+}
+
 pub async fn engine(config: &Config) -> Result<Engine, Failure> {
-    Ok(Engine::new(store(config).await?))
+    let programmes = programmes(config)?;
+    Ok(Engine::new(store(config).await?).with_programmes(programmes))
 }
 
 /// Opens the engine, runs `work` with it, and closes the store whatever the outcome, so that

@@ -16,6 +16,13 @@ pub enum EngineError {
     /// The actor may not do this here.
     #[error("not allowed: {0}")]
     Forbidden(String),
+    /// The actor may not take this action on this case (wrong role, region or unit).
+    #[error("not allowed: {message}")]
+    Denied { code: &'static str, message: String },
+    /// The request is well-formed but the case's situation refuses it (wrong state, condition
+    /// not met, already rated, nobody to dispatch to).
+    #[error("{message}")]
+    Refused { code: &'static str, field: Option<String>, message: String },
     #[error("{entity} {key} does not exist")]
     NotFound { entity: &'static str, key: String },
     #[error("{entity} {key} already exists")]
@@ -40,12 +47,30 @@ impl EngineError {
     }
 }
 
+impl From<fq_domain::case::CaseError> for EngineError {
+    fn from(err: fq_domain::case::CaseError) -> EngineError {
+        let (code, field, message) = (err.code(), err.field(), err.to_string());
+        match code {
+            _ if code.starts_with("forbidden_") || code == "action_system_only" => EngineError::Denied { code, message },
+            "action_wrong_state"
+            | "escalation_top_tier"
+            | "already_rated"
+            | "guard_false"
+            | "case_unassigned"
+            | "dispatch_no_candidate"
+            | "dispatch_manual" => EngineError::Refused { code, field, message },
+            _ => EngineError::Invalid { code, field, message },
+        }
+    }
+}
+
 impl Coded for EngineError {
     fn code(&self) -> &'static str {
         match self {
             EngineError::Invalid { code, .. } => code,
             EngineError::Unauthenticated => "unauthenticated",
             EngineError::Forbidden(_) => "forbidden",
+            EngineError::Denied { code, .. } | EngineError::Refused { code, .. } => code,
             EngineError::NotFound { .. } => "not_found",
             EngineError::Conflict { .. } => "conflict",
             EngineError::Store(StoreError::Conflict { .. }) => "conflict",
@@ -56,7 +81,7 @@ impl Coded for EngineError {
 
     fn field(&self) -> Option<String> {
         match self {
-            EngineError::Invalid { field, .. } => field.clone(),
+            EngineError::Invalid { field, .. } | EngineError::Refused { field, .. } => field.clone(),
             _ => None,
         }
     }

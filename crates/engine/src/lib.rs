@@ -10,10 +10,12 @@
 mod access;
 mod accounts;
 mod audit;
+mod cases;
 mod demo;
 mod error;
 mod grids;
 mod orgs;
+mod programmes;
 mod reference_data;
 mod regions;
 mod secrets;
@@ -22,15 +24,18 @@ mod status;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use fq_domain::calendar::CalendarSet;
 use fq_store::Store;
 
 pub use accounts::{IssuedToken, NewAccount};
 pub use audit::{AuditOutcome, parse_checkpoint};
+pub use cases::{CaseQuery, CaseView, DispatchReplay, OpenCase, TimelineEntry, TimerReport};
 pub use demo::{DemoAccount, DemoSeed};
 pub use error::EngineError;
 pub use grids::GridImportReport;
 pub use orgs::NewOrganisation;
-pub use reference_data::{EMBEDDED_BOUNDARIES, EMBEDDED_REGIONS, embedded_division_files};
+pub use programmes::Programmes;
+pub use reference_data::{EMBEDDED_BOUNDARIES, EMBEDDED_REGIONS, embedded_calendar, embedded_division_files};
 pub use regions::{BoundaryImportReport, RegionImportReport};
 pub use status::Status;
 
@@ -38,11 +43,15 @@ pub use status::Status;
 /// clock in tests.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
-/// The engine: a store plus a clock.
+/// The engine: a store, a clock, the programmes and the working-day calendar.
 #[derive(Clone)]
 pub struct Engine {
     store: Arc<dyn Store>,
     clock: Clock,
+    programmes: Arc<Programmes>,
+    calendars: Arc<CalendarSet>,
+    numbers: Arc<cases::NumberAllocator>,
+    caches: Arc<cases::Caches>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -54,7 +63,25 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// An engine on `store` with the system clock.
     pub fn new(store: Arc<dyn Store>) -> Engine {
-        Engine { store, clock: Arc::new(Utc::now) }
+        let programmes = Programmes::embedded().expect("the embedded programmes are checked by the tests");
+        Engine {
+            store,
+            clock: Arc::new(Utc::now),
+            programmes: Arc::new(programmes),
+            calendars: Arc::new(embedded_calendar()),
+            numbers: Arc::default(),
+            caches: Arc::default(),
+        }
+    }
+
+    /// Replaces the programmes (`--programmes DIR`).
+    pub fn with_programmes(mut self, programmes: Programmes) -> Engine {
+        self.programmes = Arc::new(programmes);
+        self
+    }
+
+    pub fn programmes(&self) -> &Programmes {
+        &self.programmes
     }
 
     /// Replaces the clock (tests).

@@ -70,6 +70,7 @@ impl Engine {
             json!(org),
         ));
         let committed = self.store.commit(change).await?;
+        self.caches.organisations_changed();
         Ok((org, committed.last_seq))
     }
 

@@ -35,3 +35,11 @@ pub fn embedded_division_files() -> DivisionFiles<'static> {
         villages: EMBEDDED_REGIONS[4],
     }
 }
+
+/// The Chinese working-day calendar (see `data/calendar/SOURCE.md`).
+pub static EMBEDDED_CALENDAR: &[u8] = data_file!("calendar/cn-workdays.toml");
+
+/// The embedded calendar, parsed. It is checked by the tests, so failing here is a build defect.
+pub fn embedded_calendar() -> fq_domain::calendar::CalendarSet {
+    fq_domain::calendar::parse_calendar("data/calendar/cn-workdays.toml", EMBEDDED_CALENDAR).expect("the shipped calendar parses")
+}

@@ -102,6 +102,7 @@ impl Engine {
         }
         let change = change.event(NewEvent::new("region_tree", "region_tree.imported", actor.journal_name(), payload));
         let committed = self.store.commit(change).await?;
+        self.caches.regions_changed();
         report.journal_seq = Some(committed.last_seq);
         Ok(report)
     }

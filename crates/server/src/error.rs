@@ -37,7 +37,8 @@ impl From<EngineError> for ApiError {
         let status = match &err {
             EngineError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             EngineError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            EngineError::Forbidden(_) => StatusCode::FORBIDDEN,
+            EngineError::Forbidden(_) | EngineError::Denied { .. } => StatusCode::FORBIDDEN,
+            EngineError::Refused { .. } => StatusCode::CONFLICT,
             EngineError::NotFound { .. } | EngineError::Store(StoreError::Missing { .. }) => StatusCode::NOT_FOUND,
             EngineError::Conflict { .. } | EngineError::Store(StoreError::Conflict { .. } | StoreError::StreamMoved { .. }) => {
                 StatusCode::CONFLICT

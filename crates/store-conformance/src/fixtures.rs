@@ -1,11 +1,13 @@
 //! Small, hand-made domain values for the stories.
 
+use chrono::{DateTime, TimeZone, Utc};
 use fq_domain::account::{Account, AccountId, Login, RoleCode, RoleGrant, Scope};
+use fq_domain::case::CaseId;
 use fq_domain::grid::{Grid, GridCode, GridKind};
 use fq_domain::journal::NewEvent;
 use fq_domain::org::{OrgId, OrgKind, Organisation};
 use fq_domain::region::{Region, RegionCode};
-use fq_store::{Change, Op};
+use fq_store::{CaseRecord, Change, NotificationRecord, Op};
 use geo::{LineString, MultiPolygon, Polygon};
 use serde_json::json;
 use uuid::Uuid;
@@ -95,4 +97,55 @@ pub(crate) fn event(n: u64) -> Change {
 fn square(x: f64, y: f64, side: f64) -> MultiPolygon<f64> {
     let ring = LineString::from(vec![(x, y), (x + side, y), (x + side, y + side), (x, y + side), (x, y)]);
     MultiPolygon::new(vec![Polygon::new(ring, vec![])])
+}
+
+/// A time `seconds` after a fixed instant, with microseconds (the journal's precision).
+pub(crate) fn at(seconds: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_790_000_000 + seconds, 250_001_000).single().expect("fixture time")
+}
+
+/// An open case numbered `<PREFIX>-<year>-<seq>` in the series `<programme>:<year>`.
+pub(crate) fn case(programme: &str, year: u32, seq: u64, region: &str) -> CaseRecord {
+    let prefix = programme.to_uppercase();
+    CaseRecord {
+        id: CaseId(Uuid::now_v7()),
+        number: format!("{prefix}-{year}-{seq:06}"),
+        number_series: format!("{programme}:{year}"),
+        number_seq: seq,
+        programme: programme.into(),
+        kind: "dispute".into(),
+        state: "registered".into(),
+        priority: "normal".into(),
+        region: code(region),
+        unit: None,
+        person: None,
+        title: format!("案件{seq}"),
+        tier: None,
+        opened_at: at(seq as i64),
+        closed_at: None,
+        due_at: None,
+        next_timer_at: None,
+        version: 1,
+        snapshot: format!(r#"{{"number":"{prefix}-{year}-{seq:06}","state":"registered"}}"#),
+    }
+}
+
+/// Stores a case with an event on its stream, as the engine does.
+pub(crate) fn case_change(case: &CaseRecord) -> Change {
+    Change::new().op(Op::PutCase(Box::new(case.clone()))).event(NewEvent::new(
+        case.id.stream(),
+        "case.saved",
+        "system",
+        json!({"number": case.number, "version": case.version}),
+    ))
+}
+
+pub(crate) fn notification(recipient: &str, case: &CaseRecord, reason: &str, seconds: i64) -> NotificationRecord {
+    NotificationRecord {
+        recipient: recipient.into(),
+        case_id: case.id,
+        case_number: case.number.clone(),
+        reason: reason.into(),
+        at: at(seconds),
+    }
 }

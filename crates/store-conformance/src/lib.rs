@@ -72,6 +72,15 @@ macro_rules! conformance_tests {
             a_deleted_head_record_is_named,
             an_emptied_journal_is_named,
             verification_beside_a_live_writer_stays_intact,
+            case_put_and_replace,
+            a_taken_case_number_is_a_conflict,
+            case_lists_filter_and_page,
+            due_cases_come_earliest_first,
+            last_case_number_per_series,
+            tallies_add_up,
+            handler_profiles_are_replaced,
+            notifications_newest_first,
+            accounts_with_a_role,
         );
     };
 }

@@ -1,5 +1,13 @@
 //! The stories. Each starts from an empty, migrated database.
 
+mod cases;
+
+pub use cases::{
+    a_taken_case_number_is_a_conflict, accounts_with_a_role, case_lists_filter_and_page, case_put_and_replace,
+    due_cases_come_earliest_first, handler_profiles_are_replaced, last_case_number_per_series, notifications_newest_first,
+    tallies_add_up,
+};
+
 use std::collections::HashSet;
 use std::sync::Arc;
 

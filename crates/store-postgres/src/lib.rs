@@ -10,6 +10,7 @@
 //! The schema is created by `fengqiao migrate`, never implicitly: [`PgStore::connect`] refuses a
 //! database whose schema is not this build's.
 
+mod case_reads;
 mod ops;
 mod reads;
 mod writer;
@@ -18,32 +19,41 @@ use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use fq_domain::account::{Account, AccountId, ApiToken, Login};
+use fq_domain::case::CaseId;
 use fq_domain::grid::{Grid, GridCode};
 use fq_domain::journal::{EventRecord, Hash, RecordedHead};
 use fq_domain::org::{OrgId, Organisation};
 use fq_domain::region::{Region, RegionCode, RegionCounts, RegionLevel};
 use fq_store::{
-    AccountStore, BackupReport, Change, Committed, DatabaseLocation, GridStore, JournalExtent, JournalStore, OrgStore,
-    RegionStore, Store, StoreError, StoredBoundary,
+    AccountStore, BackupReport, CaseFilter, CaseRecord, CaseStore, CaseSummary, Change, Committed, DatabaseLocation, GridStore,
+    HandlerProfile, HandlerTally, JournalExtent, JournalStore, NotificationRecord, OrgStore, RegionStore, Store, StoreError,
+    StoredBoundary,
 };
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{AssertSqlSafe, SqlSafeStr};
 use sqlx::{Connection, PgConnection, PgPool};
 
+/// (version, name, SQL), in order.
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
+    (2, "cases", include_str!("../migrations/0002_cases.sql")),
+];
+
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 
 fn migrator() -> Migrator {
-    let sql = include_str!("../migrations/0001_foundation.sql");
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "foundation".into(),
-        MigrationType::Simple,
-        AssertSqlSafe(sql).into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(
+        MIGRATIONS
+            .iter()
+            .map(|&(version, name, sql)| {
+                Migration::new(version, name.into(), MigrationType::Simple, AssertSqlSafe(sql).into_sql_str(), false)
+            })
+            .collect(),
+    )
 }
 
 /// The PostgreSQL store.
@@ -233,6 +243,45 @@ impl AccountStore for PgStore {
 
     async fn api_token_by_secret_hash(&self, secret_hash: &str) -> Result<Option<ApiToken>, StoreError> {
         reads::api_token_by_secret_hash(&self.pool, secret_hash).await
+    }
+
+    async fn accounts_with_role(&self, role: &str) -> Result<Vec<Account>, StoreError> {
+        case_reads::accounts_with_role(&self.pool, role).await
+    }
+}
+
+#[async_trait]
+impl CaseStore for PgStore {
+    async fn case_record(&self, id: CaseId) -> Result<Option<CaseRecord>, StoreError> {
+        case_reads::case_record(&self.pool, id).await
+    }
+
+    async fn case_id_by_number(&self, number: &str) -> Result<Option<CaseId>, StoreError> {
+        case_reads::case_id_by_number(&self.pool, number).await
+    }
+
+    async fn cases(&self, filter: &CaseFilter) -> Result<Vec<CaseSummary>, StoreError> {
+        case_reads::cases(&self.pool, filter).await
+    }
+
+    async fn due_cases(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<CaseId>, StoreError> {
+        case_reads::due_cases(&self.pool, now, limit).await
+    }
+
+    async fn last_case_number(&self, series: &str) -> Result<u64, StoreError> {
+        case_reads::last_case_number(&self.pool, series).await
+    }
+
+    async fn handler_tallies(&self, handlers: &[String]) -> Result<Vec<HandlerTally>, StoreError> {
+        case_reads::handler_tallies(&self.pool, handlers).await
+    }
+
+    async fn handler_profiles(&self, handlers: &[String]) -> Result<Vec<HandlerProfile>, StoreError> {
+        case_reads::handler_profiles(&self.pool, handlers).await
+    }
+
+    async fn notifications(&self, recipients: &[String], limit: u32) -> Result<Vec<NotificationRecord>, StoreError> {
+        case_reads::notifications(&self.pool, recipients, limit).await
     }
 }
 

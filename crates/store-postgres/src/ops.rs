@@ -2,7 +2,9 @@
 //! `UNNEST` so that loading the division tree takes a handful of round trips, not 27,000.
 
 use fq_domain::geometry::area_to_geojson_text;
-use fq_store::{Op, StoreError};
+use std::collections::HashMap;
+
+use fq_store::{CaseRecord, Op, StoreError, TallyDelta};
 use sqlx::PgConnection;
 
 const CHUNK: usize = 5_000;
@@ -191,6 +193,148 @@ pub(crate) async fn apply(conn: &mut PgConnection, op: &Op) -> Result<(), StoreE
             .await
             .map_err(StoreError::backend)?;
         }
+        Op::PutCase(case) => put_case(conn, case).await?,
+        Op::InsertNotifications(notes) => {
+            for chunk in notes.chunks(CHUNK) {
+                let recipients: Vec<&str> = chunk.iter().map(|n| n.recipient.as_str()).collect();
+                let cases: Vec<uuid::Uuid> = chunk.iter().map(|n| n.case_id.0).collect();
+                let numbers: Vec<&str> = chunk.iter().map(|n| n.case_number.as_str()).collect();
+                let reasons: Vec<&str> = chunk.iter().map(|n| n.reason.as_str()).collect();
+                let ats: Vec<chrono::DateTime<chrono::Utc>> = chunk.iter().map(|n| n.at).collect();
+                // Ids follow the list's order: the last notification of a list is the newest.
+                sqlx::query(
+                    "INSERT INTO notifications (recipient, case_id, case_number, reason, at)
+                     SELECT recipient, case_id, case_number, reason, at
+                     FROM UNNEST($1::text[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[])
+                          WITH ORDINALITY AS n (recipient, case_id, case_number, reason, at, ord)
+                     ORDER BY ord",
+                )
+                .bind(recipients)
+                .bind(cases)
+                .bind(numbers)
+                .bind(reasons)
+                .bind(ats)
+                .execute(&mut *conn)
+                .await
+                .map_err(StoreError::backend)?;
+            }
+        }
+        Op::AdjustTallies(deltas) => adjust_tallies(conn, deltas).await?,
+        Op::PutHandlerProfile(p) => {
+            sqlx::query(
+                "INSERT INTO handler_profiles (handler, on_duty, capacity, qualified, skills, conflicts) VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (handler) DO UPDATE SET on_duty = excluded.on_duty, capacity = excluded.capacity,
+                     qualified = excluded.qualified, skills = excluded.skills, conflicts = excluded.conflicts",
+            )
+            .bind(&p.handler)
+            .bind(p.on_duty)
+            .bind(p.capacity)
+            .bind(p.qualified)
+            .bind(&p.skills)
+            .bind(&p.conflicts)
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::backend)?;
+        }
+    }
+    Ok(())
+}
+
+/// Inserts a case or replaces the row with the same id (its number, series, programme, kind and
+/// opening time stay). A number used by another case is a conflict.
+async fn put_case(conn: &mut PgConnection, case: &CaseRecord) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO cases (id, number, number_series, number_seq, programme, kind, state, priority, region, unit, person, title,
+             tier, opened_at, closed_at, due_at, next_timer_at, version, snapshot)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+         ON CONFLICT (id) DO UPDATE SET state = excluded.state, priority = excluded.priority, region = excluded.region,
+             unit = excluded.unit, person = excluded.person, title = excluded.title, tier = excluded.tier,
+             closed_at = excluded.closed_at, due_at = excluded.due_at, next_timer_at = excluded.next_timer_at,
+             version = excluded.version, snapshot = excluded.snapshot",
+    )
+    .bind(case.id.0)
+    .bind(&case.number)
+    .bind(&case.number_series)
+    .bind(case.number_seq as i64)
+    .bind(&case.programme)
+    .bind(&case.kind)
+    .bind(&case.state)
+    .bind(&case.priority)
+    .bind(case.region.as_str())
+    .bind(case.unit.map(|u| u.0))
+    .bind(case.person.map(|p| p.0))
+    .bind(&case.title)
+    .bind(case.tier.map(i64::from))
+    .bind(case.opened_at)
+    .bind(case.closed_at)
+    .bind(case.due_at)
+    .bind(case.next_timer_at)
+    .bind(case.version as i64)
+    .bind(&case.snapshot)
+    .execute(&mut *conn)
+    .await
+    .map_err(constraint("case number", case.number.as_str()))?;
+    Ok(())
+}
+
+/// Adds deltas to handlers' tallies. Deltas for the same handler are summed first (in list
+/// order): one `INSERT ... ON CONFLICT` cannot touch a row twice.
+async fn adjust_tallies(conn: &mut PgConnection, deltas: &[TallyDelta]) -> Result<(), StoreError> {
+    let mut sums: Vec<TallyDelta> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for d in deltas {
+        let at = *index.entry(d.handler.as_str()).or_insert_with(|| {
+            sums.push(TallyDelta::new(d.handler.clone()));
+            sums.len() - 1
+        });
+        let s = &mut sums[at];
+        s.open_load += d.open_load;
+        s.open_cases += d.open_cases;
+        s.assigned_total += d.assigned_total;
+        s.reminders += d.reminders;
+        s.yellow_cards += d.yellow_cards;
+        s.red_cards += d.red_cards;
+        s.points += d.points;
+        s.returns += d.returns;
+        s.closed += d.closed;
+        s.rating_sum += d.rating_sum;
+        s.rating_count += d.rating_count;
+    }
+    for chunk in sums.chunks(CHUNK) {
+        let column = |f: fn(&TallyDelta) -> i64| chunk.iter().map(f).collect::<Vec<i64>>();
+        sqlx::query(
+            "INSERT INTO handler_tallies (handler, open_load, open_cases, assigned_total, reminders, yellow_cards, red_cards,
+                 points, returns, closed, rating_sum, rating_count)
+             SELECT * FROM UNNEST($1::text[], $2::float8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[],
+                 $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[])
+             ON CONFLICT (handler) DO UPDATE SET
+                 open_load = handler_tallies.open_load + excluded.open_load,
+                 open_cases = handler_tallies.open_cases + excluded.open_cases,
+                 assigned_total = handler_tallies.assigned_total + excluded.assigned_total,
+                 reminders = handler_tallies.reminders + excluded.reminders,
+                 yellow_cards = handler_tallies.yellow_cards + excluded.yellow_cards,
+                 red_cards = handler_tallies.red_cards + excluded.red_cards,
+                 points = handler_tallies.points + excluded.points,
+                 returns = handler_tallies.returns + excluded.returns,
+                 closed = handler_tallies.closed + excluded.closed,
+                 rating_sum = handler_tallies.rating_sum + excluded.rating_sum,
+                 rating_count = handler_tallies.rating_count + excluded.rating_count",
+        )
+        .bind(chunk.iter().map(|d| d.handler.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|d| d.open_load).collect::<Vec<f64>>())
+        .bind(column(|d| d.open_cases))
+        .bind(column(|d| d.assigned_total))
+        .bind(column(|d| d.reminders))
+        .bind(column(|d| d.yellow_cards))
+        .bind(column(|d| d.red_cards))
+        .bind(column(|d| d.points))
+        .bind(column(|d| d.returns))
+        .bind(column(|d| d.closed))
+        .bind(column(|d| d.rating_sum))
+        .bind(column(|d| d.rating_count))
+        .execute(&mut *conn)
+        .await
+        .map_err(StoreError::backend)?;
     }
     Ok(())
 }

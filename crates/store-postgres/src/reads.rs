@@ -256,19 +256,28 @@ pub(crate) async fn organisations_within(pool: &PgPool, region: &RegionCode) -> 
     rows.iter().map(decode_organisation).collect()
 }
 
+/// A grant row: (role, region, org).
+pub(crate) type GrantRow = (String, String, Option<Uuid>);
+
 async fn account_where(pool: &PgPool, row: Option<PgRow>) -> Result<Option<Account>, StoreError> {
     let Some(row) = row else {
         return Ok(None);
     };
     let id: Uuid = row.try_get("id").map_err(db)?;
-    let what = format!("account {id}");
-    let login: String = row.try_get("login").map_err(db)?;
-    let grant_rows: Vec<(String, String, Option<Uuid>)> =
+    let grant_rows: Vec<GrantRow> =
         sqlx::query_as("SELECT role, region, org FROM role_grants WHERE account = $1 ORDER BY role, region")
             .bind(id)
             .fetch_all(pool)
             .await
             .map_err(db)?;
+    decode_account(&row, grant_rows).map(Some)
+}
+
+/// An account from its row (id, login, display_name, org, disabled, demo) and its grant rows.
+pub(crate) fn decode_account(row: &PgRow, grant_rows: Vec<GrantRow>) -> Result<Account, StoreError> {
+    let id: Uuid = row.try_get("id").map_err(db)?;
+    let what = format!("account {id}");
+    let login: String = row.try_get("login").map_err(db)?;
     let grants = grant_rows
         .into_iter()
         .map(|(role, region, org)| {
@@ -281,7 +290,7 @@ async fn account_where(pool: &PgPool, row: Option<PgRow>) -> Result<Option<Accou
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(Some(Account {
+    Ok(Account {
         id: AccountId(id),
         login: Login::parse(&login).map_err(|e| StoreError::corrupt(&what, e))?,
         display_name: row.try_get("display_name").map_err(db)?,
@@ -289,7 +298,7 @@ async fn account_where(pool: &PgPool, row: Option<PgRow>) -> Result<Option<Accou
         grants,
         disabled: row.try_get("disabled").map_err(db)?,
         demo: row.try_get("demo").map_err(db)?,
-    }))
+    })
 }
 
 pub(crate) async fn account(pool: &PgPool, id: AccountId) -> Result<Option<Account>, StoreError> {

@@ -17,6 +17,7 @@
 
 mod backup;
 mod bare_probe;
+mod case_reads;
 mod checkpoint;
 mod decode;
 mod group_commit;
@@ -29,14 +30,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use fq_domain::account::{Account, AccountId, ApiToken, Login};
+use fq_domain::case::CaseId;
 use fq_domain::grid::{Grid, GridCode};
 use fq_domain::journal::{EventRecord, Hash, RecordedHead};
 use fq_domain::org::{OrgId, Organisation};
 use fq_domain::region::{Region, RegionCode, RegionCounts, RegionLevel};
 use fq_store::{
-    AccountStore, BackupReport, Change, Committed, DatabaseLocation, GridStore, JournalExtent, JournalStore, OrgStore,
-    RegionStore, Store, StoreError, StoredBoundary,
+    AccountStore, BackupReport, CaseFilter, CaseRecord, CaseStore, CaseSummary, Change, Committed, DatabaseLocation, GridStore,
+    HandlerProfile, HandlerTally, JournalExtent, JournalStore, NotificationRecord, OrgStore, RegionStore, Store, StoreError,
+    StoredBoundary,
 };
 use rusqlite::{Connection, OpenFlags};
 
@@ -280,6 +284,61 @@ impl AccountStore for SqliteStore {
     async fn api_token_by_secret_hash(&self, secret_hash: &str) -> Result<Option<ApiToken>, StoreError> {
         let secret_hash = secret_hash.to_owned();
         self.read(move |c| reads::api_token_by_secret_hash(c, &secret_hash)).await
+    }
+
+    async fn accounts_with_role(&self, role: &str) -> Result<Vec<Account>, StoreError> {
+        let role = role.to_owned();
+        self.read(move |c| {
+            let ids = case_reads::accounts_with_role(c, &role)?;
+            let mut out = Vec::new();
+            for id in ids {
+                let id = AccountId(decode::uuid(&id, "account")?);
+                out.extend(reads::account(c, id)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl CaseStore for SqliteStore {
+    async fn case_record(&self, id: CaseId) -> Result<Option<CaseRecord>, StoreError> {
+        self.read(move |c| case_reads::case_record(c, id)).await
+    }
+
+    async fn case_id_by_number(&self, number: &str) -> Result<Option<CaseId>, StoreError> {
+        let number = number.to_owned();
+        self.read(move |c| case_reads::case_id_by_number(c, &number)).await
+    }
+
+    async fn cases(&self, filter: &CaseFilter) -> Result<Vec<CaseSummary>, StoreError> {
+        let filter = filter.clone();
+        self.read(move |c| case_reads::cases(c, &filter)).await
+    }
+
+    async fn due_cases(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<CaseId>, StoreError> {
+        self.read(move |c| case_reads::due_cases(c, now, limit)).await
+    }
+
+    async fn last_case_number(&self, series: &str) -> Result<u64, StoreError> {
+        let series = series.to_owned();
+        self.read(move |c| case_reads::last_case_number(c, &series)).await
+    }
+
+    async fn handler_tallies(&self, handlers: &[String]) -> Result<Vec<HandlerTally>, StoreError> {
+        let handlers = handlers.to_vec();
+        self.read(move |c| case_reads::handler_tallies(c, &handlers)).await
+    }
+
+    async fn handler_profiles(&self, handlers: &[String]) -> Result<Vec<HandlerProfile>, StoreError> {
+        let handlers = handlers.to_vec();
+        self.read(move |c| case_reads::handler_profiles(c, &handlers)).await
+    }
+
+    async fn notifications(&self, recipients: &[String], limit: u32) -> Result<Vec<NotificationRecord>, StoreError> {
+        let recipients = recipients.to_vec();
+        self.read(move |c| case_reads::notifications(c, &recipients, limit)).await
     }
 }
 

@@ -186,7 +186,99 @@ pub(crate) fn apply(conn: &Connection, op: &Op) -> Result<(), StoreError> {
             .and_then(|mut s| s.execute(params![key, value]))
             .map_err(StoreError::backend)?;
         }
+        Op::PutCase(case) => put_case(conn, case)?,
+        Op::InsertNotifications(notes) => {
+            let mut stmt = conn
+                .prepare_cached(
+                    "INSERT INTO notifications (recipient, case_id, case_number, reason, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(StoreError::backend)?;
+            for n in notes {
+                stmt.execute(params![n.recipient, n.case_id.to_string(), n.case_number, n.reason, journal_time(n.at)])
+                    .map_err(StoreError::backend)?;
+            }
+        }
+        Op::AdjustTallies(deltas) => {
+            let mut stmt = conn
+                .prepare_cached(
+                    "INSERT INTO handler_tallies (handler, open_load, open_cases, assigned_total, reminders, yellow_cards, red_cards,
+                         points, returns, closed, rating_sum, rating_count)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                     ON CONFLICT (handler) DO UPDATE SET
+                         open_load = open_load + excluded.open_load, open_cases = open_cases + excluded.open_cases,
+                         assigned_total = assigned_total + excluded.assigned_total, reminders = reminders + excluded.reminders,
+                         yellow_cards = yellow_cards + excluded.yellow_cards, red_cards = red_cards + excluded.red_cards,
+                         points = points + excluded.points, returns = returns + excluded.returns, closed = closed + excluded.closed,
+                         rating_sum = rating_sum + excluded.rating_sum, rating_count = rating_count + excluded.rating_count",
+                )
+                .map_err(StoreError::backend)?;
+            for d in deltas {
+                stmt.execute(params![
+                    d.handler,
+                    d.open_load,
+                    d.open_cases,
+                    d.assigned_total,
+                    d.reminders,
+                    d.yellow_cards,
+                    d.red_cards,
+                    d.points,
+                    d.returns,
+                    d.closed,
+                    d.rating_sum,
+                    d.rating_count
+                ])
+                .map_err(StoreError::backend)?;
+            }
+        }
+        Op::PutHandlerProfile(p) => {
+            let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+            conn.prepare_cached(
+                "INSERT INTO handler_profiles (handler, on_duty, capacity, qualified, skills, conflicts) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (handler) DO UPDATE SET on_duty = excluded.on_duty, capacity = excluded.capacity,
+                     qualified = excluded.qualified, skills = excluded.skills, conflicts = excluded.conflicts",
+            )
+            .and_then(|mut s| s.execute(params![p.handler, p.on_duty, p.capacity, p.qualified, json(&p.skills), json(&p.conflicts)]))
+            .map_err(StoreError::backend)?;
+        }
     }
+    Ok(())
+}
+
+fn put_case(conn: &Connection, case: &fq_store::CaseRecord) -> Result<(), StoreError> {
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(journal_time);
+    conn.prepare_cached(
+        "INSERT INTO cases (id, number, number_series, number_seq, programme, kind, state, priority, region, unit, person, title,
+             tier, opened_at, closed_at, due_at, next_timer_at, version, snapshot)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+         ON CONFLICT (id) DO UPDATE SET state = excluded.state, priority = excluded.priority, region = excluded.region,
+             unit = excluded.unit, person = excluded.person, title = excluded.title, tier = excluded.tier,
+             closed_at = excluded.closed_at, due_at = excluded.due_at, next_timer_at = excluded.next_timer_at,
+             version = excluded.version, snapshot = excluded.snapshot",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            case.id.to_string(),
+            case.number,
+            case.number_series,
+            case.number_seq as i64,
+            case.programme,
+            case.kind,
+            case.state,
+            case.priority,
+            case.region.as_str(),
+            case.unit.map(|u| u.to_string()),
+            case.person.map(|p| p.to_string()),
+            case.title,
+            case.tier,
+            journal_time(case.opened_at),
+            time(case.closed_at),
+            time(case.due_at),
+            time(case.next_timer_at),
+            case.version as i64,
+            case.snapshot
+        ])
+    })
+    .map_err(constraint("case number", &case.number))?;
     Ok(())
 }
 

@@ -32,7 +32,7 @@ impl ReaderPool {
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&self.path, flags).map_err(StoreError::backend)?;
-        conn.execute_batch("PRAGMA query_only=ON; PRAGMA busy_timeout=10000; PRAGMA cache_size=-16000;")
+        conn.execute_batch("PRAGMA query_only=ON; PRAGMA busy_timeout=10000; PRAGMA cache_size=-4000;")
             .map_err(StoreError::backend)?;
         Ok(conn)
     }

@@ -8,6 +8,8 @@ use fq_domain::org::Organisation;
 use fq_domain::region::{Region, RegionCode};
 use uuid::Uuid;
 
+use crate::cases::{CaseRecord, HandlerProfile, NotificationRecord, TallyDelta};
+
 /// One projection write. Every variant is applied by every backend inside the commit's
 /// transaction; the conformance suite checks each one.
 #[derive(Debug, Clone)]
@@ -50,6 +52,14 @@ pub enum Op {
         key: String,
         value: String,
     },
+    /// Inserts a case row or replaces the row with the same id. A number already used by
+    /// another case is a conflict (entity "case number").
+    PutCase(Box<CaseRecord>),
+    InsertNotifications(Vec<NotificationRecord>),
+    /// Adds to handlers' tallies, creating rows as needed.
+    AdjustTallies(Vec<TallyDelta>),
+    /// Inserts or replaces a handler's dispatch profile.
+    PutHandlerProfile(HandlerProfile),
 }
 
 /// A precondition checked inside the transaction before anything is written.

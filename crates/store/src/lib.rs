@@ -8,14 +8,16 @@
 //!
 //! Architecture invariant: only the backend crates contain SQL.
 
+mod cases;
 mod change;
 mod error;
 mod location;
 mod traits;
 
+pub use cases::{CaseFilter, CaseRecord, CaseSummary, HandlerProfile, HandlerTally, NotificationRecord, TallyDelta};
 pub use change::{Change, Committed, Expectation, Op};
 pub use error::StoreError;
 pub use location::{BackendKind, DatabaseLocation, LocationError, SQLITE_FILE_NAME, redact_url};
 pub use traits::{
-    AccountStore, BackupReport, GridStore, JournalExtent, JournalStore, OrgStore, RegionStore, Store, StoredBoundary,
+    AccountStore, BackupReport, CaseStore, GridStore, JournalExtent, JournalStore, OrgStore, RegionStore, Store, StoredBoundary,
 };

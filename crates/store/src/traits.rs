@@ -10,6 +10,10 @@ use fq_domain::journal::{EventRecord, Hash, RecordedHead};
 use fq_domain::org::{OrgId, Organisation};
 use fq_domain::region::{Region, RegionCode, RegionCounts, RegionLevel};
 
+use chrono::{DateTime, Utc};
+use fq_domain::case::CaseId;
+
+use crate::cases::{CaseFilter, CaseRecord, CaseSummary, HandlerProfile, HandlerTally, NotificationRecord};
 use crate::change::{Change, Committed};
 use crate::error::StoreError;
 use crate::location::DatabaseLocation;
@@ -99,6 +103,27 @@ pub trait AccountStore: Send + Sync {
     async fn password_hash(&self, id: AccountId) -> Result<Option<String>>;
     /// The API token whose secret hashes to `secret_hash`.
     async fn api_token_by_secret_hash(&self, secret_hash: &str) -> Result<Option<ApiToken>>;
+    /// Enabled accounts holding `role` (in any scope), with their grants, sorted by login.
+    async fn accounts_with_role(&self, role: &str) -> Result<Vec<Account>>;
+}
+
+/// Cases and what hangs off them.
+#[async_trait]
+pub trait CaseStore: Send + Sync {
+    async fn case_record(&self, id: CaseId) -> Result<Option<CaseRecord>>;
+    async fn case_id_by_number(&self, number: &str) -> Result<Option<CaseId>>;
+    /// Cases matching `filter`, newest number first.
+    async fn cases(&self, filter: &CaseFilter) -> Result<Vec<CaseSummary>>;
+    /// Up to `limit` cases whose next timer is at or before `now`, earliest first.
+    async fn due_cases(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<CaseId>>;
+    /// The highest sequence number used in a number series (0 if none).
+    async fn last_case_number(&self, series: &str) -> Result<u64>;
+    /// Tallies of the named handlers (missing ones are absent from the answer).
+    async fn handler_tallies(&self, handlers: &[String]) -> Result<Vec<HandlerTally>>;
+    /// Profiles of the named handlers (missing ones are absent from the answer).
+    async fn handler_profiles(&self, handlers: &[String]) -> Result<Vec<HandlerProfile>>;
+    /// The newest notifications for any of `recipients`, newest first.
+    async fn notifications(&self, recipients: &[String], limit: u32) -> Result<Vec<NotificationRecord>>;
 }
 
 /// What a backup wrote.
@@ -111,7 +136,7 @@ pub struct BackupReport {
 
 /// A complete backend.
 #[async_trait]
-pub trait Store: JournalStore + RegionStore + GridStore + OrgStore + AccountStore {
+pub trait Store: JournalStore + RegionStore + GridStore + OrgStore + AccountStore + CaseStore {
     /// Where the data lives (never shows a password).
     fn location(&self) -> &DatabaseLocation;
 

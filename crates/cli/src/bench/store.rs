@@ -49,12 +49,12 @@ struct Figures {
     import_events_per_s: f64,
 }
 
-fn failure(what: &str, err: impl std::fmt::Display) -> Failure {
+pub(super) fn failure(what: &str, err: impl std::fmt::Display) -> Failure {
     Failure::new("bench_failed", format!("{what}: {err}"))
 }
 
 /// 4 KiB overwrites of a preallocated file, fdatasync after each: the disk's own limit.
-struct SyncProbe {
+pub(super) struct SyncProbe {
     file: File,
     path: PathBuf,
     block: Vec<u8>,
@@ -64,7 +64,7 @@ struct SyncProbe {
 impl SyncProbe {
     const BLOCKS: u64 = 256;
 
-    fn new(dir: &Path) -> Result<SyncProbe, Failure> {
+    pub(super) fn new(dir: &Path) -> Result<SyncProbe, Failure> {
         let path = dir.join("fdatasync.probe");
         let file = File::options()
             .create(true)
@@ -82,7 +82,7 @@ impl SyncProbe {
     }
 
     /// Runs for `slice`, appending each write+fdatasync latency (µs) to `latencies`.
-    fn run(&mut self, slice: Duration, latencies: &mut Vec<f64>) -> Result<(), Failure> {
+    pub(super) fn run(&mut self, slice: Duration, latencies: &mut Vec<f64>) -> Result<(), Failure> {
         let start = Instant::now();
         while start.elapsed() < slice {
             let t = Instant::now();

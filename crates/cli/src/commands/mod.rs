@@ -3,9 +3,12 @@
 pub mod account;
 pub mod audit;
 pub mod backup;
+pub mod case;
+pub mod dispatch;
 pub mod import;
 pub mod migrate;
 pub mod org;
+pub mod programmes;
 pub mod serve;
 
 use fq_domain::actor::Actor;

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::time::Duration;
 
 use fq_engine::DemoSeed;
 use fq_server::AppState;
@@ -48,10 +49,35 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Outcome {
     println!("fengqiao {} listening on http://{addr}/ ({location})", status.version);
     println!("regions: {}; grids: {}; journal: {} events", status.regions, status.grids, status.journal_events);
     std::io::stdout().flush()?;
+    let (stop_scheduler, stopped) = tokio::sync::watch::channel(false);
+    let scheduler = config.scheduler.in_server.then(|| {
+        let engine = engine.clone();
+        let every = Duration::from_secs(config.scheduler.interval_seconds.max(1));
+        tokio::spawn(async move { engine.run_scheduler(every, wait_for(stopped)).await })
+    });
     let served = fq_server::serve(listener, AppState::new(engine.clone()), shutdown_signal()).await;
     tracing::info!("shutting down: finishing queued writes");
+    let _ = stop_scheduler.send(true);
+    if let Some(task) = scheduler {
+        let _ = task.await;
+    }
     engine.store().close().await;
     served.map_err(|e| Failure::new("server_failed", e.to_string()))
+}
+
+/// `fengqiao worker`: the scheduler alone, until a signal.
+pub async fn worker(config: Config) -> Outcome {
+    let engine = open::engine(&config).await?;
+    let every = Duration::from_secs(config.scheduler.interval_seconds.max(1));
+    println!("fengqiao worker: firing due timers every {}s on {}", every.as_secs(), open::location(&config)?);
+    std::io::stdout().flush()?;
+    engine.run_scheduler(every, shutdown_signal()).await;
+    engine.store().close().await;
+    Ok(())
+}
+
+async fn wait_for(mut stopped: tokio::sync::watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|s| *s).await;
 }
 
 /// Prints the demo accounts once and keeps them in `<data_dir>/demo-accounts.txt` (mode 0600).

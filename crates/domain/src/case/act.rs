@@ -219,7 +219,8 @@ pub fn decide_create(
     for stage in &kind.start_clocks {
         work.start_clock(stage);
     }
-    if !kind.tiers.is_empty() {
+    let started_by_action = kind.actions.iter().any(|a| a.effects.contains(&Effect::StartTiers));
+    if !kind.tiers.is_empty() && !started_by_action {
         work.enter_tier(0, true, None)?;
     }
     Ok(work.events)
@@ -248,10 +249,30 @@ pub fn decide_action(
     Ok(work.events)
 }
 
+/// The actions `actor` may take on `case` in its present state (state, role, region and unit
+/// checks; inputs, required fields and guards are checked when one is taken).
+pub fn available_actions<'p>(programme: &'p Programme, case: &Case, actor: &Actor) -> Vec<&'p ActionDef> {
+    let Some(kind) = programme.kind(&case.kind) else { return Vec::new() };
+    kind.actions
+        .iter()
+        .filter(|a| !a.system && a.from.contains(&case.state) && authorize(a, case, actor).is_ok())
+        .filter(|a| !a.roles.is_empty())
+        .collect()
+}
+
 fn authorize(action: &ActionDef, case: &Case, actor: &Actor) -> Result<(), CaseError> {
     let Some(account) = actor.account() else { return Ok(()) };
-    role_check(actor, &action.code, &action.roles, &case.region, case.unit)?;
     let code = || action.code.clone();
+    if action.scope == ActionScope::Region {
+        role_check(actor, &action.code, &action.roles, &case.region, case.unit)?;
+    } else if !action.roles.iter().any(|r| !account.disabled && account.grants.iter().any(|g| g.role == *r)) {
+        // Work given to a unit or a person is theirs wherever the case is (cross-region review):
+        // the role is needed, the region scope is not.
+        return Err(CaseError::WrongRole {
+            action: code(),
+            roles: action.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+        });
+    }
     match action.scope {
         ActionScope::Region => Ok(()),
         ActionScope::AssignedUnit if case.unit == Some(account.org) => Ok(()),
@@ -365,7 +386,7 @@ impl<'a> Work<'a> {
             let roles: Vec<&str> =
                 actor.account().map(|a| a.grants.iter().map(|g| g.role.as_str()).collect()).unwrap_or_default();
             let actor_view = json!({ "roles": roles, "name": actor.journal_name() });
-            match guard.allows(&self.case.guard_view(), &view_inputs, &actor_view) {
+            match guard.allows(&self.case.guard_view_of(guard.case_properties()), &view_inputs, &actor_view) {
                 Ok(true) => {}
                 Ok(false) => {
                     return Err(CaseError::GuardFalse { action: action.code.clone(), expression: guard.source().to_owned() });
@@ -517,6 +538,11 @@ impl<'a> Work<'a> {
                     return Err(CaseError::TopTier);
                 }
                 self.enter_tier(next, false, text("reason"))?;
+            }
+            Effect::StartTiers => {
+                if self.case.tier.is_none() {
+                    self.enter_tier(0, true, None)?;
+                }
             }
             Effect::Reopen => self.push(CaseEvent::Reopened { reason: text("reason").unwrap_or_default(), at: self.now() }),
             Effect::Rate => {

@@ -264,7 +264,6 @@ pub(super) fn blank() -> Case {
         fields: BTreeMap::new(),
         unit: None,
         person: None,
-        last_draw: None,
         returned_by: Vec::new(),
         subtasks: Vec::new(),
         subtasks_wait_all: true,
@@ -321,10 +320,9 @@ pub(super) fn apply(case: &mut Case, event: &CaseEvent) {
         }
         CaseEvent::Acted { to, .. } => case.state = to.clone(),
         CaseEvent::FieldsUpdated { fields } => case.fields.extend(fields.iter().map(|(k, v)| (k.clone(), v.clone()))),
-        CaseEvent::Assigned { unit, person, draw, .. } => {
+        CaseEvent::Assigned { unit, person, .. } => {
             case.unit = *unit;
             case.person = *person;
-            case.last_draw = draw.as_deref().cloned();
         }
         CaseEvent::Returned { unit, person, .. } => {
             let key = match (unit, person) {
@@ -408,7 +406,7 @@ pub(super) fn apply(case: &mut Case, event: &CaseEvent) {
             case.closed_at = None;
         }
         CaseEvent::Rated { score, comment, at } => {
-            case.rating = Some(Rating { score: *score, comment: comment.clone(), at: *at })
+            case.rating = Some(Rating { score: *score, comment: comment.clone(), at: *at });
         }
         CaseEvent::PointsAwarded { .. } | CaseEvent::Notified { .. } => {}
         CaseEvent::Closed { at } => case.closed_at = Some(*at),

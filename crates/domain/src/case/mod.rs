@@ -18,14 +18,13 @@ use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
 pub use act::{
-    ActionRequest, CandidatePool, CaseError, DecideEnv, NewCase, OrgFacts, decide_action, decide_create, dispatch_needs,
-    orgs_needed,
+    ActionRequest, CandidatePool, CaseError, DecideEnv, NewCase, OrgFacts, available_actions, decide_action, decide_create,
+    dispatch_needs, orgs_needed,
 };
 pub use events::{CaseEvent, ClockShift, Recipient, SupervisionLevel};
 pub use time::{PendingTimer, decide_time, next_timer, pending_timers, time_dispatch_needs};
 
 use crate::account::AccountId;
-use crate::dispatch::DrawRecord;
 use crate::grid::GridCode;
 use crate::org::OrgId;
 use crate::programme::{ClockLimits, FieldValue};
@@ -139,8 +138,6 @@ pub struct Case {
     pub fields: BTreeMap<String, FieldValue>,
     pub unit: Option<OrgId>,
     pub person: Option<AccountId>,
-    /// The draw that chose the current handler, if one did.
-    pub last_draw: Option<DrawRecord>,
     /// Handlers (candidate keys) who returned the case: not drawn for it again.
     pub returned_by: Vec<String>,
     pub subtasks: Vec<Subtask>,
@@ -184,7 +181,15 @@ impl Case {
 
     /// The case as JSON for guards: its fields plus `state`, `priority`, `region`, `tier`, `reopened`.
     pub fn guard_view(&self) -> Json {
-        let mut map: serde_json::Map<String, Json> = self.fields.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+        self.guard_view_of(None)
+    }
+
+    /// [`Case::guard_view`] limited to the fields named in `only` (the built-in properties are
+    /// always there).
+    pub fn guard_view_of(&self, only: Option<&[String]>) -> Json {
+        let wanted = |k: &String| only.is_none_or(|names| names.contains(k));
+        let mut map: serde_json::Map<String, Json> =
+            self.fields.iter().filter(|(k, _)| wanted(k)).map(|(k, v)| (k.clone(), v.to_json())).collect();
         map.insert("state".into(), json!(self.state));
         map.insert("priority".into(), json!(self.priority));
         map.insert("region".into(), json!(self.region.to_string()));

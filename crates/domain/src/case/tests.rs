@@ -170,13 +170,17 @@ fn a_dispute_runs_from_intake_to_rating() {
     let fx = Fixture::new();
     let mut case = fx.create("2026-03-02 09:00", &basic());
     assert_eq!(case.state, "submitted");
-    assert_eq!(case.tier, Some(0), "the first tier starts at intake");
+    assert_eq!(case.tier, None, "the first tier starts at acceptance");
     assert!(case.clocks["accept"].running());
 
-    fx.act(&mut case, "2026-03-02 10:00", &intake(), "accept", &json!({})).unwrap();
+    let events = fx.act(&mut case, "2026-03-02 10:00", &intake(), "accept", &json!({})).unwrap();
     assert_eq!(case.state, "handling");
     assert_eq!(case.unit, Some(org(TOWN1)), "by region: the town's centre");
-    let draw = case.last_draw.clone().expect("the draw is recorded");
+    assert_eq!(case.tier, Some(0));
+    let draw = events
+        .iter()
+        .find_map(|e| if let CaseEvent::Assigned { draw: Some(d), .. } = e { Some(d.clone()) } else { None })
+        .expect("the draw is recorded");
     assert_eq!(draw.request.policy, DispatchPolicy::ByRegion);
     assert!(draw.replay().unwrap().0, "the draw replays identically");
     assert!(case.clocks["accept"].stopped_at.is_some());
@@ -244,7 +248,7 @@ fn denials_have_their_own_codes_and_change_nothing() {
     type Row<'a> = (&'a str, Actor, &'a str, Json, &'a str, Option<&'a str>);
     let cases: Vec<Row<'_>> = vec![
         ("wrong role", verifier(), "finish", json!({}), "forbidden_role", None),
-        ("wrong region", outsider, "return", json!({"reason": "不归我管"}), "forbidden_region", None),
+        ("wrong region", outsider, "escalate", json!({"reason": "不归我管"}), "forbidden_region", None),
         ("not the assigned unit", handler(TOWN2), "return", json!({"reason": "不归我管"}), "forbidden_not_assigned_unit", None),
         ("wrong state", verifier(), "confirm", json!({}), "action_wrong_state", None),
         ("system only", handler(TOWN1), "cohandling_done", json!({}), "action_system_only", None),

@@ -31,43 +31,59 @@ impl Coded for DispatchError {
 
 /// Checks every constraint on one candidate; the error names the first one it breaks.
 pub fn eligible(request: &DispatchRequest, candidate: &Candidate) -> Result<(), &'static str> {
-    if !request.unit_kinds.is_empty() && !request.unit_kinds.contains(&candidate.unit_kind) {
-        return Err("unit kind");
+    Constraints::new(request).check(candidate)
+}
+
+/// A request's constraints with what every candidate is compared with worked out once.
+struct Constraints<'a> {
+    request: &'a DispatchRequest,
+    own_county: Option<crate::region::RegionCode>,
+}
+
+impl<'a> Constraints<'a> {
+    fn new(request: &'a DispatchRequest) -> Constraints<'a> {
+        let own_county = if request.exclude_own_county { request.region.at_level(RegionLevel::County) } else { None };
+        Constraints { request, own_county }
     }
-    if !candidate.on_duty {
-        return Err("not on duty");
+
+    fn check(&self, candidate: &Candidate) -> Result<(), &'static str> {
+        let request = self.request;
+        if !request.unit_kinds.is_empty() && !request.unit_kinds.contains(&candidate.unit_kind) {
+            return Err("unit kind");
+        }
+        if !candidate.on_duty {
+            return Err("not on duty");
+        }
+        if !candidate.qualified {
+            return Err("not qualified");
+        }
+        if candidate.capacity.is_some_and(|cap| candidate.load + request.weight > cap + LOAD_EPSILON) {
+            return Err("at capacity");
+        }
+        if self.own_county.as_ref().is_some_and(|county| county.contains(&candidate.region)) {
+            return Err("own county");
+        }
+        if !candidate.conflicts.is_empty() && candidate.conflicts.iter().any(|c| request.conflict_keys.contains(c)) {
+            return Err("conflict of interest");
+        }
+        if !request.exclude.is_empty() && request.exclude.contains(&candidate.key()) {
+            return Err("returned the case before");
+        }
+        if request.policy == DispatchPolicy::Skill
+            && let Some(skill) = &request.skill
+            && !candidate.skills.contains(skill)
+        {
+            return Err("lacks the skill");
+        }
+        Ok(())
     }
-    if !candidate.qualified {
-        return Err("not qualified");
-    }
-    if candidate.capacity.is_some_and(|cap| candidate.load + request.weight > cap + LOAD_EPSILON) {
-        return Err("at capacity");
-    }
-    if request.exclude_own_county
-        && let Some(county) = request.region.at_level(RegionLevel::County)
-        && county.contains(&candidate.region)
-    {
-        return Err("own county");
-    }
-    if candidate.conflicts.iter().any(|c| request.conflict_keys.contains(c)) {
-        return Err("conflict of interest");
-    }
-    if request.exclude.contains(&candidate.key()) {
-        return Err("returned the case before");
-    }
-    if request.policy == DispatchPolicy::Skill
-        && let Some(skill) = &request.skill
-        && !candidate.skills.contains(skill)
-    {
-        return Err("lacks the skill");
-    }
-    Ok(())
 }
 
 /// Draws for `request` among `candidates`: indices of the chosen ones, in order (one, or
 /// `request.count` for a joint draw).
 pub fn draw(request: &DispatchRequest, candidates: &[Candidate]) -> Result<Vec<usize>, DispatchError> {
-    let pool: Vec<usize> = (0..candidates.len()).filter(|&i| eligible(request, &candidates[i]).is_ok()).collect();
+    let constraints = Constraints::new(request);
+    let pool: Vec<usize> = (0..candidates.len()).filter(|&i| constraints.check(&candidates[i]).is_ok()).collect();
     let none = || no_candidate(request, candidates);
     match request.policy {
         DispatchPolicy::Manual => Err(DispatchError::Manual),
@@ -83,7 +99,13 @@ pub fn draw(request: &DispatchRequest, candidates: &[Candidate]) -> Result<Vec<u
 
 /// Fewer past assignments first, then the key: a turn order that needs no stored cursor.
 fn by_turn(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
-    a.assigned_total.cmp(&b.assigned_total).then_with(|| a.key().cmp(&b.key()))
+    a.assigned_total.cmp(&b.assigned_total).then_with(|| key_order(a, b))
+}
+
+/// The order of [`Candidate::key`] without building the strings: hyphenated lower-case UUIDs
+/// sort as their bytes do, and a unit alone sorts before the unit with a person.
+fn key_order(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
+    (a.unit, a.person).cmp(&(b.unit, b.person))
 }
 
 fn by_load(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
@@ -113,7 +135,7 @@ fn random_balanced(seed: u64, candidates: &[Candidate], pool: &[usize]) -> Optio
     let min = pool.iter().map(|&i| candidates[i].load).min_by(f64::total_cmp)?;
     let mut lightest: Vec<usize> = pool.iter().copied().filter(|&i| candidates[i].load - min < LOAD_EPSILON).collect();
     // The candidates' order in the snapshot must not matter: sort by key before drawing.
-    lightest.sort_by_key(|&i| candidates[i].key());
+    lightest.sort_by(|&a, &b| key_order(&candidates[a], &candidates[b]));
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     Some(lightest[uniform(&mut rng, lightest.len())])
 }

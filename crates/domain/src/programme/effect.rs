@@ -45,6 +45,9 @@ pub enum Effect {
     Points(i32),
     /// Up one escalation tier.
     Escalate,
+    /// Enter the first escalation tier and start its clock (a kind whose actions never do this
+    /// enters it at intake).
+    StartTiers,
     /// Count a reopening (failed verification).
     Reopen,
     /// Record the input `rating` (1-5) and `comment`.
@@ -99,11 +102,12 @@ impl Effect {
                 amount.parse::<i32>().map(Effect::Points).map_err(|_| format!("points:{amount} is not a whole number"))
             }
             "escalate" => none(Effect::Escalate),
+            "start_tiers" => none(Effect::StartTiers),
             "reopen" => none(Effect::Reopen),
             "rate" => none(Effect::Rate),
             "supervise" => none(Effect::Supervise),
             other => Err(format!(
-                "unknown effect {other:?}; known: dispatch, transfer, return, cohandle, complete_subtask, start_clock, stop_clock, restart_clock, notify, points, escalate, reopen, rate, supervise"
+                "unknown effect {other:?}; known: dispatch, transfer, return, cohandle, complete_subtask, start_clock, stop_clock, restart_clock, notify, points, escalate, start_tiers, reopen, rate, supervise"
             )),
         }
     }
@@ -124,6 +128,7 @@ impl fmt::Display for Effect {
             Effect::Notify(t) => write!(f, "notify:{t:?}"),
             Effect::Points(n) => write!(f, "points:{n}"),
             Effect::Escalate => f.write_str("escalate"),
+            Effect::StartTiers => f.write_str("start_tiers"),
             Effect::Reopen => f.write_str("reopen"),
             Effect::Rate => f.write_str("rate"),
             Effect::Supervise => f.write_str("supervise"),

@@ -3,7 +3,7 @@
 //! `tier`, `reopened`), `input` (the action's inputs) and `actor.roles`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use serde_json::Value as Json;
 
@@ -12,6 +12,65 @@ use serde_json::Value as Json;
 pub struct Guard {
     source: String,
     program: Arc<cel::Program>,
+    /// The properties of `case` the expression names (`case.amount`...), or `None` when it may
+    /// look at the whole case (`case[...]`, a macro over `case`). Only those are converted for
+    /// an evaluation, which is most of its cost.
+    case_properties: Option<Vec<String>>,
+}
+
+/// The names after `case.` in `source`, if `case` is only ever used that way.
+fn case_properties(source: &str) -> Option<Vec<String>> {
+    const MACROS: [&str; 5] = ["all", "exists", "exists_one", "map", "filter"];
+    // String literals are blanked first, so that 'case' inside one is not taken for the variable.
+    let mut blanked = String::with_capacity(source.len());
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in source.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+                blanked.push(if quote.is_none() { c } else { ' ' });
+            }
+            None => {
+                if c == '\'' || c == '"' {
+                    quote = Some(c);
+                }
+                blanked.push(c);
+            }
+        }
+    }
+    let source = blanked.as_str();
+    let bytes = source.as_bytes();
+    let mut names = Vec::new();
+    let mut from = 0;
+    while let Some(pos) = source[from..].find("case") {
+        let start = from + pos;
+        let end = start + 4;
+        from = end;
+        let before_ok =
+            start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_' || bytes[start - 1] == b'.');
+        let after_ident = bytes.get(end).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
+        if !before_ok || after_ident {
+            continue; // part of another identifier, or inside a string such as 'showcase'
+        }
+        if bytes.get(end) != Some(&b'.') {
+            return None;
+        }
+        let name: String = source[end + 1..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        if name.is_empty() || MACROS.contains(&name.as_str()) {
+            return None;
+        }
+        names.push(name);
+    }
+    names.sort();
+    names.dedup();
+    Some(names)
 }
 
 impl std::fmt::Debug for Guard {
@@ -28,6 +87,9 @@ pub struct GuardError {
     pub expression: String,
     pub reason: String,
 }
+
+/// The standard library, built once: building it for every evaluation cost most of a guard's time.
+static STDLIB: LazyLock<Arc<cel::Env>> = LazyLock::new(|| Arc::new(cel::Env::stdlib()));
 
 fn to_cel(value: &Json) -> cel::Value {
     match value {
@@ -47,17 +109,22 @@ impl Guard {
     /// Compiles `source`; the error text carries CEL's own message with the column.
     pub fn compile(source: &str) -> Result<Guard, String> {
         let program = cel::Program::compile(source).map_err(|e| e.to_string())?;
-        Ok(Guard { source: source.to_owned(), program: Arc::new(program) })
+        Ok(Guard { source: source.to_owned(), program: Arc::new(program), case_properties: case_properties(source) })
     }
 
     pub fn source(&self) -> &str {
         &self.source
     }
 
+    /// The case properties the guard reads (`None`: possibly all).
+    pub fn case_properties(&self) -> Option<&[String]> {
+        self.case_properties.as_deref()
+    }
+
     /// Evaluates the guard over `case`, `input` and `actor` (JSON objects). Anything but `true`
     /// or `false` is an error.
     pub fn allows(&self, case: &Json, input: &Json, actor: &Json) -> Result<bool, GuardError> {
-        let mut context = cel::Context::default();
+        let mut context = cel::Context::with_env(Arc::clone(&STDLIB));
         context.add_variable_from_value("case", to_cel(case));
         context.add_variable_from_value("input", to_cel(input));
         context.add_variable_from_value("actor", to_cel(actor));
@@ -86,6 +153,13 @@ mod tests {
         assert!(!guard.allows(&json!({"amount": 5.0}), &json!({"reason": "x"}), &json!({"roles": []})).unwrap());
         let err = guard.allows(&json!({}), &json!({"reason": "x"}), &actor).unwrap_err();
         assert!(err.reason.contains("amount") || !err.reason.is_empty(), "{err}");
+        assert_eq!(guard.case_properties(), Some(&["amount".to_owned()][..]));
+        assert_eq!(Guard::compile("case.exists(k, k == 'x')").unwrap().case_properties(), None);
+        assert_eq!(Guard::compile("case['amount'] > 1").unwrap().case_properties(), None);
+        assert_eq!(
+            Guard::compile("input.showcase == 'case' && case.tier == 1").unwrap().case_properties(),
+            Some(&["tier".to_owned()][..])
+        );
         let not_bool = Guard::compile("case.amount").unwrap();
         assert!(not_bool.allows(&json!({"amount": 1}), &json!({}), &actor).is_err());
         assert!(Guard::compile("case.amount <").is_err());

@@ -624,7 +624,7 @@ fn load_kind(
                 Effect::Notify(NotifyTarget::Role(role)) if !roles.contains_key(role) => {
                     return src.err(e.span(), format!("action {action_code}: role {role} is not declared in [roles]"));
                 }
-                Effect::Escalate if tiers.is_empty() => {
+                Effect::Escalate | Effect::StartTiers if tiers.is_empty() => {
                     return src.err(e.span(), format!("action {action_code}: escalate needs [[kinds.tiers]]"));
                 }
                 Effect::Dispatch { policy: Some(p) } if DispatchPolicy::parse(p).is_none() => {

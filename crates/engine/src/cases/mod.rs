@@ -1,0 +1,532 @@
+//! Case use cases: opening a case, acting on it, reading it (only where the actor may), lists,
+//! timelines, the scheduler's timers and dispatch replay.
+//!
+//! Each command loads the case's snapshot, loads what the decision may need (organisations,
+//! candidates), lets the domain decide, and commits the events with the projections, expecting
+//! the case's stream not to have moved. If another command got there first, the command is
+//! decided again on the new state (a few times), so concurrent actions never overwrite each other.
+
+mod cache;
+mod numbers;
+mod pools;
+mod project;
+mod timers;
+mod visibility;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use fq_domain::actor::Actor;
+use fq_domain::case::{
+    ActionRequest, Case, CaseEvent, CaseId, DecideEnv, NewCase, OrgFacts, available_actions, decide_action, decide_create,
+    dispatch_needs, orgs_needed,
+};
+use fq_domain::grid::GridCode;
+use fq_domain::org::OrgId;
+use fq_domain::programme::{Programme, RoleDef};
+use fq_domain::region::RegionCode;
+use fq_store::{CaseFilter, CaseSummary, HandlerProfile, HandlerTally, NotificationRecord, Op, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+use uuid::Uuid;
+
+pub(crate) use cache::Caches;
+pub(crate) use numbers::NumberAllocator;
+pub use timers::TimerReport;
+
+use crate::Engine;
+use crate::access::require_admin;
+use crate::error::EngineError;
+
+/// How many times a command is decided again when another one changed the case first.
+const RETRIES: usize = 8;
+
+/// A request to open a case, as it arrives from a form, the API or the CLI.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OpenCase {
+    pub programme: String,
+    pub kind: String,
+    #[serde(default)]
+    pub priority: Option<String>,
+    pub region: String,
+    #[serde(default)]
+    pub grid: Option<String>,
+    #[serde(default = "default_channel")]
+    pub channel: String,
+    #[serde(default)]
+    pub intake_org: Option<Uuid>,
+    #[serde(default)]
+    pub fields: Map<String, Json>,
+}
+
+fn default_channel() -> String {
+    "station".into()
+}
+
+/// An action the viewer may take now.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionOffer {
+    pub code: String,
+    pub name: String,
+}
+
+/// A case as its viewer sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseView {
+    pub case: Case,
+    pub programme_name: String,
+    pub kind_name: String,
+    pub state_name: String,
+    pub actions: Vec<ActionOffer>,
+}
+
+/// One event of a case's history.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineEntry {
+    pub seq: u64,
+    pub kind: String,
+    pub actor: String,
+    pub recorded_at: DateTime<Utc>,
+    pub event: Json,
+}
+
+/// A list request.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CaseQuery {
+    pub programme: String,
+    #[serde(default)]
+    pub state: Option<String>,
+    /// Only the cases of the actor's own unit.
+    #[serde(default)]
+    pub mine: bool,
+    #[serde(default)]
+    pub open_only: bool,
+    #[serde(default)]
+    pub before: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// One automatic draw of a case, drawn again.
+#[derive(Debug, Clone, Serialize)]
+pub struct DispatchReplay {
+    pub seq: u64,
+    pub policy: String,
+    pub seed: u64,
+    pub candidates: usize,
+    pub recorded: Vec<String>,
+    pub replayed: Vec<String>,
+    pub identical: bool,
+}
+
+impl Engine {
+    fn programme(&self, code: &str) -> Result<Arc<Programme>, EngineError> {
+        self.programmes
+            .get(code)
+            .cloned()
+            .ok_or_else(|| EngineError::field("programme_unknown", "programme", format!("programme {code} is not installed")))
+    }
+
+    fn seed(&self) -> u64 {
+        let mut bytes = [0u8; 8];
+        // The OS random source; a failure there is not worth refusing a case over.
+        if getrandom::fill(&mut bytes).is_err() {
+            return self.now().timestamp_nanos_opt().unwrap_or_default() as u64;
+        }
+        u64::from_le_bytes(bytes)
+    }
+
+    /// The snapshot of a case, whoever asks (internal).
+    async fn load_case(&self, id: CaseId) -> Result<Case, EngineError> {
+        let record =
+            self.store.case_record(id).await?.ok_or_else(|| EngineError::NotFound { entity: "case", key: id.to_string() })?;
+        serde_json::from_str(&record.snapshot).map_err(|e| StoreError::corrupt(format!("case {id}"), e).into())
+    }
+
+    /// Opens a case.
+    pub async fn open_case(&self, actor: &Actor, request: OpenCase) -> Result<CaseView, EngineError> {
+        let programme = self.programme(&request.programme)?;
+        let region = RegionCode::parse(request.region.trim())
+            .map_err(|e| EngineError::field("region_code_invalid", "region", e.to_string()))?;
+        if self.caches.region(&region).is_none() {
+            let found = self.active_region(&region, "region").await?;
+            self.caches.put_region(found);
+        }
+        let grid = request
+            .grid
+            .as_deref()
+            .map(|g| GridCode::parse(g.trim()).map_err(|e| EngineError::field("grid_code_invalid", "grid", e.to_string())))
+            .transpose()?;
+        let channel = request.channel.trim().to_owned();
+        if channel.is_empty() || channel.len() > 32 {
+            return Err(EngineError::field("channel_invalid", "channel", "channel must be 1 to 32 characters"));
+        }
+        let kind = programme.kind(&request.kind).ok_or_else(|| {
+            EngineError::field(
+                "case_kind_unknown",
+                "kind",
+                format!("case kind {} is not defined in {}", request.kind, programme.code),
+            )
+        })?;
+        for _ in 0..RETRIES {
+            let now = self.now();
+            let number = self.numbers.next(self.store.as_ref(), &programme.code, &programme.number_prefix, now).await?;
+            let new = NewCase {
+                id: CaseId(Uuid::now_v7()),
+                number: number.text.clone(),
+                kind: kind.code.clone(),
+                priority: request.priority.clone(),
+                region: region.clone(),
+                grid: grid.clone(),
+                channel: channel.clone(),
+                intake_org: request.intake_org.map(OrgId),
+                fields: request.fields.clone(),
+            };
+            let mut orgs = BTreeMap::new();
+            let calendar = self.calendars.for_region(&region);
+            let env = DecideEnv { now, calendar, seed: self.seed(), orgs: &orgs, pools: &[] };
+            let events = decide_create(&programme, new, actor, &env)?;
+            let case = Case::replay(&events).expect("decide_create starts with Created");
+            orgs.clear();
+            let change = project::case_change(None, &case, &events, &actor.journal_name(), Some(&number));
+            let deltas = project::deltas_of(&change);
+            match self.store.commit(change).await {
+                Ok(_) => {
+                    self.caches.apply_tallies(&deltas);
+                    self.caches.put_case(case.clone());
+                    return Ok(self.view(actor, &programme, case));
+                }
+                Err(StoreError::Conflict { entity: "case number", .. }) => self.numbers.forget(&number.series),
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(EngineError::Store(StoreError::Backend("could not allocate a case number: too many concurrent openings".into())))
+    }
+
+    /// Takes `action` on a case. `expected_version`, when given, refuses the action if the case
+    /// changed since the actor looked at it (a form left open).
+    pub async fn act_on_case(
+        &self,
+        actor: &Actor,
+        id: CaseId,
+        action: &str,
+        inputs: Map<String, Json>,
+        expected_version: Option<u64>,
+    ) -> Result<CaseView, EngineError> {
+        let request = ActionRequest { action: action.to_owned(), inputs };
+        for attempt in 0..RETRIES {
+            // The cached snapshot first; after a refused commit, the database's.
+            let case = match self.caches.case(id).filter(|_| attempt == 0) {
+                Some(case) => Case::clone(&case),
+                None => self.load_case(id).await?,
+            };
+            let programme = self.programme(&case.programme)?;
+            if !visibility::may_view(actor, &programme, &case) {
+                return Err(EngineError::NotFound { entity: "case", key: id.to_string() });
+            }
+            if let Some(expected) = expected_version
+                && expected != case.version
+            {
+                return Err(EngineError::Refused {
+                    code: "case_changed",
+                    field: None,
+                    message: format!(
+                        "the case changed since you opened it (version {} now, {expected} then): look again",
+                        case.version
+                    ),
+                });
+            }
+            let kind = programme.kind(&case.kind).ok_or_else(|| {
+                EngineError::field("case_kind_unknown", "kind", format!("case kind {} is no longer defined", case.kind))
+            })?;
+            let mut orgs: BTreeMap<OrgId, OrgFacts> = BTreeMap::new();
+            pools::load_orgs(self.store.as_ref(), &self.caches, orgs_needed(&case, &request.inputs), &mut orgs).await?;
+            let defs = kind.action(action).map(|a| dispatch_needs(kind, &case, a)).unwrap_or_default();
+            let candidate_pools = if defs.is_empty() {
+                Vec::new()
+            } else {
+                pools::load_pools(self.store.as_ref(), &self.caches, defs, &case.region, &mut orgs).await?
+            };
+            let env = DecideEnv {
+                now: self.now(),
+                calendar: self.calendars.for_region(&case.region),
+                seed: self.seed(),
+                orgs: &orgs,
+                pools: &candidate_pools,
+            };
+            let events = decide_action(&programme, &case, &request, actor, &env)?;
+            let mut after = case.clone();
+            for event in &events {
+                after.apply(event);
+            }
+            let change = project::case_change(Some(&case), &after, &events, &actor.journal_name(), None);
+            let deltas = project::deltas_of(&change);
+            match self.store.commit(change).await {
+                Ok(_) => {
+                    self.caches.apply_tallies(&deltas);
+                    self.caches.put_case(after.clone());
+                    return Ok(self.view(actor, &programme, after));
+                }
+                Err(StoreError::StreamMoved { .. }) if expected_version.is_none() => {
+                    self.caches.drop_case(id);
+                    continue;
+                }
+                Err(StoreError::StreamMoved { .. }) => {
+                    return Err(EngineError::Refused {
+                        code: "case_changed",
+                        field: None,
+                        message: "the case changed while you acted: look again".into(),
+                    });
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(EngineError::Store(StoreError::Backend(format!("case {id} is changing too fast: try again"))))
+    }
+
+    fn view(&self, actor: &Actor, programme: &Programme, case: Case) -> CaseView {
+        let kind = programme.kind(&case.kind);
+        let actions = available_actions(programme, &case, actor)
+            .into_iter()
+            .map(|a| ActionOffer { code: a.code.clone(), name: a.name.clone() })
+            .collect();
+        CaseView {
+            programme_name: programme.name.clone(),
+            kind_name: kind.map(|k| k.name.clone()).unwrap_or_default(),
+            state_name: kind.and_then(|k| k.state(&case.state)).map(|s| s.name.clone()).unwrap_or_else(|| case.state.clone()),
+            actions,
+            case,
+        }
+    }
+
+    /// A case, if the actor may see it (otherwise it "does not exist").
+    pub async fn case_view(&self, actor: &Actor, id: CaseId) -> Result<CaseView, EngineError> {
+        let case = self.load_case(id).await?;
+        let programme = self.programme(&case.programme)?;
+        if !visibility::may_view(actor, &programme, &case) {
+            return Err(EngineError::NotFound { entity: "case", key: id.to_string() });
+        }
+        Ok(self.view(actor, &programme, case))
+    }
+
+    /// A case by its id or its number.
+    pub async fn find_case(&self, actor: &Actor, key: &str) -> Result<CaseView, EngineError> {
+        let id = match Uuid::parse_str(key.trim()) {
+            Ok(id) => CaseId(id),
+            Err(_) => self
+                .store
+                .case_id_by_number(key.trim())
+                .await?
+                .ok_or_else(|| EngineError::NotFound { entity: "case", key: key.to_owned() })?,
+        };
+        self.case_view(actor, id).await
+    }
+
+    /// A case's history, oldest first.
+    pub async fn case_timeline(&self, actor: &Actor, id: CaseId) -> Result<Vec<TimelineEntry>, EngineError> {
+        self.case_view(actor, id).await?;
+        let records = self.store.stream_events(&id.stream()).await?;
+        Ok(records
+            .into_iter()
+            .map(|r| TimelineEntry {
+                seq: r.seq,
+                event: r.payload_json(),
+                kind: r.kind,
+                actor: r.actor,
+                recorded_at: r.recorded_at,
+            })
+            .collect())
+    }
+
+    /// Rebuilds a case from its journal stream and compares it with the stored snapshot.
+    pub async fn verify_case_snapshot(&self, actor: &Actor, id: CaseId) -> Result<bool, EngineError> {
+        let stored = self.case_view(actor, id).await?.case;
+        let events: Vec<CaseEvent> = self
+            .store
+            .stream_events(&id.stream())
+            .await?
+            .into_iter()
+            .map(|r| {
+                serde_json::from_value(r.payload_json())
+                    .map_err(|e| StoreError::corrupt(format!("event {} of case {id}", r.seq), e))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Case::replay(&events).is_some_and(|rebuilt| rebuilt == stored))
+    }
+
+    /// Cases the actor may list. Assignment-only handlers may not list or filter at all: they
+    /// take their next assigned case ([`Engine::next_assigned_case`]).
+    pub async fn list_cases(&self, actor: &Actor, query: CaseQuery) -> Result<Vec<CaseSummary>, EngineError> {
+        let programme = self.programme(&query.programme)?;
+        if visibility::assignment_only(actor, &programme) {
+            return Err(EngineError::Denied {
+                code: "forbidden_assignment_only",
+                message: "your role receives its cases by assignment only: open your next assigned case instead of listing"
+                    .into(),
+            });
+        }
+        let mut filter = CaseFilter {
+            programme: Some(programme.code.clone()),
+            state: query.state.clone(),
+            open_only: query.open_only,
+            before: query.before.clone(),
+            limit: query.limit.unwrap_or(50).clamp(1, 500),
+            ..CaseFilter::default()
+        };
+        match visibility::listable_regions(actor, &programme) {
+            None => filter.all_regions = true,
+            Some(regions) => filter.regions = regions,
+        }
+        if query.mine {
+            let account = actor
+                .account()
+                .ok_or_else(|| EngineError::field("mine_needs_account", "mine", "only a signed-in account has a unit"))?;
+            filter.unit = Some(account.org);
+            // Cases given to one's own unit are visible wherever they are.
+            filter.all_regions = true;
+            filter.regions.clear();
+        }
+        if !filter.all_regions && filter.regions.is_empty() {
+            return Err(EngineError::Denied {
+                code: "forbidden_role",
+                message: format!("you hold no role of programme {}", programme.code),
+            });
+        }
+        Ok(self.store.cases(&filter).await?)
+    }
+
+    /// The oldest open case assigned to the actor personally (assignment-only handlers' only way
+    /// to their work).
+    pub async fn next_assigned_case(&self, actor: &Actor, programme: &str) -> Result<Option<CaseView>, EngineError> {
+        let programme = self.programme(programme)?;
+        let account = actor
+            .account()
+            .ok_or_else(|| EngineError::field("next_needs_account", "actor", "only a signed-in account has assigned cases"))?;
+        let filter = CaseFilter {
+            programme: Some(programme.code.clone()),
+            person: Some(account.id),
+            open_only: true,
+            all_regions: true,
+            limit: 500,
+            ..CaseFilter::default()
+        };
+        let oldest = self
+            .store
+            .cases(&filter)
+            .await?
+            .into_iter()
+            .min_by(|a, b| a.opened_at.cmp(&b.opened_at).then_with(|| a.number.cmp(&b.number)));
+        match oldest {
+            Some(summary) => Ok(Some(self.case_view(actor, summary.id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Draws every automatic dispatch of a case again from its recorded inputs and seed.
+    pub async fn replay_dispatch(&self, actor: &Actor, key: &str) -> Result<(CaseView, Vec<DispatchReplay>), EngineError> {
+        let view = self.find_case(actor, key).await?;
+        let mut out = Vec::new();
+        for record in self.store.stream_events(&view.case.id.stream()).await? {
+            let event: CaseEvent = serde_json::from_value(record.payload_json())
+                .map_err(|e| StoreError::corrupt(format!("event {}", record.seq), e))?;
+            if let CaseEvent::Assigned { draw: Some(draw), .. } = event {
+                let (identical, replayed) = draw.replay().map_err(|e| EngineError::invalid(&e))?;
+                out.push(DispatchReplay {
+                    seq: record.seq,
+                    policy: draw.request.policy.as_str().to_owned(),
+                    seed: draw.request.seed,
+                    candidates: draw.candidates.len(),
+                    recorded: draw.chosen.clone(),
+                    replayed,
+                    identical,
+                });
+            }
+        }
+        Ok((view, out))
+    }
+
+    /// Sets a handler's dispatch profile (duty, capacity, qualification, skills, conflicts).
+    /// Needs the admin role over the handler's unit.
+    pub async fn set_handler_profile(
+        &self,
+        actor: &Actor,
+        unit: OrgId,
+        person: Option<fq_domain::account::AccountId>,
+        profile: HandlerProfile,
+    ) -> Result<HandlerProfile, EngineError> {
+        let org = self
+            .store
+            .organisation(unit)
+            .await?
+            .ok_or_else(|| EngineError::field("org_unknown", "unit", format!("organisation {unit} does not exist")))?;
+        require_admin(actor, &org.region, Some(unit), "setting a handler's profile")?;
+        if let Some(person) = person {
+            let account = self
+                .store
+                .account(person)
+                .await?
+                .ok_or_else(|| EngineError::field("account_unknown", "person", format!("account {person} does not exist")))?;
+            if account.org != unit {
+                return Err(EngineError::field(
+                    "person_not_in_unit",
+                    "person",
+                    format!("account {} belongs to another organisation", account.login.as_str()),
+                ));
+            }
+        }
+        if profile.capacity.is_some_and(|c| !(c > 0.0 && c <= 100_000.0)) {
+            return Err(EngineError::field("capacity_invalid", "capacity", "capacity must be above 0"));
+        }
+        let profile = HandlerProfile { handler: pools::handler_key(unit, person), ..profile };
+        let change = fq_store::Change::new().op(Op::PutHandlerProfile(profile.clone())).event(fq_domain::journal::NewEvent::new(
+            format!("handler:{}", profile.handler),
+            "handler.profile_set",
+            actor.journal_name(),
+            serde_json::to_value(&profile).expect("profiles serialize"),
+        ));
+        self.store.commit(change).await?;
+        self.caches.profiles_changed();
+        Ok(profile)
+    }
+
+    /// The tallies (load, cards, points, ratings) of the units the actor may read in `region`.
+    pub async fn unit_tallies(
+        &self,
+        actor: &Actor,
+        region: &RegionCode,
+    ) -> Result<Vec<(fq_domain::org::Organisation, HandlerTally)>, EngineError> {
+        let orgs = self.organisations_within(actor, region).await?;
+        let keys: Vec<String> = orgs.iter().map(|o| o.id.to_string()).collect();
+        let tallies: BTreeMap<String, HandlerTally> =
+            self.store.handler_tallies(&keys).await?.into_iter().map(|t| (t.handler.clone(), t)).collect();
+        Ok(orgs
+            .into_iter()
+            .map(|o| {
+                let key = o.id.to_string();
+                let tally = tallies.get(&key).cloned().unwrap_or(HandlerTally { handler: key, ..HandlerTally::default() });
+                (o, tally)
+            })
+            .collect())
+    }
+
+    /// Notifications for the actor: to its account, its unit, and the roles it holds in its
+    /// counties.
+    pub async fn my_notifications(&self, actor: &Actor, limit: u32) -> Result<Vec<NotificationRecord>, EngineError> {
+        let Some(account) = actor.account() else { return Ok(Vec::new()) };
+        let mut keys = vec![format!("account:{}", account.id), format!("unit:{}", account.org)];
+        for grant in &account.grants {
+            if let Some(county) = grant.scope.region.at_level(fq_domain::region::RegionLevel::County) {
+                keys.push(format!("role:{}@{county}", grant.role));
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        Ok(self.store.notifications(&keys, limit.clamp(1, 500)).await?)
+    }
+
+    /// The programme roles the actor holds, for the console.
+    pub fn programme_roles<'p>(&self, actor: &Actor, programme: &'p Programme) -> Vec<&'p RoleDef> {
+        programme.roles.values().filter(|r| actor.account().is_none_or(|a| a.grants.iter().any(|g| g.role == r.code))).collect()
+    }
+}

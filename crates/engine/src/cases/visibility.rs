@@ -1,0 +1,61 @@
+//! Who may see a case. A case is shown to:
+//! - operators (the CLI) and the engine itself;
+//! - accounts holding one of the programme's roles (not an assignment-only one) over the case's
+//!   region, within the organisation their grant is narrowed to;
+//! - members of the unit the case is assigned to, or of a unit with a co-handling sub-task on
+//!   it, who hold one of the programme's roles (cross-region work);
+//! - the person the case is assigned to.
+//!
+//! Anyone else is told the case does not exist, so that numbers cannot be probed.
+
+use fq_domain::actor::Actor;
+use fq_domain::case::Case;
+use fq_domain::programme::Programme;
+use fq_domain::region::RegionCode;
+
+pub(crate) fn may_view(actor: &Actor, programme: &Programme, case: &Case) -> bool {
+    let Some(account) = actor.account() else { return true };
+    if account.disabled {
+        return false;
+    }
+    if case.person == Some(account.id) {
+        return true;
+    }
+    let programme_role = |role: &str| programme.roles.contains_key(role);
+    let broad = |role: &str| programme_role(role) && !programme.assignment_only(role);
+    if account.grants.iter().any(|g| broad(g.role.as_str()) && g.scope.covers(&case.region, case.unit)) {
+        return true;
+    }
+    let involved = case.unit == Some(account.org) || case.subtasks.iter().any(|s| s.unit == account.org);
+    involved && account.grants.iter().any(|g| broad(g.role.as_str()))
+}
+
+/// The regions whose cases of `programme` the actor may list: the scopes of its programme roles
+/// that are not assignment-only. `None` for operators (everything).
+pub(crate) fn listable_regions(actor: &Actor, programme: &Programme) -> Option<Vec<RegionCode>> {
+    let account = actor.account()?;
+    if account.disabled {
+        return Some(Vec::new());
+    }
+    let mut regions: Vec<RegionCode> = account
+        .grants
+        .iter()
+        .filter(|g| programme.roles.contains_key(g.role.as_str()) && !programme.assignment_only(g.role.as_str()))
+        .map(|g| g.scope.region.clone())
+        .collect();
+    regions.sort();
+    regions.dedup();
+    // A region inside another listed one adds nothing.
+    let all = regions.clone();
+    regions.retain(|r| !all.iter().any(|other| other != r && other.contains(r)));
+    Some(regions)
+}
+
+/// True if every programme role the account holds is assignment-only: such handlers get their
+/// next assigned case and can never list, search or pick.
+pub(crate) fn assignment_only(actor: &Actor, programme: &Programme) -> bool {
+    actor.account().is_some_and(|a| {
+        let roles: Vec<&str> = a.grants.iter().map(|g| g.role.as_str()).filter(|r| programme.roles.contains_key(*r)).collect();
+        !roles.is_empty() && roles.iter().all(|r| programme.assignment_only(r))
+    })
+}

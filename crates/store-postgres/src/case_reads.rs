@@ -1,0 +1,282 @@
+//! Read queries of the case projections for PostgreSQL.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use fq_domain::account::{Account, AccountId};
+use fq_domain::case::CaseId;
+use fq_domain::org::OrgId;
+use fq_domain::region::RegionCode;
+use fq_store::{CaseFilter, CaseRecord, CaseSummary, HandlerProfile, HandlerTally, NotificationRecord, StoreError};
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+use uuid::Uuid;
+
+use crate::reads::{self, GrantRow};
+
+fn db(err: sqlx::Error) -> StoreError {
+    StoreError::backend(err)
+}
+
+fn region(row: &PgRow, what: &str) -> Result<RegionCode, StoreError> {
+    let text: String = row.try_get("region").map_err(db)?;
+    RegionCode::parse(&text).map_err(|e| StoreError::corrupt(what, e))
+}
+
+fn unsigned(value: i64, column: &str, what: &str) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| StoreError::corrupt(what, format!("{column} {value}")))
+}
+
+const RECORD_COLUMNS: &str = "id, number, number_series, number_seq, programme, kind, state, priority, region, unit, person, title, \
+                              tier, opened_at, closed_at, due_at, next_timer_at, version, snapshot";
+
+fn record(row: &PgRow) -> Result<CaseRecord, StoreError> {
+    let id: Uuid = row.try_get("id").map_err(db)?;
+    let what = format!("case {id}");
+    let tier = row
+        .try_get::<Option<i64>, _>("tier")
+        .map_err(db)?
+        .map(|t| u32::try_from(t).map_err(|_| StoreError::corrupt(&what, format!("tier {t}"))))
+        .transpose()?;
+    Ok(CaseRecord {
+        id: CaseId(id),
+        number: row.try_get("number").map_err(db)?,
+        number_series: row.try_get("number_series").map_err(db)?,
+        number_seq: unsigned(row.try_get("number_seq").map_err(db)?, "number_seq", &what)?,
+        programme: row.try_get("programme").map_err(db)?,
+        kind: row.try_get("kind").map_err(db)?,
+        state: row.try_get("state").map_err(db)?,
+        priority: row.try_get("priority").map_err(db)?,
+        region: region(row, &what)?,
+        unit: row.try_get::<Option<Uuid>, _>("unit").map_err(db)?.map(OrgId),
+        person: row.try_get::<Option<Uuid>, _>("person").map_err(db)?.map(AccountId),
+        title: row.try_get("title").map_err(db)?,
+        tier,
+        opened_at: row.try_get("opened_at").map_err(db)?,
+        closed_at: row.try_get("closed_at").map_err(db)?,
+        due_at: row.try_get("due_at").map_err(db)?,
+        next_timer_at: row.try_get("next_timer_at").map_err(db)?,
+        version: unsigned(row.try_get("version").map_err(db)?, "version", &what)?,
+        snapshot: row.try_get("snapshot").map_err(db)?,
+    })
+}
+
+pub(crate) async fn case_record(pool: &PgPool, id: CaseId) -> Result<Option<CaseRecord>, StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {RECORD_COLUMNS} FROM cases WHERE id = $1")))
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?
+        .as_ref()
+        .map(record)
+        .transpose()
+}
+
+pub(crate) async fn case_id_by_number(pool: &PgPool, number: &str) -> Result<Option<CaseId>, StoreError> {
+    let id: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM cases WHERE number = $1").bind(number).fetch_optional(pool).await.map_err(db)?;
+    Ok(id.map(CaseId))
+}
+
+fn summary(row: &PgRow) -> Result<CaseSummary, StoreError> {
+    let id: Uuid = row.try_get("id").map_err(db)?;
+    let what = format!("case {id}");
+    Ok(CaseSummary {
+        id: CaseId(id),
+        number: row.try_get("number").map_err(db)?,
+        programme: row.try_get("programme").map_err(db)?,
+        kind: row.try_get("kind").map_err(db)?,
+        state: row.try_get("state").map_err(db)?,
+        priority: row.try_get("priority").map_err(db)?,
+        region: region(row, &what)?,
+        unit: row.try_get::<Option<Uuid>, _>("unit").map_err(db)?.map(OrgId),
+        person: row.try_get::<Option<Uuid>, _>("person").map_err(db)?.map(AccountId),
+        title: row.try_get("title").map_err(db)?,
+        opened_at: row.try_get("opened_at").map_err(db)?,
+        closed_at: row.try_get("closed_at").map_err(db)?,
+        due_at: row.try_get("due_at").map_err(db)?,
+    })
+}
+
+pub(crate) async fn cases(pool: &PgPool, filter: &CaseFilter) -> Result<Vec<CaseSummary>, StoreError> {
+    if filter.regions.is_empty() && !filter.all_regions {
+        return Ok(Vec::new());
+    }
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT id, number, programme, kind, state, priority, region, unit, person, title, opened_at, closed_at, due_at \
+         FROM cases WHERE (",
+    );
+    if filter.all_regions {
+        sql.push("TRUE");
+    }
+    // `region` and `number` use the "C" collation: a subtree is a byte range, as on SQLite.
+    for (i, code) in filter.regions.iter().enumerate().filter(|_| !filter.all_regions) {
+        if i > 0 {
+            sql.push(" OR ");
+        }
+        sql.push("(region >= ").push_bind(code.to_string()).push(" AND region < ").push_bind(format!("{code}:")).push(")");
+    }
+    sql.push(")");
+    if let Some(programme) = &filter.programme {
+        sql.push(" AND programme = ").push_bind(programme.clone());
+    }
+    if let Some(unit) = filter.unit {
+        sql.push(" AND unit = ").push_bind(unit.0);
+    }
+    if let Some(person) = filter.person {
+        sql.push(" AND person = ").push_bind(person.0);
+    }
+    if let Some(state) = &filter.state {
+        sql.push(" AND state = ").push_bind(state.clone());
+    }
+    if let Some(before) = &filter.before {
+        sql.push(" AND number < ").push_bind(before.clone());
+    }
+    if filter.open_only {
+        sql.push(" AND closed_at IS NULL");
+    }
+    sql.push(" ORDER BY number DESC LIMIT ").push_bind(i64::from(filter.limit));
+    let rows = sql.build().fetch_all(pool).await.map_err(db)?;
+    rows.iter().map(summary).collect()
+}
+
+pub(crate) async fn due_cases(pool: &PgPool, now: DateTime<Utc>, limit: u32) -> Result<Vec<CaseId>, StoreError> {
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM cases WHERE next_timer_at IS NOT NULL AND next_timer_at <= $1 ORDER BY next_timer_at LIMIT $2",
+    )
+    .bind(now)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    Ok(ids.into_iter().map(CaseId).collect())
+}
+
+pub(crate) async fn last_case_number(pool: &PgPool, series: &str) -> Result<u64, StoreError> {
+    let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number_seq), 0)::bigint FROM cases WHERE number_series = $1")
+        .bind(series)
+        .fetch_one(pool)
+        .await
+        .map_err(db)?;
+    unsigned(last, "number_seq", &format!("case number series {series}"))
+}
+
+pub(crate) async fn handler_tallies(pool: &PgPool, handlers: &[String]) -> Result<Vec<HandlerTally>, StoreError> {
+    if handlers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(
+        "SELECT handler, open_load, open_cases, assigned_total, reminders, yellow_cards, red_cards, points, returns, closed,
+                rating_sum, rating_count
+         FROM handler_tallies WHERE handler = ANY($1) ORDER BY handler",
+    )
+    .bind(handlers)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            Ok(HandlerTally {
+                handler: r.try_get("handler")?,
+                open_load: r.try_get("open_load")?,
+                open_cases: r.try_get("open_cases")?,
+                assigned_total: r.try_get("assigned_total")?,
+                reminders: r.try_get("reminders")?,
+                yellow_cards: r.try_get("yellow_cards")?,
+                red_cards: r.try_get("red_cards")?,
+                points: r.try_get("points")?,
+                returns: r.try_get("returns")?,
+                closed: r.try_get("closed")?,
+                rating_sum: r.try_get("rating_sum")?,
+                rating_count: r.try_get("rating_count")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(db)
+}
+
+pub(crate) async fn handler_profiles(pool: &PgPool, handlers: &[String]) -> Result<Vec<HandlerProfile>, StoreError> {
+    if handlers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(
+        "SELECT handler, on_duty, capacity, qualified, skills, conflicts FROM handler_profiles WHERE handler = ANY($1) ORDER BY handler",
+    )
+    .bind(handlers)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            Ok(HandlerProfile {
+                handler: r.try_get("handler")?,
+                on_duty: r.try_get("on_duty")?,
+                capacity: r.try_get("capacity")?,
+                qualified: r.try_get("qualified")?,
+                skills: r.try_get("skills")?,
+                conflicts: r.try_get("conflicts")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(db)
+}
+
+pub(crate) async fn notifications(
+    pool: &PgPool,
+    recipients: &[String],
+    limit: u32,
+) -> Result<Vec<NotificationRecord>, StoreError> {
+    if recipients.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(
+        "SELECT recipient, case_id, case_number, reason, at FROM notifications WHERE recipient = ANY($1) ORDER BY id DESC LIMIT $2",
+    )
+    .bind(recipients)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            Ok(NotificationRecord {
+                recipient: r.try_get("recipient")?,
+                case_id: CaseId(r.try_get("case_id")?),
+                case_number: r.try_get("case_number")?,
+                reason: r.try_get("reason")?,
+                at: r.try_get("at")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(db)
+}
+
+/// Enabled accounts holding `role` in any grant, each once, with all their grants, sorted by login
+/// (bytewise, as on SQLite). Two statements in one repeatable-read transaction: one snapshot.
+pub(crate) async fn accounts_with_role(pool: &PgPool, role: &str) -> Result<Vec<Account>, StoreError> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await.map_err(db)?;
+    let rows = sqlx::query(
+        "SELECT a.id, a.login, a.display_name, a.org, a.disabled, a.demo FROM accounts a
+         WHERE NOT a.disabled AND EXISTS (SELECT 1 FROM role_grants g WHERE g.account = a.id AND g.role = $1)
+         ORDER BY a.login COLLATE \"C\"",
+    )
+    .bind(role)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db)?;
+    let ids = rows.iter().map(|r| r.try_get::<Uuid, _>("id")).collect::<Result<Vec<_>, _>>().map_err(db)?;
+    let grant_rows: Vec<(Uuid, String, String, Option<Uuid>)> = sqlx::query_as(
+        "SELECT account, role, region, org FROM role_grants WHERE account = ANY($1) ORDER BY account, role, region",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    let mut grants: HashMap<Uuid, Vec<GrantRow>> = HashMap::new();
+    for (account, role, region, org) in grant_rows {
+        grants.entry(account).or_default().push((role, region, org));
+    }
+    rows.iter().zip(ids).map(|(row, id)| reads::decode_account(row, grants.remove(&id).unwrap_or_default())).collect()
+}

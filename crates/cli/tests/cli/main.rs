@@ -2,6 +2,7 @@
 
 mod audit;
 mod backup;
+mod cases;
 mod config;
 mod durability;
 mod first_start;

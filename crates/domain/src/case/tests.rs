@@ -483,3 +483,42 @@ fn the_event_stream_rebuilds_the_same_case() {
     assert_eq!(case.clocks["handle"].limits.limit, "2wd");
     let _: Map<String, Json> = Map::new();
 }
+
+#[test]
+fn an_assignee_acts_wherever_the_case_is_and_nobody_else_does() {
+    let fx = Fixture::new();
+    let new = NewCase {
+        id: CaseId(Uuid::from_u128(11)),
+        number: "YS2026-000011".into(),
+        kind: "peer_review".into(),
+        priority: None,
+        region: region("330681"),
+        grid: None,
+        channel: "station".into(),
+        intake_org: None,
+        fields: json!({"title": "卷宗评查"}).as_object().unwrap().clone(),
+    };
+    let dispatcher = person("dispatch", COUNTY, "dispatcher", "330681");
+    let mut case =
+        Case::replay(&decide_create(&fx.programme, new, &dispatcher, &fx.env(at("2026-03-02 09:00"))).unwrap()).unwrap();
+    // Hand the case to a reviewer of another county directly (as a draw would).
+    let far_reviewer = person("far-reviewer", OTHER_COUNTY, "reviewer", "330682");
+    let assigned =
+        CaseEvent::Assigned { unit: Some(org(OTHER_COUNTY)), person: far_reviewer.account_id(), draw: None, reason: None };
+    case.apply(&CaseEvent::Acted {
+        action: "draw_reviewer".into(),
+        from: "queued".into(),
+        to: "reviewing".into(),
+        actor: "test".into(),
+        inputs: BTreeMap::new(),
+        at: at("2026-03-02 09:05"),
+    });
+    case.apply(&assigned);
+    let other_reviewer = person("other-reviewer", OTHER_COUNTY, "reviewer", "330682");
+    let err = fx.act(&mut case, "2026-03-03 09:00", &other_reviewer, "submit_review", &json!({"score": 90})).unwrap_err();
+    assert_eq!(err.code(), "forbidden_not_assignee");
+    let err = fx.act(&mut case, "2026-03-03 09:00", &handler(TOWN1), "submit_review", &json!({"score": 90})).unwrap_err();
+    assert_eq!(err.code(), "forbidden_role");
+    fx.act(&mut case, "2026-03-03 09:00", &far_reviewer, "submit_review", &json!({"score": 90})).unwrap();
+    assert_eq!(case.state, "reviewed");
+}

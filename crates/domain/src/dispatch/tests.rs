@@ -4,6 +4,7 @@ use uuid::Uuid;
 use crate::Coded as _;
 
 use super::*;
+use crate::account::AccountId;
 
 fn region(code: &str) -> RegionCode {
     RegionCode::parse(code).unwrap()
@@ -236,5 +237,22 @@ proptest! {
         if extra == 0 {
             prop_assert!(max / mean <= 1.05, "max/mean {}", max / mean);
         }
+    }
+}
+
+proptest! {
+    /// Sorting by (unit, person) is the order of the candidates' keys, so draws that sort
+    /// without building the key strings choose what sorting the keys would.
+    #[test]
+    fn key_order_is_the_order_of_keys(ids in prop::collection::vec((any::<u128>(), proptest::option::of(any::<u128>())), 2..30)) {
+        let candidates: Vec<Candidate> = ids
+            .iter()
+            .map(|(u, p)| Candidate { person: p.map(|p| AccountId(Uuid::from_u128(p))), ..unit(*u, "330681") })
+            .collect();
+        let mut by_tuple = candidates.clone();
+        by_tuple.sort_by_key(|c| (c.unit, c.person));
+        let mut by_key = candidates;
+        by_key.sort_by_key(Candidate::key);
+        prop_assert_eq!(by_tuple.iter().map(Candidate::key).collect::<Vec<_>>(), by_key.iter().map(Candidate::key).collect::<Vec<_>>());
     }
 }

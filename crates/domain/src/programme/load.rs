@@ -692,8 +692,30 @@ fn load_kind(
             Some(name.get_ref().clone())
         }
     };
-    if actions.iter().any(|a| a.effects.iter().any(|e| matches!(e, Effect::CoHandle { .. }))) && on_subtasks_done.is_none() {
+    let joint = dispatch.policy == DispatchPolicy::Joint
+        || tiers.iter().any(|t| t.dispatch.as_ref().is_some_and(|d| d.policy == DispatchPolicy::Joint))
+        || actions.iter().flat_map(|a| &a.effects).any(|e| matches!(e, Effect::Dispatch { policy: Some(p) } if p == "joint"));
+    let cohandles = actions.iter().any(|a| a.effects.iter().any(|e| matches!(e, Effect::CoHandle { .. })));
+    if (cohandles || joint) && on_subtasks_done.is_none() {
         return src.err(raw.span(), format!("case kind {code} opens co-handling sub-tasks but sets no on_subtasks_done action"));
+    }
+    // A manual dispatch takes the unit from the action's input, so the input must be there.
+    let tiers_draw = tiers.iter().any(|t| t.dispatch.is_some());
+    for (action, raw_action) in actions.iter().zip(&k.actions) {
+        let manual = action.effects.iter().position(|e| match e {
+            Effect::Dispatch { policy: Some(p) } => p == "manual",
+            Effect::Dispatch { policy: None } => dispatch.policy == DispatchPolicy::Manual && !tiers_draw,
+            _ => false,
+        });
+        let has_unit = action.inputs.iter().any(|f| f.code == "to_unit" && f.kind.name() == "org" && f.required && !f.multiple);
+        if let Some(at) = manual
+            && !has_unit
+        {
+            return src.err(
+                raw_action.get_ref().effects.get(at).map_or(raw_action.span(), S::span),
+                format!("action {}: a manual dispatch needs a required input {{ code = \"to_unit\", type = \"org\" }}", action.code),
+            );
+        }
     }
 
     Ok(CaseKind {

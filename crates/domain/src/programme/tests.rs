@@ -63,7 +63,7 @@ fn line_of(text: &str, needle: &str) -> usize {
 
 #[test]
 fn broken_definitions_are_refused_with_file_line_and_reason() {
-    let cases: [(&str, &str, &str); 14] = [
+    let cases: [(&str, &str, &str); 15] = [
         ("to = \"verifying\"", "to = \"verfying\"", "to-state verfying is not defined"),
         (
             "roles = [\"verifier\"]\neffects = [\"stop_clock:verify\", \"points:2\"]",
@@ -102,6 +102,11 @@ fn broken_definitions_are_refused_with_file_line_and_reason() {
             "state limbo cannot be reached",
         ),
         ("number_prefix = \"YS\"", "number_prefix = \"YS/\"", "number_prefix must be"),
+        (
+            "effects = [\"stop_clock:accept\", \"dispatch\",",
+            "effects = [\"stop_clock:accept\", \"dispatch:manual\",",
+            "a manual dispatch needs a required input",
+        ),
     ];
     for (from, to, reason) in cases {
         let err = broken(from, to);
@@ -111,6 +116,12 @@ fn broken_definitions_are_refused_with_file_line_and_reason() {
         let first_changed_line = line_of(&text, to.lines().find(|l| !DEMO.contains(l)).unwrap_or(to.lines().next().unwrap()));
         assert!(err.line.abs_diff(first_changed_line) <= 3, "{err}: expected near line {first_changed_line}");
     }
+}
+
+#[test]
+fn co_handling_without_its_follow_up_action_is_refused() {
+    let err = broken("on_subtasks_done = \"cohandling_done\"\n", "");
+    assert!(err.reason.contains("sets no on_subtasks_done action"), "{err}");
 }
 
 #[test]

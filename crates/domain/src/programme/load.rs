@@ -713,7 +713,10 @@ fn load_kind(
         {
             return src.err(
                 raw_action.get_ref().effects.get(at).map_or(raw_action.span(), S::span),
-                format!("action {}: a manual dispatch needs a required input {{ code = \"to_unit\", type = \"org\" }}", action.code),
+                format!(
+                    "action {}: a manual dispatch needs a required input {{ code = \"to_unit\", type = \"org\" }}",
+                    action.code
+                ),
             );
         }
     }

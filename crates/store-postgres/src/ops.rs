@@ -287,18 +287,7 @@ async fn adjust_tallies(conn: &mut PgConnection, deltas: &[TallyDelta]) -> Resul
             sums.push(TallyDelta::new(d.handler.clone()));
             sums.len() - 1
         });
-        let s = &mut sums[at];
-        s.open_load += d.open_load;
-        s.open_cases += d.open_cases;
-        s.assigned_total += d.assigned_total;
-        s.reminders += d.reminders;
-        s.yellow_cards += d.yellow_cards;
-        s.red_cards += d.red_cards;
-        s.points += d.points;
-        s.returns += d.returns;
-        s.closed += d.closed;
-        s.rating_sum += d.rating_sum;
-        s.rating_count += d.rating_count;
+        sums[at].add(d);
     }
     for chunk in sums.chunks(CHUNK) {
         let column = |f: fn(&TallyDelta) -> i64| chunk.iter().map(f).collect::<Vec<i64>>();

@@ -84,9 +84,10 @@ pub struct NotificationRecord {
     pub at: DateTime<Utc>,
 }
 
-/// Additions to one handler's tallies (negative to subtract).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TallyDelta {
+/// A handler's running totals. The same shape carries additions to them ([`TallyDelta`],
+/// negative to subtract).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HandlerTally {
     /// The candidate key: a unit id, or `unit/person`.
     pub handler: String,
     pub open_load: f64,
@@ -102,31 +103,32 @@ pub struct TallyDelta {
     pub rating_count: i64,
 }
 
-impl TallyDelta {
-    pub fn new(handler: impl Into<String>) -> TallyDelta {
-        TallyDelta { handler: handler.into(), ..TallyDelta::default() }
+/// Additions to one handler's tallies.
+pub type TallyDelta = HandlerTally;
+
+impl HandlerTally {
+    pub fn new(handler: impl Into<String>) -> HandlerTally {
+        HandlerTally { handler: handler.into(), ..HandlerTally::default() }
     }
 
     pub fn is_zero(&self) -> bool {
-        *self == TallyDelta::new(self.handler.clone())
+        *self == HandlerTally::new(self.handler.clone())
     }
-}
 
-/// A handler's running totals.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct HandlerTally {
-    pub handler: String,
-    pub open_load: f64,
-    pub open_cases: i64,
-    pub assigned_total: i64,
-    pub reminders: i64,
-    pub yellow_cards: i64,
-    pub red_cards: i64,
-    pub points: i64,
-    pub returns: i64,
-    pub closed: i64,
-    pub rating_sum: i64,
-    pub rating_count: i64,
+    /// Adds `delta` (the handler key is not compared).
+    pub fn add(&mut self, delta: &TallyDelta) {
+        self.open_load += delta.open_load;
+        self.open_cases += delta.open_cases;
+        self.assigned_total += delta.assigned_total;
+        self.reminders += delta.reminders;
+        self.yellow_cards += delta.yellow_cards;
+        self.red_cards += delta.red_cards;
+        self.points += delta.points;
+        self.returns += delta.returns;
+        self.closed += delta.closed;
+        self.rating_sum += delta.rating_sum;
+        self.rating_count += delta.rating_count;
+    }
 }
 
 /// What dispatch must know about a handler beyond its organisation.

@@ -147,17 +147,7 @@ impl Caches {
         let mut tallies = self.tallies.lock().expect("tally cache");
         for d in deltas {
             if let Some((_, t)) = tallies.get_mut(&d.handler) {
-                t.open_load += d.open_load;
-                t.open_cases += d.open_cases;
-                t.assigned_total += d.assigned_total;
-                t.reminders += d.reminders;
-                t.yellow_cards += d.yellow_cards;
-                t.red_cards += d.red_cards;
-                t.points += d.points;
-                t.returns += d.returns;
-                t.closed += d.closed;
-                t.rating_sum += d.rating_sum;
-                t.rating_count += d.rating_count;
+                t.add(d);
             }
         }
     }

@@ -178,12 +178,12 @@ impl Engine {
     pub async fn set_account_disabled(&self, actor: &Actor, login: &str, disabled: bool) -> Result<u64, EngineError> {
         let account = self.account_for_admin(actor, login, "disabling an account").await?;
         let kind = if disabled { "account.disabled" } else { "account.enabled" };
-        let change = Change::new().op(Op::SetAccountDisabled { account: account.id, disabled }).event(NewEvent::new(
-            format!("account:{}", account.id),
-            kind,
-            actor.journal_name(),
-            json!({}),
-        ));
+        let mut change = Change::new().op(Op::SetAccountDisabled { account: account.id, disabled });
+        if disabled {
+            // Its console sessions end at once too.
+            change = change.op(Op::RevokeAccountSessions { account: account.id });
+        }
+        let change = change.event(NewEvent::new(format!("account:{}", account.id), kind, actor.journal_name(), json!({})));
         Ok(self.store.commit(change).await?.last_seq)
     }
 

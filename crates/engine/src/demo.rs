@@ -41,7 +41,12 @@ pub struct DemoSeed {
     pub organisations: usize,
     pub grids: usize,
     pub accounts: Vec<DemoAccount>,
+    /// Demo cases of the demo programme.
+    pub cases: usize,
 }
+
+/// Demo cases per demo county.
+const DEMO_CASES_PER_COUNTY: usize = 12;
 
 impl Engine {
     /// Seeds the demo data set once. Returns `None` when it was seeded before.
@@ -102,18 +107,33 @@ impl Engine {
             if code == "331004" {
                 add_account("demo-luqiao-staff", "演示路桥区工作人员", centre.id.0, "staff", code).await?;
                 add_account("demo-luqiao-leader", "演示路桥区领导", centre.id.0, "leader", code).await?;
+                // The demo programme's roles, so that every step of a case can be clicked through.
+                add_account("demo-luqiao-intake", "演示路桥区受理员", centre.id.0, "intake", code).await?;
+                add_account("demo-luqiao-dispatcher", "演示路桥区派单员", centre.id.0, "dispatcher", code).await?;
+                add_account("demo-luqiao-handler", "演示路桥区承办人", centre.id.0, "handler", code).await?;
+                add_account("demo-luqiao-verifier", "演示路桥区回访员", centre.id.0, "verifier", code).await?;
+            }
+            if code == "330903" {
+                // A reviewer of another county, for the random cross-region review.
+                add_account("demo-putuo-reviewer", "演示普陀区评查员", centre.id.0, "reviewer", code).await?;
             }
             grids += self.generate_grids(&system, &county.code, DEMO_CELL_METRES).await?.grids;
         }
+        let mut cases = 0;
+        for code in DEMO_COUNTIES {
+            cases += self.seed_demo_cases(&RegionCode::parse(code).expect("valid demo county"), DEMO_CASES_PER_COUNTY).await?;
+        }
+        // Time limits that ran out while the demo cases were being "handled" raise their cards now.
+        while self.fire_due_timers(500).await?.due == 500 {}
         let seeded_at = fq_domain::journal::journal_time(self.now());
         let logins: Vec<&str> = accounts.iter().map(|a| a.login.as_str()).collect();
         let change = Change::new().op(Op::PutSetting { key: DEMO_SEEDED_KEY.into(), value: seeded_at.clone() }).event(NewEvent::new(
             "demo",
             "demo.seeded",
             system.journal_name(),
-            json!({ "seeded_at": seeded_at, "organisations": organisations, "grids": grids, "accounts": logins, "counties": DEMO_COUNTIES }),
+            json!({ "seeded_at": seeded_at, "organisations": organisations, "grids": grids, "accounts": logins, "counties": DEMO_COUNTIES, "cases": cases }),
         ));
         self.store.commit(change).await?;
-        Ok(Some(DemoSeed { organisations, grids, accounts }))
+        Ok(Some(DemoSeed { organisations, grids, accounts, cases }))
     }
 }

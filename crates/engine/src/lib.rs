@@ -9,16 +9,20 @@
 
 mod access;
 mod accounts;
+mod attachments;
 mod audit;
 mod cases;
 mod demo;
+mod demo_cases;
 mod error;
 mod grids;
+mod kpis;
 mod orgs;
 mod programmes;
 mod reference_data;
 mod regions;
 mod secrets;
+mod sessions;
 mod status;
 
 use std::sync::Arc;
@@ -28,15 +32,18 @@ use fq_domain::calendar::CalendarSet;
 use fq_store::Store;
 
 pub use accounts::{IssuedToken, NewAccount};
+pub use attachments::{MAX_ATTACHMENT_BYTES, sniff_content_type};
 pub use audit::{AuditOutcome, parse_checkpoint};
 pub use cases::{CaseQuery, CaseView, DispatchReplay, OpenCase, TimelineEntry, TimerReport};
 pub use demo::{DemoAccount, DemoSeed};
 pub use error::EngineError;
 pub use grids::GridImportReport;
+pub use kpis::KpiReport;
 pub use orgs::NewOrganisation;
 pub use programmes::Programmes;
 pub use reference_data::{EMBEDDED_BOUNDARIES, EMBEDDED_REGIONS, embedded_calendar, embedded_division_files};
 pub use regions::{BoundaryImportReport, RegionImportReport};
+pub use sessions::{ActiveSession, LOCKOUT_MINUTES, MAX_FAILURES, NewSession, SESSION_HOURS};
 pub use status::Status;
 
 /// The source of "now" for every use case: the system clock in production, a fixed or stepped

@@ -66,3 +66,18 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// The error envelope, as documented in the OpenAPI description.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorDetail {
+    /// A stable snake_case code, e.g. `field_required`, `forbidden_region`, `action_wrong_state`.
+    pub code: String,
+    pub message: String,
+    /// The offending field, when there is one.
+    pub field: Option<String>,
+}

@@ -125,6 +125,9 @@ pub(crate) fn case(programme: &str, year: u32, seq: u64, region: &str) -> CaseRe
         closed_at: None,
         due_at: None,
         next_timer_at: None,
+        yellow_cards: 0,
+        red_cards: 0,
+        rating: None,
         version: 1,
         snapshot: format!(r#"{{"number":"{prefix}-{year}-{seq:06}","state":"registered"}}"#),
     }

@@ -81,6 +81,12 @@ macro_rules! conformance_tests {
             handler_profiles_are_replaced,
             notifications_newest_first,
             accounts_with_a_role,
+            case_lists_filter_sort_and_count,
+            case_kpis_whole_and_per_county,
+            case_trend_by_beijing_day,
+            sessions_insert_revoke_and_conflict,
+            login_throttles_replace_and_clear,
+            attachments_round_trip_and_attach,
         );
     };
 }

@@ -1,12 +1,16 @@
 //! The stories. Each starts from an empty, migrated database.
 
+mod case_figures;
 mod cases;
+mod console;
 
+pub use case_figures::{case_kpis_whole_and_per_county, case_lists_filter_sort_and_count, case_trend_by_beijing_day};
 pub use cases::{
     a_taken_case_number_is_a_conflict, accounts_with_a_role, case_lists_filter_and_page, case_put_and_replace,
     due_cases_come_earliest_first, handler_profiles_are_replaced, last_case_number_per_series, notifications_newest_first,
     tallies_add_up,
 };
+pub use console::{attachments_round_trip_and_attach, login_throttles_replace_and_clear, sessions_insert_revoke_and_conflict};
 
 use std::collections::HashSet;
 use std::sync::Arc;

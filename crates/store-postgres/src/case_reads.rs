@@ -2,12 +2,15 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use fq_domain::account::{Account, AccountId};
 use fq_domain::case::CaseId;
 use fq_domain::org::OrgId;
 use fq_domain::region::RegionCode;
-use fq_store::{CaseFilter, CaseRecord, CaseSummary, HandlerProfile, HandlerTally, NotificationRecord, StoreError};
+use fq_store::{
+    CaseFilter, CaseKpis, CaseRecord, CaseSort, CaseSummary, HandlerProfile, HandlerTally, NotificationRecord, StoreError,
+    TrendPoint,
+};
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
@@ -28,7 +31,13 @@ fn unsigned(value: i64, column: &str, what: &str) -> Result<u64, StoreError> {
 }
 
 const RECORD_COLUMNS: &str = "id, number, number_series, number_seq, programme, kind, state, priority, region, unit, person, title, \
-                              tier, opened_at, closed_at, due_at, next_timer_at, version, snapshot";
+                              tier, opened_at, closed_at, due_at, next_timer_at, yellow_cards, red_cards, rating, version, snapshot";
+
+/// A count column as the record's type; anything out of range is a corrupt row.
+fn narrow<T: TryFrom<i64>>(row: &PgRow, column: &str, what: &str) -> Result<T, StoreError> {
+    let value: i64 = row.try_get(column).map_err(db)?;
+    T::try_from(value).map_err(|_| StoreError::corrupt(what, format!("{column} {value}")))
+}
 
 fn record(row: &PgRow) -> Result<CaseRecord, StoreError> {
     let id: Uuid = row.try_get("id").map_err(db)?;
@@ -56,6 +65,13 @@ fn record(row: &PgRow) -> Result<CaseRecord, StoreError> {
         closed_at: row.try_get("closed_at").map_err(db)?,
         due_at: row.try_get("due_at").map_err(db)?,
         next_timer_at: row.try_get("next_timer_at").map_err(db)?,
+        yellow_cards: narrow(row, "yellow_cards", &what)?,
+        red_cards: narrow(row, "red_cards", &what)?,
+        rating: row
+            .try_get::<Option<i16>, _>("rating")
+            .map_err(db)?
+            .map(|r| u8::try_from(r).map_err(|_| StoreError::corrupt(&what, format!("rating {r}"))))
+            .transpose()?,
         version: unsigned(row.try_get("version").map_err(db)?, "version", &what)?,
         snapshot: row.try_get("snapshot").map_err(db)?,
     })
@@ -95,17 +111,18 @@ fn summary(row: &PgRow) -> Result<CaseSummary, StoreError> {
         opened_at: row.try_get("opened_at").map_err(db)?,
         closed_at: row.try_get("closed_at").map_err(db)?,
         due_at: row.try_get("due_at").map_err(db)?,
+        yellow_cards: narrow(row, "yellow_cards", &what)?,
+        red_cards: narrow(row, "red_cards", &what)?,
     })
 }
 
-pub(crate) async fn cases(pool: &PgPool, filter: &CaseFilter) -> Result<Vec<CaseSummary>, StoreError> {
+/// Appends the conditions of `filter` (its sort, `before`, offset and limit aside) to a WHERE
+/// clause. `false` (nothing appended) when it matches nothing: no regions, and not all of them.
+fn push_conditions(sql: &mut QueryBuilder<Postgres>, filter: &CaseFilter) -> bool {
     if filter.regions.is_empty() && !filter.all_regions {
-        return Ok(Vec::new());
+        return false;
     }
-    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(
-        "SELECT id, number, programme, kind, state, priority, region, unit, person, title, opened_at, closed_at, due_at \
-         FROM cases WHERE (",
-    );
+    sql.push("(");
     if filter.all_regions {
         sql.push("TRUE");
     }
@@ -120,6 +137,9 @@ pub(crate) async fn cases(pool: &PgPool, filter: &CaseFilter) -> Result<Vec<Case
     if let Some(programme) = &filter.programme {
         sql.push(" AND programme = ").push_bind(programme.clone());
     }
+    if let Some(kind) = &filter.kind {
+        sql.push(" AND kind = ").push_bind(kind.clone());
+    }
     if let Some(unit) = filter.unit {
         sql.push(" AND unit = ").push_bind(unit.0);
     }
@@ -129,15 +149,173 @@ pub(crate) async fn cases(pool: &PgPool, filter: &CaseFilter) -> Result<Vec<Case
     if let Some(state) = &filter.state {
         sql.push(" AND state = ").push_bind(state.clone());
     }
-    if let Some(before) = &filter.before {
-        sql.push(" AND number < ").push_bind(before.clone());
-    }
     if filter.open_only {
         sql.push(" AND closed_at IS NULL");
     }
-    sql.push(" ORDER BY number DESC LIMIT ").push_bind(i64::from(filter.limit));
+    if let Some(due_before) = filter.due_before {
+        sql.push(" AND closed_at IS NULL AND due_at < ").push_bind(due_before);
+    }
+    if filter.carded {
+        sql.push(" AND yellow_cards + red_cards > 0");
+    }
+    if let Some(from) = filter.opened_from {
+        sql.push(" AND opened_at >= ").push_bind(from);
+    }
+    if let Some(to) = filter.opened_to {
+        sql.push(" AND opened_at < ").push_bind(to);
+    }
+    if let Some(text) = &filter.text {
+        sql.push(" AND (number = ")
+            .push_bind(text.clone())
+            .push(" OR title LIKE ")
+            .push_bind(format!("%{}%", escape_like(text)))
+            .push(" ESCAPE '\\')");
+    }
+    true
+}
+
+/// `text` as a LIKE pattern matching exactly itself (the escape character is the backslash).
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub(crate) async fn cases(pool: &PgPool, filter: &CaseFilter) -> Result<Vec<CaseSummary>, StoreError> {
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT id, number, programme, kind, state, priority, region, unit, person, title, opened_at, closed_at, due_at, \
+         yellow_cards, red_cards FROM cases WHERE ",
+    );
+    if !push_conditions(&mut sql, filter) {
+        return Ok(Vec::new());
+    }
+    if let Some(before) = &filter.before {
+        sql.push(" AND number < ").push_bind(before.clone());
+    }
+    sql.push(match filter.sort {
+        CaseSort::NumberDesc => " ORDER BY number DESC",
+        CaseSort::OpenedAsc => " ORDER BY opened_at, number",
+        // The order of cases_due_open: no deadline last.
+        CaseSort::DueAsc => " ORDER BY due_at ASC NULLS LAST, number DESC",
+    });
+    sql.push(" LIMIT ").push_bind(i64::from(filter.limit)).push(" OFFSET ").push_bind(i64::from(filter.offset));
     let rows = sql.build().fetch_all(pool).await.map_err(db)?;
     rows.iter().map(summary).collect()
+}
+
+pub(crate) async fn count_cases(pool: &PgPool, filter: &CaseFilter) -> Result<u64, StoreError> {
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new("SELECT COUNT(*) FROM cases WHERE ");
+    if !push_conditions(&mut sql, filter) {
+        return Ok(0);
+    }
+    let n: i64 = sql.build_query_scalar().fetch_one(pool).await.map_err(db)?;
+    unsigned(n, "count", "case count")
+}
+
+/// Pushes the figures of [`CaseKpis`] (named as its fields) for cases overdue at `now`.
+fn push_kpi_columns(sql: &mut QueryBuilder<Postgres>, now: DateTime<Utc>) {
+    sql.push(
+        "COUNT(*) AS opened,
+         COUNT(*) FILTER (WHERE closed_at IS NULL) AS open,
+         COUNT(*) FILTER (WHERE closed_at IS NOT NULL) AS closed,
+         COUNT(*) FILTER (WHERE closed_at IS NULL AND due_at < ",
+    )
+    .push_bind(now)
+    .push(
+        ") AS overdue_open,
+         COUNT(*) FILTER (WHERE closed_at IS NOT NULL AND yellow_cards = 0 AND red_cards = 0) AS closed_on_time,
+         COALESCE(SUM(yellow_cards), 0)::bigint AS yellow_cards,
+         COALESCE(SUM(red_cards), 0)::bigint AS red_cards,
+         COUNT(rating) AS rated,
+         COALESCE(SUM(rating), 0)::bigint AS rating_sum",
+    );
+}
+
+fn kpis(row: &PgRow, what: &str) -> Result<CaseKpis, StoreError> {
+    let n = |column: &str| unsigned(row.try_get(column).map_err(db)?, column, what);
+    Ok(CaseKpis {
+        opened: n("opened")?,
+        open: n("open")?,
+        closed: n("closed")?,
+        overdue_open: n("overdue_open")?,
+        closed_on_time: n("closed_on_time")?,
+        yellow_cards: n("yellow_cards")?,
+        red_cards: n("red_cards")?,
+        rated: n("rated")?,
+        rating_sum: n("rating_sum")?,
+    })
+}
+
+pub(crate) async fn case_kpis(pool: &PgPool, filter: &CaseFilter, now: DateTime<Utc>) -> Result<CaseKpis, StoreError> {
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new("SELECT ");
+    push_kpi_columns(&mut sql, now);
+    sql.push(" FROM cases WHERE ");
+    if !push_conditions(&mut sql, filter) {
+        return Ok(CaseKpis::default());
+    }
+    let row = sql.build().fetch_one(pool).await.map_err(db)?;
+    kpis(&row, "case figures")
+}
+
+pub(crate) async fn case_kpis_by_county(
+    pool: &PgPool,
+    filter: &CaseFilter,
+    now: DateTime<Utc>,
+) -> Result<Vec<(RegionCode, CaseKpis)>, StoreError> {
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new("SELECT substr(region, 1, 6) AS county, ");
+    push_kpi_columns(&mut sql, now);
+    sql.push(" FROM cases WHERE length(region) >= 6 AND ");
+    if !push_conditions(&mut sql, filter) {
+        return Ok(Vec::new());
+    }
+    sql.push(" GROUP BY county ORDER BY county");
+    let rows = sql.build().fetch_all(pool).await.map_err(db)?;
+    rows.iter()
+        .map(|row| {
+            let county: String = row.try_get("county").map_err(db)?;
+            let what = format!("figures of county {county}");
+            let code = RegionCode::parse(&county).map_err(|e| StoreError::corrupt(&what, e))?;
+            Ok((code, kpis(row, &what)?))
+        })
+        .collect()
+}
+
+pub(crate) async fn case_trend(
+    pool: &PgPool,
+    filter: &CaseFilter,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<TrendPoint>, StoreError> {
+    // The Beijing day: UTC+8, no daylight saving (a fixed offset, not a zone name).
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT day, SUM(opened)::bigint AS opened, SUM(closed)::bigint AS closed FROM (
+             SELECT (opened_at AT TIME ZONE 'UTC' + INTERVAL '8 hours')::date AS day, 1 AS opened, 0 AS closed FROM cases WHERE ",
+    );
+    if !push_conditions(&mut sql, filter) {
+        return Ok(Vec::new());
+    }
+    sql.push(" AND opened_at >= ").push_bind(from).push(" AND opened_at < ").push_bind(to);
+    sql.push(" UNION ALL SELECT (closed_at AT TIME ZONE 'UTC' + INTERVAL '8 hours')::date, 0, 1 FROM cases WHERE ");
+    push_conditions(&mut sql, filter);
+    sql.push(" AND closed_at >= ").push_bind(from).push(" AND closed_at < ").push_bind(to);
+    sql.push(") AS t GROUP BY day ORDER BY day");
+    let rows = sql.build().fetch_all(pool).await.map_err(db)?;
+    rows.iter()
+        .map(|row| {
+            let day: NaiveDate = row.try_get("day").map_err(db)?;
+            let what = format!("trend day {day}");
+            Ok(TrendPoint {
+                day,
+                opened: unsigned(row.try_get("opened").map_err(db)?, "opened", &what)?,
+                closed: unsigned(row.try_get("closed").map_err(db)?, "closed", &what)?,
+            })
+        })
+        .collect()
 }
 
 pub(crate) async fn due_cases(pool: &PgPool, now: DateTime<Utc>, limit: u32) -> Result<Vec<CaseId>, StoreError> {

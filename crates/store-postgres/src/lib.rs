@@ -11,6 +11,7 @@
 //! database whose schema is not this build's.
 
 mod case_reads;
+mod console_reads;
 mod ops;
 mod reads;
 mod writer;
@@ -27,9 +28,9 @@ use fq_domain::journal::{EventRecord, Hash, RecordedHead};
 use fq_domain::org::{OrgId, Organisation};
 use fq_domain::region::{Region, RegionCode, RegionCounts, RegionLevel};
 use fq_store::{
-    AccountStore, BackupReport, CaseFilter, CaseRecord, CaseStore, CaseSummary, Change, Committed, DatabaseLocation, GridStore,
-    HandlerProfile, HandlerTally, JournalExtent, JournalStore, NotificationRecord, OrgStore, RegionStore, Store, StoreError,
-    StoredBoundary,
+    AccountStore, AttachmentRecord, AttachmentStore, BackupReport, CaseFilter, CaseKpis, CaseRecord, CaseStore, CaseSummary,
+    Change, Committed, DatabaseLocation, GridStore, HandlerProfile, HandlerTally, JournalExtent, JournalStore, LoginThrottle,
+    NotificationRecord, OrgStore, RegionStore, SessionRecord, SessionStore, Store, StoreError, StoredBoundary, TrendPoint,
 };
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::PgPoolOptions;
@@ -40,6 +41,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
     (2, "cases", include_str!("../migrations/0002_cases.sql")),
+    (3, "console", include_str!("../migrations/0003_console.sql")),
 ];
 
 /// The schema version this build writes.
@@ -282,6 +284,57 @@ impl CaseStore for PgStore {
 
     async fn notifications(&self, recipients: &[String], limit: u32) -> Result<Vec<NotificationRecord>, StoreError> {
         case_reads::notifications(&self.pool, recipients, limit).await
+    }
+
+    async fn count_cases(&self, filter: &CaseFilter) -> Result<u64, StoreError> {
+        case_reads::count_cases(&self.pool, filter).await
+    }
+
+    async fn case_kpis(&self, filter: &CaseFilter, now: DateTime<Utc>) -> Result<CaseKpis, StoreError> {
+        case_reads::case_kpis(&self.pool, filter, now).await
+    }
+
+    async fn case_kpis_by_county(
+        &self,
+        filter: &CaseFilter,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(RegionCode, CaseKpis)>, StoreError> {
+        case_reads::case_kpis_by_county(&self.pool, filter, now).await
+    }
+
+    async fn case_trend(
+        &self,
+        filter: &CaseFilter,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<TrendPoint>, StoreError> {
+        case_reads::case_trend(&self.pool, filter, from, to).await
+    }
+}
+
+#[async_trait]
+impl SessionStore for PgStore {
+    async fn session(&self, id_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
+        console_reads::session(&self.pool, id_hash).await
+    }
+
+    async fn login_throttle(&self, login: &str) -> Result<Option<LoginThrottle>, StoreError> {
+        console_reads::login_throttle(&self.pool, login).await
+    }
+}
+
+#[async_trait]
+impl AttachmentStore for PgStore {
+    async fn attachment(&self, id: uuid::Uuid) -> Result<Option<AttachmentRecord>, StoreError> {
+        console_reads::attachment(&self.pool, id).await
+    }
+
+    async fn attachment_bytes(&self, id: uuid::Uuid) -> Result<Option<Vec<u8>>, StoreError> {
+        console_reads::attachment_bytes(&self.pool, id).await
+    }
+
+    async fn case_attachments(&self, case: CaseId) -> Result<Vec<AttachmentRecord>, StoreError> {
+        console_reads::case_attachments(&self.pool, case).await
     }
 }
 

@@ -236,6 +236,87 @@ pub(crate) async fn apply(conn: &mut PgConnection, op: &Op) -> Result<(), StoreE
             .await
             .map_err(StoreError::backend)?;
         }
+        Op::InsertSession(session) => {
+            sqlx::query(
+                "INSERT INTO sessions (id_hash, account, csrf, created_at, expires_at, revoked) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&session.id_hash)
+            .bind(session.account.0)
+            .bind(&session.csrf)
+            .bind(session.created_at)
+            .bind(session.expires_at)
+            .bind(session.revoked)
+            .execute(&mut *conn)
+            .await
+            .map_err(constraint("session", session.id_hash.as_str()))?;
+        }
+        Op::RevokeSession { id_hash } => {
+            let done = sqlx::query("UPDATE sessions SET revoked = TRUE WHERE id_hash = $1")
+                .bind(id_hash)
+                .execute(&mut *conn)
+                .await
+                .map_err(StoreError::backend)?;
+            must_touch(done.rows_affected(), "session", id_hash)?;
+        }
+        Op::RevokeAccountSessions { account } => {
+            sqlx::query("UPDATE sessions SET revoked = TRUE WHERE account = $1 AND NOT revoked")
+                .bind(account.0)
+                .execute(&mut *conn)
+                .await
+                .map_err(StoreError::backend)?;
+        }
+        Op::PutLoginThrottle(t) => {
+            sqlx::query(
+                "INSERT INTO login_throttles (login, failures, window_start, locked_until) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (login) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start,
+                     locked_until = excluded.locked_until",
+            )
+            .bind(&t.login)
+            .bind(i64::from(t.failures))
+            .bind(t.window_start)
+            .bind(t.locked_until)
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::backend)?;
+        }
+        Op::ClearLoginThrottle { login } => {
+            sqlx::query("DELETE FROM login_throttles WHERE login = $1")
+                .bind(login)
+                .execute(&mut *conn)
+                .await
+                .map_err(StoreError::backend)?;
+        }
+        Op::InsertAttachment { record, bytes } => {
+            let size =
+                i64::try_from(record.size).map_err(|_| StoreError::Backend(format!("attachment {} is too large", record.id)))?;
+            sqlx::query(
+                "INSERT INTO attachments (id, case_id, name, content_type, size, blake3, uploaded_by, uploaded_at, bytes)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(record.id)
+            .bind(record.case_id.map(|c| c.0))
+            .bind(&record.name)
+            .bind(&record.content_type)
+            .bind(size)
+            .bind(&record.blake3)
+            .bind(&record.uploaded_by)
+            .bind(record.uploaded_at)
+            .bind(bytes.as_slice())
+            .execute(&mut *conn)
+            .await
+            .map_err(constraint("attachment", record.id.to_string()))?;
+        }
+        Op::AttachToCase { attachments, case } => {
+            for id in attachments {
+                let done = sqlx::query("UPDATE attachments SET case_id = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(case.0)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(StoreError::backend)?;
+                must_touch(done.rows_affected(), "attachment", &id.to_string())?;
+            }
+        }
     }
     Ok(())
 }
@@ -245,11 +326,12 @@ pub(crate) async fn apply(conn: &mut PgConnection, op: &Op) -> Result<(), StoreE
 async fn put_case(conn: &mut PgConnection, case: &CaseRecord) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO cases (id, number, number_series, number_seq, programme, kind, state, priority, region, unit, person, title,
-             tier, opened_at, closed_at, due_at, next_timer_at, version, snapshot)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+             tier, opened_at, closed_at, due_at, next_timer_at, yellow_cards, red_cards, rating, version, snapshot)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
          ON CONFLICT (id) DO UPDATE SET state = excluded.state, priority = excluded.priority, region = excluded.region,
              unit = excluded.unit, person = excluded.person, title = excluded.title, tier = excluded.tier,
              closed_at = excluded.closed_at, due_at = excluded.due_at, next_timer_at = excluded.next_timer_at,
+             yellow_cards = excluded.yellow_cards, red_cards = excluded.red_cards, rating = excluded.rating,
              version = excluded.version, snapshot = excluded.snapshot",
     )
     .bind(case.id.0)
@@ -269,6 +351,9 @@ async fn put_case(conn: &mut PgConnection, case: &CaseRecord) -> Result<(), Stor
     .bind(case.closed_at)
     .bind(case.due_at)
     .bind(case.next_timer_at)
+    .bind(i64::from(case.yellow_cards))
+    .bind(i64::from(case.red_cards))
+    .bind(case.rating.map(i16::from))
     .bind(case.version as i64)
     .bind(&case.snapshot)
     .execute(&mut *conn)

@@ -19,6 +19,7 @@ mod backup;
 mod bare_probe;
 mod case_reads;
 mod checkpoint;
+mod console_reads;
 mod decode;
 mod group_commit;
 mod migrate;
@@ -38,9 +39,9 @@ use fq_domain::journal::{EventRecord, Hash, RecordedHead};
 use fq_domain::org::{OrgId, Organisation};
 use fq_domain::region::{Region, RegionCode, RegionCounts, RegionLevel};
 use fq_store::{
-    AccountStore, BackupReport, CaseFilter, CaseRecord, CaseStore, CaseSummary, Change, Committed, DatabaseLocation, GridStore,
-    HandlerProfile, HandlerTally, JournalExtent, JournalStore, NotificationRecord, OrgStore, RegionStore, Store, StoreError,
-    StoredBoundary,
+    AccountStore, AttachmentRecord, AttachmentStore, BackupReport, CaseFilter, CaseKpis, CaseRecord, CaseStore, CaseSummary,
+    Change, Committed, DatabaseLocation, GridStore, HandlerProfile, HandlerTally, JournalExtent, JournalStore, LoginThrottle,
+    NotificationRecord, OrgStore, RegionStore, SessionRecord, SessionStore, Store, StoreError, StoredBoundary, TrendPoint,
 };
 use rusqlite::{Connection, OpenFlags};
 
@@ -339,6 +340,63 @@ impl CaseStore for SqliteStore {
     async fn notifications(&self, recipients: &[String], limit: u32) -> Result<Vec<NotificationRecord>, StoreError> {
         let recipients = recipients.to_vec();
         self.read(move |c| case_reads::notifications(c, &recipients, limit)).await
+    }
+
+    async fn count_cases(&self, filter: &CaseFilter) -> Result<u64, StoreError> {
+        let filter = filter.clone();
+        self.read(move |c| case_reads::count_cases(c, &filter)).await
+    }
+
+    async fn case_kpis(&self, filter: &CaseFilter, now: DateTime<Utc>) -> Result<CaseKpis, StoreError> {
+        let filter = filter.clone();
+        self.read(move |c| case_reads::case_kpis(c, &filter, now)).await
+    }
+
+    async fn case_kpis_by_county(
+        &self,
+        filter: &CaseFilter,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(RegionCode, CaseKpis)>, StoreError> {
+        let filter = filter.clone();
+        self.read(move |c| case_reads::case_kpis_by_county(c, &filter, now)).await
+    }
+
+    async fn case_trend(
+        &self,
+        filter: &CaseFilter,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<TrendPoint>, StoreError> {
+        let filter = filter.clone();
+        self.read(move |c| case_reads::case_trend(c, &filter, from, to)).await
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqliteStore {
+    async fn session(&self, id_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
+        let id_hash = id_hash.to_owned();
+        self.read(move |c| console_reads::session(c, &id_hash)).await
+    }
+
+    async fn login_throttle(&self, login: &str) -> Result<Option<LoginThrottle>, StoreError> {
+        let login = login.to_owned();
+        self.read(move |c| console_reads::login_throttle(c, &login)).await
+    }
+}
+
+#[async_trait]
+impl AttachmentStore for SqliteStore {
+    async fn attachment(&self, id: uuid::Uuid) -> Result<Option<AttachmentRecord>, StoreError> {
+        self.read(move |c| console_reads::attachment(c, id)).await
+    }
+
+    async fn attachment_bytes(&self, id: uuid::Uuid) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(move |c| console_reads::attachment_bytes(c, id)).await
+    }
+
+    async fn case_attachments(&self, case: CaseId) -> Result<Vec<AttachmentRecord>, StoreError> {
+        self.read(move |c| console_reads::case_attachments(c, case)).await
     }
 }
 

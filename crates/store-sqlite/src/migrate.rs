@@ -9,6 +9,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
     (2, "cases", include_str!("../migrations/0002_cases.sql")),
+    (3, "console", include_str!("../migrations/0003_console.sql")),
 ];
 
 /// The schema version this build writes.

@@ -240,6 +240,82 @@ pub(crate) fn apply(conn: &Connection, op: &Op) -> Result<(), StoreError> {
             .and_then(|mut s| s.execute(params![p.handler, p.on_duty, p.capacity, p.qualified, json(&p.skills), json(&p.conflicts)]))
             .map_err(StoreError::backend)?;
         }
+        Op::InsertSession(session) => {
+            conn.prepare_cached(
+                "INSERT INTO sessions (id_hash, account, csrf, created_at, expires_at, revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    session.id_hash,
+                    session.account.to_string(),
+                    session.csrf,
+                    journal_time(session.created_at),
+                    journal_time(session.expires_at),
+                    session.revoked
+                ])
+            })
+            .map_err(constraint("session", &session.id_hash))?;
+        }
+        Op::RevokeSession { id_hash } => {
+            let rows = conn
+                .prepare_cached("UPDATE sessions SET revoked = 1 WHERE id_hash = ?1")
+                .and_then(|mut s| s.execute([id_hash]))
+                .map_err(StoreError::backend)?;
+            must_touch(rows, "session", id_hash)?;
+        }
+        Op::RevokeAccountSessions { account } => {
+            conn.prepare_cached("UPDATE sessions SET revoked = 1 WHERE account = ?1 AND revoked = 0")
+                .and_then(|mut s| s.execute([account.to_string()]))
+                .map_err(StoreError::backend)?;
+        }
+        Op::PutLoginThrottle(t) => {
+            conn.prepare_cached(
+                "INSERT INTO login_throttles (login, failures, window_start, locked_until) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (login) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start,
+                     locked_until = excluded.locked_until",
+            )
+            .and_then(|mut s| {
+                s.execute(params![t.login, t.failures, journal_time(t.window_start), t.locked_until.map(journal_time)])
+            })
+            .map_err(StoreError::backend)?;
+        }
+        Op::ClearLoginThrottle { login } => {
+            conn.prepare_cached("DELETE FROM login_throttles WHERE login = ?1")
+                .and_then(|mut s| s.execute([login]))
+                .map_err(StoreError::backend)?;
+        }
+        Op::InsertAttachment { record, bytes } => {
+            let id = record.id.to_string();
+            let size = i64::try_from(record.size).map_err(|_| StoreError::Backend(format!("attachment {id} is too large")))?;
+            conn.prepare_cached(
+                "INSERT INTO attachments (id, case_id, name, content_type, size, blake3, uploaded_by, uploaded_at, bytes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    id,
+                    record.case_id.map(|c| c.to_string()),
+                    record.name,
+                    record.content_type,
+                    size,
+                    record.blake3,
+                    record.uploaded_by,
+                    journal_time(record.uploaded_at),
+                    bytes
+                ])
+            })
+            .map_err(constraint("attachment", &id))?;
+        }
+        Op::AttachToCase { attachments, case } => {
+            let case = case.to_string();
+            let mut stmt =
+                conn.prepare_cached("UPDATE attachments SET case_id = ?2 WHERE id = ?1").map_err(StoreError::backend)?;
+            for id in attachments {
+                let id = id.to_string();
+                let rows = stmt.execute(params![id, case]).map_err(StoreError::backend)?;
+                must_touch(rows, "attachment", &id)?;
+            }
+        }
     }
     Ok(())
 }
@@ -248,11 +324,12 @@ fn put_case(conn: &Connection, case: &fq_store::CaseRecord) -> Result<(), StoreE
     let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(journal_time);
     conn.prepare_cached(
         "INSERT INTO cases (id, number, number_series, number_seq, programme, kind, state, priority, region, unit, person, title,
-             tier, opened_at, closed_at, due_at, next_timer_at, version, snapshot)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+             tier, opened_at, closed_at, due_at, next_timer_at, yellow_cards, red_cards, rating, version, snapshot)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
          ON CONFLICT (id) DO UPDATE SET state = excluded.state, priority = excluded.priority, region = excluded.region,
              unit = excluded.unit, person = excluded.person, title = excluded.title, tier = excluded.tier,
              closed_at = excluded.closed_at, due_at = excluded.due_at, next_timer_at = excluded.next_timer_at,
+             yellow_cards = excluded.yellow_cards, red_cards = excluded.red_cards, rating = excluded.rating,
              version = excluded.version, snapshot = excluded.snapshot",
     )
     .and_then(|mut s| {
@@ -274,6 +351,9 @@ fn put_case(conn: &Connection, case: &fq_store::CaseRecord) -> Result<(), StoreE
             time(case.closed_at),
             time(case.due_at),
             time(case.next_timer_at),
+            case.yellow_cards,
+            case.red_cards,
+            case.rating,
             case.version as i64,
             case.snapshot
         ])

@@ -32,6 +32,11 @@ pub struct CaseRecord {
     pub due_at: Option<DateTime<Utc>>,
     /// When the scheduler must look at the case next.
     pub next_timer_at: Option<DateTime<Utc>>,
+    /// Yellow and red cards raised on it (a case with any was late somewhere).
+    pub yellow_cards: u32,
+    pub red_cards: u32,
+    /// Its rating, once rated.
+    pub rating: Option<u8>,
     /// Events in the case's stream.
     pub version: u64,
     pub snapshot: String,
@@ -53,6 +58,20 @@ pub struct CaseSummary {
     pub opened_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
     pub due_at: Option<DateTime<Utc>>,
+    pub yellow_cards: u32,
+    pub red_cards: u32,
+}
+
+/// The order of a case list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CaseSort {
+    /// Newest number first (the default; pages by `before`).
+    #[default]
+    NumberDesc,
+    /// Oldest opening first.
+    OpenedAsc,
+    /// Earliest running deadline first (cases without one last).
+    DueAsc,
 }
 
 /// Which cases a list wants. Every list is bounded by `limit` and pages by `before` (the number
@@ -68,9 +87,47 @@ pub struct CaseFilter {
     pub unit: Option<OrgId>,
     pub person: Option<AccountId>,
     pub state: Option<String>,
+    pub kind: Option<String>,
     pub open_only: bool,
+    /// Only open cases whose earliest deadline is before this instant (overdue now).
+    pub due_before: Option<DateTime<Utc>>,
+    /// Only cases with a yellow or red card.
+    pub carded: bool,
+    /// Only cases opened in `[opened_from, opened_to)`.
+    pub opened_from: Option<DateTime<Utc>>,
+    pub opened_to: Option<DateTime<Utc>>,
+    /// Case number or title containing this text.
+    pub text: Option<String>,
+    pub sort: CaseSort,
+    /// For `NumberDesc`: the number of the last case of the previous page.
     pub before: Option<String>,
+    /// For the other orders: rows to skip.
+    pub offset: u32,
     pub limit: u32,
+}
+
+/// Figures of a set of cases (a programme in a region, over a period).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct CaseKpis {
+    pub opened: u64,
+    pub open: u64,
+    pub closed: u64,
+    /// Open and past their earliest deadline now.
+    pub overdue_open: u64,
+    /// Closed without a yellow or red card.
+    pub closed_on_time: u64,
+    pub yellow_cards: u64,
+    pub red_cards: u64,
+    pub rated: u64,
+    pub rating_sum: u64,
+}
+
+/// One day of a trend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TrendPoint {
+    pub day: chrono::NaiveDate,
+    pub opened: u64,
+    pub closed: u64,
 }
 
 /// A notification to one recipient.

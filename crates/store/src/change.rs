@@ -8,6 +8,8 @@ use fq_domain::org::Organisation;
 use fq_domain::region::{Region, RegionCode};
 use uuid::Uuid;
 
+use crate::access::{LoginThrottle, SessionRecord};
+use crate::attachments::AttachmentRecord;
 use crate::cases::{CaseRecord, HandlerProfile, NotificationRecord, TallyDelta};
 
 /// One projection write. Every variant is applied by every backend inside the commit's
@@ -60,6 +62,31 @@ pub enum Op {
     AdjustTallies(Vec<TallyDelta>),
     /// Inserts or replaces a handler's dispatch profile.
     PutHandlerProfile(HandlerProfile),
+    InsertSession(SessionRecord),
+    /// Marks one session revoked (sign-out).
+    RevokeSession {
+        id_hash: String,
+    },
+    /// Marks every session of an account revoked (disabled account, changed password).
+    RevokeAccountSessions {
+        account: AccountId,
+    },
+    /// Inserts or replaces a login's throttling row.
+    PutLoginThrottle(LoginThrottle),
+    /// Forgets a login's failures (after a successful sign-in).
+    ClearLoginThrottle {
+        login: String,
+    },
+    /// Stores an uploaded file. An id already used is a conflict (entity "attachment").
+    InsertAttachment {
+        record: AttachmentRecord,
+        bytes: Vec<u8>,
+    },
+    /// Ties uploaded files to a case. An unknown attachment is `Missing`.
+    AttachToCase {
+        attachments: Vec<Uuid>,
+        case: fq_domain::case::CaseId,
+    },
 }
 
 /// A precondition checked inside the transaction before anything is written.

@@ -8,16 +8,24 @@
 //!
 //! Architecture invariant: only the backend crates contain SQL.
 
+mod access;
+mod attachments;
 mod cases;
 mod change;
 mod error;
 mod location;
 mod traits;
 
-pub use cases::{CaseFilter, CaseRecord, CaseSummary, HandlerProfile, HandlerTally, NotificationRecord, TallyDelta};
+pub use access::{LoginThrottle, SessionRecord};
+pub use attachments::AttachmentRecord;
+pub use cases::{
+    CaseFilter, CaseKpis, CaseRecord, CaseSort, CaseSummary, HandlerProfile, HandlerTally, NotificationRecord, TallyDelta,
+    TrendPoint,
+};
 pub use change::{Change, Committed, Expectation, Op};
 pub use error::StoreError;
 pub use location::{BackendKind, DatabaseLocation, LocationError, SQLITE_FILE_NAME, redact_url};
 pub use traits::{
-    AccountStore, BackupReport, CaseStore, GridStore, JournalExtent, JournalStore, OrgStore, RegionStore, Store, StoredBoundary,
+    AccountStore, AttachmentStore, BackupReport, CaseStore, GridStore, JournalExtent, JournalStore, OrgStore, RegionStore,
+    SessionStore, Store, StoredBoundary,
 };

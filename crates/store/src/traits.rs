@@ -13,7 +13,9 @@ use fq_domain::region::{Region, RegionCode, RegionCounts, RegionLevel};
 use chrono::{DateTime, Utc};
 use fq_domain::case::CaseId;
 
-use crate::cases::{CaseFilter, CaseRecord, CaseSummary, HandlerProfile, HandlerTally, NotificationRecord};
+use crate::access::{LoginThrottle, SessionRecord};
+use crate::attachments::AttachmentRecord;
+use crate::cases::{CaseFilter, CaseKpis, CaseRecord, CaseSummary, HandlerProfile, HandlerTally, NotificationRecord, TrendPoint};
 use crate::change::{Change, Committed};
 use crate::error::StoreError;
 use crate::location::DatabaseLocation;
@@ -124,6 +126,31 @@ pub trait CaseStore: Send + Sync {
     async fn handler_profiles(&self, handlers: &[String]) -> Result<Vec<HandlerProfile>>;
     /// The newest notifications for any of `recipients`, newest first.
     async fn notifications(&self, recipients: &[String], limit: u32) -> Result<Vec<NotificationRecord>>;
+    /// How many cases match `filter` (its sort, paging and limit are ignored).
+    async fn count_cases(&self, filter: &CaseFilter) -> Result<u64>;
+    /// Figures of the cases matching `filter` (sort, paging and limit ignored); "overdue" is
+    /// judged at `now`.
+    async fn case_kpis(&self, filter: &CaseFilter, now: DateTime<Utc>) -> Result<CaseKpis>;
+    /// The same figures per county (6-digit region code) of the cases matching `filter`.
+    async fn case_kpis_by_county(&self, filter: &CaseFilter, now: DateTime<Utc>) -> Result<Vec<(RegionCode, CaseKpis)>>;
+    /// Cases opened and closed per Beijing-time day in `[from, to)`, days without any omitted.
+    async fn case_trend(&self, filter: &CaseFilter, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<TrendPoint>>;
+}
+
+/// Console sessions and sign-in throttling.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn session(&self, id_hash: &str) -> Result<Option<SessionRecord>>;
+    async fn login_throttle(&self, login: &str) -> Result<Option<LoginThrottle>>;
+}
+
+/// Uploaded files.
+#[async_trait]
+pub trait AttachmentStore: Send + Sync {
+    async fn attachment(&self, id: uuid::Uuid) -> Result<Option<AttachmentRecord>>;
+    async fn attachment_bytes(&self, id: uuid::Uuid) -> Result<Option<Vec<u8>>>;
+    /// The files attached to a case, oldest first.
+    async fn case_attachments(&self, case: CaseId) -> Result<Vec<AttachmentRecord>>;
 }
 
 /// What a backup wrote.
@@ -136,7 +163,9 @@ pub struct BackupReport {
 
 /// A complete backend.
 #[async_trait]
-pub trait Store: JournalStore + RegionStore + GridStore + OrgStore + AccountStore + CaseStore {
+pub trait Store:
+    JournalStore + RegionStore + GridStore + OrgStore + AccountStore + CaseStore + SessionStore + AttachmentStore
+{
     /// Where the data lives (never shows a password).
     fn location(&self) -> &DatabaseLocation;
 

@@ -96,10 +96,11 @@ fn announce_demo(seed: &DemoSeed, data_dir: &Path) -> Outcome {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(&path).and_then(|mut f| f.write_all(text.as_bytes()))?;
     println!(
-        "seeded demo data (演示数据): {} organisations, {} generated grids, {} accounts; passwords saved in {}",
+        "seeded demo data (演示数据): {} organisations, {} generated grids, {} accounts, {} demo cases; passwords saved in {}",
         seed.organisations,
         seed.grids,
         seed.accounts.len(),
+        seed.cases,
         path.display()
     );
     print!("{text}");

@@ -7,6 +7,7 @@
 
 mod act;
 mod events;
+mod mask;
 mod time;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ pub use act::{
     dispatch_needs, orgs_needed,
 };
 pub use events::{CaseEvent, ClockShift, Recipient, SupervisionLevel};
+pub use mask::mask_middle;
 pub use time::{PendingTimer, decide_time, next_timer, pending_timers, time_dispatch_needs};
 
 use crate::account::AccountId;

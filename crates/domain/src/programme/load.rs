@@ -114,7 +114,12 @@ pub fn load_programme(files: &ProgrammeFiles<'_>) -> Result<Programme, Programme
         let code = RoleCode::parse(name).or_else(|e| src.err(role.span(), e.to_string()))?;
         roles.insert(
             name.clone(),
-            RoleDef { code, name: role.get_ref().name.clone(), assignment_only: role.get_ref().assignment_only },
+            RoleDef {
+                code,
+                name: role.get_ref().name.clone(),
+                assignment_only: role.get_ref().assignment_only,
+                personal_data: role.get_ref().personal_data,
+            },
         );
     }
 

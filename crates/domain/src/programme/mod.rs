@@ -47,6 +47,11 @@ impl Programme {
         self.catalogs.get(catalog).is_some_and(|c| c.items.iter().any(|item| item.code == code))
     }
 
+    /// True if the role may reveal personal information.
+    pub fn personal_data(&self, role: &str) -> bool {
+        self.roles.get(role).is_some_and(|r| r.personal_data)
+    }
+
     /// True if the role only ever receives work and may not list, search or pick cases.
     pub fn assignment_only(&self, role: &str) -> bool {
         self.roles.get(role).is_some_and(|r| r.assignment_only)
@@ -60,6 +65,8 @@ pub struct RoleDef {
     pub name: String,
     /// Reviewers and the like: they get their next assigned case and nothing else.
     pub assignment_only: bool,
+    /// May reveal personal information (ID and phone numbers); each reveal is journaled.
+    pub personal_data: bool,
 }
 
 /// A list of codes (categories, outcomes, reasons...).

@@ -32,6 +32,8 @@ pub(super) struct RawRole {
     pub name: String,
     #[serde(default)]
     pub assignment_only: bool,
+    #[serde(default)]
+    pub personal_data: bool,
 }
 
 #[derive(Deserialize)]

@@ -79,6 +79,10 @@ pub struct CaseView {
     pub kind_name: String,
     pub state_name: String,
     pub actions: Vec<ActionOffer>,
+    /// Personal information (ID and phone numbers) is masked in `case`.
+    pub masked: bool,
+    /// The viewer may reveal it ([`Engine::reveal_case`]; journaled).
+    pub may_reveal: bool,
 }
 
 /// One event of a case's history.
@@ -96,14 +100,33 @@ pub struct TimelineEntry {
 pub struct CaseQuery {
     pub programme: String,
     #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
     pub state: Option<String>,
+    /// Only cases within this region (which must lie within the reader's scope).
+    #[serde(default)]
+    pub region: Option<String>,
     /// Only the cases of the actor's own unit.
     #[serde(default)]
     pub mine: bool,
     #[serde(default)]
     pub open_only: bool,
+    /// Only open cases past their earliest deadline.
+    #[serde(default)]
+    pub overdue: bool,
+    /// Only cases with a yellow or red card.
+    #[serde(default)]
+    pub carded: bool,
+    /// Case number, or text in the title.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// `number` (newest first, the default), `opened` (oldest first) or `due` (earliest deadline first).
+    #[serde(default)]
+    pub sort: Option<String>,
     #[serde(default)]
     pub before: Option<String>,
+    #[serde(default)]
+    pub offset: Option<u32>,
     #[serde(default)]
     pub limit: Option<u32>,
 }
@@ -189,7 +212,10 @@ impl Engine {
             let events = decide_create(&programme, new, actor, &env)?;
             let case = Case::replay(&events).expect("decide_create starts with Created");
             orgs.clear();
-            let change = project::case_change(None, &case, &events, &actor.journal_name(), Some(&number));
+            let mut change = project::case_change(None, &case, &events, &actor.journal_name(), Some(&number));
+            if let Some(op) = self.attachment_op(actor, &case, &events).await? {
+                change = change.op(op);
+            }
             let deltas = project::deltas_of(&change);
             match self.store.commit(change).await {
                 Ok(_) => {
@@ -260,7 +286,10 @@ impl Engine {
             for event in &events {
                 after.apply(event);
             }
-            let change = project::case_change(Some(&case), &after, &events, &actor.journal_name(), None);
+            let mut change = project::case_change(Some(&case), &after, &events, &actor.journal_name(), None);
+            if let Some(op) = self.attachment_op(actor, &after, &events).await? {
+                change = change.op(op);
+            }
             let deltas = project::deltas_of(&change);
             match self.store.commit(change).await {
                 Ok(_) => {
@@ -285,7 +314,14 @@ impl Engine {
         Err(EngineError::Store(StoreError::Backend(format!("case {id} is changing too fast: try again"))))
     }
 
+    /// The case as `actor` sees it: personal information masked for every account (operators
+    /// at the server's command line see it whole).
     fn view(&self, actor: &Actor, programme: &Programme, case: Case) -> CaseView {
+        let masked = actor.account().is_some();
+        self.view_as(actor, programme, case, masked)
+    }
+
+    fn view_as(&self, actor: &Actor, programme: &Programme, case: Case, masked: bool) -> CaseView {
         let kind = programme.kind(&case.kind);
         let actions = available_actions(programme, &case, actor)
             .into_iter()
@@ -296,8 +332,34 @@ impl Engine {
             kind_name: kind.map(|k| k.name.clone()).unwrap_or_default(),
             state_name: kind.and_then(|k| k.state(&case.state)).map(|s| s.name.clone()).unwrap_or_else(|| case.state.clone()),
             actions,
-            case,
+            may_reveal: visibility::may_reveal(actor, programme, &case),
+            case: if masked { case.masked(kind) } else { case },
+            masked,
         }
+    }
+
+    /// A case with its personal information shown, for a viewer whose role may see it. Each
+    /// such view is journaled (who, which case, when).
+    pub async fn reveal_case(&self, actor: &Actor, id: CaseId) -> Result<CaseView, EngineError> {
+        let case = self.load_case(id).await?;
+        let programme = self.programme(&case.programme)?;
+        if !visibility::may_view(actor, &programme, &case) {
+            return Err(EngineError::NotFound { entity: "case", key: id.to_string() });
+        }
+        if !visibility::may_reveal(actor, &programme, &case) {
+            return Err(EngineError::Denied {
+                code: "forbidden_personal_data",
+                message: "your role may not see personal information".into(),
+            });
+        }
+        let change = fq_store::Change::new().event(fq_domain::journal::NewEvent::new(
+            format!("access:case:{id}"),
+            "case.personal_viewed",
+            actor.journal_name(),
+            serde_json::json!({ "case": id, "number": case.number }),
+        ));
+        self.store.commit(change).await?;
+        Ok(self.view_as(actor, &programme, case, false))
     }
 
     /// A case, if the actor may see it (otherwise it "does not exist").
@@ -341,7 +403,9 @@ impl Engine {
 
     /// Rebuilds a case from its journal stream and compares it with the stored snapshot.
     pub async fn verify_case_snapshot(&self, actor: &Actor, id: CaseId) -> Result<bool, EngineError> {
-        let stored = self.case_view(actor, id).await?.case;
+        self.case_view(actor, id).await?;
+        // The stored snapshot itself, not the (masked) view of it.
+        let stored = self.load_case(id).await?;
         let events: Vec<CaseEvent> = self
             .store
             .stream_events(&id.stream())
@@ -366,15 +430,59 @@ impl Engine {
                     .into(),
             });
         }
+        let filter = self.case_filter(actor, &programme, &query)?;
+        Ok(self.store.cases(&filter).await?)
+    }
+
+    /// How many cases a list request matches (its paging ignored).
+    pub async fn count_cases(&self, actor: &Actor, query: CaseQuery) -> Result<u64, EngineError> {
+        let programme = self.programme(&query.programme)?;
+        if visibility::assignment_only(actor, &programme) {
+            return Err(EngineError::Denied {
+                code: "forbidden_assignment_only",
+                message: "your role receives its cases by assignment only".into(),
+            });
+        }
+        let filter = self.case_filter(actor, &programme, &query)?;
+        Ok(self.store.count_cases(&filter).await?)
+    }
+
+    /// The store filter for a list request, narrowed to what the actor may list.
+    fn case_filter(&self, actor: &Actor, programme: &Programme, query: &CaseQuery) -> Result<CaseFilter, EngineError> {
+        let sort = match query.sort.as_deref() {
+            None | Some("number") => fq_store::CaseSort::NumberDesc,
+            Some("opened") => fq_store::CaseSort::OpenedAsc,
+            Some("due") => fq_store::CaseSort::DueAsc,
+            Some(other) => {
+                return Err(EngineError::field("sort_invalid", "sort", format!("sort {other:?} is not number, opened or due")));
+            }
+        };
+        if let Some(kind) = &query.kind
+            && programme.kind(kind).is_none()
+        {
+            return Err(EngineError::field(
+                "case_kind_unknown",
+                "kind",
+                format!("case kind {kind} is not defined in {}", programme.code),
+            ));
+        }
+        let text =
+            query.text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(|t| t.chars().take(100).collect::<String>());
         let mut filter = CaseFilter {
             programme: Some(programme.code.clone()),
+            kind: query.kind.clone(),
             state: query.state.clone(),
             open_only: query.open_only,
+            due_before: query.overdue.then(|| self.now()),
+            carded: query.carded,
+            text,
+            sort,
             before: query.before.clone(),
+            offset: query.offset.unwrap_or(0).min(100_000),
             limit: query.limit.unwrap_or(50).clamp(1, 500),
             ..CaseFilter::default()
         };
-        match visibility::listable_regions(actor, &programme) {
+        match visibility::listable_regions(actor, programme) {
             None => filter.all_regions = true,
             Some(regions) => filter.regions = regions,
         }
@@ -393,7 +501,19 @@ impl Engine {
                 message: format!("you hold no role of programme {}", programme.code),
             });
         }
-        Ok(self.store.cases(&filter).await?)
+        if let Some(region) = &query.region {
+            let region = RegionCode::parse(region.trim())
+                .map_err(|e| EngineError::field("region_code_invalid", "region", e.to_string()))?;
+            if !filter.all_regions && !filter.regions.iter().any(|r| r.contains(&region)) {
+                return Err(EngineError::Denied {
+                    code: "forbidden_region",
+                    message: format!("region {region} is outside your scope"),
+                });
+            }
+            filter.all_regions = false;
+            filter.regions = vec![region];
+        }
+        Ok(filter)
     }
 
     /// The oldest open case assigned to the actor personally (assignment-only handlers' only way

@@ -73,6 +73,9 @@ pub(crate) fn record(case: &Case, number: Option<&CaseNumber>) -> CaseRecord {
         closed_at: case.closed_at,
         due_at: if case.closed_at.is_some() { None } else { case.next_due() },
         next_timer_at: if case.closed_at.is_some() { None } else { next_timer(case) },
+        yellow_cards: case.cards.iter().filter(|c| c.level == SupervisionLevel::Yellow).count() as u32,
+        red_cards: case.cards.iter().filter(|c| c.level == SupervisionLevel::Red).count() as u32,
+        rating: case.rating.as_ref().map(|r| r.score),
         version: case.version,
         snapshot: serde_json::to_string(case).expect("cases serialize"),
     }

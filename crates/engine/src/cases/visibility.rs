@@ -59,3 +59,18 @@ pub(crate) fn assignment_only(actor: &Actor, programme: &Programme) -> bool {
         !roles.is_empty() && roles.iter().all(|r| programme.assignment_only(r))
     })
 }
+
+/// True if the actor may reveal the case's personal information: operators, and accounts
+/// holding a `personal_data` role of the programme that would let them see the case.
+pub(crate) fn may_reveal(actor: &Actor, programme: &Programme, case: &Case) -> bool {
+    let Some(account) = actor.account() else { return true };
+    if account.disabled {
+        return false;
+    }
+    let involved =
+        case.unit == Some(account.org) || case.subtasks.iter().any(|s| s.unit == account.org) || case.person == Some(account.id);
+    account
+        .grants
+        .iter()
+        .any(|g| programme.personal_data(g.role.as_str()) && (involved || g.scope.covers(&case.region, case.unit)))
+}

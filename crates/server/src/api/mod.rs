@@ -1,7 +1,13 @@
-//! The JSON API under `/api/v1`. (Issue 4 extends it with cases, accounts and OpenAPI.)
+//! The JSON API under `/api/v1`, described by OpenAPI at `/api/openapi.json`.
 
-mod json;
+mod accounts;
+mod attachments;
+pub(crate) mod cases;
+pub(crate) mod json;
+mod kpis;
+pub(crate) mod openapi;
 mod orgs;
+pub(crate) mod programmes;
 mod regions;
 mod status;
 
@@ -10,5 +16,13 @@ use axum::Router;
 use crate::AppState;
 
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new().merge(status::routes()).merge(regions::routes()).merge(orgs::routes())
+    Router::new()
+        .merge(status::routes())
+        .merge(regions::routes())
+        .merge(orgs::routes())
+        .merge(programmes::routes())
+        .merge(cases::routes())
+        .merge(attachments::routes())
+        .merge(accounts::routes())
+        .merge(kpis::routes())
 }

@@ -19,8 +19,8 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/organisations", get(list).post(create)).route("/organisations/{id}", get(one))
 }
 
-#[derive(Debug, Serialize)]
-struct OrganisationView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct OrganisationView {
     id: Uuid,
     name: String,
     kind: &'static str,
@@ -42,16 +42,16 @@ impl From<Organisation> for OrganisationView {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct Created {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Created {
     organisation: OrganisationView,
     /// The journal sequence number of the `organisation.created` event.
     journal_seq: u64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateBody {
+pub(crate) struct CreateBody {
     name: String,
     kind: String,
     region: String,
@@ -59,7 +59,10 @@ struct CreateBody {
     parent: Option<Uuid>,
 }
 
-async fn create(
+/// Creates an organisation (admin over its region).
+#[utoipa::path(post, path = "/api/v1/organisations", tag = "organisations", request_body = CreateBody,
+    responses((status = 201, body = Created), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn create(
     State(state): State<AppState>,
     Caller(actor): Caller,
     ApiJson(body): ApiJson<CreateBody>,
@@ -69,7 +72,10 @@ async fn create(
     Ok((StatusCode::CREATED, Json(Created { organisation: org.into(), journal_seq })))
 }
 
-async fn one(
+/// One organisation within your scope.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "organisations", params(("id" = Uuid, Path)),
+    responses((status = 200, body = OrganisationView), (status = 404, body = crate::error::ErrorBody)), security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn one(
     State(state): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<Uuid>,
@@ -77,12 +83,16 @@ async fn one(
     Ok(Json(state.engine.organisation(&actor, OrgId(id)).await?.into()))
 }
 
-#[derive(Debug, Deserialize)]
-struct ListQuery {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListQuery {
     region: String,
 }
 
-async fn list(
+/// Organisations within a region (and your scope).
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations", params(ListQuery),
+    responses((status = 200, body = [OrganisationView]), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn list(
     State(state): State<AppState>,
     Caller(actor): Caller,
     Query(query): Query<ListQuery>,

@@ -12,6 +12,8 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/status", get(status))
 }
 
-async fn status(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
+/// What is running: version, backend, region and journal counts. Public.
+#[utoipa::path(get, path = "/api/v1/status", tag = "status", responses((status = 200, body = Object)))]
+pub(crate) async fn status(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
     Ok(Json(state.engine.status().await?))
 }

@@ -28,6 +28,7 @@ pub async fn case_put_and_replace(h: &dyn Harness) {
     first.tier = Some(1);
     first.due_at = Some(at(3_600));
     first.next_timer_at = Some(at(1_800));
+    first.yellow_cards = 1;
     store.commit(case_change(&first)).await.unwrap();
     assert_eq!(store.case_record(first.id).await.unwrap().as_ref(), Some(&first));
     assert_eq!(store.case_id_by_number(&first.number).await.unwrap(), Some(first.id));
@@ -44,6 +45,9 @@ pub async fn case_put_and_replace(h: &dyn Harness) {
     second.closed_at = Some(at(7_200));
     second.due_at = None;
     second.next_timer_at = None;
+    second.yellow_cards = 2;
+    second.red_cards = 1;
+    second.rating = Some(4);
     second.version = 2;
     second.snapshot = r#"{"state":"closed"}"#.into();
     store.commit(case_change(&second)).await.unwrap();
@@ -123,6 +127,9 @@ pub async fn case_lists_filter_and_page(h: &dyn Harness) {
         c.closed_at = closed.then(|| at(10_000 + seq as i64));
         if seq == 6 {
             c.person = Some(person);
+            c.yellow_cards = 2;
+            c.red_cards = 1;
+            c.due_at = Some(at(50_000));
         }
         store.commit(case_change(&c)).await.unwrap();
         all.push(c);
@@ -155,6 +162,8 @@ pub async fn case_lists_filter_and_page(h: &dyn Harness) {
             opened_at: c6.opened_at,
             closed_at: c6.closed_at,
             due_at: c6.due_at,
+            yellow_cards: c6.yellow_cards,
+            red_cards: c6.red_cards,
         }
     );
     let street = store.cases(&filter(&["331004001"])).await.unwrap();

@@ -6,9 +6,11 @@
 
 mod api;
 mod auth;
+mod console;
 mod error;
 mod health;
 mod landing;
+mod open311;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -47,6 +49,8 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(landing::routes())
         .nest("/api/v1", api::routes())
+        .merge(console::routes())
+        .merge(open311::routes())
         .merge(
             utoipa_swagger_ui::SwaggerUi::new("/api/docs")
                 .url("/api/openapi.json", <api::openapi::ApiDoc as utoipa::OpenApi>::openapi()),

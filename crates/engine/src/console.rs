@@ -1,0 +1,1 @@
+//! Use cases the web console needs beyond the API's (being built).

@@ -1,0 +1,1 @@
+//! Use cases behind the Open311 GeoReport v2 endpoints (being built).

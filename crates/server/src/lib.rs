@@ -10,6 +10,7 @@ mod console;
 mod error;
 mod health;
 mod landing;
+mod limit;
 mod open311;
 
 use std::future::Future;
@@ -20,7 +21,6 @@ use axum::Router;
 use axum::http::StatusCode;
 use fq_engine::Engine;
 use tokio::net::TcpListener;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -32,11 +32,12 @@ pub use error::ApiError;
 pub struct AppState {
     pub engine: Engine,
     pages: Arc<landing::Pages>,
+    pub(crate) sign_ins: limit::SignInLimiter,
 }
 
 impl AppState {
     pub fn new(engine: Engine) -> AppState {
-        AppState { engine, pages: Arc::new(landing::Pages::new()) }
+        AppState { engine, pages: Arc::new(landing::Pages::new()), sign_ins: limit::SignInLimiter::new() }
     }
 }
 
@@ -48,14 +49,15 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
         .merge(landing::routes())
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api::routes(state.clone()))
         .merge(console::routes())
         .merge(open311::routes())
         .merge(
             utoipa_swagger_ui::SwaggerUi::new("/api/docs")
                 .url("/api/openapi.json", <api::openapi::ApiDoc as utoipa::OpenApi>::openapi()),
         )
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // Bodies are capped by axum's extractors (attachments raise their own cap on their route).
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

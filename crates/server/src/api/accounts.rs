@@ -16,13 +16,14 @@ use crate::api::json::ApiJson;
 use crate::auth::{Caller, SESSION_COOKIE, cookie};
 use crate::error::{ApiError, ErrorBody};
 
-pub(super) fn routes() -> Router<AppState> {
+pub(super) fn routes(state: AppState) -> Router<AppState> {
+    let sign_ins = axum::middleware::from_fn_with_state(state, crate::limit::sign_ins);
     Router::new()
         .route("/me", get(me))
         .route("/accounts", post(create))
         .route("/accounts/{login}/grants", post(grant))
         .route("/accounts/{login}/disabled", post(disable))
-        .route("/sessions", post(sign_in))
+        .route("/sessions", post(sign_in).layer(sign_ins))
         .route("/sessions/current", delete(sign_out))
 }
 

@@ -15,7 +15,7 @@ use axum::Router;
 
 use crate::AppState;
 
-pub(crate) fn routes() -> Router<AppState> {
+pub(crate) fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(status::routes())
         .merge(regions::routes())
@@ -23,6 +23,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(programmes::routes())
         .merge(cases::routes())
         .merge(attachments::routes())
-        .merge(accounts::routes())
+        .merge(accounts::routes(state))
         .merge(kpis::routes())
 }

@@ -376,6 +376,28 @@ pub enum AccountCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// HTTP: case-detail and case-list requests/s and p99 over many connections, beside the
+    /// same server's bare /healthz, on a scratch database of synthetic cases (seeded once and
+    /// kept in --dir).
+    ///
+    /// Example: fengqiao bench http --cases 1000000 --connections 128 --json
+    Http {
+        /// Synthetic cases in the database.
+        #[arg(long, default_value_t = 1_000_000)]
+        cases: usize,
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 128)]
+        connections: usize,
+        /// Seconds per phase.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Directory of the scratch database (default: <data_dir>/bench-http, kept between runs).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// The case engine: in-memory lifecycles/s, durable actions/s with 16 clients on SQLite
     /// (p99 beside the disk's fsync p99 measured in the same run), allocation decisions/s.
     ///

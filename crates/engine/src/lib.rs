@@ -26,6 +26,7 @@ mod regions;
 mod secrets;
 mod sessions;
 mod status;
+mod synthetic;
 
 use std::sync::Arc;
 
@@ -37,10 +38,12 @@ pub use accounts::{IssuedToken, NewAccount};
 pub use attachments::{MAX_ATTACHMENT_BYTES, sniff_content_type};
 pub use audit::{AuditOutcome, parse_checkpoint};
 pub use cases::{CaseQuery, CaseView, DispatchReplay, OpenCase, TimelineEntry, TimerReport};
+pub use console::{DispatchBoard, DueTone};
 pub use demo::{DemoAccount, DemoSeed};
 pub use error::EngineError;
 pub use grids::GridImportReport;
 pub use kpis::KpiReport;
+pub use open311::{Open311Attribute, Open311Query, Open311Request, Open311Service, Open311Status, Open311Submission};
 pub use orgs::NewOrganisation;
 pub use programmes::Programmes;
 pub use reference_data::{EMBEDDED_BOUNDARIES, EMBEDDED_REGIONS, embedded_calendar, embedded_division_files};

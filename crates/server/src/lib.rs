@@ -50,7 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(landing::routes())
         .nest("/api/v1", api::routes(state.clone()))
-        .merge(console::routes())
+        .merge(console::routes(state.clone()))
         .merge(open311::routes())
         .merge(
             utoipa_swagger_ui::SwaggerUi::new("/api/docs")

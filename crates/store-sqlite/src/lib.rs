@@ -85,6 +85,8 @@ pub struct SqliteStore {
     writer: group_commit::GroupCommit,
     checkpointer: Arc<checkpoint::Checkpointer>,
     readers: Arc<reads::ReaderPool>,
+    /// Turns for reads: at most `MAX_READERS` at once.
+    read_turns: tokio::sync::Semaphore,
     /// A shared lock on `<file>.lock` for as long as the store is open, so that `restore` can
     /// tell that nothing (no server, no CLI command) is using the file.
     _in_use: std::fs::File,
@@ -111,7 +113,15 @@ impl SqliteStore {
         let writer = group_commit::GroupCommit::new(conn, options.max_batch);
         let checkpointer = Arc::new(checkpoint::Checkpointer::start(&path)?);
         let readers = Arc::new(reads::ReaderPool::new(path.clone()));
-        Ok(SqliteStore { location, path, writer, checkpointer, readers, _in_use: in_use })
+        Ok(SqliteStore {
+            location,
+            path,
+            writer,
+            checkpointer,
+            readers,
+            read_turns: tokio::sync::Semaphore::new(reads::MAX_READERS),
+            _in_use: in_use,
+        })
     }
 
     /// (transactions committed, changes in them) since open: their ratio is the mean group size.
@@ -129,6 +139,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        let _turn = self.read_turns.acquire().await.map_err(StoreError::backend)?;
         let readers = Arc::clone(&self.readers);
         tokio::task::spawn_blocking(move || readers.with(f)).await.map_err(StoreError::backend)?
     }

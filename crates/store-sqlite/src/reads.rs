@@ -14,12 +14,17 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use crate::decode::{self, EVENT_COLUMNS};
 
-/// A few read-only connections, reused; opened on demand.
+/// Read-only connections, reused; opened on demand. At most [`MAX_READERS`] reads run at once
+/// (callers wait for a turn in [`crate::SqliteStore`]), so that many concurrent requests reuse
+/// warm connections instead of opening and dropping new ones.
 #[derive(Debug)]
 pub(crate) struct ReaderPool {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
 }
+
+/// The most reads that run at once, and so the most connections kept.
+pub(crate) const MAX_READERS: usize = 16;
 
 impl ReaderPool {
     pub(crate) fn new(path: PathBuf) -> ReaderPool {
@@ -42,7 +47,7 @@ impl ReaderPool {
         let conn = self.take()?;
         let result = f(&conn);
         let mut idle = self.idle.lock().expect("reader pool lock");
-        if idle.len() < 8 {
+        if idle.len() < MAX_READERS {
             idle.push(conn);
         }
         result

@@ -1,6 +1,7 @@
 //! `fengqiao bench ...`: figures measured beside this machine's own limits, in the same run.
 
 pub mod engine;
+pub mod http;
 pub mod store;
 
 /// The `q`-quantile of sorted microsecond latencies.

@@ -78,7 +78,11 @@ fn broken_definitions_are_refused_with_file_line_and_reason() {
         ("\"start_clock:verify\"", "\"start_clock:verfy\"", "clock verfy is not defined"),
         ("limit = \"5wd\"", "limit = \"5 working days\"", "is not a time limit"),
         ("warn = \"4wd\"", "warn = \"6wd\"", "must come before the limit"),
-        ("catalog = \"outcome\" },\n  { code = \"evidence\"", "catalog = \"outcomes\" },\n  { code = \"evidence\"", "catalog outcomes is not defined"),
+        (
+            "catalog = \"outcome\" },\n  { code = \"evidence\"",
+            "catalog = \"outcomes\" },\n  { code = \"evidence\"",
+            "catalog outcomes is not defined",
+        ),
         ("type = \"money\"", "type = \"currency\"", "field type \"currency\""),
         (
             "policy = \"by_region\"\nlevel = \"town\"\nunit_kinds",

@@ -385,6 +385,37 @@ impl Engine {
         self.case_view(actor, id).await
     }
 
+    /// A case with its history and attachments, checked and loaded once (the API's detail page).
+    pub async fn case_detail(
+        &self,
+        actor: &Actor,
+        key: &str,
+    ) -> Result<(CaseView, Vec<TimelineEntry>, Vec<fq_store::AttachmentRecord>), EngineError> {
+        let view = self.find_case(actor, key).await?;
+        self.case_extras(view).await
+    }
+
+    /// The history and attachments of a case already shown to the actor.
+    pub async fn case_extras(
+        &self,
+        view: CaseView,
+    ) -> Result<(CaseView, Vec<TimelineEntry>, Vec<fq_store::AttachmentRecord>), EngineError> {
+        let id = view.case.id;
+        let records = self.store.stream_events(&id.stream()).await?;
+        let timeline = records
+            .into_iter()
+            .map(|r| TimelineEntry {
+                seq: r.seq,
+                event: r.payload_json(),
+                kind: r.kind,
+                actor: r.actor,
+                recorded_at: r.recorded_at,
+            })
+            .collect();
+        let attachments = self.store.case_attachments(id).await?;
+        Ok((view, timeline, attachments))
+    }
+
     /// A case's history, oldest first.
     pub async fn case_timeline(&self, actor: &Actor, id: CaseId) -> Result<Vec<TimelineEntry>, EngineError> {
         self.case_view(actor, id).await?;
@@ -649,4 +680,18 @@ impl Engine {
     pub fn programme_roles<'p>(&self, actor: &Actor, programme: &'p Programme) -> Vec<&'p RoleDef> {
         programme.roles.values().filter(|r| actor.account().is_none_or(|a| a.grants.iter().any(|g| g.role == r.code))).collect()
     }
+}
+
+/// One new case's change, for bulk seeding (see `synthetic.rs`).
+pub(crate) fn case_change_for_bench(case: &Case, events: &[CaseEvent], number: &numbers::CaseNumber) -> fq_store::Change {
+    project::case_change(None, case, events, &Actor::System.journal_name(), Some(number))
+}
+
+/// The next case number of a programme, for bulk seeding.
+pub(crate) async fn next_number_for_bench(
+    engine: &Engine,
+    programme: &Programme,
+    at: DateTime<Utc>,
+) -> Result<numbers::CaseNumber, EngineError> {
+    engine.numbers.next(engine.store.as_ref(), &programme.code, &programme.number_prefix, at).await
 }

@@ -316,11 +316,13 @@ pub(crate) async fn next(
     })
 }
 
-async fn detail(state: &AppState, actor: &fq_domain::actor::Actor, view: CaseView) -> Result<CaseDetail, ApiError> {
-    let id = view.case.id;
-    let timeline = state.engine.case_timeline(actor, id).await?.into_iter().map(TimelineBody::from).collect();
-    let attachments = state.engine.case_attachments(actor, id).await?.into_iter().map(AttachmentBody::from).collect();
-    Ok(CaseDetail { view: view.into(), timeline, attachments })
+async fn detail(state: &AppState, view: CaseView) -> Result<CaseDetail, ApiError> {
+    let (view, timeline, attachments) = state.engine.case_extras(view).await?;
+    Ok(CaseDetail {
+        view: view.into(),
+        timeline: timeline.into_iter().map(TimelineBody::from).collect(),
+        attachments: attachments.into_iter().map(AttachmentBody::from).collect(),
+    })
 }
 
 /// A case with its timeline and attachments (personal information masked).
@@ -332,7 +334,7 @@ pub(crate) async fn one(
     Path(id): Path<String>,
 ) -> Result<Json<CaseDetail>, ApiError> {
     let view = state.engine.find_case(&actor, &id).await?;
-    Ok(Json(detail(&state, &actor, view).await?))
+    Ok(Json(detail(&state, view).await?))
 }
 
 /// The case with personal information shown; journaled. Needs a role allowed to see it.
@@ -344,7 +346,7 @@ pub(crate) async fn reveal(
     Path(id): Path<String>,
 ) -> Result<Json<CaseDetail>, ApiError> {
     let view = state.engine.reveal_case(&actor, case_id(&id)?).await?;
-    Ok(Json(detail(&state, &actor, view).await?))
+    Ok(Json(detail(&state, view).await?))
 }
 
 /// Takes an action on a case.

@@ -1,6 +1,6 @@
 //! The JSON API under `/api/v1`, described by OpenAPI at `/api/openapi.json`.
 
-mod accounts;
+pub(crate) mod accounts;
 mod attachments;
 pub(crate) mod cases;
 pub(crate) mod json;

@@ -1,9 +1,113 @@
-//! The web console (being built).
+//! The web console: server-rendered pages (minijinja templates embedded in the binary), forms
+//! that work without JavaScript, a small hand-written script that only enhances, SVG charts and
+//! maps drawn on the server. Simplified Chinese by default, English on request, from one
+//! message catalogue. docs/CONSOLE.md describes the pages and who sees them.
+//!
+//! Every page needs a session (else 303 to `/login`); every form that changes something carries
+//! the session's CSRF token. Handlers only parse, call one engine use case and draw: the engine
+//! authorizes every read and action.
+
+mod admin;
+mod cases;
+mod chart;
+mod dashboard;
+mod detail;
+mod dispatch;
+mod display;
+mod export;
+mod forms;
+mod grids;
+pub(crate) mod i18n;
+mod intake;
+mod layout;
+mod login;
+pub(crate) mod map;
+mod scope;
+pub(crate) mod templates;
+mod timeline;
+mod viewer;
+mod work;
 
 use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use axum::routing::{get, post};
 
 use crate::AppState;
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
+/// Headers of every console answer: no framing, scripts and styles only from this site, and no
+/// caching of pages that may hold personal data.
+async fn harden(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    response
 }
+
+/// Forms that may carry files take one file of the largest size accepted, plus the fields.
+const FORM_WITH_FILES: usize = fq_engine::MAX_ATTACHMENT_BYTES + 1024 * 1024;
+
+pub(crate) fn routes(state: AppState) -> Router<AppState> {
+    // The API's per-address limit on sign-in attempts covers the console's sign-in too.
+    let sign_ins = axum::middleware::from_fn_with_state(state, crate::limit::sign_ins);
+    let files = || axum::extract::DefaultBodyLimit::max(FORM_WITH_FILES);
+    Router::new()
+        .route("/", get(work::page))
+        .route("/login", get(login::form).post(login::sign_in).layer(sign_ins))
+        .route("/logout", post(login::sign_out))
+        .route("/lang/{code}", get(login::switch))
+        .route("/cases", get(cases::list))
+        .route("/cases/{number}", get(detail::show))
+        .route("/cases/{number}/reveal", post(detail::reveal))
+        .route("/cases/{number}/actions/{action}", post(detail::act).layer(files()))
+        .route("/export/cases.csv", get(export::csv))
+        .route("/export/cases.xlsx", get(export::xlsx))
+        .route("/intake", get(intake::index))
+        .route("/intake/{programme}/{kind}", get(intake::form).post(intake::open).layer(files()))
+        .route("/dispatch", get(dispatch::board))
+        .route("/dashboard", get(dashboard::page))
+        .route("/admin", get(admin::index))
+        .route("/admin/orgs", post(admin::create_org))
+        .route("/admin/orgs/{id}", get(admin::org))
+        .route("/admin/orgs/{id}/accounts", post(admin::create_account))
+        .route("/admin/accounts/disabled", post(admin::set_disabled))
+        .route("/admin/grids", get(grids::list))
+        .route("/admin/grids/generate", post(grids::generate))
+        .route("/admin/grids/import", post(grids::import).layer(files()))
+        .route("/static/{file}", get(templates::asset))
+        .layer(axum::middleware::map_response(harden))
+}
+
+/// The console's sources, for the test that every message key they name exists.
+#[cfg(test)]
+pub(crate) const RUST_SOURCES: [&str; 21] = [
+    include_str!("admin.rs"),
+    include_str!("cases.rs"),
+    include_str!("chart.rs"),
+    include_str!("dashboard.rs"),
+    include_str!("detail.rs"),
+    include_str!("dispatch.rs"),
+    include_str!("display.rs"),
+    include_str!("export.rs"),
+    include_str!("forms.rs"),
+    include_str!("grids.rs"),
+    include_str!("i18n.rs"),
+    include_str!("intake.rs"),
+    include_str!("layout.rs"),
+    include_str!("login.rs"),
+    include_str!("map.rs"),
+    include_str!("mod.rs"),
+    include_str!("scope.rs"),
+    include_str!("templates.rs"),
+    include_str!("timeline.rs"),
+    include_str!("viewer.rs"),
+    include_str!("work.rs"),
+];

@@ -1,0 +1,243 @@
+"""The console in headless Chromium, as its users would use it.
+
+The intake clerk files a case through the intake form and accepts it; the handler adds
+information with the "补充信息" form; the leader finds the case counted on the dashboard. Then
+the main pages at phone width (390 px): nothing may be wider than the screen. Screenshots of
+every step are saved for a person to look at.
+
+Run by .ci/browser-tests against a fresh `fengqiao serve`; prints "N passed, 0 failed".
+"""
+
+import argparse
+import os
+import re
+import sys
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+DESKTOP = (1280, 900)
+PHONE = (390, 844)
+TITLE = "浏览器测试：楼道堆物纠纷"
+
+
+class Flow:
+    def __init__(self, base, accounts, shots):
+        self.base = base.rstrip("/")
+        self.passwords = accounts
+        self.shots = shots
+        self.passed = 0
+        options = webdriver.ChromeOptions()
+        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=zh-CN",
+                    "--hide-scrollbars", "--force-device-scale-factor=1"):
+            options.add_argument(arg)
+        options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
+        self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        self.size(*DESKTOP)
+        self.wait = WebDriverWait(self.driver, 20)
+
+    def check(self, condition, what):
+        if not condition:
+            raise AssertionError(what)
+        self.passed += 1
+        print(f"ok: {what}")
+
+    def size(self, width, height):
+        self.driver.set_window_size(width, height)
+        self.viewport = (width, height)
+
+    def go(self, path):
+        self.driver.get(self.base + path)
+        self.wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+    def shot(self, name, first_screen=False):
+        """A screenshot of the whole page at the current width (and of the first screen alone,
+        as a phone shows it, with `first_screen`)."""
+        width, height = self.viewport
+        if first_screen:
+            path = os.path.join(self.shots, f"{name}.png")
+            self.driver.save_screenshot(path)
+            print(f"screenshot: {path}")
+            name = f"{name}-full"
+        full = self.driver.execute_script("return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)")
+        self.driver.set_window_size(width, max(height, min(full + 140, 6000)))
+        time.sleep(0.2)
+        path = os.path.join(self.shots, f"{name}.png")
+        self.driver.save_screenshot(path)
+        self.driver.set_window_size(width, height)
+        print(f"screenshot: {path}")
+
+    def sign_in(self, login):
+        self.driver.delete_all_cookies()
+        self.go("/login")
+        self.driver.find_element(By.ID, "login").send_keys(login)
+        self.driver.find_element(By.ID, "password").send_keys(self.passwords[login])
+        self.driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button[type=submit]").click()
+        self.wait.until(lambda d: "/login" not in d.current_url)
+        self.check(self.driver.find_element(By.CSS_SELECTOR, "body").get_attribute("data-page") == "work",
+                   f"{login} signs in and lands on my work")
+
+    def text(self):
+        return self.driver.find_element(By.TAG_NAME, "body").text
+
+    def opened_on_dashboard(self):
+        self.go("/dashboard")
+        card = self.driver.find_element(By.CSS_SELECTOR, "li[data-kpi='dash.opened'] .value")
+        return int(card.text.strip())
+
+    def no_overflow(self, what):
+        overflow = self.driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        self.check(overflow <= 1, f"{what} fits the phone's width (overflow {overflow}px)")
+
+    def run(self):
+        # The sign-in page shows the public facts.
+        self.go("/login")
+        self.check("25,547" in self.text() and "演示数据" in self.text(), "the sign-in page shows the regions and the demo notice")
+        self.shot("01-login")
+
+        # The leader notes the count before.
+        self.sign_in("demo-luqiao-leader")
+        before = self.opened_on_dashboard()
+        self.check(before > 0, f"the dashboard counts the demo cases ({before})")
+
+        # The intake clerk files a case through the form.
+        self.sign_in("demo-luqiao-intake")
+        self.shot("02-work-intake")
+        self.go("/intake")
+        self.driver.find_element(By.CSS_SELECTOR, "a[href='/intake/demo/dispute']").click()
+        self.wait.until(EC.presence_of_element_located((By.ID, "intake-form")))
+        county = Select(self.driver.find_element(By.ID, "county"))
+        county.select_by_value("331004")
+        # The script fills the towns of the county from the region API.
+        self.wait.until(lambda d: len(Select(d.find_element(By.ID, "town")).options) > 5)
+        town = Select(self.driver.find_element(By.ID, "town"))
+        town_values = [o.get_attribute("value") for o in town.options if len(o.get_attribute("value") or "") == 9]
+        self.check(bool(town_values), "the town list follows the county")
+        town.select_by_value(town_values[0])
+        self.driver.find_element(By.ID, "intake-title").send_keys(TITLE)
+        Select(self.driver.find_element(By.ID, "intake-category")).select_by_value("neighbour")
+        self.driver.find_element(By.ID, "intake-description").send_keys("三楼住户长期在楼道堆放杂物，邻居多次协商未果。")
+        self.driver.find_element(By.ID, "intake-amount").send_keys("500")
+        self.driver.find_element(By.ID, "intake-applicant-name").send_keys("测试申请人")
+        self.driver.find_element(By.ID, "intake-applicant-phone").send_keys("13900001111")
+        self.shot("03-intake-form")
+        self.driver.find_element(By.CSS_SELECTOR, "#intake-form button[type=submit]").click()
+        self.wait.until(lambda d: re.search(r"/cases/YS\d{4}-\d+", d.current_url))
+        number = re.search(r"/cases/(YS\d{4}-\d+)", self.driver.current_url).group(1)
+        self.check("案件已登记" in self.text() and TITLE in self.text(), f"the case {number} is registered")
+        self.check("139****1111" in self.text() and "13900001111" not in self.text(), "the phone number is masked")
+        self.shot("04-case-registered")
+
+        # The clerk accepts it: the engine dispatches it to a unit.
+        self.driver.find_element(By.CSS_SELECTOR, "button[data-action='accept']").click()
+        self.wait.until(lambda d: "已完成：受理" in d.find_element(By.TAG_NAME, "body").text)
+        self.check("办理中" in self.text(), "accepting moves the case to 办理中")
+        self.shot("05-case-accepted")
+
+        # The handler adds information with the edit form.
+        self.sign_in("demo-luqiao-handler")
+        self.go(f"/cases/{number}")
+        edit = self.driver.find_element(By.XPATH, "//details[summary[normalize-space()='补充信息']]")
+        edit.find_element(By.TAG_NAME, "summary").click()
+        edit.find_element(By.CSS_SELECTOR, "textarea[name='f.description']").send_keys("（承办人补充）已约双方周五到社区调解室协商。")
+        edit.find_element(By.CSS_SELECTOR, "button[data-action='edit']").click()
+        self.wait.until(lambda d: "已完成：补充信息" in d.find_element(By.TAG_NAME, "body").text)
+        self.check("承办人补充" in self.text() and "更新信息" in self.text(), "the handler's edit is on the case and in its history")
+        self.shot("06-case-handler-edit")
+
+        # The dispatcher's board, desktop.
+        self.sign_in("demo-luqiao-dispatcher")
+        self.go("/dispatch")
+        self.check("承办单位当前负荷" in self.text(), "the dispatch board shows the units' load")
+        self.shot("07-dispatch")
+
+        # The leader finds it counted.
+        self.sign_in("demo-luqiao-leader")
+        after = self.opened_on_dashboard()
+        self.check(after == before + 1, f"the dashboard counts the new case ({before} → {after})")
+        self.check(len(self.driver.find_elements(By.CSS_SELECTOR, "svg.map path[data-county]")) >= 9, "the county map is drawn")
+        self.shot("08-dashboard")
+        self.go("/cases?programme=demo&region=331004")
+        self.check(number in self.text(), "the leader finds the case in the list")
+        self.shot("09-cases")
+
+        # The administrator.
+        self.sign_in("demo-admin")
+        self.go("/admin")
+        self.check("【演示】路桥区社会治理中心" in self.text(), "the administrator lists the organisations")
+        self.shot("10-admin")
+        self.driver.find_element(By.LINK_TEXT, "【演示】路桥区社会治理中心").click()
+        self.wait.until(lambda d: "/admin/orgs/" in d.current_url)
+        self.check("demo-luqiao-intake" in self.text(), "the organisation's accounts are listed")
+        self.shot("10b-admin-org")
+        self.go("/admin/grids?region=331004")
+        self.check("（生成）" in self.text(), "the generated grids of 路桥区 are listed")
+        self.shot("10c-admin-grids")
+
+        # Phone width: every main page fits the screen.
+        self.size(*PHONE)
+        self.sign_in("demo-luqiao-intake")
+        for path, name in [("/", "11-phone-work"), ("/cases", "12-phone-cases"), (f"/cases/{number}", "13-phone-case"),
+                           ("/intake/demo/dispute", "14-phone-intake")]:
+            self.go(path)
+            self.no_overflow(path)
+            self.shot(name, first_screen=True)
+        self.sign_in("demo-luqiao-leader")
+        self.go("/dashboard")
+        self.no_overflow("/dashboard")
+        self.shot("15-phone-dashboard", first_screen=True)
+
+        # English on request.
+        self.size(*DESKTOP)
+        self.go("/lang/en?next=/dashboard")
+        self.check("Dashboard" in self.text() and "Closed on time" in self.text(), "the console switches to English")
+        self.shot("16-english-dashboard")
+        self.go("/lang/zh?next=/")
+
+    def close(self):
+        self.driver.quit()
+
+
+def read_accounts(path):
+    passwords = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#") or "password:" not in line:
+                continue
+            login = line.split("\t", 1)[0]
+            passwords[login] = line.rsplit("password:", 1)[1].strip()
+    return passwords
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--accounts", required=True)
+    parser.add_argument("--shots", required=True)
+    args = parser.parse_args()
+    os.makedirs(args.shots, exist_ok=True)
+    flow = Flow(args.base, read_accounts(args.accounts), args.shots)
+    failed = 0
+    try:
+        flow.run()
+    except Exception as error:  # noqa: BLE001 - any failure is reported with a screenshot
+        failed = 1
+        print(f"FAILED: {type(error).__name__}: {error}")
+        try:
+            flow.shot("99-failure")
+            print(f"at {flow.driver.current_url}")
+        except Exception:  # noqa: BLE001
+            pass
+    finally:
+        flow.close()
+    print(f"browser: {flow.passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

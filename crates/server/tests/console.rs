@@ -1,0 +1,586 @@
+//! The web console in-process, on a temporary SQLite store with the real regions and the demo
+//! data set: sign-in and its refusals, CSRF, every page template rendered with real data, a case
+//! filed, opened and acted on through the forms, exports, the dashboard, administration, and
+//! denials (another county's case is "not found", a clerk is not an administrator).
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use fq_domain::actor::Actor;
+use fq_domain::region::RegionCode;
+use fq_engine::{CaseQuery, Engine, NewAccount};
+use fq_server::AppState;
+use tower::ServiceExt;
+
+struct World {
+    app: axum::Router,
+    engine: Engine,
+    passwords: HashMap<String, String>,
+    _dir: tempfile::TempDir,
+}
+
+struct Reply {
+    status: StatusCode,
+    location: Option<String>,
+    set_cookie: Option<String>,
+    content_type: String,
+    body: String,
+}
+
+/// A browser: the session cookie and the page's CSRF token.
+#[derive(Default)]
+struct Browser {
+    cookie: Option<String>,
+    csrf: Option<String>,
+}
+
+const PASSWORD: &str = "correct horse battery staple";
+
+impl World {
+    async fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            fq_store_sqlite::SqliteStore::open(&dir.path().join("fengqiao.db"), fq_store_sqlite::SqliteOptions::default())
+                .await
+                .unwrap();
+        let engine = Engine::new(Arc::new(store));
+        engine.ensure_reference_data().await.unwrap();
+        let seed = engine.seed_demo().await.unwrap().expect("a fresh store is seeded");
+        let passwords = seed.accounts.iter().map(|a| (a.login.clone(), a.password.clone())).collect();
+        let app = fq_server::router(AppState::new(engine.clone()));
+        World { app, engine, passwords, _dir: dir }
+    }
+
+    async fn get(&self, browser: &mut Browser, path: &str) -> Reply {
+        let request = Request::builder().method(Method::GET).uri(path);
+        let reply = self.call(browser, request, Body::empty()).await;
+        if let Some(csrf) = hidden(&reply.body, "csrf") {
+            browser.csrf = Some(csrf);
+        }
+        reply
+    }
+
+    async fn post(&self, browser: &Browser, path: &str, pairs: &[(&str, &str)]) -> Reply {
+        let body = pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
+        let request =
+            Request::builder().method(Method::POST).uri(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        self.call(browser, request, Body::from(body)).await
+    }
+
+    /// Posts `multipart/form-data`, as forms with a file input do.
+    async fn post_files(&self, browser: &Browser, path: &str, pairs: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Reply {
+        let boundary = "fq-console-test-boundary";
+        let mut body: Vec<u8> = Vec::new();
+        for (name, value) in pairs {
+            body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes());
+        }
+        for (name, file, bytes) in files {
+            body.extend(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                    .bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend(b"\r\n");
+        }
+        body.extend(format!("--{boundary}--\r\n").bytes());
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"));
+        self.call(browser, request, Body::from(body)).await
+    }
+
+    async fn call(&self, browser: &Browser, request: axum::http::request::Builder, body: Body) -> Reply {
+        let request = match &browser.cookie {
+            Some(cookie) => request.header(header::COOKIE, format!("fq_session={cookie}")),
+            None => request,
+        };
+        let response = self.app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+        let status = response.status();
+        let value = |name| response.headers().get(name).map(|v: &axum::http::HeaderValue| v.to_str().unwrap().to_owned());
+        let (location, set_cookie, content_type) =
+            (value(header::LOCATION), value(header::SET_COOKIE), value(header::CONTENT_TYPE).unwrap_or_default());
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 26).await.unwrap();
+        Reply { status, location, set_cookie, content_type, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    /// Signs in through the form and keeps the cookie and a CSRF token.
+    async fn sign_in(&self, login: &str) -> Browser {
+        let password = self.passwords.get(login).map_or(PASSWORD, String::as_str);
+        let reply = self.post(&Browser::default(), "/login", &[("login", login), ("password", password), ("next", "/")]).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{login}: {}", reply.body);
+        let cookie = reply.set_cookie.expect("the session cookie");
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+        let secret = cookie.trim_start_matches("fq_session=").split(';').next().unwrap().to_owned();
+        let mut browser = Browser { cookie: Some(secret), csrf: None };
+        let home = self.get(&mut browser, "/").await;
+        assert_eq!(home.status, StatusCode::OK, "{}", home.body);
+        assert!(browser.csrf.is_some(), "every page carries the sign-out form's CSRF token");
+        browser
+    }
+
+    async fn total_cases(&self) -> u64 {
+        let query = CaseQuery { programme: "demo".into(), ..CaseQuery::default() };
+        self.engine.count_cases(&Actor::System, query).await.unwrap()
+    }
+
+    /// A handler of another county (Putuo, 330903), with a password.
+    async fn putuo_handler(&self) -> Browser {
+        let putuo = RegionCode::parse("330903").unwrap();
+        let orgs = self.engine.organisations_within(&Actor::System, &putuo).await.unwrap();
+        let request = NewAccount {
+            login: "putuo-handler".into(),
+            display_name: "普陀承办人".into(),
+            org: orgs[0].id.0,
+            password: Some(PASSWORD.into()),
+            grants: vec![("handler".into(), "330903".into(), None)],
+        };
+        self.engine.create_account(&Actor::System, request).await.unwrap();
+        self.sign_in("putuo-handler").await
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// The value of the first hidden input called `name`.
+fn hidden(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let len = html[start..].find('"')?;
+    Some(html[start..start + len].to_owned()).filter(|v| !v.is_empty())
+}
+
+/// The `data-page` of a rendered page.
+fn page_of(html: &str) -> Option<String> {
+    let start = html.find("data-page=\"")? + "data-page=\"".len();
+    Some(html[start..start + html[start..].find('"')?].to_owned())
+}
+
+/// A Luqiao demo case number (the demo cases are numbered in county order: 5 counties × 12).
+async fn luqiao_case(w: &World) -> String {
+    let query = CaseQuery { programme: "demo".into(), region: Some("331004".into()), limit: Some(1), ..CaseQuery::default() };
+    w.engine.list_cases(&Actor::System, query).await.unwrap()[0].number.clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_out_pages_redirect_to_sign_in_and_bad_cookies_too() {
+    let w = World::new().await;
+    let mut anonymous = Browser::default();
+    let reply = w.get(&mut anonymous, "/").await;
+    assert_eq!((reply.status, reply.location.as_deref()), (StatusCode::SEE_OTHER, Some("/login")));
+    let reply = w.get(&mut anonymous, "/cases?programme=demo").await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.location.as_deref(), Some("/login?next=/cases%3Fprogramme%3Ddemo"), "back to the page after signing in");
+    let reply = w.post(&anonymous, "/intake/demo/dispute", &[("f.title", "x")]).await;
+    assert_eq!((reply.status, reply.location.as_deref()), (StatusCode::SEE_OTHER, Some("/login")));
+
+    // A tampered or expired cookie: to the sign-in page, and the cookie is cleared.
+    let mut tampered = Browser { cookie: Some("0".repeat(64)), csrf: None };
+    let reply = w.get(&mut tampered, "/dashboard").await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert!(reply.location.unwrap().starts_with("/login"));
+    assert!(reply.set_cookie.unwrap().contains("Max-Age=0"));
+    let mut signed = w.sign_in("demo-luqiao-intake").await;
+    let secret = signed.cookie.clone().unwrap();
+    let mut altered = Browser { cookie: Some(format!("{}x", &secret[..secret.len() - 1])), csrf: None };
+    assert_eq!(w.get(&mut altered, "/").await.status, StatusCode::SEE_OTHER);
+
+    // The sign-in page shows the public facts without signing in.
+    let login = w.get(&mut anonymous, "/login").await;
+    assert_eq!(login.status, StatusCode::OK);
+    for (id, count) in [("county", "90"), ("town", "1,387"), ("village", "25,547")] {
+        assert!(login.body.contains(&format!(r#"id="count-{id}">{count}<"#)), "the sign-in page lacks {id}");
+    }
+    assert!(login.body.contains("演示数据"));
+
+    // Signing out ends the session.
+    let csrf = signed.csrf.clone().unwrap();
+    let reply = w.post(&signed, "/logout", &[("csrf", &csrf)]).await;
+    assert_eq!((reply.status, reply.location.as_deref()), (StatusCode::SEE_OTHER, Some("/login")));
+    assert_eq!(w.get(&mut signed, "/").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_sign_in_says_so_and_the_language_switches() {
+    let w = World::new().await;
+    let mut browser = Browser::default();
+    let reply =
+        w.post(&browser, "/login", &[("login", "demo-luqiao-intake"), ("password", "not the password"), ("next", "/")]).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert!(reply.body.contains("账号或密码不正确"), "{}", reply.body);
+    assert!(reply.set_cookie.is_none());
+    assert!(reply.body.contains(r#"value="demo-luqiao-intake""#), "the login is kept in the form");
+
+    // English on request, remembered in a cookie.
+    let reply = w.get(&mut browser, "/lang/en?next=/login").await;
+    assert_eq!((reply.status, reply.location.as_deref()), (StatusCode::SEE_OTHER, Some("/login")));
+    assert!(reply.set_cookie.unwrap().starts_with("fq_lang=en"));
+    let request = Request::builder().uri("/login").header(header::COOKIE, "fq_lang=en");
+    let english = w.call(&browser, request, Body::empty()).await;
+    assert!(english.body.contains("Sign in") && english.body.contains(r#"<html lang="en">"#));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_without_the_csrf_token_is_refused_and_changes_nothing() {
+    let w = World::new().await;
+    let intake = w.sign_in("demo-luqiao-intake").await;
+    let before = w.total_cases().await;
+    let form = [("region", "331004001"), ("f.title", "无令牌的登记"), ("f.category", "neighbour")];
+    let reply = w.post(&intake, "/intake/demo/dispute", &form).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(reply.body.contains("表单已失效"), "{}", reply.body);
+    let mut wrong = form.to_vec();
+    wrong.push(("csrf", "0123456789abcdef0123456789abcdef"));
+    assert_eq!(w.post(&intake, "/intake/demo/dispute", &wrong).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(w.total_cases().await, before, "nothing was registered");
+
+    let number = luqiao_case(&w).await;
+    let reply = w.post(&intake, &format!("/cases/{number}/reveal"), &[]).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "revealing needs the token too");
+    assert_eq!(w.post(&intake, "/logout", &[]).await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_is_filed_read_revealed_and_acted_on_through_the_forms() {
+    let w = World::new().await;
+    let mut intake = w.sign_in("demo-luqiao-intake").await;
+    let form = w.get(&mut intake, "/intake/demo/dispute").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains(r#"name="f.title""#) && form.body.contains(r#"name="f.applicant.phone""#));
+    assert!(form.body.contains("路桥街道"), "the towns of the clerk's county are offered");
+    let csrf = intake.csrf.clone().unwrap();
+
+    // The engine's reason sits next to the field it names.
+    let reply = w.post(&intake, "/intake/demo/dispute", &[("csrf", &csrf), ("region", "331004001"), ("f.amount", "12.5")]).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains(r#"id="intake-title-error""#), "{}", reply.body);
+    assert!(reply.body.contains(r#"value="12.5""#), "what was typed is kept");
+
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("region", "331004001"),
+        ("priority", "normal"),
+        ("channel", "station"),
+        ("f.title", "楼道堆物纠纷（测试）"),
+        ("f.category", "neighbour"),
+        ("f.amount", "300"),
+        ("f.applicant.name", "王五"),
+        ("f.applicant.phone", "13912345678"),
+    ];
+    let reply = w.post(&intake, "/intake/demo/dispute", &fields).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let location = reply.location.unwrap();
+    assert!(location.starts_with("/cases/YS") && location.ends_with("?done=opened"), "{location}");
+    let number = location.trim_start_matches("/cases/").trim_end_matches("?done=opened").to_owned();
+
+    let detail = w.get(&mut intake, &location).await;
+    assert_eq!(detail.status, StatusCode::OK);
+    assert!(detail.body.contains("案件已登记"));
+    assert!(detail.body.contains("楼道堆物纠纷（测试）") && detail.body.contains("邻里纠纷"), "the catalog's name for the code");
+    assert!(detail.body.contains("139****5678") && !detail.body.contains("13912345678"), "the phone is masked");
+    assert!(detail.body.contains("¥300.00"));
+    assert!(detail.body.contains("待受理") && detail.body.contains("登记立案"), "state and history read in Chinese");
+    assert!(detail.body.contains(&format!(r#"action="/cases/{number}/actions/accept""#)), "the accept form is offered");
+
+    // Revealing is a POST with the token; the page then shows the number, and the view is journaled.
+    let csrf = intake.csrf.clone().unwrap();
+    let revealed = w.post(&intake, &format!("/cases/{number}/reveal"), &[("csrf", &csrf)]).await;
+    assert_eq!(revealed.status, StatusCode::OK);
+    assert!(revealed.body.contains("13912345678"));
+    let id = w.engine.find_case(&Actor::System, &number).await.unwrap().case.id;
+    let viewed = w.engine.store().stream_events(&format!("access:case:{id}")).await.unwrap();
+    assert_eq!(viewed.len(), 1);
+
+    // Accepting dispatches the case; the page says so and the history tells it.
+    let version = hidden(&detail.body, "version").unwrap();
+    let reply = w.post(&intake, &format!("/cases/{number}/actions/accept"), &[("csrf", &csrf), ("version", &version)]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let detail = w.get(&mut intake, reply.location.as_deref().unwrap()).await;
+    assert!(detail.body.contains("已完成：受理"), "{}", detail.body);
+    assert!(detail.body.contains("办理中") && detail.body.contains("系统派单至"), "{}", detail.body);
+
+    // An action with a stale version is refused with the reason, and nothing moves.
+    let reply = w
+        .post(
+            &intake,
+            &format!("/cases/{number}/actions/edit"),
+            &[("csrf", &csrf), ("version", &version), ("f.description", "x")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains("案件已被他人更新"), "{}", reply.body);
+
+    // The handler adds information with the edit form.
+    let mut handler = w.sign_in("demo-luqiao-handler").await;
+    let page = w.get(&mut handler, &format!("/cases/{number}")).await;
+    let version = hidden(&page.body, "version").unwrap();
+    let csrf = handler.csrf.clone().unwrap();
+    let reply = w
+        .post(
+            &handler,
+            &format!("/cases/{number}/actions/edit"),
+            &[("csrf", &csrf), ("version", &version), ("f.description", "双方同意清理楼道"), ("f.amount", "abc")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "a bad amount is named");
+    assert!(reply.body.contains(&format!(r#"id="{number}-edit-amount-error""#)), "{}", reply.body);
+    let reply = w
+        .post(
+            &handler,
+            &format!("/cases/{number}/actions/edit"),
+            &[("csrf", &csrf), ("version", &version), ("f.description", "双方同意清理楼道")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let page = w.get(&mut handler, &format!("/cases/{number}")).await;
+    assert!(page.body.contains("双方同意清理楼道"));
+    assert!(page.body.contains("更新信息：纠纷情况"), "{}", page.body);
+
+    // Evidence is uploaded with the same form (multipart); a file of a refused type is named.
+    let version = hidden(&page.body, "version").unwrap();
+    let path = format!("/cases/{number}/actions/edit");
+    let base = [("csrf", csrf.as_str()), ("version", version.as_str())];
+    let reply = w.post_files(&handler, &path, &base, &[("f.evidence", "run.exe", b"MZ\x90\x00binary")]).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains(&format!(r#"id="{number}-edit-evidence-error""#)), "{}", reply.body);
+    let note = "调解笔录：双方同意周五清理。".as_bytes();
+    let reply = w.post_files(&handler, &path, &base, &[("f.evidence", "调解笔录.txt", note)]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let page = w.get(&mut handler, &format!("/cases/{number}")).await;
+    let html = page.body.replace("&#x2f;", "/");
+    let start = html.find("/api/v1/attachments/").expect("a download link");
+    let link = html[start..start + html[start..].find('"').unwrap()].to_owned();
+    assert!(page.body.contains("调解笔录.txt"));
+    let file = w.get(&mut handler, &link).await;
+    assert_eq!((file.status, file.body.as_bytes()), (StatusCode::OK, note), "the link works with the session cookie");
+
+    // A photo-sized file passes the server's default body limit on these forms.
+    let version = hidden(&page.body, "version").unwrap();
+    let big = "调".repeat(1024 * 1024);
+    let base = [("csrf", csrf.as_str()), ("version", version.as_str())];
+    let reply = w.post_files(&handler, &path, &base, &[("f.evidence", "长笔录.txt", big.as_bytes())]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "a 3 MiB file is accepted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_template_renders_with_real_data() {
+    let w = World::new().await;
+    let number = luqiao_case(&w).await;
+    let luqiao = RegionCode::parse("331004").unwrap();
+    let org = w.engine.organisations_within(&Actor::System, &luqiao).await.unwrap()[0].id;
+    let mut seen = BTreeSet::new();
+    let mut visit = async |browser: &mut Browser, path: &str, expected: StatusCode| {
+        let reply = w.get(browser, path).await;
+        assert_eq!(reply.status, expected, "{path}: {}", reply.body);
+        assert!(reply.content_type.starts_with("text/html"), "{path}");
+        assert!(
+            !reply.body.contains(">none<") && !reply.body.contains("value=\"none\""),
+            "{path}: a missing value printed as none"
+        );
+        seen.insert(page_of(&reply.body).unwrap_or_else(|| panic!("{path} has no data-page")));
+        reply
+    };
+    let mut anonymous = Browser::default();
+    visit(&mut anonymous, "/login", StatusCode::OK).await;
+    visit(&mut anonymous, "/about", StatusCode::OK).await;
+    let mut intake = w.sign_in("demo-luqiao-intake").await;
+    for path in ["/", "/cases", "/cases?programme=demo&overdue=1&sort=due", "/intake", "/intake/demo/dispute", "/dispatch"] {
+        visit(&mut intake, path, StatusCode::OK).await;
+    }
+    let detail = visit(&mut intake, &format!("/cases/{number}"), StatusCode::OK).await;
+    assert!(detail.body.contains("演示数据"), "demo cases carry the badge");
+    visit(&mut intake, "/cases/YS1999-999999", StatusCode::NOT_FOUND).await;
+    let mut leader = w.sign_in("demo-luqiao-leader").await;
+    visit(&mut leader, "/dashboard", StatusCode::OK).await;
+    let mut admin = w.sign_in("demo-admin").await;
+    visit(&mut admin, "/admin", StatusCode::OK).await;
+    visit(&mut admin, &format!("/admin/orgs/{org}"), StatusCode::OK).await;
+    visit(&mut admin, "/admin/grids?region=331004", StatusCode::OK).await;
+    let mut reviewer = w.sign_in("demo-putuo-reviewer").await;
+    let work = visit(&mut reviewer, "/", StatusCode::OK).await;
+    assert!(work.body.contains("下一件分配给我的案件"), "assignment-only roles see their next case");
+
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let pages: BTreeSet<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|name| name.strip_suffix(".html").map(str::to_owned))
+        .filter(|name| name != "layout")
+        .collect();
+    assert_eq!(seen, pages, "every page template was rendered (layout and partials with them)");
+    let partials: Vec<String> =
+        std::fs::read_dir(dir.join("partials")).unwrap().filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
+    assert!(partials.len() >= 5, "{partials:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_hold_the_current_filter() {
+    let w = World::new().await;
+    let mut intake = w.sign_in("demo-luqiao-intake").await;
+    let reply = w.get(&mut intake, "/export/cases.csv?programme=demo&region=331004").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.content_type.starts_with("text/csv"));
+    let text = reply.body.trim_start_matches('\u{feff}');
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "编号,业务,类型,事由,状态,紧急程度,区划代码,地点,承办单位,登记时间,办结时间,期限,黄牌,红牌"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 12, "the twelve Luqiao demo cases");
+    assert!(rows.iter().all(|r| r.starts_with("YS") && r.contains(",331004")), "{rows:?}");
+    assert!(!text.contains("1380000"), "no phone number in an export");
+
+    let reply = w.get(&mut intake, "/export/cases.xlsx?programme=demo").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.content_type.contains("spreadsheetml"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_reads_the_dashboard() {
+    let w = World::new().await;
+    let mut leader = w.sign_in("demo-luqiao-leader").await;
+    let page = w.get(&mut leader, "/dashboard?kpi=closed").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("数据看板") && page.body.contains("按时办结率"));
+    assert!(page.body.contains(r#"data-county="331004""#), "the county map is drawn from the real polygons");
+    assert!(page.body.matches("<path d=\"M").count() >= 9, "台州 has nine counties");
+    assert!(page.body.contains("<polyline"), "the trend is drawn");
+    let bad = w.get(&mut leader, "/dashboard?from=2026-13-01").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A clerk whose role reads no figures of another county is refused.
+    let other = w.get(&mut leader, "/dashboard?region=330903").await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_countys_handler_is_told_the_case_does_not_exist() {
+    let w = World::new().await;
+    let number = luqiao_case(&w).await;
+    let mut putuo = w.putuo_handler().await;
+    let reply = w.get(&mut putuo, &format!("/cases/{number}")).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert!(reply.body.contains("记录不存在，或您无权查看"));
+    assert!(!reply.body.contains("【演示】"), "no data of the case leaks");
+    let csrf = putuo.csrf.clone().unwrap();
+    let reply = w.post(&putuo, &format!("/cases/{number}/actions/edit"), &[("csrf", &csrf), ("f.description", "x")]).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    // Nor is a clerk an administrator.
+    assert_eq!(w.get(&mut putuo, "/admin").await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatcher_assigns_a_returned_case_from_the_board() {
+    let w = World::new().await;
+    // A Luqiao case accepted (dispatched by region), then returned by its unit: it waits.
+    let fields = serde_json::json!({"title": "退回待派的纠纷", "category": "neighbour"});
+    let request = fq_engine::OpenCase {
+        programme: "demo".into(),
+        kind: "dispute".into(),
+        priority: None,
+        region: "331004001".into(),
+        grid: None,
+        channel: "station".into(),
+        intake_org: None,
+        fields: fields.as_object().unwrap().clone(),
+    };
+    let case = w.engine.open_case(&Actor::System, request).await.unwrap().case;
+    let accepted = w.engine.act_on_case(&Actor::System, case.id, "accept", Default::default(), None).await.unwrap().case;
+    let unit = accepted.unit.expect("accepting dispatches");
+    let request = NewAccount {
+        login: "unit-handler".into(),
+        display_name: "承办单位承办人".into(),
+        org: unit.0,
+        password: Some(PASSWORD.into()),
+        grants: vec![("handler".into(), "331004".into(), None)],
+    };
+    w.engine.create_account(&Actor::System, request).await.unwrap();
+    let handler = w.engine.authenticate_password("unit-handler", PASSWORD).await.unwrap();
+    let reason = serde_json::json!({"reason": "不属于本单位职责"});
+    w.engine.act_on_case(&handler, case.id, "return", reason.as_object().unwrap().clone(), None).await.unwrap();
+
+    let mut dispatcher = w.sign_in("demo-luqiao-dispatcher").await;
+    let board = w.get(&mut dispatcher, "/dispatch").await;
+    assert_eq!(board.status, StatusCode::OK);
+    assert!(board.body.contains(&case.number) && board.body.contains("待派单"), "{}", board.body);
+    let form = format!(r#"action="/cases/{}/actions/assign""#, case.number);
+    assert!(board.body.contains(&form), "the assign form is on the board");
+    assert!(board.body.contains("承办单位当前负荷") && board.body.contains("【演示】路桥区人民法院"), "the units' load");
+    let court = w.engine.organisations_within(&Actor::System, &RegionCode::parse("331004").unwrap()).await.unwrap();
+    let court = court.iter().find(|o| o.name.contains("法院")).unwrap().id.to_string();
+    let csrf = dispatcher.csrf.clone().unwrap();
+    let path = format!("/cases/{}/actions/assign", case.number);
+    let stale = w.post(&dispatcher, &path, &[("csrf", &csrf), ("version", "1"), ("f.to_unit", &court)]).await;
+    assert_eq!(stale.status, StatusCode::UNPROCESSABLE_ENTITY, "a board left open is refused");
+    let current = w.engine.find_case(&Actor::System, &case.number).await.unwrap().case.version.to_string();
+    let back = "/dispatch?programme=demo";
+    let reply =
+        w.post(&dispatcher, &path, &[("csrf", &csrf), ("version", &current), ("back", back), ("f.to_unit", &court)]).await;
+    assert_eq!((reply.status, reply.location.as_deref()), (StatusCode::SEE_OTHER, Some(back)), "{}", reply.body);
+    let now = w.engine.find_case(&Actor::System, &case.number).await.unwrap().case;
+    assert_eq!((now.state.as_str(), now.unit.map(|u| u.to_string())), ("handling", Some(court)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_creates_an_organisation_and_an_account_then_disables_it() {
+    let w = World::new().await;
+    let mut admin = w.sign_in("demo-admin").await;
+    w.get(&mut admin, "/admin").await;
+    let csrf = admin.csrf.clone().unwrap();
+    let reply = w.post(&admin, "/admin/orgs", &[("csrf", &csrf), ("name", ""), ("kind", "station"), ("region", "331004")]).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "a name is needed");
+    let reply = w
+        .post(&admin, "/admin/orgs", &[("csrf", &csrf), ("name", "路桥街道调解站"), ("kind", "station"), ("region", "331004001")])
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let org_page = reply.location.unwrap();
+    let org_path = org_page.split('?').next().unwrap().to_owned();
+    let page = w.get(&mut admin, &org_page).await;
+    assert!(page.body.contains("单位已创建") && page.body.contains("路桥街道调解站"));
+
+    let account = [
+        ("csrf", csrf.as_str()),
+        ("login", "ljd-mediator"),
+        ("display_name", "调解员甲"),
+        ("password", "short"),
+        ("role", "handler"),
+        ("region", "331004001"),
+    ];
+    let reply = w.post(&admin, &format!("{org_path}/accounts"), &account).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains(r#"id="acc-password-error""#), "{}", reply.body);
+    let mut account = account.to_vec();
+    account[3] = ("password", PASSWORD);
+    let reply = w.post(&admin, &format!("{org_path}/accounts"), &account).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let page = w.get(&mut admin, reply.location.as_deref().unwrap()).await;
+    assert!(page.body.contains("ljd-mediator") && page.body.contains("承办人"), "{}", page.body);
+    w.sign_in("ljd-mediator").await;
+
+    let org = org_path.trim_start_matches("/admin/orgs/");
+    let reply = w
+        .post(
+            &admin,
+            "/admin/accounts/disabled",
+            &[("csrf", &csrf), ("org", org), ("login", "ljd-mediator"), ("disabled", "true")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    let refused = w.post(&Browser::default(), "/login", &[("login", "ljd-mediator"), ("password", PASSWORD)]).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "a disabled account cannot sign in");
+
+    // Grids: a county covered again with larger generated cells; a wrong size is named.
+    let reply = w.post(&admin, "/admin/grids/generate", &[("csrf", &csrf), ("county", "331004"), ("cell_metres", "50")]).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains("方格边长应为"), "{}", reply.body);
+    let reply = w.post(&admin, "/admin/grids/generate", &[("csrf", &csrf), ("county", "331004"), ("cell_metres", "3000")]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let page = w.get(&mut admin, reply.location.as_deref().unwrap()).await;
+    assert!(page.body.contains("个演示网格") && page.body.contains("路桥区的网格"), "{}", page.body);
+}

@@ -374,6 +374,14 @@ pub enum AccountCommand {
     },
 }
 
+/// Which program makes the load of `bench http`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LoadTool {
+    Auto,
+    Wrk,
+    Threads,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// HTTP: case-detail and case-list requests/s and p99 over many connections, beside the
@@ -394,6 +402,10 @@ pub enum BenchCommand {
         /// Directory of the scratch database (default: <data_dir>/bench-http, kept between runs).
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
+        /// The load generator: `wrk` (Debian package wrk; two event-loop threads), `threads` (one
+        /// blocking client thread per connection, built in), or `auto` (wrk when installed).
+        #[arg(long, value_enum, default_value_t = LoadTool::Auto)]
+        tool: LoadTool,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,

@@ -68,8 +68,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Case(command) => commands::case::run(&config, command).await,
         Command::Dispatch(command) => commands::dispatch::run(&config, command).await,
         Command::Bench(args::BenchCommand::Store { seconds, dir, json }) => bench::store::run(&config, seconds, dir, json).await,
-        Command::Bench(args::BenchCommand::Http { cases, connections, seconds, dir, json }) => {
-            bench::http::run(&config, cases, connections, seconds, dir, json).await
+        Command::Bench(args::BenchCommand::Http { cases, connections, seconds, dir, tool, json }) => {
+            let load = bench::http::Load { connections, seconds, tool };
+            bench::http::run(&config, cases, load, dir, json).await
         }
         Command::Bench(args::BenchCommand::Engine { seconds, only, dir, json }) => {
             bench::engine::run(&config, seconds, only.as_deref(), dir, json).await

@@ -131,7 +131,16 @@ fn push_conditions(sql: &mut QueryBuilder<Postgres>, filter: &CaseFilter) -> boo
         if i > 0 {
             sql.push(" OR ");
         }
-        sql.push("(region >= ").push_bind(code.to_string()).push(" AND region < ").push_bind(format!("{code}:")).push(")");
+        match code.as_str().len() {
+            // The expressions of cases_city, cases_county and cases_town (migration 0004), so
+            // that the list walks that index in number order.
+            4 => sql.push("substr(region, 1, 4) = ").push_bind(code.to_string()),
+            6 => sql.push("substr(region, 1, 6) = ").push_bind(code.to_string()),
+            9 => sql.push("substr(region, 1, 9) = ").push_bind(code.to_string()),
+            _ => {
+                sql.push("(region >= ").push_bind(code.to_string()).push(" AND region < ").push_bind(format!("{code}:")).push(")")
+            }
+        };
     }
     sql.push(")");
     if let Some(programme) = &filter.programme {

@@ -42,6 +42,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
     (2, "cases", include_str!("../migrations/0002_cases.sql")),
     (3, "console", include_str!("../migrations/0003_console.sql")),
+    (4, "region_lists", include_str!("../migrations/0004_region_lists.sql")),
 ];
 
 /// The schema version this build writes.

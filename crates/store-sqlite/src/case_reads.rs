@@ -100,6 +100,17 @@ pub(crate) fn case_id_by_number(conn: &Connection, number: &str) -> Result<Optio
     id.map(|id| decode::uuid(&id, "case").map(CaseId)).transpose()
 }
 
+/// The condition "in the subtree of a city, county or town" written as the expression of its
+/// index; `None` for the province (the programme index serves it) and villages (few cases).
+fn indexed_prefix(code: &str) -> Option<&'static str> {
+    match code.len() {
+        4 => Some("substr(region, 1, 4) = ?"),
+        6 => Some("substr(region, 1, 6) = ?"),
+        9 => Some("substr(region, 1, 9) = ?"),
+        _ => None,
+    }
+}
+
 /// The conditions of `filter` (its sort, `before`, offset and limit aside) as a WHERE clause
 /// with its arguments, or `None` when it matches nothing (no regions, and not all of them).
 fn conditions(filter: &CaseFilter) -> Option<(String, Vec<Value>)> {
@@ -111,14 +122,22 @@ fn conditions(filter: &CaseFilter) -> Option<(String, Vec<Value>)> {
     if filter.all_regions {
         sql.push_str("1 = 1");
     }
-    // A subtree is a range of codes: digits, and ':' sorts right after '9'.
     for (i, region) in filter.regions.iter().enumerate().filter(|_| !filter.all_regions) {
         if i > 0 {
             sql.push_str(" OR ");
         }
-        sql.push_str("(region >= ? AND region < ?)");
-        args.push(Value::Text(region.to_string()));
-        args.push(Value::Text(format!("{region}:")));
+        let code = region.as_str();
+        if let Some(prefix) = indexed_prefix(code) {
+            // The expression of cases_city, cases_county or cases_town (migration 0004), so that
+            // the list walks that index in number order.
+            sql.push_str(prefix);
+            args.push(Value::Text(code.to_owned()));
+        } else {
+            // A subtree is a range of codes: digits, and ':' sorts right after '9'.
+            sql.push_str("(region >= ? AND region < ?)");
+            args.push(Value::Text(code.to_owned()));
+            args.push(Value::Text(format!("{code}:")));
+        }
     }
     sql.push(')');
     let mut and = |clause: &str, values: Vec<Value>| {

@@ -37,8 +37,13 @@ impl ReaderPool {
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&self.path, flags).map_err(StoreError::backend)?;
-        conn.execute_batch("PRAGMA query_only=ON; PRAGMA busy_timeout=10000; PRAGMA cache_size=-4000;")
-            .map_err(StoreError::backend)?;
+        // Memory-mapped reads: pages come from the OS page cache without a read() call each
+        // (`fengqiao bench http` spent a tenth of its CPU copying pages in pread). The writer
+        // keeps ordinary I/O, so a failed disk shows up as an error on write, not a signal.
+        conn.execute_batch(
+            "PRAGMA query_only=ON; PRAGMA busy_timeout=10000; PRAGMA cache_size=-4000; PRAGMA mmap_size=1073741824;",
+        )
+        .map_err(StoreError::backend)?;
         Ok(conn)
     }
 

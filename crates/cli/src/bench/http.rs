@@ -6,7 +6,7 @@
 //! The server runs in this process on 127.0.0.1; the load comes from `--connections` threads,
 //! each with its own keep-alive connection, so client and server share this machine's cores.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,14 +16,16 @@ use fq_store::{CaseFilter, Store};
 use fq_store_sqlite::{SqliteOptions, SqliteStore};
 use serde_json::json;
 
-use super::quantile;
 use super::store::failure;
+use super::{quantile, wrk};
+use crate::args::LoadTool;
 use crate::config::Config;
-use crate::failure::Outcome;
+use crate::failure::{Failure, Outcome};
 
 /// What one phase measured.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 struct Phase {
+    tool: &'static str,
     requests_per_s: f64,
     p50_ms: f64,
     p99_ms: f64,
@@ -31,18 +33,23 @@ struct Phase {
     errors: u64,
 }
 
-/// Runs `connections` clients against the URLs `url_of(client, n)` for `budget`.
-fn load(
-    connections: usize,
-    budget: Duration,
-    token: Option<&str>,
-    url_of: &Arc<dyn Fn(usize, usize) -> String + Send + Sync>,
-) -> Phase {
+/// How `bench http` loads the server.
+#[derive(Debug, Clone, Copy)]
+pub struct Load {
+    pub connections: usize,
+    pub seconds: u64,
+    pub tool: LoadTool,
+}
+
+/// Runs `connections` blocking client threads against `base` + `paths` (cycled, each client
+/// from its own offset) for `budget`.
+fn load_threads(connections: usize, budget: Duration, token: Option<&str>, base: &str, paths: &Arc<Vec<String>>) -> Phase {
     let deadline = Instant::now() + budget;
     let start = Instant::now();
     let workers: Vec<_> = (0..connections)
         .map(|client| {
-            let url_of = Arc::clone(url_of);
+            let paths = Arc::clone(paths);
+            let base = base.to_owned();
             let token = token.map(str::to_owned);
             std::thread::spawn(move || {
                 let config = ureq::Agent::config_builder()
@@ -53,7 +60,7 @@ fn load(
                 let agent: ureq::Agent = config.into();
                 let (mut latencies, mut errors, mut n) = (Vec::new(), 0u64, 0usize);
                 while Instant::now() < deadline {
-                    let mut request = agent.get(&url_of(client, n));
+                    let mut request = agent.get(format!("{base}{}", paths[(client * 7919 + n * 31) % paths.len()]));
                     if let Some(token) = &token {
                         request = request.header("Authorization", format!("Bearer {token}"));
                     }
@@ -86,6 +93,7 @@ fn load(
     let elapsed = start.elapsed().as_secs_f64();
     all.sort_by(f64::total_cmp);
     Phase {
+        tool: "threads",
         requests_per_s: all.len() as f64 / elapsed,
         p50_ms: quantile(&all, 0.5),
         p99_ms: quantile(&all, 0.99),
@@ -94,8 +102,44 @@ fn load(
     }
 }
 
-pub async fn run(config: &Config, cases: usize, connections: usize, seconds: u64, dir: Option<PathBuf>, json: bool) -> Outcome {
-    let budget = Duration::from_secs(seconds.max(1));
+impl Phase {
+    fn from_wrk(w: &wrk::WrkSummary) -> Phase {
+        Phase {
+            tool: "wrk",
+            requests_per_s: w.requests as f64 / (w.duration_us.max(1) as f64 / 1e6),
+            p50_ms: w.p50_us / 1e3,
+            p99_ms: w.p99_us / 1e3,
+            max_ms: w.max_us / 1e3,
+            errors: w.socket_errors + w.status_errors,
+        }
+    }
+}
+
+/// One phase: `paths` on `base` with the chosen tool, off the async runtime.
+async fn measure(load: Load, dir: &Path, base: &str, paths: Vec<String>, token: Option<&str>) -> Result<Phase, Failure> {
+    let budget = Duration::from_secs(load.seconds.max(1));
+    let use_wrk = match load.tool {
+        LoadTool::Wrk => true,
+        LoadTool::Threads => false,
+        LoadTool::Auto => wrk::available(),
+    };
+    let (dir, base, token) = (dir.to_owned(), base.to_owned(), token.map(str::to_owned));
+    tokio::task::spawn_blocking(move || {
+        if use_wrk {
+            wrk::run(&dir, &base, &paths, token.as_deref(), load.connections, budget)
+                .map(|w| Phase::from_wrk(&w))
+                .map_err(|e| failure("wrk", e))
+        } else {
+            Ok(load_threads(load.connections, budget, token.as_deref(), &base, &Arc::new(paths)))
+        }
+    })
+    .await
+    .map_err(|e| failure("load", e))?
+}
+
+pub async fn run(config: &Config, cases: usize, load: Load, dir: Option<PathBuf>, json: bool) -> Outcome {
+    let connections = load.connections;
+    let budget = Duration::from_secs(load.seconds.max(1));
     let dir = dir.unwrap_or_else(|| config.storage.data_dir.join("bench-http"));
     std::fs::create_dir_all(&dir).map_err(|e| failure(&format!("cannot create {}", dir.display()), e))?;
     let store: Arc<dyn Store> =
@@ -146,8 +190,8 @@ pub async fn run(config: &Config, cases: usize, connections: usize, seconds: u64
     engine.create_account(&operator, account).await.map_err(|e| failure("account", e))?;
     let token = engine.issue_token(&operator, &login, "bench", Some(1)).await.map_err(|e| failure("token", e))?.secret;
     let sample = store.cases(&CaseFilter { limit: 2_000, ..all.clone() }).await.map_err(|e| failure("sample", e))?;
-    let ids: Arc<Vec<String>> = Arc::new(sample.iter().map(|c| c.id.to_string()).collect());
-    let counties: Arc<Vec<String>> = Arc::new({
+    let ids: Vec<String> = sample.iter().map(|c| c.id.to_string()).collect();
+    let counties: Vec<String> = {
         let mut c: Vec<String> = sample
             .iter()
             .filter_map(|c| c.region.at_level(fq_domain::region::RegionLevel::County))
@@ -156,7 +200,7 @@ pub async fn run(config: &Config, cases: usize, connections: usize, seconds: u64
         c.sort();
         c.dedup();
         c
-    });
+    };
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| failure("listen", e))?;
     let base = format!("http://{}", listener.local_addr().map_err(|e| failure("listen", e))?);
@@ -165,27 +209,12 @@ pub async fn run(config: &Config, cases: usize, connections: usize, seconds: u64
         let _ = stopped.await;
     }));
 
-    let phase = |url_of: Arc<dyn Fn(usize, usize) -> String + Send + Sync>, token: Option<String>| {
-        tokio::task::spawn_blocking(move || load(connections, budget, token.as_deref(), &url_of))
-    };
-    let b = base.clone();
-    let hello = phase(Arc::new(move |_, _| format!("{b}/healthz")), None).await.map_err(|e| failure("hello", e))?;
-    let (b, sample_ids) = (base.clone(), Arc::clone(&ids));
-    let detail = phase(
-        Arc::new(move |c, n| format!("{b}/api/v1/cases/{}", sample_ids[(c * 7919 + n * 31) % sample_ids.len()])),
-        Some(token.clone()),
-    )
-    .await
-    .map_err(|e| failure("detail", e))?;
-    let (b, list_counties) = (base.clone(), Arc::clone(&counties));
-    let list = phase(
-        Arc::new(move |c, n| {
-            format!("{b}/api/v1/cases?programme=demo&region={}&open=true&limit=50", list_counties[(c + n) % list_counties.len()])
-        }),
-        Some(token.clone()),
-    )
-    .await
-    .map_err(|e| failure("list", e))?;
+    let detail_paths: Vec<String> = ids.iter().map(|id| format!("/api/v1/cases/{id}")).collect();
+    let list_paths: Vec<String> =
+        counties.iter().map(|c| format!("/api/v1/cases?programme=demo&region={c}&open=true&limit=50")).collect();
+    let hello = measure(load, &dir, &base, vec!["/healthz".to_owned()], None).await?;
+    let detail = measure(load, &dir, &base, detail_paths, Some(&token)).await?;
+    let list = measure(load, &dir, &base, list_paths, Some(&token)).await?;
     let _ = stop.send(());
     let _ = server.await;
     store.close().await;
@@ -199,6 +228,7 @@ pub async fn run(config: &Config, cases: usize, connections: usize, seconds: u64
             "{}",
             json!({
                 "cores": cores,
+                "load_tool": hello.tool,
                 "cases": total,
                 "connections": connections,
                 "seconds_per_phase": budget.as_secs(),
@@ -217,7 +247,8 @@ pub async fn run(config: &Config, cases: usize, connections: usize, seconds: u64
         );
     } else {
         println!(
-            "HTTP on {cores} cores, {total} cases (SQLite), {connections} keep-alive connections, {} s per phase",
+            "HTTP on {cores} cores, {total} cases (SQLite), {connections} keep-alive connections ({}), {} s per phase",
+            hello.tool,
             budget.as_secs()
         );
         for (name, p) in [("hello (/healthz)", &hello), ("case detail", &detail), ("case list (50/page)", &list)] {

@@ -3,6 +3,7 @@
 pub mod engine;
 pub mod http;
 pub mod store;
+pub mod wrk;
 
 /// The `q`-quantile of sorted microsecond latencies.
 pub fn quantile(sorted: &[f64], q: f64) -> f64 {

@@ -160,6 +160,18 @@ impl Account {
                     && g.scope.org.is_none_or(|mine| scope.org == Some(mine))
             })
     }
+
+    /// The regions of the grants whose role passes `keep`, without those inside another one
+    /// (what a region picker offers, what a list or a dashboard covers).
+    pub fn outermost_regions(&self, keep: impl Fn(&str) -> bool) -> Vec<RegionCode> {
+        let mut regions: Vec<RegionCode> =
+            self.grants.iter().filter(|g| keep(g.role.as_str())).map(|g| g.scope.region.clone()).collect();
+        regions.sort();
+        regions.dedup();
+        let all = regions.clone();
+        regions.retain(|r| !all.iter().any(|other| other != r && other.contains(r)));
+        regions
+    }
 }
 
 /// A bearer token for integrations; only the hash of its secret is stored.
@@ -241,6 +253,22 @@ mod tests {
 
     fn grant(role: &str, region_code: &str, org: Option<OrgId>) -> RoleGrant {
         RoleGrant { role: RoleCode::parse(role).unwrap(), scope: Scope { region: region(region_code), org } }
+    }
+
+    #[test]
+    fn outermost_regions_drop_nested_and_filtered_grants() {
+        let leader = account(vec![
+            grant("mediator", "331004001", None),
+            grant("leader", "3310", None),
+            grant("mediator", "331004", None),
+            grant("mediator", "330102", None),
+            grant("admin", "33", None),
+        ]);
+        let mediating = leader.outermost_regions(|role| role == "mediator");
+        assert_eq!(mediating, vec![region("330102"), region("331004")], "the town inside 331004 adds nothing");
+        let reading = leader.outermost_regions(|role| role != "admin");
+        assert_eq!(reading, vec![region("330102"), region("3310")]);
+        assert!(leader.outermost_regions(|role| role == "reviewer").is_empty());
     }
 
     #[test]

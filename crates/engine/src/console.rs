@@ -77,14 +77,7 @@ impl Engine {
 
     /// The regions of the actor's grants, without those inside another one.
     fn grant_regions(actor: &Actor, keep: impl Fn(&str) -> bool) -> Vec<RegionCode> {
-        let Some(account) = actor.account() else { return Vec::new() };
-        let mut regions: Vec<RegionCode> =
-            account.grants.iter().filter(|g| keep(g.role.as_str())).map(|g| g.scope.region.clone()).collect();
-        regions.sort();
-        regions.dedup();
-        let all = regions.clone();
-        regions.retain(|r| !all.iter().any(|other| other != r && other.contains(r)));
-        regions
+        actor.account().map(|account| account.outermost_regions(keep)).unwrap_or_default()
     }
 
     /// Every organisation the account may see through any of its grants, by region then name.

@@ -23,6 +23,7 @@ use fq_domain::case::{
     dispatch_needs, orgs_needed,
 };
 use fq_domain::grid::GridCode;
+use fq_domain::journal::EventRecord;
 use fq_domain::org::OrgId;
 use fq_domain::programme::{Programme, RoleDef};
 use fq_domain::region::RegionCode;
@@ -93,6 +94,12 @@ pub struct TimelineEntry {
     pub actor: String,
     pub recorded_at: DateTime<Utc>,
     pub event: Json,
+}
+
+impl From<EventRecord> for TimelineEntry {
+    fn from(r: EventRecord) -> TimelineEntry {
+        TimelineEntry { seq: r.seq, event: r.payload_json(), kind: r.kind, actor: r.actor, recorded_at: r.recorded_at }
+    }
 }
 
 /// A list request.
@@ -402,16 +409,7 @@ impl Engine {
     ) -> Result<(CaseView, Vec<TimelineEntry>, Vec<fq_store::AttachmentRecord>), EngineError> {
         let id = view.case.id;
         let records = self.store.stream_events(&id.stream()).await?;
-        let timeline = records
-            .into_iter()
-            .map(|r| TimelineEntry {
-                seq: r.seq,
-                event: r.payload_json(),
-                kind: r.kind,
-                actor: r.actor,
-                recorded_at: r.recorded_at,
-            })
-            .collect();
+        let timeline = records.into_iter().map(TimelineEntry::from).collect();
         let attachments = self.store.case_attachments(id).await?;
         Ok((view, timeline, attachments))
     }
@@ -420,16 +418,7 @@ impl Engine {
     pub async fn case_timeline(&self, actor: &Actor, id: CaseId) -> Result<Vec<TimelineEntry>, EngineError> {
         self.case_view(actor, id).await?;
         let records = self.store.stream_events(&id.stream()).await?;
-        Ok(records
-            .into_iter()
-            .map(|r| TimelineEntry {
-                seq: r.seq,
-                event: r.payload_json(),
-                kind: r.kind,
-                actor: r.actor,
-                recorded_at: r.recorded_at,
-            })
-            .collect())
+        Ok(records.into_iter().map(TimelineEntry::from).collect())
     }
 
     /// Rebuilds a case from its journal stream and compares it with the stored snapshot.

@@ -37,18 +37,7 @@ pub(crate) fn listable_regions(actor: &Actor, programme: &Programme) -> Option<V
     if account.disabled {
         return Some(Vec::new());
     }
-    let mut regions: Vec<RegionCode> = account
-        .grants
-        .iter()
-        .filter(|g| programme.roles.contains_key(g.role.as_str()) && !programme.assignment_only(g.role.as_str()))
-        .map(|g| g.scope.region.clone())
-        .collect();
-    regions.sort();
-    regions.dedup();
-    // A region inside another listed one adds nothing.
-    let all = regions.clone();
-    regions.retain(|r| !all.iter().any(|other| other != r && other.contains(r)));
-    Some(regions)
+    Some(account.outermost_regions(|role| programme.roles.contains_key(role) && !programme.assignment_only(role)))
 }
 
 /// True if every programme role the account holds is assignment-only: such handlers get their

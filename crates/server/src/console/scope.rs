@@ -9,13 +9,7 @@ use super::forms::Choice;
 
 /// The regions of the account's grants whose role passes `keep`, without those inside another.
 pub(crate) fn grant_regions(account: &Account, keep: impl Fn(&str) -> bool) -> Vec<RegionCode> {
-    let mut regions: Vec<RegionCode> =
-        account.grants.iter().filter(|g| keep(g.role.as_str())).map(|g| g.scope.region.clone()).collect();
-    regions.sort();
-    regions.dedup();
-    let all = regions.clone();
-    regions.retain(|r| !all.iter().any(|other| other != r && other.contains(r)));
-    regions
+    account.outermost_regions(keep)
 }
 
 /// Each scope region and its children, named (`路桥区`, `路桥区 路桥街道`); below a province,

@@ -16,6 +16,7 @@ import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -38,7 +39,8 @@ class Flow:
         options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
         self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
         self.size(*DESKTOP)
-        self.wait = WebDriverWait(self.driver, 20)
+        # A page that is being replaced after a submit leaves stale elements behind: keep waiting.
+        self.wait = WebDriverWait(self.driver, 20, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException))
 
     def check(self, condition, what):
         if not condition:
@@ -78,10 +80,16 @@ class Flow:
         self.driver.find_element(By.ID, "password").send_keys(self.passwords[login])
         self.driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button[type=submit]").click()
         self.wait.until(lambda d: "/login" not in d.current_url)
-        self.check(self.driver.find_element(By.CSS_SELECTOR, "body").get_attribute("data-page") == "work",
-                   f"{login} signs in and lands on my work")
+        landed = self.wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "body").get_attribute("data-page"))
+        self.check(landed == "work", f"{login} signs in and lands on my work")
 
     def text(self):
+        # The body may be replaced while it is read (a navigation finishing): read it again.
+        for _ in range(50):
+            try:
+                return self.driver.find_element(By.TAG_NAME, "body").text
+            except StaleElementReferenceException:
+                time.sleep(0.1)
         return self.driver.find_element(By.TAG_NAME, "body").text
 
     def opened_on_dashboard(self):

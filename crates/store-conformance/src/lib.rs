@@ -59,6 +59,7 @@ macro_rules! conformance_tests {
             failed_change_writes_nothing,
             stream_expectation_guards_concurrent_edits,
             concurrent_writers_share_commits,
+            cancelled_writers_do_not_stall_the_queue,
             two_stores_on_one_database_keep_one_chain,
             occurred_at_is_kept_beside_recorded_at,
             settings_round_trip,

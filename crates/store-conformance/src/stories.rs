@@ -299,6 +299,46 @@ pub async fn concurrent_writers_share_commits(h: &dyn Harness) {
     assert_intact(store, 2 + 16 * 32).await;
 }
 
+/// Writers whose requests are cancelled while their change waits in the queue (a client that
+/// hangs up) must not stall the writers behind them, and what lands keeps one intact chain:
+/// a cancelled change either committed whole or not at all.
+pub async fn cancelled_writers_do_not_stall_the_queue(h: &dyn Harness) {
+    let store = h.store();
+    store.commit(tree_change()).await.unwrap();
+    let mut tasks = Vec::new();
+    for writer in 0..16u64 {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            let mut answered = 0u64;
+            for n in 0..30u64 {
+                let o = org(&format!("取消{writer}-{n}"), "331004");
+                if writer % 2 == 0 {
+                    // Half the writers give up almost at once: most of these are dropped queued.
+                    let wait = std::time::Duration::from_micros(20 * (n % 5));
+                    let _ = tokio::time::timeout(wait, store.commit(org_change(&o))).await;
+                } else {
+                    store.commit(org_change(&o)).await.expect("a patient writer is answered");
+                    answered += 1;
+                }
+            }
+            answered
+        }));
+    }
+    let all = async {
+        let mut answered = 0;
+        for task in tasks {
+            answered += task.await.unwrap();
+        }
+        answered
+    };
+    let answered = tokio::time::timeout(std::time::Duration::from_secs(60), all).await.expect("no writer is left waiting");
+    assert_eq!(answered, 8 * 30);
+    let stored = store.organisations_within(&code("331004")).await.unwrap().len() as u64;
+    assert!(stored >= answered, "every answered change is stored ({stored} < {answered})");
+    // One event per stored organisation, plus the region tree: nothing half-written.
+    assert_intact(store, 1 + stored).await;
+}
+
 pub async fn two_stores_on_one_database_keep_one_chain(h: &dyn Harness) {
     let first = h.store();
     let second = h.second_store().await;

@@ -278,7 +278,7 @@ impl GridStore for SqliteStore {
 #[async_trait]
 impl OrgStore for SqliteStore {
     async fn organisation(&self, id: OrgId) -> Result<Option<Organisation>, StoreError> {
-        self.read(move |c| reads::organisation(c, id)).await
+        self.point_read(|c| reads::organisation(c, id))
     }
 
     async fn organisations_within(&self, region: &RegionCode) -> Result<Vec<Organisation>, StoreError> {
@@ -345,18 +345,15 @@ impl CaseStore for SqliteStore {
     }
 
     async fn last_case_number(&self, series: &str) -> Result<u64, StoreError> {
-        let series = series.to_owned();
-        self.read(move |c| case_reads::last_case_number(c, &series)).await
+        self.point_read(|c| case_reads::last_case_number(c, series))
     }
 
     async fn handler_tallies(&self, handlers: &[String]) -> Result<Vec<HandlerTally>, StoreError> {
-        let handlers = handlers.to_vec();
-        self.read(move |c| case_reads::handler_tallies(c, &handlers)).await
+        self.point_read(|c| case_reads::handler_tallies(c, handlers))
     }
 
     async fn handler_profiles(&self, handlers: &[String]) -> Result<Vec<HandlerProfile>, StoreError> {
-        let handlers = handlers.to_vec();
-        self.read(move |c| case_reads::handler_profiles(c, &handlers)).await
+        self.point_read(|c| case_reads::handler_profiles(c, handlers))
     }
 
     async fn notifications(&self, recipients: &[String], limit: u32) -> Result<Vec<NotificationRecord>, StoreError> {
@@ -432,8 +429,7 @@ impl Store for SqliteStore {
     }
 
     async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let key = key.to_owned();
-        self.read(move |c| reads::setting(c, &key)).await
+        self.point_read(|c| reads::setting(c, key))
     }
 
     async fn backup(&self, dest: &Path) -> Result<BackupReport, StoreError> {

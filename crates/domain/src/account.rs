@@ -164,14 +164,17 @@ impl Account {
     /// The regions of the grants whose role passes `keep`, without those inside another one
     /// (what a region picker offers, what a list or a dashboard covers).
     pub fn outermost_regions(&self, keep: impl Fn(&str) -> bool) -> Vec<RegionCode> {
-        let mut regions: Vec<RegionCode> =
-            self.grants.iter().filter(|g| keep(g.role.as_str())).map(|g| g.scope.region.clone()).collect();
-        regions.sort();
-        regions.dedup();
-        let all = regions.clone();
-        regions.retain(|r| !all.iter().any(|other| other != r && other.contains(r)));
-        regions
+        outermost(self.grants.iter().filter(|g| keep(g.role.as_str())).map(|g| g.scope.region.clone()).collect())
     }
+}
+
+/// `regions` sorted, without duplicates and without those inside another one.
+pub fn outermost(mut regions: Vec<RegionCode>) -> Vec<RegionCode> {
+    regions.sort();
+    regions.dedup();
+    let all = regions.clone();
+    regions.retain(|r| !all.iter().any(|other| other != r && other.contains(r)));
+    regions
 }
 
 /// A bearer token for integrations; only the hash of its secret is stored.

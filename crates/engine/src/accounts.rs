@@ -174,14 +174,15 @@ impl Engine {
         Ok(self.store.commit(change).await?.last_seq)
     }
 
-    /// Disables or re-enables an account. A disabled account's tokens stop working at once.
+    /// Disables or re-enables an account. Disabling ends its API tokens and console sessions
+    /// for good: an account enabled again needs new tokens and a new sign-in.
     pub async fn set_account_disabled(&self, actor: &Actor, login: &str, disabled: bool) -> Result<u64, EngineError> {
         let account = self.account_for_admin(actor, login, "disabling an account").await?;
         let kind = if disabled { "account.disabled" } else { "account.enabled" };
         let mut change = Change::new().op(Op::SetAccountDisabled { account: account.id, disabled });
         if disabled {
-            // Its console sessions end at once too.
-            change = change.op(Op::RevokeAccountSessions { account: account.id });
+            change =
+                change.op(Op::RevokeAccountTokens { account: account.id }).op(Op::RevokeAccountSessions { account: account.id });
         }
         let change = change.event(NewEvent::new(format!("account:{}", account.id), kind, actor.journal_name(), json!({})));
         Ok(self.store.commit(change).await?.last_seq)

@@ -134,7 +134,13 @@ impl Engine {
                 ..CaseQuery::default()
             };
             for summary in self.list_cases(actor, query).await? {
-                waiting.push(self.case_view(actor, summary.id).await?);
+                // Lists and views follow the same rules; a case that moved out of sight since
+                // the list was read is left out rather than failing the board.
+                match self.case_view(actor, summary.id).await {
+                    Ok(view) => waiting.push(view),
+                    Err(EngineError::NotFound { .. }) => {}
+                    Err(other) => return Err(other),
+                }
             }
         }
         waiting.sort_by_key(|view| view.case.opened_at);

@@ -7,8 +7,8 @@
 //!
 //! Only kinds marked `public = true` are services, named `<programme>.<kind>`. A service request
 //! never carries personal data: no parties, attachments or organisation fields; the description
-//! only when the kind's description field is not `personal`, the position only when its location
-//! field is not. Reading is open to anyone (as GeoReport intends); registering needs an API token
+//! and the position only for requests registered through Open311 itself, and then only when the
+//! kind's description and location fields are not `personal`. Reading is open to anyone (as GeoReport intends); registering needs an API token
 //! whose account holds one of the kind's intake roles over the case's region.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -564,11 +564,16 @@ impl Engine {
     ) -> Result<Open311Request, EngineError> {
         let state = kind.state(&case.state);
         let closed = case.closed_at.is_some() || state.is_some_and(|s| s.terminal);
-        let text_of = |field: Option<&FieldDef>| match field.filter(|f| !f.personal).and_then(|f| case.fields.get(&f.code)) {
-            Some(FieldValue::Text(text)) => Some(text.clone()),
-            _ => None,
-        };
-        let position = match location_field(kind).filter(|f| !f.personal).and_then(|f| case.fields.get(&f.code)) {
+        // Free text and an exact position are published only for requests made through
+        // Open311 itself, whose authors knew GeoReport makes them public; what a resident told
+        // a station or the hotline was told in confidence.
+        let published = case.channel == OPEN311_CHANNEL;
+        let text_of =
+            |field: Option<&FieldDef>| match field.filter(|f| published && !f.personal).and_then(|f| case.fields.get(&f.code)) {
+                Some(FieldValue::Text(text)) => Some(text.clone()),
+                _ => None,
+            };
+        let position = match location_field(kind).filter(|f| published && !f.personal).and_then(|f| case.fields.get(&f.code)) {
             Some(FieldValue::Location { lon, lat }) => Some((*lat, *lon)),
             _ => None,
         };
@@ -744,7 +749,10 @@ impl Engine {
             && let FieldType::Text { max_len } = field.kind
             && !fields.contains_key(&field.code)
         {
-            let title = description.map(|d| headline(d, max_len)).filter(|t| !t.is_empty());
+            // Never from a description the kind marks personal: the title is shown in every
+            // list and export.
+            let description_personal = description_field(kind).is_some_and(|f| f.personal);
+            let title = description.filter(|_| !description_personal).map(|d| headline(d, max_len)).filter(|t| !t.is_empty());
             fields.insert(field.code.clone(), Json::from(title.unwrap_or_else(|| headline(&kind.name, max_len))));
         }
         if let (Some(field), Some((lat, lon))) = (location_field(kind), position) {

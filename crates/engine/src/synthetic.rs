@@ -79,7 +79,7 @@ impl Engine {
                 };
                 let events = decide_create(&programme, new, &system, &env)?;
                 let case = Case::replay(&events).expect("decide_create starts with Created");
-                let one = case_change_for_bench(&case, &events, &number);
+                let one = case_change_for_bench(&programme, &case, &events, &number);
                 change.expect.extend(one.expect);
                 change.ops.extend(one.ops);
                 change.events.extend(one.events);

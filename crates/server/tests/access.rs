@@ -114,6 +114,7 @@ async fn story(store: Arc<dyn Store>) {
     let leader = w.account("leader1", xinchang, "leader", "330624").await;
     let outsider = w.account("handler2", qiantang, "handler", "330114").await;
     let reviewer = w.account("reviewer1", qiantang, "reviewer", "330114").await;
+    let staff = w.account("staff1", town_centre, "staff", "330624").await;
     let other_org_intake = {
         // Intake narrowed to another organisation's business in the same county.
         let request = NewAccount {
@@ -188,6 +189,36 @@ async fn story(store: Arc<dyn Store>) {
         .await;
     assert_eq!((reply.status, reply.body["totals"]["opened"].as_u64()), (StatusCode::OK, Some(1)), "{}", reply.body);
 
+    // Personal data stays masked in the history too, for everyone who reads the masked case.
+    let reply = w.call(Method::GET, &format!("/api/v1/cases/{id}"), Auth::Token(&leader), None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.body["timeline"].as_array().is_some_and(|t| !t.is_empty()), "{}", reply.body);
+    let whole = reply.body.to_string();
+    assert!(!whole.contains("13800001234") && !whole.contains("11010519491231002X"), "raw numbers in {whole}");
+    assert!(whole.contains("138****1234"), "the masked number is there: {whole}");
+
+    // A grant narrowed to one organisation lists that organisation's cases only: not the town
+    // centre's case, in lists, counts or exports.
+    let reply = w.call(Method::GET, "/api/v1/cases?programme=demo&count=true", Auth::Token(&other_org_intake), None).await;
+    assert_eq!((reply.status, reply.body["total"].as_u64()), (StatusCode::OK, Some(0)), "{}", reply.body);
+    let reply = w.call(Method::GET, "/api/v1/cases?programme=demo&region=330624", Auth::Token(&other_org_intake), None).await;
+    assert_eq!(reply.body["items"].as_array().map(Vec::len), Some(0), "{}", reply.body);
+    // "My unit's cases" needs a role that may list: a staff account with no programme role has none.
+    let reply = w.call(Method::GET, "/api/v1/cases?programme=demo&mine=true", Auth::Token(&staff), None).await;
+    assert_eq!((reply.status, code(&reply)), (StatusCode::FORBIDDEN, "forbidden_role"), "{}", reply.body);
+
+    // Notices name cases: a unit's notices reach its members who may see the case, not an
+    // assignment-only reviewer of the same unit.
+    let unit_reviewer = w.account("reviewer2", town_centre, "reviewer", "330624").await;
+    let as_actor = |secret: String| {
+        let engine = w.engine.clone();
+        async move { engine.authenticate_token(&secret).await.unwrap() }
+    };
+    let handler_notices = w.engine.my_notifications(&as_actor(handler.clone()).await, 50).await.unwrap();
+    assert!(handler_notices.iter().any(|n| n.case_number == number), "{handler_notices:?}");
+    let reviewer_notices = w.engine.my_notifications(&as_actor(unit_reviewer).await, 50).await.unwrap();
+    assert!(reviewer_notices.is_empty(), "{reviewer_notices:?}");
+
     // A reviewer only ever receives work: no lists.
     let reply = w.call(Method::GET, "/api/v1/cases?programme=demo", Auth::Token(&reviewer), None).await;
     assert_eq!((reply.status, code(&reply)), (StatusCode::FORBIDDEN, "forbidden_assignment_only"));
@@ -249,6 +280,9 @@ async fn story(store: Arc<dyn Store>) {
     // A disabled account's token and sessions stop at once.
     assert_eq!(w.call(Method::GET, "/api/v1/me", Auth::Token(&intake), None).await.status, StatusCode::OK);
     w.engine.set_account_disabled(&cli(), "intake1", true).await.unwrap();
+    assert_eq!(w.call(Method::GET, "/api/v1/me", Auth::Token(&intake), None).await.status, StatusCode::UNAUTHORIZED);
+    // Enabling it again does not bring the old token back.
+    w.engine.set_account_disabled(&cli(), "intake1", false).await.unwrap();
     assert_eq!(w.call(Method::GET, "/api/v1/me", Auth::Token(&intake), None).await.status, StatusCode::UNAUTHORIZED);
 
     // Lockout: five failures lock the login; even the right password is then refused.

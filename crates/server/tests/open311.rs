@@ -777,6 +777,28 @@ async fn reading_requests_filters_maps_status_and_hides_personal_data() {
             assert_error(&w.get(&format!("{list}?{query}")).await, StatusCode::BAD_REQUEST, xml);
         }
     }
+
+    // A public kind's case told to a station: listed, but its free text and exact position,
+    // given in confidence, are not published.
+    let told = OpenCase {
+        programme: "demo".into(),
+        kind: "dispute".into(),
+        priority: None,
+        region: "331004".into(),
+        grid: None,
+        channel: "station".into(),
+        intake_org: None,
+        fields: json!({"title": "邻里纠纷", "description": "住在3号楼502的王某", "location": {"lon": LUQIAO.1, "lat": LUQIAO.0}})
+            .as_object()
+            .unwrap()
+            .clone(),
+    };
+    let told = w.engine.open_case(&cli(), told).await.unwrap().case.number;
+    let reply = w.get(&format!("/open311/v2/requests/{told}.json")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let request = &reply.json()[0];
+    assert!(request["description"].is_null() && request["lat"].is_null() && request["long"].is_null(), "{request}");
+    assert!(!reply.text.contains("502"), "{}", reply.text);
 }
 
 /// The demo programme, and a copy of it, `pilot`, whose description and location fields are

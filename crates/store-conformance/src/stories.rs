@@ -158,6 +158,15 @@ pub async fn organisations_accounts_and_tokens(h: &dyn Harness) {
     assert_eq!(store.api_token_by_secret_hash(&token.secret_hash).await.unwrap().unwrap(), token);
     store.commit(Change::new().op(Op::RevokeApiToken { token: token.id })).await.unwrap();
     assert!(store.api_token_by_secret_hash(&token.secret_hash).await.unwrap().unwrap().revoked);
+    // All of an account's tokens at once (disabling it); another account's stay as they are.
+    let colleague = account("zhang.san", centre.id, "staff", "331004");
+    store.commit(Change::new().op(Op::InsertAccount { account: colleague.clone(), password_hash: None })).await.unwrap();
+    let second = ApiToken { id: Uuid::now_v7(), secret_hash: "ef".repeat(32), ..token.clone() };
+    let others = ApiToken { id: Uuid::now_v7(), account: colleague.id, secret_hash: "12".repeat(32), ..token.clone() };
+    store.commit(Change::new().op(Op::InsertApiToken(second.clone())).op(Op::InsertApiToken(others.clone()))).await.unwrap();
+    store.commit(Change::new().op(Op::RevokeAccountTokens { account: mediator.id })).await.unwrap();
+    assert!(store.api_token_by_secret_hash(&second.secret_hash).await.unwrap().unwrap().revoked);
+    assert!(!store.api_token_by_secret_hash(&others.secret_hash).await.unwrap().unwrap().revoked);
     store.commit(Change::new().op(Op::SetAccountDisabled { account: mediator.id, disabled: true })).await.unwrap();
     assert!(store.account(mediator.id).await.unwrap().unwrap().disabled);
     assert!(store.api_token_by_secret_hash("cd").await.unwrap().is_none());

@@ -117,30 +117,35 @@ fn summary(row: &PgRow) -> Result<CaseSummary, StoreError> {
 }
 
 /// Appends the conditions of `filter` (its sort, `before`, offset and limit aside) to a WHERE
-/// clause. `false` (nothing appended) when it matches nothing: no regions, and not all of them.
+/// clause. `false` (nothing appended) when it matches nothing: no scopes, and not all regions.
 fn push_conditions(sql: &mut QueryBuilder<Postgres>, filter: &CaseFilter) -> bool {
-    if filter.regions.is_empty() && !filter.all_regions {
+    if filter.regions.is_empty() && filter.narrowed.is_empty() && !filter.all_regions {
         return false;
     }
     sql.push("(");
     if filter.all_regions {
         sql.push("TRUE");
-    }
-    // `region` and `number` use the "C" collation: a subtree is a byte range, as on SQLite.
-    for (i, code) in filter.regions.iter().enumerate().filter(|_| !filter.all_regions) {
-        if i > 0 {
-            sql.push(" OR ");
-        }
-        match code.as_str().len() {
-            // The expressions of cases_city, cases_county and cases_town (migration 0004), so
-            // that the list walks that index in number order.
-            4 => sql.push("substr(region, 1, 4) = ").push_bind(code.to_string()),
-            6 => sql.push("substr(region, 1, 6) = ").push_bind(code.to_string()),
-            9 => sql.push("substr(region, 1, 9) = ").push_bind(code.to_string()),
-            _ => {
-                sql.push("(region >= ").push_bind(code.to_string()).push(" AND region < ").push_bind(format!("{code}:")).push(")")
+    } else {
+        let scopes = filter.regions.iter().map(|r| (r, None)).chain(filter.narrowed.iter().map(|(r, o)| (r, Some(o))));
+        for (i, (code, unit)) in scopes.enumerate() {
+            if i > 0 {
+                sql.push(" OR ");
             }
-        };
+            sql.push("(");
+            // `region` and `number` use the "C" collation: a subtree is a byte range, as on
+            // SQLite. City, county and town subtrees use the expressions of cases_city,
+            // cases_county and cases_town (migration 0004), so that a list walks that index.
+            match code.as_str().len() {
+                4 => sql.push("substr(region, 1, 4) = ").push_bind(code.to_string()),
+                6 => sql.push("substr(region, 1, 6) = ").push_bind(code.to_string()),
+                9 => sql.push("substr(region, 1, 9) = ").push_bind(code.to_string()),
+                _ => sql.push("region >= ").push_bind(code.to_string()).push(" AND region < ").push_bind(format!("{code}:")),
+            };
+            if let Some(unit) = unit {
+                sql.push(" AND unit = ").push_bind(unit.0);
+            }
+            sql.push(")");
+        }
     }
     sql.push(")");
     if let Some(programme) = &filter.programme {

@@ -258,6 +258,13 @@ pub(crate) async fn apply(conn: &mut PgConnection, op: &Op) -> Result<(), StoreE
                 .map_err(StoreError::backend)?;
             must_touch(done.rows_affected(), "session", id_hash)?;
         }
+        Op::RevokeAccountTokens { account } => {
+            sqlx::query("UPDATE api_tokens SET revoked = TRUE WHERE account = $1 AND NOT revoked")
+                .bind(account.0)
+                .execute(&mut *conn)
+                .await
+                .map_err(StoreError::backend)?;
+        }
         Op::RevokeAccountSessions { account } => {
             sqlx::query("UPDATE sessions SET revoked = TRUE WHERE account = $1 AND NOT revoked")
                 .bind(account.0)

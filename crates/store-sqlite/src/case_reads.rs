@@ -111,32 +111,44 @@ fn indexed_prefix(code: &str) -> Option<&'static str> {
     }
 }
 
+/// "In the subtree of `code`".
+fn push_subtree(sql: &mut String, args: &mut Vec<Value>, code: &str) {
+    if let Some(prefix) = indexed_prefix(code) {
+        // The expression of cases_city, cases_county or cases_town (migration 0004), so that the
+        // list walks that index in number order.
+        sql.push_str(prefix);
+        args.push(Value::Text(code.to_owned()));
+    } else {
+        // A subtree is a range of codes: digits, and ':' sorts right after '9'.
+        sql.push_str("region >= ? AND region < ?");
+        args.push(Value::Text(code.to_owned()));
+        args.push(Value::Text(format!("{code}:")));
+    }
+}
+
 /// The conditions of `filter` (its sort, `before`, offset and limit aside) as a WHERE clause
 /// with its arguments, or `None` when it matches nothing (no regions, and not all of them).
 fn conditions(filter: &CaseFilter) -> Option<(String, Vec<Value>)> {
-    if filter.regions.is_empty() && !filter.all_regions {
+    if filter.regions.is_empty() && filter.narrowed.is_empty() && !filter.all_regions {
         return None;
     }
     let mut sql = String::from("(");
     let mut args: Vec<Value> = Vec::new();
     if filter.all_regions {
         sql.push_str("1 = 1");
-    }
-    for (i, region) in filter.regions.iter().enumerate().filter(|_| !filter.all_regions) {
-        if i > 0 {
-            sql.push_str(" OR ");
-        }
-        let code = region.as_str();
-        if let Some(prefix) = indexed_prefix(code) {
-            // The expression of cases_city, cases_county or cases_town (migration 0004), so that
-            // the list walks that index in number order.
-            sql.push_str(prefix);
-            args.push(Value::Text(code.to_owned()));
-        } else {
-            // A subtree is a range of codes: digits, and ':' sorts right after '9'.
-            sql.push_str("(region >= ? AND region < ?)");
-            args.push(Value::Text(code.to_owned()));
-            args.push(Value::Text(format!("{code}:")));
+    } else {
+        let scopes = filter.regions.iter().map(|r| (r, None)).chain(filter.narrowed.iter().map(|(r, o)| (r, Some(o))));
+        for (i, (region, unit)) in scopes.enumerate() {
+            if i > 0 {
+                sql.push_str(" OR ");
+            }
+            sql.push('(');
+            push_subtree(&mut sql, &mut args, region.as_str());
+            if let Some(unit) = unit {
+                sql.push_str(" AND unit = ?");
+                args.push(Value::Text(unit.to_string()));
+            }
+            sql.push(')');
         }
     }
     sql.push(')');

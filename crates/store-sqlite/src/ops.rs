@@ -264,6 +264,11 @@ pub(crate) fn apply(conn: &Connection, op: &Op) -> Result<(), StoreError> {
                 .map_err(StoreError::backend)?;
             must_touch(rows, "session", id_hash)?;
         }
+        Op::RevokeAccountTokens { account } => {
+            conn.prepare_cached("UPDATE api_tokens SET revoked = 1 WHERE account = ?1 AND revoked = 0")
+                .and_then(|mut s| s.execute([account.to_string()]))
+                .map_err(StoreError::backend)?;
+        }
         Op::RevokeAccountSessions { account } => {
             conn.prepare_cached("UPDATE sessions SET revoked = 1 WHERE account = ?1 AND revoked = 0")
                 .and_then(|mut s| s.execute([account.to_string()]))

@@ -79,9 +79,12 @@ pub enum CaseSort {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CaseFilter {
     pub programme: Option<String>,
-    /// Cases located within any of these regions (the reader's scopes). Empty: nothing, unless
-    /// `all_regions`.
+    /// Cases located within any of these regions (the reader's scopes). Empty (and no
+    /// `narrowed`): nothing, unless `all_regions`.
     pub regions: Vec<RegionCode>,
+    /// Also cases within these regions assigned to these units (grants narrowed to one
+    /// organisation's business).
+    pub narrowed: Vec<(RegionCode, OrgId)>,
     /// No region restriction (operators; lists already narrowed to a unit or a person).
     pub all_regions: bool,
     pub unit: Option<OrgId>,

@@ -49,6 +49,11 @@ pub enum Op {
     RevokeApiToken {
         token: Uuid,
     },
+    /// Marks every API token of an account revoked (disabled account): enabling the account
+    /// again does not bring them back.
+    RevokeAccountTokens {
+        account: AccountId,
+    },
     /// Sets a key in the settings table (instance-wide facts such as "demo data seeded").
     PutSetting {
         key: String,

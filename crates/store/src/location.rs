@@ -78,21 +78,28 @@ impl DatabaseLocation {
     }
 }
 
-/// Replaces the password of a URL with `***`.
+/// Replaces the password of a URL, and its whole query (which may carry `password=`), with
+/// `***`.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
+    let (rest, query) = match rest.split_once('?') {
+        Some((before, _)) => (before, "?***"),
+        None => (rest, ""),
+    };
+    let url = format!("{scheme}://{rest}{query}");
     let (authority, tail) = match rest.find('/') {
         Some(idx) => rest.split_at(idx),
         None => (rest, ""),
     };
+    let tail = format!("{tail}{query}");
     match authority.rsplit_once('@') {
         Some((userinfo, host)) => {
             let user = userinfo.split_once(':').map(|(u, _)| format!("{u}:***")).unwrap_or_else(|| userinfo.to_owned());
             format!("{scheme}://{user}@{host}{tail}")
         }
-        None => url.to_owned(),
+        None => url,
     }
 }
 
@@ -114,6 +121,13 @@ impl fmt::Debug for DatabaseLocation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redaction_hides_passwords_in_the_authority_and_the_query() {
+        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("postgres://u@h/db?password=secret&sslmode=require"), "postgres://u@h/db?***");
+        assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
+    }
 
     #[test]
     fn parses_the_schemes() {

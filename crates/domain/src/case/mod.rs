@@ -23,7 +23,7 @@ pub use act::{
     dispatch_needs, orgs_needed,
 };
 pub use events::{CaseEvent, ClockShift, Recipient, SupervisionLevel};
-pub use mask::mask_middle;
+pub use mask::{is_personal, mask_fields, mask_middle};
 pub use time::{PendingTimer, decide_time, next_timer, pending_timers, time_dispatch_needs};
 
 use crate::account::AccountId;

@@ -7,6 +7,7 @@
 //! decided again on the new state (a few times), so concurrent actions never overwrite each other.
 
 mod cache;
+mod mask_history;
 mod numbers;
 mod pools;
 mod project;
@@ -219,7 +220,7 @@ impl Engine {
             let events = decide_create(&programme, new, actor, &env)?;
             let case = Case::replay(&events).expect("decide_create starts with Created");
             orgs.clear();
-            let mut change = project::case_change(None, &case, &events, &actor.journal_name(), Some(&number));
+            let mut change = project::case_change(&programme, None, &case, &events, &actor.journal_name(), Some(&number));
             if let Some(op) = self.attachment_op(actor, &case, &events).await? {
                 change = change.op(op);
             }
@@ -293,7 +294,7 @@ impl Engine {
             for event in &events {
                 after.apply(event);
             }
-            let mut change = project::case_change(Some(&case), &after, &events, &actor.journal_name(), None);
+            let mut change = project::case_change(&programme, Some(&case), &after, &events, &actor.journal_name(), None);
             if let Some(op) = self.attachment_op(actor, &after, &events).await? {
                 change = change.op(op);
             }
@@ -408,17 +409,29 @@ impl Engine {
         view: CaseView,
     ) -> Result<(CaseView, Vec<TimelineEntry>, Vec<fq_store::AttachmentRecord>), EngineError> {
         let id = view.case.id;
-        let records = self.store.stream_events(&id.stream()).await?;
-        let timeline = records.into_iter().map(TimelineEntry::from).collect();
+        let timeline = self.history(&view).await?;
         let attachments = self.store.case_attachments(id).await?;
         Ok((view, timeline, attachments))
     }
 
+    /// The history of a case as `view` shows it: masked when the view is.
+    async fn history(&self, view: &CaseView) -> Result<Vec<TimelineEntry>, EngineError> {
+        let records = self.store.stream_events(&view.case.id.stream()).await?;
+        let mut timeline: Vec<TimelineEntry> = records.into_iter().map(TimelineEntry::from).collect();
+        if view.masked {
+            let programme = self.programme(&view.case.programme)?;
+            let kind = programme.kind(&view.case.kind);
+            for entry in &mut timeline {
+                mask_history::mask_event(&mut entry.event, kind);
+            }
+        }
+        Ok(timeline)
+    }
+
     /// A case's history, oldest first.
     pub async fn case_timeline(&self, actor: &Actor, id: CaseId) -> Result<Vec<TimelineEntry>, EngineError> {
-        self.case_view(actor, id).await?;
-        let records = self.store.stream_events(&id.stream()).await?;
-        Ok(records.into_iter().map(TimelineEntry::from).collect())
+        let view = self.case_view(actor, id).await?;
+        self.history(&view).await
     }
 
     /// Rebuilds a case from its journal stream and compares it with the stored snapshot.
@@ -502,36 +515,43 @@ impl Engine {
             limit: query.limit.unwrap_or(50).clamp(1, 500),
             ..CaseFilter::default()
         };
-        match visibility::listable_regions(actor, programme) {
-            None => filter.all_regions = true,
-            Some(regions) => filter.regions = regions,
-        }
-        if query.mine {
-            let account = actor
-                .account()
-                .ok_or_else(|| EngineError::field("mine_needs_account", "mine", "only a signed-in account has a unit"))?;
-            filter.unit = Some(account.org);
-            // Cases given to one's own unit are visible wherever they are.
-            filter.all_regions = true;
-            filter.regions.clear();
-        }
-        if !filter.all_regions && filter.regions.is_empty() {
+        let scopes = visibility::listable_scopes(actor, programme);
+        // Checked before `mine`: one's own unit's cases are listed only to who holds a role
+        // that may list at all (the "involved" rule of visibility).
+        if scopes.as_ref().is_some_and(visibility::ListScopes::is_empty) {
             return Err(EngineError::Denied {
                 code: "forbidden_role",
                 message: format!("you hold no role of programme {}", programme.code),
             });
         }
-        if let Some(region) = &query.region {
-            let region = RegionCode::parse(region.trim())
-                .map_err(|e| EngineError::field("region_code_invalid", "region", e.to_string()))?;
-            if !filter.all_regions && !filter.regions.iter().any(|r| r.contains(&region)) {
-                return Err(EngineError::Denied {
+        let region = query
+            .region
+            .as_deref()
+            .map(|r| RegionCode::parse(r.trim()).map_err(|e| EngineError::field("region_code_invalid", "region", e.to_string())))
+            .transpose()?;
+        if query.mine {
+            let account = actor
+                .account()
+                .ok_or_else(|| EngineError::field("mine_needs_account", "mine", "only a signed-in account has a unit"))?;
+            // Cases given to one's own unit are visible wherever they are.
+            filter.unit = Some(account.org);
+            match region {
+                Some(region) => filter.regions = vec![region],
+                None => filter.all_regions = true,
+            }
+            return Ok(filter);
+        }
+        match (scopes, &region) {
+            (None, None) => filter.all_regions = true,
+            (None, Some(region)) => filter.regions = vec![region.clone()],
+            (Some(scopes), None) => (filter.regions, filter.narrowed) = (scopes.regions, scopes.narrowed),
+            (Some(scopes), Some(region)) => {
+                let inside = scopes.within(region).ok_or_else(|| EngineError::Denied {
                     code: "forbidden_region",
                     message: format!("region {region} is outside your scope"),
-                });
+                })?;
+                (filter.regions, filter.narrowed) = (inside.regions, inside.narrowed);
             }
-            filter.all_regions = false;
-            filter.regions = vec![region];
         }
         Ok(filter)
     }
@@ -662,7 +682,26 @@ impl Engine {
         }
         keys.sort();
         keys.dedup();
-        Ok(self.store.notifications(&keys, limit.clamp(1, 500)).await?)
+        // Role notices go to a county while grants may be narrower (a town, one organisation,
+        // assignment-only): each notice is shown only if its case is, so that no case number
+        // reaches who may not see the case.
+        let limit = limit.clamp(1, 500);
+        let mut shown = Vec::new();
+        for notice in self.store.notifications(&keys, limit.saturating_mul(2)).await? {
+            let case = match self.load_case(notice.case_id).await {
+                Ok(case) => case,
+                Err(EngineError::NotFound { .. }) => continue,
+                Err(other) => return Err(other),
+            };
+            let visible = self.programmes.get(&case.programme).is_some_and(|p| visibility::may_view(actor, p, &case));
+            if visible {
+                shown.push(notice);
+                if shown.len() == limit as usize {
+                    break;
+                }
+            }
+        }
+        Ok(shown)
     }
 
     /// The programme roles the actor holds, for the console.
@@ -672,8 +711,13 @@ impl Engine {
 }
 
 /// One new case's change, for bulk seeding (see `synthetic.rs`).
-pub(crate) fn case_change_for_bench(case: &Case, events: &[CaseEvent], number: &numbers::CaseNumber) -> fq_store::Change {
-    project::case_change(None, case, events, &Actor::System.journal_name(), Some(number))
+pub(crate) fn case_change_for_bench(
+    programme: &Programme,
+    case: &Case,
+    events: &[CaseEvent],
+    number: &numbers::CaseNumber,
+) -> fq_store::Change {
+    project::case_change(programme, None, case, events, &Actor::System.journal_name(), Some(number))
 }
 
 /// The next case number of a programme, for bulk seeding.

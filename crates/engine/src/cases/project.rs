@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use fq_domain::case::{Case, CaseEvent, Recipient, SupervisionLevel, next_timer};
+use fq_domain::case::{Case, CaseEvent, Recipient, SupervisionLevel, is_personal, next_timer};
 use fq_domain::journal::NewEvent;
-use fq_domain::programme::FieldValue;
+use fq_domain::programme::{FieldValue, Programme};
 use fq_domain::region::RegionLevel;
 use fq_store::{CaseRecord, Change, Expectation, NotificationRecord, Op, TallyDelta};
 
@@ -15,6 +15,7 @@ use super::pools::handler_key;
 
 /// The change that appends `events` to the case's stream, expecting it unchanged since `before`.
 pub(crate) fn case_change(
+    programme: &Programme,
     before: Option<&Case>,
     after: &Case,
     events: &[CaseEvent],
@@ -28,7 +29,8 @@ pub(crate) fn case_change(
         let payload = serde_json::to_value(event).expect("case events serialize");
         change = change.event(NewEvent::new(stream.clone(), event.journal_kind(), actor, payload));
     }
-    change = change.op(Op::PutCase(Box::new(record(after, number))));
+    let title_personal = programme.kind(&after.kind).is_some_and(|k| is_personal(&k.fields, "title"));
+    change = change.op(Op::PutCase(Box::new(record(after, number, title_personal))));
     let notes = notifications(after, events);
     if !notes.is_empty() {
         change = change.op(Op::InsertNotifications(notes));
@@ -46,8 +48,10 @@ pub(crate) fn deltas_of(change: &Change) -> Vec<TallyDelta> {
 }
 
 /// The case row: the snapshot plus the columns lists and the scheduler query.
-pub(crate) fn record(case: &Case, number: Option<&CaseNumber>) -> CaseRecord {
+pub(crate) fn record(case: &Case, number: Option<&CaseNumber>, title_personal: bool) -> CaseRecord {
+    // The title column feeds lists and exports, which never carry personal information.
     let title = match case.fields.get("title") {
+        Some(FieldValue::Text(t)) if title_personal => fq_domain::case::mask_middle(t, 1, 1),
         Some(FieldValue::Text(t)) => t.clone(),
         _ => case.number.clone(),
     };

@@ -73,7 +73,7 @@ impl Engine {
             }
             // Even with nothing to fire the row is rewritten, so that a stale next-timer column
             // (an older build, a programme change) cannot keep the case due for ever.
-            let change = project::case_change(Some(&case), &after, &events, &Actor::System.journal_name(), None);
+            let change = project::case_change(&programme, Some(&case), &after, &events, &Actor::System.journal_name(), None);
             let deltas = project::deltas_of(&change);
             match self.store.commit(change).await {
                 Ok(_) => {

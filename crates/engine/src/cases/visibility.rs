@@ -8,8 +8,10 @@
 //!
 //! Anyone else is told the case does not exist, so that numbers cannot be probed.
 
+use fq_domain::account::{RoleGrant, outermost};
 use fq_domain::actor::Actor;
 use fq_domain::case::Case;
+use fq_domain::org::OrgId;
 use fq_domain::programme::Programme;
 use fq_domain::region::RegionCode;
 
@@ -30,14 +32,50 @@ pub(crate) fn may_view(actor: &Actor, programme: &Programme, case: &Case) -> boo
     involved && account.grants.iter().any(|g| broad(g.role.as_str()))
 }
 
-/// The regions whose cases of `programme` the actor may list: the scopes of its programme roles
-/// that are not assignment-only. `None` for operators (everything).
-pub(crate) fn listable_regions(actor: &Actor, programme: &Programme) -> Option<Vec<RegionCode>> {
+/// What an account may list of one programme: the subtrees of its programme roles that are
+/// not assignment-only, and, for grants narrowed to one organisation, the cases of that
+/// organisation within the grant's subtree (the same rule as [`may_view`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ListScopes {
+    pub(crate) regions: Vec<RegionCode>,
+    pub(crate) narrowed: Vec<(RegionCode, OrgId)>,
+}
+
+impl ListScopes {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.regions.is_empty() && self.narrowed.is_empty()
+    }
+
+    /// The part of these scopes within `region`, or `None` when `region` is outside all of them.
+    pub(crate) fn within(&self, region: &RegionCode) -> Option<ListScopes> {
+        let whole = self.regions.iter().any(|r| r.contains(region));
+        let narrowed: Vec<(RegionCode, OrgId)> =
+            self.narrowed.iter().filter(|(r, _)| r.contains(region)).map(|(_, org)| (region.clone(), *org)).collect();
+        let inside = ListScopes { regions: if whole { vec![region.clone()] } else { Vec::new() }, narrowed };
+        (!inside.is_empty()).then_some(inside)
+    }
+}
+
+/// The list scopes of the actor in `programme`; `None` for operators (everything).
+pub(crate) fn listable_scopes(actor: &Actor, programme: &Programme) -> Option<ListScopes> {
     let account = actor.account()?;
     if account.disabled {
-        return Some(Vec::new());
+        return Some(ListScopes::default());
     }
-    Some(account.outermost_regions(|role| programme.roles.contains_key(role) && !programme.assignment_only(role)))
+    let broad = |g: &&RoleGrant| programme.roles.contains_key(g.role.as_str()) && !programme.assignment_only(g.role.as_str());
+    let regions = outermost(
+        account.grants.iter().filter(broad).filter(|g| g.scope.org.is_none()).map(|g| g.scope.region.clone()).collect(),
+    );
+    let mut narrowed: Vec<(RegionCode, OrgId)> = account
+        .grants
+        .iter()
+        .filter(broad)
+        .filter_map(|g| g.scope.org.map(|org| (g.scope.region.clone(), org)))
+        .filter(|(r, _)| !regions.iter().any(|whole| whole.contains(r)))
+        .collect();
+    narrowed.sort();
+    narrowed.dedup();
+    Some(ListScopes { regions, narrowed })
 }
 
 /// True if every programme role the account holds is assignment-only: such handlers get their

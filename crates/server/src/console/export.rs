@@ -119,6 +119,16 @@ fn file_name(state: &AppState, filters: &Filters, ext: &str) -> String {
     format!("cases-{programme}-{today}.{ext}")
 }
 
+/// A cell a spreadsheet program would read as a formula (`=`, `+`, `-`, `@`, or a tab or
+/// carriage return first) gets a leading apostrophe, so that a case title cannot run one on the
+/// reader's machine (CSV injection). XLSX cells are written as strings and need none.
+fn defuse(text: &str) -> String {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
+        _ => text.to_owned(),
+    }
+}
+
 /// The CSV text: a UTF-8 byte-order mark (so that spreadsheet programs read the Chinese), the
 /// header and the lines.
 fn csv_bytes(lang: Lang, lines: &[Line]) -> Result<Vec<u8>, csv::Error> {
@@ -126,7 +136,7 @@ fn csv_bytes(lang: Lang, lines: &[Line]) -> Result<Vec<u8>, csv::Error> {
     writer.write_record(COLUMNS.iter().map(|key| i18n::text(lang, key)))?;
     for line in lines {
         let counts = [line.yellow.to_string(), line.red.to_string()];
-        writer.write_record(line.text.iter().chain(counts.iter()))?;
+        writer.write_record(line.text.iter().map(|t| defuse(t)).chain(counts.iter().cloned()))?;
     }
     writer.into_inner().map_err(|e| e.into_error().into())
 }
@@ -205,6 +215,18 @@ mod tests {
         assert!(
             first.starts_with("YS2026-000001,") && first.contains("\"【演示】邻里漏水纠纷, 二楼\"") && first.ends_with(",1,0")
         );
+    }
+
+    #[test]
+    fn csv_cells_that_look_like_formulas_are_defused() {
+        let mut formula = line();
+        formula.text[3] = "=HYPERLINK(\"http://x\",\"点我\")".into();
+        formula.text[4] = "-2+3".into();
+        let text = String::from_utf8(csv_bytes(Lang::Zh, &[formula]).unwrap()).unwrap();
+        let row = text.lines().nth(1).unwrap();
+        assert!(row.contains("\"'=HYPERLINK(\"\"http://x\"\",\"\"点我\"\")\""), "{row}");
+        assert!(row.contains(",'-2+3,"), "{row}");
+        assert!(row.starts_with("YS2026-000001,"), "ordinary cells are untouched: {row}");
     }
 
     #[test]

@@ -182,6 +182,12 @@ pub async fn case_lists_filter_and_page(h: &dyn Harness) {
     assert_eq!(store.cases(&CaseFilter { all_regions: true, ..filter(&["331003"]) }).await.unwrap().len(), 9, "all regions wins");
     assert_eq!(store.cases(&filter(&["33"])).await.unwrap().len(), 8, "the province holds all but Xiamen's");
     assert_eq!(store.cases(&filter(&["33", "331004"])).await.unwrap().len(), 8, "overlapping scopes list a case once");
+    // Scopes narrowed to one unit: that unit's cases within the subtree, beside whole subtrees.
+    let narrowed = CaseFilter { narrowed: vec![(code("331004"), unit_b)], ..filter(&[]) };
+    assert_eq!(numbers(&store.cases(&narrowed).await.unwrap()), ["GOV-2025-000008", "GOV-2025-000002"]);
+    let mixed = CaseFilter { narrowed: vec![(code("331004001"), unit_b)], ..filter(&["331002"]) };
+    assert_eq!(numbers(&store.cases(&mixed).await.unwrap()), ["GOV-2025-000008", "GOV-2025-000003"]);
+    assert_eq!(store.count_cases(&mixed).await.unwrap(), 2);
 
     // Programme, unit, person, state and open cases.
     let only = |f: CaseFilter| listed(h, f);

@@ -45,6 +45,13 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 impl Engine {
+    /// A fresh random value for the sign-in form's CSRF check (a double-submitted cookie: the
+    /// form and a cookie carry the same value), so that another site cannot sign a browser in to
+    /// an account of its choosing.
+    pub fn new_form_token(&self) -> Result<String, EngineError> {
+        Ok(hex(&random_bytes::<16>()?))
+    }
+
     /// Signs in with a password. `client` (the remote address) is journaled with the attempt.
     /// Five failures in fifteen minutes lock the login for fifteen minutes; while locked, even the
     /// right password is refused (`login_locked`) without being checked.

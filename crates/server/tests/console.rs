@@ -34,6 +34,8 @@ struct Reply {
 struct Browser {
     cookie: Option<String>,
     csrf: Option<String>,
+    /// The sign-in form's token cookie (`fq_login`).
+    login: Option<String>,
 }
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -93,10 +95,11 @@ impl World {
     }
 
     async fn call(&self, browser: &Browser, request: axum::http::request::Builder, body: Body) -> Reply {
-        let request = match &browser.cookie {
-            Some(cookie) => request.header(header::COOKIE, format!("fq_session={cookie}")),
-            None => request,
-        };
+        let cookies: Vec<String> = [("fq_session", &browser.cookie), ("fq_login", &browser.login)]
+            .into_iter()
+            .filter_map(|(name, value)| value.as_ref().map(|v| format!("{name}={v}")))
+            .collect();
+        let request = if cookies.is_empty() { request } else { request.header(header::COOKIE, cookies.join("; ")) };
         let response = self.app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
         let status = response.status();
         let value = |name| response.headers().get(name).map(|v: &axum::http::HeaderValue| v.to_str().unwrap().to_owned());
@@ -106,15 +109,26 @@ impl World {
         Reply { status, location, set_cookie, content_type, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
+    /// Opens the sign-in page as a new browser and posts the form, with its token and cookie.
+    async fn login_form(&self, login: &str, password: &str) -> Reply {
+        let mut browser = Browser::default();
+        let page = self.get(&mut browser, "/login").await;
+        let token = hidden(&page.body, "csrf").expect("the sign-in form carries a token");
+        let cookie = page.set_cookie.expect("the sign-in page sets its token cookie");
+        assert!(cookie.starts_with(&format!("fq_login={token};")) && cookie.contains("HttpOnly"), "{cookie}");
+        browser.login = Some(token.clone());
+        self.post(&browser, "/login", &[("login", login), ("password", password), ("next", "/"), ("csrf", &token)]).await
+    }
+
     /// Signs in through the form and keeps the cookie and a CSRF token.
     async fn sign_in(&self, login: &str) -> Browser {
         let password = self.passwords.get(login).map_or(PASSWORD, String::as_str);
-        let reply = self.post(&Browser::default(), "/login", &[("login", login), ("password", password), ("next", "/")]).await;
+        let reply = self.login_form(login, password).await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{login}: {}", reply.body);
         let cookie = reply.set_cookie.expect("the session cookie");
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
         let secret = cookie.trim_start_matches("fq_session=").split(';').next().unwrap().to_owned();
-        let mut browser = Browser { cookie: Some(secret), csrf: None };
+        let mut browser = Browser { cookie: Some(secret), ..Browser::default() };
         let home = self.get(&mut browser, "/").await;
         assert_eq!(home.status, StatusCode::OK, "{}", home.body);
         assert!(browser.csrf.is_some(), "every page carries the sign-out form's CSRF token");
@@ -181,14 +195,14 @@ async fn signed_out_pages_redirect_to_sign_in_and_bad_cookies_too() {
     assert_eq!((reply.status, reply.location.as_deref()), (StatusCode::SEE_OTHER, Some("/login")));
 
     // A tampered or expired cookie: to the sign-in page, and the cookie is cleared.
-    let mut tampered = Browser { cookie: Some("0".repeat(64)), csrf: None };
+    let mut tampered = Browser { cookie: Some("0".repeat(64)), ..Browser::default() };
     let reply = w.get(&mut tampered, "/dashboard").await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert!(reply.location.unwrap().starts_with("/login"));
     assert!(reply.set_cookie.unwrap().contains("Max-Age=0"));
     let mut signed = w.sign_in("demo-luqiao-intake").await;
     let secret = signed.cookie.clone().unwrap();
-    let mut altered = Browser { cookie: Some(format!("{}x", &secret[..secret.len() - 1])), csrf: None };
+    let mut altered = Browser { cookie: Some(format!("{}x", &secret[..secret.len() - 1])), ..Browser::default() };
     assert_eq!(w.get(&mut altered, "/").await.status, StatusCode::SEE_OTHER);
 
     // The sign-in page shows the public facts without signing in.
@@ -210,11 +224,17 @@ async fn signed_out_pages_redirect_to_sign_in_and_bad_cookies_too() {
 async fn a_failed_sign_in_says_so_and_the_language_switches() {
     let w = World::new().await;
     let mut browser = Browser::default();
-    let reply =
-        w.post(&browser, "/login", &[("login", "demo-luqiao-intake"), ("password", "not the password"), ("next", "/")]).await;
+    // A form posted without the page's token (from another site) is refused before the
+    // password is looked at.
+    let password = w.passwords["demo-luqiao-intake"].clone();
+    let reply = w.post(&browser, "/login", &[("login", "demo-luqiao-intake"), ("password", &password), ("next", "/")]).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(reply.body.contains("登录页面已过期"), "{}", reply.body);
+    assert!(!reply.set_cookie.is_some_and(|c| c.starts_with("fq_session")), "no session without the token");
+    let reply = w.login_form("demo-luqiao-intake", "not the password").await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert!(reply.body.contains("账号或密码不正确"), "{}", reply.body);
-    assert!(reply.set_cookie.is_none());
+    assert!(!reply.set_cookie.is_some_and(|c| c.starts_with("fq_session")));
     assert!(reply.body.contains(r#"value="demo-luqiao-intake""#), "the login is kept in the form");
 
     // English on request, remembered in a cookie.
@@ -572,7 +592,7 @@ async fn an_administrator_creates_an_organisation_and_an_account_then_disables_i
         )
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
-    let refused = w.post(&Browser::default(), "/login", &[("login", "ljd-mediator"), ("password", PASSWORD)]).await;
+    let refused = w.login_form("ljd-mediator", PASSWORD).await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "a disabled account cannot sign in");
 
     // Grids: a county covered again with larger generated cells; a wrong size is named.

@@ -14,7 +14,7 @@ use super::layout::{self, Page, see_other};
 use super::viewer::{Viewer, local_path};
 use crate::AppState;
 use crate::api::accounts::session_cookie;
-use crate::auth::{ClientAddr, SESSION_COOKIE, cookie};
+use crate::auth::{ClientAddr, SESSION_COOKIE, cookie, same_secret};
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct NextParam {
@@ -37,8 +37,28 @@ async fn login_page(
         Ok(facts) => facts,
         Err(e) => return e.into_response(),
     };
-    let ctx = context! { login => login, next => next, error => error, status => facts };
-    layout::public_page(state, lang, "/login", status, "login.html", ctx)
+    let token = match state.engine.new_form_token() {
+        Ok(token) => token,
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let ctx = context! { login => login, next => next, error => error, status => facts, csrf => token.clone() };
+    let mut response = layout::public_page(state, lang, "/login", status, "login.html", ctx);
+    let cookie = format!("{LOGIN_COOKIE}={token}; Path=/login; Max-Age=3600; HttpOnly; SameSite=Strict");
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// The cookie that carries the sign-in form's token (see `Engine::new_form_token`).
+const LOGIN_COOKIE: &str = "fq_login";
+
+/// True if the posted sign-in form carries the token of the cookie set with it.
+fn form_token_ok(headers: &HeaderMap, posted: &Posted) -> bool {
+    match (cookie(headers, LOGIN_COOKIE), posted.first("csrf")) {
+        (Some(expected), Some(given)) => !expected.is_empty() && same_secret(&expected, given),
+        _ => false,
+    }
 }
 
 /// `GET /login`.
@@ -58,6 +78,11 @@ pub(crate) async fn sign_in(
     let lang = Lang::of(&headers);
     let login = posted.text("login");
     let next = next_or_home(posted.first("next"));
+    if !form_token_ok(&headers, &posted) {
+        // A form from another site, or one older than its cookie: nothing is tried or counted.
+        let error = Some(i18n::text(lang, "login.expired"));
+        return login_page(&state, lang, StatusCode::FORBIDDEN, &login, &next, error).await;
+    }
     match state.engine.sign_in(&login, posted.first("password").unwrap_or_default(), &client).await {
         Ok(session) => {
             let max_age = (session.expires_at - state.engine.current_time()).num_seconds().max(0);

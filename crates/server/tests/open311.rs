@@ -389,14 +389,14 @@ async fn discovery_services_and_definitions_have_the_real_structure() {
     assert_eq!(ours.name, "discovery");
     assert_xml_covers(&shape_of(&parse_xml(&fixture("discovery-dc.xml"))), &shape_of(&ours), "/discovery");
 
-    // Services: only the public kind.
+    // Services: only the public kinds (the demo's peer review is private).
     let real_services = shape_of(&parse_xml(&fixture("dc-services.xml")));
     let reply = w.get("/open311/v2/services.json").await;
     assert_eq!(reply.status, StatusCode::OK);
     let services = reply.json();
     assert_json_matches_xml(&real_services, &services, true, "services");
     let codes: Vec<&str> = services.as_array().unwrap().iter().map(|s| s["service_code"].as_str().unwrap()).collect();
-    assert_eq!(codes, ["demo.dispute"]);
+    assert_eq!(codes, ["demo.dispute", "finance.dispute"]);
     assert_eq!(services[0]["service_name"], "矛盾纠纷");
     assert_eq!(services[0]["metadata"], true);
     assert_eq!(services[0]["type"], "realtime");
@@ -405,7 +405,7 @@ async fn discovery_services_and_definitions_have_the_real_structure() {
     assert_eq!(reply.status, StatusCode::OK);
     let ours = reply.xml();
     assert_eq!(ours.name, "services");
-    assert_eq!(ours.children.len(), 1);
+    assert_eq!(ours.children.len(), 2);
     assert_xml_covers(&real_services, &shape_of(&ours), "/services");
 
     // A service definition.

@@ -1,0 +1,250 @@
+//! The financial-dispute programme (programmes/finance) through the engine, on SQLite and on
+//! PostgreSQL: one case across the mechanisms, keeping one file. Paths: the institution settles
+//! its own complaint; the institution fails, the mediation committee reaches an agreement, the
+//! court confirms it and it is performed; a small claim on the fast track (and one too large for
+//! it); the 30-day window for judicial confirmation running out (a yellow card); mediation ended
+//! without agreement; a case handed over to litigation. Also: an institution account acts only on
+//! its own organisation's cases.
+//!
+//! PostgreSQL: FENGQIAO_TEST_POSTGRES (default `postgres://postgres@127.0.0.1:5432/postgres`);
+//! skipped with a note when unreachable, a failure when CI=true.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use fq_domain::Coded;
+use fq_domain::account::Login;
+use fq_domain::actor::Actor;
+use fq_domain::calendar::beijing;
+use fq_domain::case::{CaseEvent, CaseId, SupervisionLevel};
+use fq_domain::region::RegionCode;
+use fq_engine::{CaseView, Engine, EngineError, NewAccount, NewOrganisation, OpenCase};
+use fq_store::Store;
+use fq_store_postgres::{PgOptions, PgStore};
+use fq_store_sqlite::{SqliteOptions, SqliteStore};
+use serde_json::{Value as Json, json};
+use sqlx::{Connection, PgConnection};
+use uuid::Uuid;
+
+fn beijing_time(text: &str) -> DateTime<Utc> {
+    beijing().from_local_datetime(&NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap()).unwrap().to_utc()
+}
+
+fn cli() -> Actor {
+    Actor::Cli { os_user: "test".into() }
+}
+
+fn object(value: Json) -> serde_json::Map<String, Json> {
+    match value {
+        Json::Object(map) => map,
+        other => panic!("an object, not {other}"),
+    }
+}
+
+struct World {
+    engine: Engine,
+    now: Arc<AtomicI64>,
+    store: Arc<dyn Store>,
+}
+
+impl World {
+    fn set(&self, text: &str) {
+        self.now.store(beijing_time(text).timestamp(), Ordering::SeqCst);
+    }
+
+    async fn org(&self, name: &str, kind: &str, region: &str) -> Uuid {
+        let request = NewOrganisation { name: name.into(), kind: kind.into(), region: region.into(), parent: None };
+        self.engine.create_organisation(&cli(), request).await.unwrap().0.id.0
+    }
+
+    async fn account(&self, login: &str, org: Uuid, role: &str, narrowed_to: Option<Uuid>) -> Actor {
+        let request = NewAccount {
+            login: login.into(),
+            display_name: login.into(),
+            org,
+            password: None,
+            grants: vec![(role.into(), "330602".into(), narrowed_to)],
+        };
+        self.engine.create_account(&cli(), request).await.unwrap();
+        let account = self.store.account_by_login(&Login::parse(login).unwrap()).await.unwrap().unwrap();
+        Actor::Account(Box::new(account))
+    }
+
+    async fn open(&self, intake: &Actor, region: &str, title: &str, amount: u32) -> CaseId {
+        let request = OpenCase {
+            programme: "finance".into(),
+            kind: "dispute".into(),
+            priority: None,
+            region: region.into(),
+            grid: None,
+            channel: "station".into(),
+            intake_org: None,
+            fields: object(json!({
+                "title": title,
+                "category": "credit_card",
+                "institution_name": "某银行绍兴分行",
+                "amount": amount,
+                "applicant": {"name": "王五", "role": "申请人", "phone": "13900001111"},
+            })),
+        };
+        self.engine.open_case(intake, request).await.unwrap().case.id
+    }
+
+    async fn act(&self, actor: &Actor, id: CaseId, action: &str, inputs: Json) -> CaseView {
+        self.engine.act_on_case(actor, id, action, object(inputs), None).await.unwrap_or_else(|e| panic!("{action}: {e}"))
+    }
+
+    async fn refused(&self, actor: &Actor, id: CaseId, action: &str, inputs: Json) -> EngineError {
+        self.engine.act_on_case(actor, id, action, object(inputs), None).await.expect_err(action)
+    }
+
+    async fn events(&self, id: CaseId) -> Vec<CaseEvent> {
+        let records = self.store.stream_events(&id.stream()).await.unwrap();
+        records.into_iter().map(|r| serde_json::from_value(r.payload_json()).unwrap()).collect()
+    }
+}
+
+async fn paths(store: Arc<dyn Store>) {
+    let now = Arc::new(AtomicI64::new(0));
+    let clock = Arc::clone(&now);
+    let engine =
+        Engine::new(Arc::clone(&store)).with_clock(Arc::new(move || Utc.timestamp_opt(clock.load(Ordering::SeqCst), 0).unwrap()));
+    let w = World { engine, now, store };
+    w.set("2026-03-02 09:00");
+    w.engine.ensure_reference_data().await.unwrap();
+    // Yuecheng district of Shaoxing (330602) and one of its streets.
+    let street = w.engine.region_children(&RegionCode::parse("330602").unwrap()).await.unwrap()[0].code.to_string();
+    let centre = w.org("越城区消保服务站", "station", "330602").await;
+    let committee = w.org("越城区金融纠纷人民调解委员会", "mediation_committee", "330602").await;
+    let bank = w.org("某银行绍兴分行", "cooperating_unit", "330602").await;
+    let other_bank = w.org("另一保险公司绍兴中心支公司", "cooperating_unit", "330602").await;
+    let court = w.org("越城区人民法院", "court", "330602").await;
+
+    let intake = w.account("fin-intake", centre, "intake", None).await;
+    let bank_desk = w.account("bank-desk", bank, "institution", Some(bank)).await;
+    let other_desk = w.account("insurer-desk", other_bank, "institution", Some(other_bank)).await;
+    let mediator = w.account("fin-mediator", committee, "mediator", None).await;
+    let clerk = w.account("court-clerk", court, "court_clerk", None).await;
+
+    // 1. The institution settles its own complaint within its 15 days.
+    let first = w.open(&intake, &street, "信用卡年费争议", 800).await;
+    let view = w.act(&intake, first, "accept", json!({"to_unit": bank})).await;
+    assert_eq!((view.case.state.as_str(), view.case.unit.map(|u| u.0)), ("institution", Some(bank)));
+    let due = view.case.clocks["institution"].due_at;
+    assert_eq!(due, beijing_time("2026-03-18 00:00"), "15 calendar days, to 24:00 of 17 March");
+    // Another institution's desk cannot see it, let alone settle it.
+    let err = w.refused(&other_desk, first, "institution_settle", json!({"note": "x"})).await;
+    assert!(matches!(err, EngineError::NotFound { .. }), "{err:?}");
+    let view = w.act(&bank_desk, first, "institution_settle", json!({"note": "退还年费", "agreed_amount": 800})).await;
+    assert_eq!(view.case.state, "closed");
+    assert!(view.case.closed_at.is_some());
+
+    // 2. The institution fails; mediation reaches an agreement; the court confirms it; it is
+    //    performed. One file throughout.
+    let second = w.open(&intake, &street, "贷款提前还款违约金纠纷", 12_000).await;
+    w.act(&intake, second, "accept", json!({"to_unit": bank})).await;
+    w.set("2026-03-10 10:00");
+    let view = w.act(&bank_desk, second, "to_mediation", json!({"reason": "机构处理未果，申请人不接受"})).await;
+    assert_eq!((view.case.state.as_str(), view.case.unit.map(|u| u.0)), ("mediation", Some(committee)));
+    assert!(view.case.clocks["institution"].stopped_at.is_some());
+    assert_eq!(view.case.clocks["mediation"].due_at, beijing_time("2026-04-10 00:00"), "30 calendar days");
+    // Too large for the fast track (¥5,000 at most).
+    let err = w.refused(&mediator, second, "fast_track", json!({})).await;
+    assert_eq!(err.code(), "guard_false", "{err:?}");
+    w.set("2026-03-20 15:00");
+    let view =
+        w.act(&mediator, second, "record_agreement", json!({"agreed_amount": 6000, "performance_due": "2026-04-30"})).await;
+    assert_eq!(view.case.state, "agreed");
+    // The 30th day, 19 April, is a Sunday: the period runs to the end of Monday 20 April.
+    assert_eq!(view.case.clocks["confirm_window"].due_at, beijing_time("2026-04-21 00:00"), "30 days to apply");
+    let view = w.act(&mediator, second, "apply_confirmation", json!({})).await;
+    assert_eq!(view.case.state, "confirming");
+    assert!(view.case.clocks["confirm_window"].stopped_at.is_some());
+    // The mediator is not the court.
+    let err = w.refused(&mediator, second, "confirm_valid", json!({"ruling_number": "(2026)浙0602民特1号"})).await;
+    assert_eq!(err.code(), "forbidden_role", "{err:?}");
+    let view = w.act(&clerk, second, "confirm_valid", json!({"ruling_number": "(2026)浙0602民特1号"})).await;
+    assert_eq!(view.case.state, "agreed");
+    let err = w.refused(&mediator, second, "apply_confirmation", json!({})).await;
+    assert_eq!(err.code(), "guard_false", "confirmed once: {err:?}");
+    let err = w.refused(&mediator, second, "record_performance", json!({"performed": false})).await;
+    assert_eq!(err.code(), "guard_false", "{err:?}");
+    let view = w.act(&mediator, second, "record_performance", json!({"performed": true})).await;
+    assert_eq!(view.case.state, "closed");
+    let history = w.events(second).await;
+    let kinds: Vec<&str> = history
+        .iter()
+        .filter_map(|e| if let CaseEvent::Acted { action, .. } = e { Some(action.as_str()) } else { None })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["accept", "to_mediation", "record_agreement", "apply_confirmation", "confirm_valid", "record_performance"]
+    );
+
+    // 3. A small claim goes on the fast track and the applicant accepts the opinion.
+    w.set("2026-03-02 09:00");
+    let small = w.open(&intake, &street, "盗刷小额赔付", 3000).await;
+    w.act(&intake, small, "accept_to_mediation", json!({})).await;
+    let view = w.act(&mediator, small, "fast_track", json!({})).await;
+    assert_eq!(view.case.state, "fast_track");
+    assert_eq!(view.case.clocks["fast_track"].due_at, beijing_time("2026-03-12 00:00"), "7 working days");
+    let view = w.act(&mediator, small, "accept_opinion", json!({"agreed_amount": 3000, "performance_due": "2026-03-20"})).await;
+    assert_eq!(view.case.state, "agreed");
+
+    // 4. Nobody applies for judicial confirmation: past 30 days a yellow card is raised.
+    w.set("2026-04-02 09:00");
+    w.engine.fire_due_timers(100).await.unwrap();
+    let cards: Vec<SupervisionLevel> = w
+        .events(small)
+        .await
+        .into_iter()
+        .filter_map(|e| match e {
+            CaseEvent::Supervised { level, stage: Some(stage), .. } if stage == "confirm_window" => Some(level),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(cards, [SupervisionLevel::Reminder, SupervisionLevel::Yellow], "warned at 20 days, carded at 30");
+
+    // 5. Mediation ends without agreement, with its reason; 6. a case goes to litigation.
+    let failed = w.open(&intake, &street, "保险理赔金额争议", 20_000).await;
+    w.act(&intake, failed, "accept_to_mediation", json!({})).await;
+    let err = w.refused(&mediator, failed, "end_mediation", json!({"note": "已告知诉讼途径"})).await;
+    assert_eq!(err.code(), "field_required", "{err:?}");
+    let view = w.act(&mediator, failed, "end_mediation", json!({"end_reason": "too_far_apart", "note": "已告知诉讼途径"})).await;
+    assert_eq!(view.case.state, "closed");
+    let sued = w.open(&intake, &street, "理财产品销售误导", 50_000).await;
+    w.act(&intake, sued, "accept_to_mediation", json!({})).await;
+    let view = w.act(&mediator, sued, "transfer_out", json!({"route": "litigation", "reason": "申请人起诉"})).await;
+    assert_eq!(view.case.state, "transferred");
+    assert!(view.case.clocks["mediation"].stopped_at.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn financial_disputes_take_every_path_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("fengqiao.db"), SqliteOptions::default()).await.unwrap());
+    paths(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn financial_disputes_take_every_path_on_postgres() {
+    let admin = std::env::var("FENGQIAO_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let mut conn = match PgConnection::connect(&admin).await {
+        Ok(conn) => conn,
+        Err(err) => {
+            assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "PostgreSQL at {admin} is unreachable under CI: {err}");
+            eprintln!("skipping: PostgreSQL at {admin} is unreachable ({err})");
+            return;
+        }
+    };
+    let database = format!("fq_test_{}", Uuid::now_v7().simple());
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{database}\""))).execute(&mut conn).await.unwrap();
+    let url = format!("{}/{database}", admin.rsplit_once('/').unwrap().0);
+    fq_store_postgres::migrate(&url).await.unwrap();
+    let store: Arc<dyn Store> = Arc::new(PgStore::connect(&url, PgOptions::default()).await.unwrap());
+    paths(Arc::clone(&store)).await;
+    store.close().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE \"{database}\" WITH (FORCE)"))).execute(&mut conn).await.unwrap();
+}

@@ -41,7 +41,7 @@ pub struct DemoSeed {
     pub organisations: usize,
     pub grids: usize,
     pub accounts: Vec<DemoAccount>,
-    /// Demo cases of the demo programme.
+    /// Demo cases of the demo and finance programmes.
     pub cases: usize,
 }
 
@@ -64,16 +64,22 @@ impl Engine {
         let (province_centre, _) =
             self.create_organisation_as(&system, org("【演示】浙江省社会治理中心".into(), "centre", "33", None), true).await?;
         let mut organisations = 1;
+        let mut finance_bank = None;
         let mut grids = 0;
         let mut accounts = Vec::new();
-        let mut add_account = async |login: &str, display_name: &str, org_id: uuid::Uuid, role: &str, region: &str| {
+        let mut add_account = async |login: &str,
+                                     display_name: &str,
+                                     org_id: uuid::Uuid,
+                                     role: &str,
+                                     region: &str,
+                                     narrowed_to: Option<uuid::Uuid>| {
             let password = new_password()?;
             let request = NewAccount {
                 login: login.into(),
                 display_name: display_name.into(),
                 org: org_id,
                 password: Some(password.clone()),
-                grants: vec![(role.into(), region.into(), None)],
+                grants: vec![(role.into(), region.into(), narrowed_to)],
             };
             self.create_account_as(&system, request, true).await?;
             accounts.push(DemoAccount {
@@ -85,7 +91,7 @@ impl Engine {
             });
             Ok::<(), EngineError>(())
         };
-        add_account("demo-admin", "演示管理员", province_centre.id.0, "admin", "33").await?;
+        add_account("demo-admin", "演示管理员", province_centre.id.0, "admin", "33", None).await?;
         for code in DEMO_COUNTIES {
             let county = self.region(&RegionCode::parse(code).expect("valid demo county")).await?;
             let name = &county.name;
@@ -96,32 +102,51 @@ impl Engine {
                     true,
                 )
                 .await?;
-            self.create_organisation_as(
-                &system,
-                org(format!("【演示】{name}人民调解委员会"), "mediation_committee", code, Some(centre.id.0)),
-                true,
-            )
-            .await?;
-            self.create_organisation_as(&system, org(format!("【演示】{name}人民法院"), "court", code, None), true).await?;
+            let (committee, _) = self
+                .create_organisation_as(
+                    &system,
+                    org(format!("【演示】{name}人民调解委员会"), "mediation_committee", code, Some(centre.id.0)),
+                    true,
+                )
+                .await?;
+            let (court, _) =
+                self.create_organisation_as(&system, org(format!("【演示】{name}人民法院"), "court", code, None), true).await?;
             organisations += 3;
             if code == "331004" {
-                add_account("demo-luqiao-staff", "演示路桥区工作人员", centre.id.0, "staff", code).await?;
-                add_account("demo-luqiao-leader", "演示路桥区领导", centre.id.0, "leader", code).await?;
+                add_account("demo-luqiao-staff", "演示路桥区工作人员", centre.id.0, "staff", code, None).await?;
+                add_account("demo-luqiao-leader", "演示路桥区领导", centre.id.0, "leader", code, None).await?;
                 // The demo programme's roles, so that every step of a case can be clicked through.
-                add_account("demo-luqiao-intake", "演示路桥区受理员", centre.id.0, "intake", code).await?;
-                add_account("demo-luqiao-dispatcher", "演示路桥区派单员", centre.id.0, "dispatcher", code).await?;
-                add_account("demo-luqiao-handler", "演示路桥区承办人", centre.id.0, "handler", code).await?;
-                add_account("demo-luqiao-verifier", "演示路桥区回访员", centre.id.0, "verifier", code).await?;
+                add_account("demo-luqiao-intake", "演示路桥区受理员", centre.id.0, "intake", code, None).await?;
+                add_account("demo-luqiao-dispatcher", "演示路桥区派单员", centre.id.0, "dispatcher", code, None).await?;
+                add_account("demo-luqiao-handler", "演示路桥区承办人", centre.id.0, "handler", code, None).await?;
+                add_account("demo-luqiao-verifier", "演示路桥区回访员", centre.id.0, "verifier", code, None).await?;
+                // The financial-dispute programme's roles: the respondent institution (its grant
+                // narrowed to its own business), the mediation committee and the court.
+                let (bank, _) = self
+                    .create_organisation_as(
+                        &system,
+                        org(format!("【演示】某银行{name}支行"), "cooperating_unit", code, None),
+                        true,
+                    )
+                    .await?;
+                organisations += 1;
+                finance_bank = Some(bank.id.0);
+                add_account("demo-luqiao-bank", "演示银行联络员", bank.id.0, "institution", code, Some(bank.id.0)).await?;
+                add_account("demo-luqiao-mediator", "演示路桥区调解员", committee.id.0, "mediator", code, None).await?;
+                add_account("demo-luqiao-court", "演示路桥区法院联络员", court.id.0, "court_clerk", code, None).await?;
             }
             if code == "330903" {
                 // A reviewer of another county, for the random cross-region review.
-                add_account("demo-putuo-reviewer", "演示普陀区评查员", centre.id.0, "reviewer", code).await?;
+                add_account("demo-putuo-reviewer", "演示普陀区评查员", centre.id.0, "reviewer", code, None).await?;
             }
             grids += self.generate_grids(&system, &county.code, DEMO_CELL_METRES).await?.grids;
         }
         let mut cases = 0;
         for code in DEMO_COUNTIES {
             cases += self.seed_demo_cases(&RegionCode::parse(code).expect("valid demo county"), DEMO_CASES_PER_COUNTY).await?;
+        }
+        if let Some(bank) = finance_bank {
+            cases += self.seed_demo_finance_cases(&RegionCode::parse("331004").expect("valid demo county"), bank).await?;
         }
         // Time limits that ran out while the demo cases were being "handled" raise their cards now.
         while self.fire_due_timers(500).await?.due == 500 {}

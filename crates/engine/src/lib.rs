@@ -15,6 +15,7 @@ mod cases;
 mod console;
 mod demo;
 mod demo_cases;
+mod demo_finance;
 mod error;
 mod grids;
 mod kpis;

@@ -604,3 +604,22 @@ async fn an_administrator_creates_an_organisation_and_an_account_then_disables_i
     let page = w.get(&mut admin, reply.location.as_deref().unwrap()).await;
     assert!(page.body.contains("个演示网格") && page.body.contains("路桥区的网格"), "{}", page.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_financial_disputes_show_every_step() {
+    let w = World::new().await;
+    let mut mediator = w.sign_in("demo-luqiao-mediator").await;
+    let page = w.get(&mut mediator, "/cases?programme=finance&region=331004").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for state in
+        ["待受理", "金融机构先行处理", "行业调解中", "小额快速赔付", "已达成协议（履行监督）", "司法确认审查中", "已办结"]
+    {
+        assert!(page.body.contains(state), "no demo financial dispute is at {state}: {}", page.body);
+    }
+    assert!(page.body.contains("共 7 件"), "{}", page.body);
+    // The bank's desk lists only what is with the bank (its grant is narrowed to the bank).
+    let mut bank = w.sign_in("demo-luqiao-bank").await;
+    let page = w.get(&mut bank, "/cases?programme=finance").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("共 1 件") && page.body.contains("保险理赔金额争议"), "{}", page.body);
+}

@@ -245,6 +245,7 @@ fn datatype_of(programme: &Programme, field: &FieldDef) -> Option<(&'static str,
         FieldType::Date => {
             ("datetime", "a date: YYYY-MM-DD, or an ISO 8601 datetime (its date in Beijing time is kept)".to_owned(), Vec::new())
         }
+        FieldType::DateTime => ("datetime", "an ISO 8601 datetime with its time zone".to_owned(), Vec::new()),
         FieldType::Enum { catalog } => {
             let catalog = programme.catalogs.get(catalog)?;
             let values =
@@ -328,7 +329,10 @@ fn field_value(field: &FieldDef, values: &[String]) -> Result<Json, EngineError>
     };
     let value = value.trim();
     Ok(match &field.kind {
-        FieldType::Text { .. } | FieldType::Enum { .. } | FieldType::Region | FieldType::Money { .. } => Json::from(value),
+        // A datetime is checked by the field itself, with the same message as everywhere.
+        FieldType::Text { .. } | FieldType::Enum { .. } | FieldType::Region | FieldType::Money { .. } | FieldType::DateTime => {
+            Json::from(value)
+        }
         FieldType::Number { .. } => {
             let number: f64 = value
                 .parse()

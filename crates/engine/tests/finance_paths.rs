@@ -3,8 +3,9 @@
 //! its own complaint; the institution fails, the mediation committee reaches an agreement, the
 //! court confirms it and it is performed; a small claim on the fast track (and one too large for
 //! it); the 30-day window for judicial confirmation running out (a yellow card); mediation ended
-//! without agreement; a case handed over to litigation. Also: an institution account acts only on
-//! its own organisation's cases.
+//! without agreement; a case handed over to litigation; a mediation session held at sea entered
+//! later with its original time. Also: an institution account acts only on its own
+//! organisation's cases.
 //!
 //! PostgreSQL: FENGQIAO_TEST_POSTGRES (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! skipped with a note when unreachable, a failure when CI=true.
@@ -153,6 +154,24 @@ async fn paths(store: Arc<dyn Store>) {
     let err = w.refused(&mediator, second, "fast_track", json!({})).await;
     assert_eq!(err.code(), "guard_false", "{err:?}");
     w.set("2026-03-20 15:00");
+    // A session held at sea on 16 March, entered on return: the journal keeps when it was held
+    // beside when it was recorded. A time in the future, before the case, or unreadable is refused.
+    let session = |held_at: &str| json!({"held_at": held_at, "method": "at_sea", "participants": "调解员、申请人、银行代表（卫星电话）", "summary": "初步协商"});
+    for (held_at, code) in
+        [("2026-03-21T09:00", "occurred_in_future"), ("2026-02-01T09:00", "occurred_before_case"), ("16 March", "field_type")]
+    {
+        let err = w.refused(&mediator, second, "record_session", session(held_at)).await;
+        assert_eq!(err.code(), code, "{held_at}: {err:?}");
+    }
+    let before = w.store.stream_events(&second.stream()).await.unwrap().len();
+    w.act(&mediator, second, "record_session", session("2026-03-16T09:30")).await;
+    let rows = w.store.stream_events(&second.stream()).await.unwrap();
+    let entered = &rows[before..];
+    assert!(!entered.is_empty());
+    for row in entered {
+        assert_eq!(row.occurred_at, Some(beijing_time("2026-03-16 09:30")), "{row:?}");
+        assert!(row.recorded_at > beijing_time("2026-03-16 09:30"));
+    }
     let view =
         w.act(&mediator, second, "record_agreement", json!({"agreed_amount": 6000, "performance_due": "2026-04-30"})).await;
     assert_eq!(view.case.state, "agreed");
@@ -179,7 +198,15 @@ async fn paths(store: Arc<dyn Store>) {
         .collect();
     assert_eq!(
         kinds,
-        ["accept", "to_mediation", "record_agreement", "apply_confirmation", "confirm_valid", "record_performance"]
+        [
+            "accept",
+            "to_mediation",
+            "record_session",
+            "record_agreement",
+            "apply_confirmation",
+            "confirm_valid",
+            "record_performance"
+        ]
     );
 
     // 3. A small claim goes on the fast track and the applicant accepts the opinion.

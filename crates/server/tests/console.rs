@@ -617,6 +617,42 @@ async fn the_demo_financial_disputes_show_every_step() {
         assert!(page.body.contains(state), "no demo financial dispute is at {state}: {}", page.body);
     }
     assert!(page.body.contains("共 7 件"), "{}", page.body);
+    // A session held at sea, entered now with the time it was held (a browser's date-and-time
+    // input, Beijing time); a time in the future is refused and named.
+    let page = w.get(&mut mediator, "/cases/JR2026-000003").await;
+    assert!(page.body.contains("行业调解中") && page.body.contains(r#"type="datetime-local""#), "{}", page.body);
+    let version = hidden(&page.body, "version").unwrap();
+    let csrf = mediator.csrf.clone().unwrap();
+    let beijing = |at: chrono::DateTime<chrono::Utc>| {
+        at.with_timezone(&fq_domain::calendar::beijing()).format("%Y-%m-%dT%H:%M").to_string()
+    };
+    let now = w.engine.current_time();
+    let session = |held: String| {
+        vec![
+            ("csrf".to_owned(), csrf.clone()),
+            ("version".to_owned(), version.clone()),
+            ("f.held_at".to_owned(), held),
+            ("f.method".to_owned(), "at_sea".to_owned()),
+            ("f.participants".to_owned(), "调解员、申请人、银行代表".to_owned()),
+        ]
+    };
+    let path = "/cases/JR2026-000003/actions/record_session";
+    let future = session(beijing(now + chrono::Duration::days(1)));
+    let pairs: Vec<(&str, &str)> = future.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let reply = w.post(&mediator, path, &pairs).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+    assert!(reply.body.contains("时间不能晚于现在"), "{}", reply.body);
+    let held = now - chrono::Duration::hours(30);
+    let past = session(beijing(held));
+    let pairs: Vec<(&str, &str)> = past.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let reply = w.post(&mediator, path, &pairs).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let id = w.engine.find_case(&Actor::System, "JR2026-000003").await.unwrap().case.id;
+    let rows = w.engine.store().stream_events(&id.stream()).await.unwrap();
+    let last = rows.last().unwrap();
+    let minute = |t: chrono::DateTime<chrono::Utc>| t.timestamp() / 60;
+    assert_eq!(last.occurred_at.map(minute), Some(minute(held)), "{last:?}");
+
     // The bank's desk lists only what is with the bank (its grant is narrowed to the bank).
     let mut bank = w.sign_in("demo-luqiao-bank").await;
     let page = w.get(&mut bank, "/cases?programme=finance").await;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use uuid::Uuid;
@@ -29,6 +29,9 @@ pub enum FieldType {
         max_fen: Option<i64>,
     },
     Date,
+    /// An instant: RFC 3339 with a zone, or `YYYY-MM-DDTHH:MM` read as Beijing time (what a
+    /// browser's date-and-time input sends). Stored in UTC.
+    DateTime,
     /// One code of a catalog of the programme.
     Enum {
         catalog: String,
@@ -53,6 +56,7 @@ impl FieldType {
             FieldType::Number { .. } => "number",
             FieldType::Money { .. } => "money",
             FieldType::Date => "date",
+            FieldType::DateTime => "datetime",
             FieldType::Enum { .. } => "enum",
             FieldType::Bool => "bool",
             FieldType::Region => "region",
@@ -99,6 +103,7 @@ pub enum FieldValue {
     /// Fen (1/100 yuan).
     Money(i64),
     Date(NaiveDate),
+    DateTime(DateTime<Utc>),
     Enum(String),
     Bool(bool),
     Region(RegionCode),
@@ -112,6 +117,18 @@ pub enum FieldValue {
     List(Vec<FieldValue>),
 }
 
+/// An instant from RFC 3339 with a zone, or from a local `YYYY-MM-DDTHH:MM[:SS]` in Beijing time.
+fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.to_utc());
+    }
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+        .and_then(|local| crate::calendar::beijing().from_local_datetime(&local).single())
+        .map(|t| t.to_utc())
+}
+
 impl FieldValue {
     /// The value as plain JSON, for guards, documents and APIs.
     pub fn to_json(&self) -> Json {
@@ -120,6 +137,7 @@ impl FieldValue {
             FieldValue::Number(n) => Json::from(*n),
             FieldValue::Money(fen) => Json::from(*fen as f64 / 100.0),
             FieldValue::Date(d) => Json::from(d.to_string()),
+            FieldValue::DateTime(t) => Json::from(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
             FieldValue::Bool(b) => Json::from(*b),
             FieldValue::Region(r) => Json::from(r.to_string()),
             FieldValue::Location { lon, lat } => serde_json::json!({ "lon": lon, "lat": lat }),
@@ -228,6 +246,11 @@ impl FieldDef {
                 .and_then(|s| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok())
                 .map(FieldValue::Date)
                 .ok_or_else(|| wrong("a date (YYYY-MM-DD)")),
+            FieldType::DateTime => value
+                .as_str()
+                .and_then(|s| parse_instant(s.trim()))
+                .map(FieldValue::DateTime)
+                .ok_or_else(|| wrong("a date and time (YYYY-MM-DDTHH:MM, Beijing time, or RFC 3339 with a zone)")),
             FieldType::Enum { catalog } => {
                 let code = value.as_str().ok_or_else(|| wrong("a catalog code"))?.trim();
                 if !in_catalog(catalog, code) {
@@ -345,6 +368,27 @@ mod tests {
 
     fn catalog(name: &str, code: &str) -> bool {
         name == "category" && ["loan", "card"].contains(&code)
+    }
+
+    #[test]
+    fn datetimes_are_read_in_beijing_time_or_with_their_zone() {
+        let when = def("when", FieldType::DateTime, true);
+        let utc = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+        for (text, expected) in [
+            ("2026-03-16T09:30", "2026-03-16T01:30:00Z"),
+            ("2026-03-16 09:30", "2026-03-16T01:30:00Z"),
+            ("2026-03-16T09:30:15", "2026-03-16T01:30:15Z"),
+            ("2026-03-16T09:30:00+08:00", "2026-03-16T01:30:00Z"),
+            ("2026-03-16T01:30:00Z", "2026-03-16T01:30:00Z"),
+        ] {
+            let value = when.check(&Json::from(text), &catalog).unwrap();
+            assert_eq!(value, FieldValue::DateTime(utc(expected)), "{text}");
+            assert_eq!(value.to_json(), Json::from(expected), "{text}");
+        }
+        for bad in ["16 March", "2026-03-16", "2026-13-16T09:30", ""] {
+            let err = when.check(&Json::from(bad), &catalog).unwrap_err();
+            assert_eq!(err.code, "field_type", "{bad}");
+        }
     }
 
     #[test]

@@ -227,6 +227,7 @@ fn load_field(src: &Source<'_>, raw: &S<RawField>, catalogs: &BTreeMap<String, C
             max_fen: f.max.map(|m| (m * 100.0).round() as i64),
         },
         "date" => FieldType::Date,
+        "datetime" => FieldType::DateTime,
         "enum" => {
             let catalog = f
                 .catalog
@@ -658,6 +659,22 @@ fn load_kind(
             }
             effects.push(effect);
         }
+        let occurred_at = match &action.occurred_at {
+            None => None,
+            Some(code) => {
+                let input = inputs.iter().find(|f| f.code == *code.get_ref());
+                if input.is_none_or(|f| f.kind != FieldType::DateTime || f.multiple || !f.required) {
+                    return src.err(
+                        code.span(),
+                        format!(
+                            "action {action_code}: occurred_at names {:?}, which must be a required datetime input",
+                            code.get_ref()
+                        ),
+                    );
+                }
+                Some(code.get_ref().clone())
+            }
+        };
         actions.push(ActionDef {
             code: action_code,
             name: action.name.clone(),
@@ -670,6 +687,7 @@ fn load_kind(
             guard,
             effects,
             system: action.system,
+            occurred_at,
         });
     }
 

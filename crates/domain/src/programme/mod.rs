@@ -162,6 +162,9 @@ pub struct ActionDef {
     pub effects: Vec<Effect>,
     /// Taken only by the engine itself (automatic transitions).
     pub system: bool,
+    /// The `datetime` input that says when the action really happened. Its events are
+    /// journaled with that time as `occurred_at`, beside the time they were recorded.
+    pub occurred_at: Option<String>,
 }
 
 /// One point of a clock: warning, limit or red card, each counted from the clock's start.

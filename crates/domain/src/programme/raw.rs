@@ -148,6 +148,9 @@ pub(super) struct RawAction {
     pub effects: Vec<S<String>>,
     #[serde(default)]
     pub system: bool,
+    /// A required `datetime` input telling when the action really happened (a mediation
+    /// session held at sea, entered on return).
+    pub occurred_at: Option<S<String>>,
 }
 
 #[derive(Deserialize)]

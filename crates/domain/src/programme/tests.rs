@@ -63,7 +63,7 @@ fn line_of(text: &str, needle: &str) -> usize {
 
 #[test]
 fn broken_definitions_are_refused_with_file_line_and_reason() {
-    let cases: [(&str, &str, &str); 15] = [
+    let cases: [(&str, &str, &str); 17] = [
         ("to = \"verifying\"", "to = \"verfying\"", "to-state verfying is not defined"),
         (
             "roles = [\"verifier\"]\neffects = [\"stop_clock:verify\", \"points:2\"]",
@@ -110,6 +110,17 @@ fn broken_definitions_are_refused_with_file_line_and_reason() {
             "effects = [\"stop_clock:accept\", \"dispatch\",",
             "effects = [\"stop_clock:accept\", \"dispatch:manual\",",
             "a manual dispatch needs a required input",
+        ),
+        // occurred_at must name a required datetime input of the action.
+        (
+            "code = \"supervise\"\nname = \"督办\"",
+            "code = \"supervise\"\nname = \"督办\"\noccurred_at = \"note\"",
+            "occurred_at names \"note\", which must be a required datetime input",
+        ),
+        (
+            "code = \"supervise\"\nname = \"督办\"",
+            "code = \"supervise\"\nname = \"督办\"\noccurred_at = \"when\"",
+            "occurred_at names \"when\"",
         ),
     ];
     for (from, to, reason) in cases {

@@ -290,11 +290,18 @@ impl Engine {
                 pools: &candidate_pools,
             };
             let events = decide_action(&programme, &case, &request, actor, &env)?;
+            let occurred = occurred_at(kind, action, &events, &case, env.now)?;
             let mut after = case.clone();
             for event in &events {
                 after.apply(event);
             }
             let mut change = project::case_change(&programme, Some(&case), &after, &events, &actor.journal_name(), None);
+            if let Some(at) = occurred {
+                // Entered later (a session at sea): the journal keeps both times.
+                for event in &mut change.events {
+                    event.occurred_at = Some(at);
+                }
+            }
             if let Some(op) = self.attachment_op(actor, &after, &events).await? {
                 change = change.op(op);
             }
@@ -708,6 +715,31 @@ impl Engine {
     pub fn programme_roles<'p>(&self, actor: &Actor, programme: &'p Programme) -> Vec<&'p RoleDef> {
         programme.roles.values().filter(|r| actor.account().is_none_or(|a| a.grants.iter().any(|g| g.role == r.code))).collect()
     }
+}
+
+/// When the action really happened, for an action whose definition names an `occurred_at`
+/// input: that input's time, which may not lie in the future or before the case was opened.
+fn occurred_at(
+    kind: &fq_domain::programme::CaseKind,
+    action: &str,
+    events: &[CaseEvent],
+    case: &Case,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, EngineError> {
+    let Some(input) = kind.action(action).and_then(|a| a.occurred_at.as_deref()) else { return Ok(None) };
+    let value = events.iter().find_map(|e| match e {
+        CaseEvent::Acted { inputs, .. } => inputs.get(input),
+        _ => None,
+    });
+    let Some(fq_domain::programme::FieldValue::DateTime(at)) = value else { return Ok(None) };
+    // A minute of grace for clocks that disagree a little.
+    if *at > now + chrono::Duration::minutes(1) {
+        return Err(EngineError::field("occurred_in_future", input, format!("{input} is in the future")));
+    }
+    if *at < case.opened_at {
+        return Err(EngineError::field("occurred_before_case", input, format!("{input} is before the case was registered")));
+    }
+    Ok(Some(*at))
 }
 
 /// One new case's change, for bulk seeding (see `synthetic.rs`).

@@ -158,6 +158,7 @@ async fn field_row(
             FieldValue::Number(n) => row.texts.push(if n.fract() == 0.0 { format!("{n:.0}") } else { n.to_string() }),
             FieldValue::Money(fen) => row.texts.push(format!("¥{}", display::yuan(*fen))),
             FieldValue::Date(d) => row.texts.push(d.to_string()),
+            FieldValue::DateTime(t) => row.texts.push(display::when(*t)),
             FieldValue::Enum(code) => {
                 let catalog = match &def.kind {
                     FieldType::Enum { catalog } => programme.catalogs.get(catalog),

@@ -175,6 +175,7 @@ fn control(def: &FieldDef) -> &'static str {
         (FieldType::Number { .. }, false) => "number",
         (FieldType::Money { .. }, false) => "money",
         (FieldType::Date, false) => "date",
+        (FieldType::DateTime, false) => "datetime",
     }
 }
 

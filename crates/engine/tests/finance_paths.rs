@@ -128,6 +128,22 @@ async fn paths(store: Arc<dyn Store>) {
     let mediator = w.account("fin-mediator", committee, "mediator", None).await;
     let clerk = w.account("court-clerk", court, "court_clerk", None).await;
 
+    // A channel the programme does not list is refused, and nothing is registered.
+    let mut request = OpenCase {
+        programme: "finance".into(),
+        kind: "dispute".into(),
+        priority: None,
+        region: street.clone(),
+        grid: None,
+        channel: "grid".into(),
+        intake_org: None,
+        fields: object(json!({"title": "网格上报的金融纠纷"})),
+    };
+    let err = w.engine.open_case(&intake, request.clone()).await.unwrap_err();
+    assert_eq!((err.code(), err.field().as_deref()), ("channel_unknown", Some("channel")), "{err:?}");
+    request.channel = "shared_court".into();
+    assert_eq!(w.engine.open_case(&intake, request).await.unwrap().case.channel, "shared_court");
+
     // 1. The institution settles its own complaint within its 15 days.
     let first = w.open(&intake, &street, "信用卡年费争议", 800).await;
     let view = w.act(&intake, first, "accept", json!({"to_unit": bank})).await;

@@ -653,6 +653,13 @@ async fn the_demo_financial_disputes_show_every_step() {
     let minute = |t: chrono::DateTime<chrono::Utc>| t.timestamp() / 60;
     assert_eq!(last.occurred_at.map(minute), Some(minute(held)), "{last:?}");
 
+    // The intake form offers the programme's own channels.
+    let mut intake = w.sign_in("demo-luqiao-intake").await;
+    let form = w.get(&mut intake, "/intake/finance/dispute").await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("共享法庭") && form.body.contains("法院委派"), "{}", form.body);
+    assert!(!form.body.contains("网格员上报") && !form.body.contains("Open311 接口"), "{}", form.body);
+
     // The bank's desk lists only what is with the bank (its grant is narrowed to the bank).
     let mut bank = w.sign_in("demo-luqiao-bank").await;
     let page = w.get(&mut bank, "/cases?programme=finance").await;

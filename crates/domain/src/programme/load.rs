@@ -495,6 +495,23 @@ fn load_kind(
         intake_roles.push(RoleCode::parse(role.get_ref()).or_else(|e| src.err(role.span(), e.to_string()))?);
     }
 
+    let mut channels: Vec<String> = Vec::new();
+    for channel in &k.channels {
+        let code = channel.get_ref();
+        if !is_identifier(code) || code.len() > 32 {
+            return src.err(channel.span(), format!("channel {code:?} must be an identifier of at most 32 characters"));
+        }
+        if channels.contains(code) {
+            return src.err(channel.span(), format!("channel {code} is listed twice"));
+        }
+        channels.push(code.clone());
+    }
+    // Open311 registers its requests through the `open311` channel.
+    if k.public && !channels.is_empty() && !channels.iter().any(|c| c == "open311") {
+        let span = k.channels.first().map(S::span).unwrap_or_default();
+        return src.err(span, "a public kind that lists its channels must list open311");
+    }
+
     let dispatch = match &k.dispatch {
         Some(d) => load_dispatch(src, d, roles, &fields)?,
         None => DispatchDef {
@@ -759,5 +776,6 @@ fn load_kind(
         on_subtasks_done,
         start_clocks,
         intake_roles,
+        channels,
     })
 }

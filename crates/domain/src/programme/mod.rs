@@ -104,9 +104,17 @@ pub struct CaseKind {
     pub start_clocks: Vec<String>,
     /// Roles that may register a case of this kind (the system and operators always may).
     pub intake_roles: Vec<RoleCode>,
+    /// The intake channels a case of this kind may come through (`station`, `shared_court`,
+    /// `online`, `open311`, `hotline`, `court_referral`, `referral`, `grid`...). Empty: any.
+    pub channels: Vec<String>,
 }
 
 impl CaseKind {
+    /// True if a case of this kind may come through `channel`.
+    pub fn accepts_channel(&self, channel: &str) -> bool {
+        self.channels.is_empty() || self.channels.iter().any(|c| c == channel)
+    }
+
     pub fn state(&self, code: &str) -> Option<&StateDef> {
         self.states.iter().find(|s| s.code == code)
     }

@@ -85,6 +85,8 @@ pub(super) struct RawKind {
     pub start_clocks: Vec<S<String>>,
     #[serde(default)]
     pub intake_roles: Vec<S<String>>,
+    #[serde(default)]
+    pub channels: Vec<S<String>>,
     pub dispatch: Option<S<RawDispatch>>,
     #[serde(default)]
     pub tiers: Vec<S<RawTier>>,

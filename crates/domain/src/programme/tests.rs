@@ -63,7 +63,7 @@ fn line_of(text: &str, needle: &str) -> usize {
 
 #[test]
 fn broken_definitions_are_refused_with_file_line_and_reason() {
-    let cases: [(&str, &str, &str); 17] = [
+    let cases: [(&str, &str, &str); 19] = [
         ("to = \"verifying\"", "to = \"verfying\"", "to-state verfying is not defined"),
         (
             "roles = [\"verifier\"]\neffects = [\"stop_clock:verify\", \"points:2\"]",
@@ -121,6 +121,17 @@ fn broken_definitions_are_refused_with_file_line_and_reason() {
             "code = \"supervise\"\nname = \"督办\"",
             "code = \"supervise\"\nname = \"督办\"\noccurred_at = \"when\"",
             "occurred_at names \"when\"",
+        ),
+        // A public kind that lists its channels must list Open311's; channels are identifiers.
+        (
+            "intake_roles = [\"intake\"]\non_subtasks_done",
+            "intake_roles = [\"intake\"]\nchannels = [\"station\", \"hotline\"]\non_subtasks_done",
+            "a public kind that lists its channels must list open311",
+        ),
+        (
+            "intake_roles = [\"intake\"]\non_subtasks_done",
+            "intake_roles = [\"intake\"]\nchannels = [\"open311\", \"窗口\"]\non_subtasks_done",
+            "must be an identifier",
         ),
     ];
     for (from, to, reason) in cases {

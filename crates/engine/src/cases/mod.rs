@@ -200,6 +200,13 @@ impl Engine {
                 format!("case kind {} is not defined in {}", request.kind, programme.code),
             )
         })?;
+        if !kind.accepts_channel(&channel) {
+            return Err(EngineError::field(
+                "channel_unknown",
+                "channel",
+                format!("channel {channel} is not one of this kind's: {}", kind.channels.join(", ")),
+            ));
+        }
         for _ in 0..RETRIES {
             let now = self.now();
             let number = self.numbers.next(self.store.as_ref(), &programme.code, &programme.number_prefix, now).await?;

@@ -171,7 +171,10 @@ mod tests {
         let mut built: Vec<String> = Vec::new();
         built.extend(["running", "paused", "stopped"].map(|s| format!("case.clock_{s}")));
         built.extend(["normal", "urgent"].map(|s| format!("case.priority_{s}")));
-        built.extend(["station", "online", "hotline", "referral", "grid"].map(|s| format!("case.channel_{s}")));
+        built.extend(
+            ["station", "online", "hotline", "referral", "grid", "shared_court", "court_referral", "open311"]
+                .map(|s| format!("case.channel_{s}")),
+        );
         built.extend(fq_domain::org::OrgKind::ALL.map(|k| format!("admin.kind_{}", k.as_str())));
         built.extend(["admin", "leader", "staff"].map(|s| format!("admin.role_{s}")));
         built.extend(["comprehensive", "dedicated"].map(|s| format!("admin.grid_{s}")));

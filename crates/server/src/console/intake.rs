@@ -129,7 +129,13 @@ async fn draw(state: &AppState, viewer: &Viewer, programme_code: &str, kind_code
         .map(|p| Choice { value: p.clone(), label: i18n::text(lang, &format!("case.priority_{p}")), selected: &priority == p })
         .collect();
     let channel = posted_text("channel");
-    let channels: Vec<Choice> = CHANNELS
+    // The kind's own channels when it lists them (Open311's is not chosen by hand).
+    let offered: Vec<&str> = if kind.channels.is_empty() {
+        CHANNELS.to_vec()
+    } else {
+        kind.channels.iter().map(String::as_str).filter(|c| *c != "open311").collect()
+    };
+    let channels: Vec<Choice> = offered
         .iter()
         .map(|c| Choice {
             value: (*c).to_owned(),

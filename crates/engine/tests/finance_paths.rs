@@ -19,9 +19,10 @@ use fq_domain::account::Login;
 use fq_domain::actor::Actor;
 use fq_domain::calendar::beijing;
 use fq_domain::case::{CaseEvent, CaseId, SupervisionLevel};
+use fq_domain::org::OrgId;
 use fq_domain::region::RegionCode;
 use fq_engine::{CaseView, Engine, EngineError, NewAccount, NewOrganisation, OpenCase};
-use fq_store::Store;
+use fq_store::{HandlerProfile, Store};
 use fq_store_postgres::{PgOptions, PgStore};
 use fq_store_sqlite::{SqliteOptions, SqliteStore};
 use serde_json::{Value as Json, json};
@@ -87,6 +88,7 @@ impl World {
                 "institution_name": "某银行绍兴分行",
                 "amount": amount,
                 "applicant": {"name": "王五", "role": "申请人", "phone": "13900001111"},
+                "respondent": {"name": "某银行绍兴分行", "role": "被申请人"},
             })),
         };
         self.engine.open_case(intake, request).await.unwrap().case.id
@@ -126,6 +128,13 @@ async fn paths(store: Arc<dyn Store>) {
     let bank_desk = w.account("bank-desk", bank, "institution", Some(bank)).await;
     let other_desk = w.account("insurer-desk", other_bank, "institution", Some(other_bank)).await;
     let mediator = w.account("fin-mediator", committee, "mediator", None).await;
+    // A second mediator, formerly employed by the bank: declared as a conflict in their profile,
+    // so never drawn for a case against it.
+    let conflicted = w.account("ex-banker", committee, "mediator", None).await;
+    let conflicted_id = conflicted.account().unwrap().id;
+    let mut profile = HandlerProfile::default_for("");
+    profile.conflicts = vec!["某银行绍兴分行".into()];
+    w.engine.set_handler_profile(&cli(), OrgId(committee), Some(conflicted_id), profile).await.unwrap();
     let clerk = w.account("court-clerk", court, "court_clerk", None).await;
 
     // A channel the programme does not list is refused, and nothing is registered.
@@ -164,6 +173,7 @@ async fn paths(store: Arc<dyn Store>) {
     w.set("2026-03-10 10:00");
     let view = w.act(&bank_desk, second, "to_mediation", json!({"reason": "机构处理未果，申请人不接受"})).await;
     assert_eq!((view.case.state.as_str(), view.case.unit.map(|u| u.0)), ("mediation", Some(committee)));
+    assert_eq!(view.case.person, Some(mediator.account().unwrap().id), "the mediator without a conflict is drawn");
     assert!(view.case.clocks["institution"].stopped_at.is_some());
     assert_eq!(view.case.clocks["mediation"].due_at, beijing_time("2026-04-10 00:00"), "30 calendar days");
     // Too large for the fast track (¥5,000 at most).
@@ -248,6 +258,24 @@ async fn paths(store: Arc<dyn Store>) {
         })
         .collect();
     assert_eq!(cards, [SupervisionLevel::Reminder, SupervisionLevel::Yellow], "warned at 20 days, carded at 30");
+
+    // Every draw against the bank passed over the conflicted mediator, and says so.
+    for id in [second, small] {
+        let draws: Vec<_> = w
+            .events(id)
+            .await
+            .into_iter()
+            .filter_map(|e| match e {
+                CaseEvent::Assigned { draw: Some(draw), person: Some(person), .. } => Some((draw, person)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(draws.len(), 1, "one mediator draw");
+        let (draw, person) = &draws[0];
+        assert_ne!(*person, conflicted_id);
+        assert!(draw.request.conflict_keys.contains(&"某银行绍兴分行".to_owned()), "{:?}", draw.request.conflict_keys);
+        assert!(draw.candidates.iter().any(|c| c.person == Some(conflicted_id)), "the conflicted mediator was a candidate");
+    }
 
     // 5. Mediation ends without agreement, with its reason; 6. a case goes to litigation.
     let failed = w.open(&intake, &street, "保险理赔金额争议", 20_000).await;

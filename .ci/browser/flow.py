@@ -200,6 +200,30 @@ class Flow:
         self.no_overflow("/dashboard")
         self.shot("15-phone-dashboard", first_screen=True)
 
+        # Financial disputes: the programme's intake form, then a demo dispute with an agreement
+        # taken to judicial confirmation by the mediator and confirmed by the court's clerk.
+        self.size(*DESKTOP)
+        self.sign_in("demo-luqiao-intake")
+        self.go("/intake/finance/dispute")
+        self.check("共享法庭" in self.text() and "被申请金融机构" in self.text(), "the financial dispute intake form")
+        self.shot("17-finance-intake")
+        self.sign_in("demo-luqiao-mediator")
+        self.go("/cases?programme=finance&state=agreed")
+        agreed = self.driver.find_element(By.CSS_SELECTOR, "table a[href^='/cases/JR']").text
+        self.go(f"/cases/{agreed}")
+        self.driver.find_element(By.CSS_SELECTOR, "button[data-action='apply_confirmation']").click()
+        self.wait.until(lambda d: "已完成：申请司法确认" in d.find_element(By.TAG_NAME, "body").text)
+        self.check("司法确认审查中" in self.text(), f"{agreed} goes to judicial confirmation")
+        self.sign_in("demo-luqiao-court")
+        self.go(f"/cases/{agreed}")
+        ruling = self.driver.find_element(By.XPATH, "//details[summary[normalize-space()='裁定调解协议有效']]")
+        ruling.find_element(By.TAG_NAME, "summary").click()
+        ruling.find_element(By.CSS_SELECTOR, "input[name='f.ruling_number']").send_keys("（2026）浙1004民特1号")
+        ruling.find_element(By.CSS_SELECTOR, "button[data-action='confirm_valid']").click()
+        self.wait.until(lambda d: "已完成：裁定调解协议有效" in d.find_element(By.TAG_NAME, "body").text)
+        self.check("已达成协议" in self.text() and "（2026）浙1004民特1号" in self.text(), "the court confirms the agreement")
+        self.shot("18-finance-timeline")
+
         # English on request.
         self.size(*DESKTOP)
         self.go("/lang/en?next=/dashboard")

@@ -83,7 +83,7 @@ impl Engine {
                     "title": format!("【演示】{title}"),
                     "category": category,
                     "amount": amount,
-                    "institution_name": "【演示】某银行路桥支行",
+                    "institution_name": "【演示】某银行路桥区支行",
                     "description": "演示数据：由系统生成，不涉及真实人员和机构。",
                     "applicant": { "name": format!("演示当事人{}", ["甲", "乙", "丙", "丁"][n % 4]), "role": "申请人", "phone": format!("1380001{n:04}") },
                 })),

@@ -652,6 +652,13 @@ async fn the_demo_financial_disputes_show_every_step() {
     let last = rows.last().unwrap();
     let minute = |t: chrono::DateTime<chrono::Utc>| t.timestamp() / 60;
     assert_eq!(last.occurred_at.map(minute), Some(minute(held)), "{last:?}");
+    // The history reads it at the time it was held, saying it was entered later, and the
+    // respondent institution reads as its name, not its id.
+    let page = w.get(&mut mediator, "/cases/JR2026-000003").await;
+    let held_text = held.with_timezone(&fq_domain::calendar::beijing()).format("%Y-%m-%d %H:%M").to_string();
+    assert!(page.body.contains(&held_text) && page.body.contains("补录"), "{}", page.body);
+    assert!(page.body.contains("记录调解会") && page.body.contains("海上调解"), "{}", page.body);
+    assert!(page.body.contains("被申请金融机构（单位）：【演示】某银行路桥区支行"), "{}", page.body);
 
     // The intake form offers the programme's own channels.
     let mut intake = w.sign_in("demo-luqiao-intake").await;

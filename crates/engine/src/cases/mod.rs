@@ -94,12 +94,21 @@ pub struct TimelineEntry {
     pub kind: String,
     pub actor: String,
     pub recorded_at: DateTime<Utc>,
+    /// When it really happened, for what was entered later (a session held at sea).
+    pub occurred_at: Option<DateTime<Utc>>,
     pub event: Json,
 }
 
 impl From<EventRecord> for TimelineEntry {
     fn from(r: EventRecord) -> TimelineEntry {
-        TimelineEntry { seq: r.seq, event: r.payload_json(), kind: r.kind, actor: r.actor, recorded_at: r.recorded_at }
+        TimelineEntry {
+            seq: r.seq,
+            event: r.payload_json(),
+            kind: r.kind,
+            actor: r.actor,
+            recorded_at: r.recorded_at,
+            occurred_at: r.occurred_at,
+        }
     }
 }
 

@@ -83,13 +83,22 @@ pub(crate) struct TimelineBody {
     pub kind: String,
     pub actor: String,
     pub recorded_at: chrono::DateTime<chrono::Utc>,
+    /// When it really happened, when that differs from when it was recorded (entered later).
+    pub occurred_at: Option<chrono::DateTime<chrono::Utc>>,
     #[schema(value_type = Object)]
     pub event: Json_,
 }
 
 impl From<TimelineEntry> for TimelineBody {
     fn from(e: TimelineEntry) -> TimelineBody {
-        TimelineBody { seq: e.seq, kind: e.kind, actor: e.actor, recorded_at: e.recorded_at, event: e.event }
+        TimelineBody {
+            seq: e.seq,
+            kind: e.kind,
+            actor: e.actor,
+            recorded_at: e.recorded_at,
+            occurred_at: e.occurred_at,
+            event: e.event,
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! are never repeated here (the creation event holds unmasked parties), only their labels.
 
 use fq_domain::case::{CaseEvent, Recipient};
-use fq_domain::programme::{CaseKind, Programme};
+use fq_domain::programme::{CaseKind, FieldDef, FieldType, FieldValue, Programme};
 use fq_engine::TimelineEntry;
 use serde::Serialize;
 
@@ -54,6 +54,46 @@ fn labels(kind: Option<&CaseKind>, codes: impl Iterator<Item = String>) -> Strin
     named.into_iter().map(|(_, label)| label).collect::<Vec<_>>().join("、")
 }
 
+/// An action's input as it reads: catalog names, organisation names, times and amounts; `None`
+/// for what a sentence does not repeat (parties, files, places).
+async fn said(
+    value: &FieldValue,
+    def: Option<&FieldDef>,
+    programme: Option<&Programme>,
+    names: &mut Names<'_>,
+    lang: Lang,
+) -> Option<String> {
+    Some(match value {
+        FieldValue::Text(t) => t.clone(),
+        FieldValue::Enum(code) => {
+            let catalog = match def.map(|d| &d.kind) {
+                Some(FieldType::Enum { catalog }) => programme.and_then(|p| p.catalogs.get(catalog)),
+                _ => None,
+            };
+            catalog.and_then(|c| c.items.iter().find(|i| &i.code == code)).map_or_else(|| code.clone(), |i| i.name.clone())
+        }
+        FieldValue::Org(id) => names.org(*id).await,
+        FieldValue::DateTime(t) => display::when(*t),
+        FieldValue::Date(d) => d.to_string(),
+        FieldValue::Money(fen) => format!("¥{}", display::yuan(*fen)),
+        FieldValue::Number(n) => n.to_string(),
+        FieldValue::Bool(b) => text(lang, if *b { "form.yes" } else { "form.no" }),
+        FieldValue::List(items) => {
+            let mut parts = Vec::new();
+            for item in items {
+                if let Some(part) = Box::pin(said(item, def, programme, names, lang)).await {
+                    parts.push(part);
+                }
+            }
+            if parts.is_empty() {
+                return None;
+            }
+            parts.join("、")
+        }
+        FieldValue::Party(_) | FieldValue::Attachment(_) | FieldValue::Location { .. } | FieldValue::Region(_) => return None,
+    })
+}
+
 /// One event as a sentence.
 async fn sentence(
     event: &CaseEvent,
@@ -77,10 +117,9 @@ async fn sentence(
                 fill(lang, "tl.acted", &[("action", &name), ("from", &state_name(kind, from)), ("to", &state_name(kind, to))])
             };
             for (code, value) in inputs {
-                let label = action_def
-                    .and_then(|a| a.inputs.iter().find(|i| &i.code == code))
-                    .map_or_else(|| code.clone(), |i| i.label.clone());
-                if let Some(said) = value.to_json().as_str() {
+                let def = action_def.and_then(|a| a.inputs.iter().find(|i| &i.code == code));
+                let label = def.map_or_else(|| code.clone(), |i| i.label.clone());
+                if let Some(said) = said(value, def, programme, names, lang).await {
                     out.push_str(&format!("{}{label}{}{said}", sep(lang), colon(lang)));
                 }
             }
@@ -187,7 +226,15 @@ pub(crate) async fn lines(
             "case.clock_started" | "case.clock_stopped" | "case.notified" | "case.points_awarded" | "case.tier_entered"
         );
         let actor = names.actor(lang, &entry.actor).await;
-        out.push(Line { seq: entry.seq, at: display::when(entry.recorded_at), actor, kind: entry.kind, text, minor });
+        // What was entered later reads at the time it happened, saying when it was entered.
+        let (at, text) = match entry.occurred_at {
+            Some(occurred) => {
+                let note = fill(lang, "tl.entered_later", &[("at", &display::when(entry.recorded_at))]);
+                (display::when(occurred), format!("{text}{note}"))
+            }
+            None => (display::when(entry.recorded_at), text),
+        };
+        out.push(Line { seq: entry.seq, at, actor, kind: entry.kind, text, minor });
     }
     out
 }

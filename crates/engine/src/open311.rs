@@ -266,7 +266,7 @@ fn datatype_of(programme: &Programme, field: &FieldDef) -> Option<(&'static str,
 fn service_of(programme: &Programme, kind: &CaseKind) -> Open311Service {
     let described = description_field(kind).map(|f| f.code.as_str());
     let mut attributes = Vec::new();
-    for field in &kind.fields {
+    for field in kind.fields.iter().filter(|f| f.intake) {
         if Some(field.code.as_str()) == described {
             continue;
         }
@@ -731,7 +731,7 @@ impl Engine {
 
         let mut fields = Map::new();
         for (code, values) in &grouped {
-            let field = kind.fields.iter().find(|f| f.code == *code).ok_or_else(|| {
+            let field = kind.fields.iter().find(|f| f.code == *code && f.intake).ok_or_else(|| {
                 bad("attribute_unknown", code, format!("service {} has no attribute {code}", submission.service_code.trim()))
             })?;
             if datatype_of(&programme, field).is_none() {

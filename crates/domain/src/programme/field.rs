@@ -79,6 +79,9 @@ pub struct FieldDef {
     pub multiple: bool,
     /// Personal information (ID and phone numbers): masked in lists unless the role may see it.
     pub personal: bool,
+    /// Asked on the intake form and offered as an Open311 attribute; `false` for what is
+    /// filled in later (an agreement's amount, a ruling's number).
+    pub intake: bool,
 }
 
 /// A party to a case.
@@ -363,7 +366,7 @@ mod tests {
     use super::*;
 
     fn def(code: &str, kind: FieldType, required: bool) -> FieldDef {
-        FieldDef { code: code.into(), label: code.into(), kind, required, multiple: false, personal: false }
+        FieldDef { code: code.into(), label: code.into(), kind, required, multiple: false, personal: false, intake: true }
     }
 
     fn catalog(name: &str, code: &str) -> bool {

@@ -247,7 +247,9 @@ fn load_field(src: &Source<'_>, raw: &S<RawField>, catalogs: &BTreeMap<String, C
         other => {
             return src.err(
                 f.kind.span(),
-                format!("field type {other:?} is not one of text, number, money, date, enum, bool, region, location, party, attachment, org"),
+                format!(
+                    "field type {other:?} is not one of text, number, money, date, datetime, enum, bool, region, location, party, attachment, org"
+                ),
             );
         }
     };
@@ -256,6 +258,10 @@ fn load_field(src: &Source<'_>, raw: &S<RawField>, catalogs: &BTreeMap<String, C
     {
         return src.err(raw.span(), format!("field {code}: min {min} is above max {max}"));
     }
+    let intake = f.intake.unwrap_or(true);
+    if f.required && !intake {
+        return src.err(raw.span(), format!("field {code}: a required field must be asked at intake"));
+    }
     Ok(FieldDef {
         label: f.label.clone().unwrap_or_else(|| code.clone()),
         code,
@@ -263,6 +269,7 @@ fn load_field(src: &Source<'_>, raw: &S<RawField>, catalogs: &BTreeMap<String, C
         required: f.required,
         multiple: f.multiple,
         personal: f.personal,
+        intake,
     })
 }
 

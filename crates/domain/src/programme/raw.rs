@@ -111,6 +111,8 @@ pub(super) struct RawField {
     pub multiple: bool,
     #[serde(default)]
     pub personal: bool,
+    /// `false`: filled later in the workflow, not asked at intake (default true).
+    pub intake: Option<bool>,
     pub max_len: Option<usize>,
     pub min: Option<f64>,
     pub max: Option<f64>,

@@ -63,7 +63,7 @@ fn line_of(text: &str, needle: &str) -> usize {
 
 #[test]
 fn broken_definitions_are_refused_with_file_line_and_reason() {
-    let cases: [(&str, &str, &str); 19] = [
+    let cases: [(&str, &str, &str); 20] = [
         ("to = \"verifying\"", "to = \"verfying\"", "to-state verfying is not defined"),
         (
             "roles = [\"verifier\"]\neffects = [\"stop_clock:verify\", \"points:2\"]",
@@ -79,8 +79,8 @@ fn broken_definitions_are_refused_with_file_line_and_reason() {
         ("limit = \"5wd\"", "limit = \"5 working days\"", "is not a time limit"),
         ("warn = \"4wd\"", "warn = \"6wd\"", "must come before the limit"),
         (
-            "catalog = \"outcome\" },\n  { code = \"evidence\"",
-            "catalog = \"outcomes\" },\n  { code = \"evidence\"",
+            "catalog = \"outcome\", intake = false },\n  { code = \"evidence\"",
+            "catalog = \"outcomes\", intake = false },\n  { code = \"evidence\"",
             "catalog outcomes is not defined",
         ),
         ("type = \"money\"", "type = \"currency\"", "field type \"currency\""),
@@ -121,6 +121,11 @@ fn broken_definitions_are_refused_with_file_line_and_reason() {
             "code = \"supervise\"\nname = \"督办\"",
             "code = \"supervise\"\nname = \"督办\"\noccurred_at = \"when\"",
             "occurred_at names \"when\"",
+        ),
+        (
+            "{ code = \"title\", type = \"text\", label = \"事由\", required = true, max_len = 200 }",
+            "{ code = \"title\", type = \"text\", label = \"事由\", required = true, max_len = 200, intake = false }",
+            "a required field must be asked at intake",
         ),
         // A public kind that lists its channels must list Open311's; channels are identifiers.
         (

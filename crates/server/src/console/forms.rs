@@ -365,7 +365,7 @@ mod tests {
     use super::*;
 
     fn def(code: &str, kind: FieldType, multiple: bool) -> FieldDef {
-        FieldDef { code: code.into(), label: code.into(), kind, required: false, multiple, personal: false }
+        FieldDef { code: code.into(), label: code.into(), kind, required: false, multiple, personal: false, intake: true }
     }
 
     fn posted(pairs: &[(&str, &str)]) -> Posted {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use fq_domain::programme::{CaseKind, FieldType, Programme};
+use fq_domain::programme::{CaseKind, FieldDef, FieldType, Programme};
 use fq_domain::region::RegionCode;
 use fq_engine::{Engine, EngineError, OpenCase};
 use serde::{Deserialize, Serialize};
@@ -145,8 +145,10 @@ async fn draw(state: &AppState, viewer: &Viewer, programme_code: &str, kind_code
         .collect();
     let orgs = engine.organisations_in_scope(&viewer.actor).await.map_err(fail)?;
     let choices = Choices { programme: &programme, orgs: &orgs, lang };
-    let widgets = forms::widgets("intake", &kind.fields, &choices, shown.posted, shown.fault);
-    let mut known: Vec<&str> = kind.fields.iter().map(|f| f.code.as_str()).collect();
+    // What is filled in later (an agreement, a ruling) is not asked at intake.
+    let asked: Vec<FieldDef> = kind.fields.iter().filter(|f| f.intake).cloned().collect();
+    let widgets = forms::widgets("intake", &asked, &choices, shown.posted, shown.fault);
+    let mut known: Vec<&str> = asked.iter().map(|f| f.code.as_str()).collect();
     known.extend(["region", "priority", "channel"]);
     let ctx = minijinja::context! {
         programme => programme.name.clone(),
@@ -157,7 +159,7 @@ async fn draw(state: &AppState, viewer: &Viewer, programme_code: &str, kind_code
         priorities => value(&priorities),
         channels => value(&channels),
         widgets => value(&widgets),
-        multipart => kind.fields.iter().any(|f| f.kind == FieldType::Attachment),
+        multipart => asked.iter().any(|f| f.kind == FieldType::Attachment),
         error => Fault::general(shown.fault, &known),
         region_error => Fault::for_field(shown.fault, "region"),
         priority_error => Fault::for_field(shown.fault, "priority"),
@@ -188,7 +190,12 @@ pub(crate) async fn open(
         return Err(layout::csrf_refused(&state, &viewer));
     }
     let engine = &state.engine;
-    let Some(defs) = engine.programmes().get(&programme).and_then(|p| p.kind(&kind)).map(|k| k.fields.clone()) else {
+    let Some(defs) = engine
+        .programmes()
+        .get(&programme)
+        .and_then(|p| p.kind(&kind))
+        .map(|k| k.fields.iter().filter(|f| f.intake).cloned().collect::<Vec<_>>())
+    else {
         return Err(layout::not_found(&state, &viewer));
     };
     let fault = match forms::upload(engine, &viewer.actor, viewer.lang, &defs, &mut posted).await {

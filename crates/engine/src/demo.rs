@@ -41,7 +41,7 @@ pub struct DemoSeed {
     pub organisations: usize,
     pub grids: usize,
     pub accounts: Vec<DemoAccount>,
-    /// Demo cases of the demo and finance programmes.
+    /// Demo cases of the demo, finance and maritime programmes.
     pub cases: usize,
 }
 
@@ -130,7 +130,7 @@ impl Engine {
                     )
                     .await?;
                 organisations += 1;
-                finance_bank = Some(bank.id.0);
+                finance_bank = Some((bank.id.0, bank.name.clone()));
                 add_account("demo-luqiao-bank", "演示银行联络员", bank.id.0, "institution", code, Some(bank.id.0)).await?;
                 add_account("demo-luqiao-mediator", "演示路桥区调解员", committee.id.0, "mediator", code, None).await?;
                 add_account("demo-luqiao-court", "演示路桥区法院联络员", court.id.0, "court_clerk", code, None).await?;
@@ -138,6 +138,10 @@ impl Engine {
             if code == "330903" {
                 // A reviewer of another county, for the random cross-region review.
                 add_account("demo-putuo-reviewer", "演示普陀区评查员", centre.id.0, "reviewer", code, None).await?;
+                // The maritime-dispute programme's roles.
+                add_account("demo-putuo-intake", "演示普陀区受理员", centre.id.0, "intake", code, None).await?;
+                add_account("demo-putuo-mediator", "演示普陀区调解员", committee.id.0, "mediator", code, None).await?;
+                add_account("demo-putuo-court", "演示普陀区法院联络员", court.id.0, "court_clerk", code, None).await?;
             }
             grids += self.generate_grids(&system, &county.code, DEMO_CELL_METRES).await?.grids;
         }
@@ -145,8 +149,12 @@ impl Engine {
         for code in DEMO_COUNTIES {
             cases += self.seed_demo_cases(&RegionCode::parse(code).expect("valid demo county"), DEMO_CASES_PER_COUNTY).await?;
         }
-        if let Some(bank) = finance_bank {
-            cases += self.seed_demo_finance_cases(&RegionCode::parse("331004").expect("valid demo county"), bank).await?;
+        if let Some((bank, bank_name)) = finance_bank {
+            let luqiao = RegionCode::parse("331004").expect("valid demo county");
+            cases += self.seed_demo_finance_cases(&luqiao, bank, &bank_name).await?;
+        }
+        if DEMO_COUNTIES.contains(&"330903") {
+            cases += self.seed_demo_maritime_cases(&RegionCode::parse("330903").expect("valid demo county")).await?;
         }
         // Time limits that ran out while the demo cases were being "handled" raise their cards now.
         while self.fire_due_timers(500).await?.due == 500 {}

@@ -8,6 +8,10 @@ use std::sync::Arc;
 
 use fq_domain::programme::{Programme, ProgrammeError, ProgrammeFiles, load_programme};
 
+/// The programme files found when this crate was built (see `build.rs`): including them makes a
+/// new or removed file rebuild the crate, so that the embedded set is never stale.
+const _PROGRAMME_FILES: &str = include_str!(concat!(env!("OUT_DIR"), "/programme_files.txt"));
+
 #[derive(rust_embed::RustEmbed)]
 #[folder = "../../programmes/"]
 struct Embedded;

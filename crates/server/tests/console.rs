@@ -674,3 +674,23 @@ async fn the_demo_financial_disputes_show_every_step() {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("共 1 件") && page.body.contains("保险理赔金额争议"), "{}", page.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_maritime_disputes_show_every_step_and_a_session_held_at_sea() {
+    let w = World::new().await;
+    let mut mediator = w.sign_in("demo-putuo-mediator").await;
+    let page = w.get(&mut mediator, "/cases?programme=maritime&region=330903").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for state in ["待受理", "调解中", "已达成协议（履行监督）", "司法确认审查中", "已办结", "已转诉讼或仲裁"]
+    {
+        assert!(page.body.contains(state), "no demo maritime dispute is at {state}: {}", page.body);
+    }
+    assert!(page.body.contains("共 6 件"), "{}", page.body);
+    // The case in mediation: its session at sea reads at the time it was held, entered later.
+    let page = w.get(&mut mediator, "/cases/HS2026-000002").await;
+    assert!(page.body.contains("调解中") && page.body.contains("海上调解") && page.body.contains("补录"), "{}", page.body);
+    // Luqiao's mediator sees none of Putuo's maritime cases.
+    let mut luqiao = w.sign_in("demo-luqiao-mediator").await;
+    let page = w.get(&mut luqiao, "/cases?programme=maritime").await;
+    assert!(page.body.contains("共 0 件"), "{}", page.body);
+}

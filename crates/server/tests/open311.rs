@@ -396,7 +396,7 @@ async fn discovery_services_and_definitions_have_the_real_structure() {
     let services = reply.json();
     assert_json_matches_xml(&real_services, &services, true, "services");
     let codes: Vec<&str> = services.as_array().unwrap().iter().map(|s| s["service_code"].as_str().unwrap()).collect();
-    assert_eq!(codes, ["demo.dispute", "finance.dispute"]);
+    assert_eq!(codes, ["demo.dispute", "finance.dispute", "maritime.dispute"]);
     assert_eq!(services[0]["service_name"], "矛盾纠纷");
     assert_eq!(services[0]["metadata"], true);
     assert_eq!(services[0]["type"], "realtime");
@@ -405,7 +405,7 @@ async fn discovery_services_and_definitions_have_the_real_structure() {
     assert_eq!(reply.status, StatusCode::OK);
     let ours = reply.xml();
     assert_eq!(ours.name, "services");
-    assert_eq!(ours.children.len(), 2);
+    assert_eq!(ours.children.len(), 3);
     assert_xml_covers(&real_services, &shape_of(&ours), "/services");
 
     // A service definition.

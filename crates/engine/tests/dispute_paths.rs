@@ -1,5 +1,5 @@
-//! The financial-dispute programme (programmes/finance) through the engine, on SQLite and on
-//! PostgreSQL: one case across the mechanisms, keeping one file. Paths: the institution settles
+//! The financial-dispute programme (programmes/finance), and at the end the maritime one
+//! (programmes/maritime), through the engine, on SQLite and on PostgreSQL: one case across the mechanisms, keeping one file. Paths: the institution settles
 //! its own complaint; the institution fails, the mediation committee reaches an agreement, the
 //! court confirms it and it is performed; a small claim on the fast track (and one too large for
 //! it); the 30-day window for judicial confirmation running out (a yellow card); mediation ended
@@ -289,6 +289,73 @@ async fn paths(store: Arc<dyn Store>) {
     let view = w.act(&mediator, sued, "transfer_out", json!({"route": "litigation", "reason": "申请人起诉"})).await;
     assert_eq!(view.case.state, "transferred");
     assert!(view.case.clocks["mediation"].stopped_at.is_some());
+
+    maritime(&w).await;
+}
+
+/// The maritime programme: a crew dispute mediated at sea (the session entered on return), and
+/// one sent to labour arbitration.
+async fn maritime(w: &World) {
+    w.set("2026-06-01 09:00");
+    let putuo = RegionCode::parse("330903").unwrap();
+    let town = w.engine.region_children(&putuo).await.unwrap()[0].code.to_string();
+    let committee = w.org("沈家门渔业纠纷调解委员会", "mediation_committee", &town).await;
+    let account = |login: &str, org: Uuid, role: &str| {
+        let request = NewAccount {
+            login: login.into(),
+            display_name: login.into(),
+            org,
+            password: None,
+            grants: vec![(role.into(), "330903".into(), None)],
+        };
+        let login = Login::parse(login).unwrap();
+        async move {
+            w.engine.create_account(&cli(), request).await.unwrap();
+            Actor::Account(Box::new(w.store.account_by_login(&login).await.unwrap().unwrap()))
+        }
+    };
+    let intake = account("sea-intake", committee, "intake").await;
+    let mediator = account("sea-mediator", committee, "mediator").await;
+    let open = |title: &str, category: &str| OpenCase {
+        programme: "maritime".into(),
+        kind: "dispute".into(),
+        priority: None,
+        region: town.clone(),
+        grid: None,
+        channel: "station".into(),
+        intake_org: None,
+        fields: object(json!({
+            "title": title, "category": category, "vessel_name": "浙普渔12345", "amount": 30000,
+            "incident_at": "2026-05-30T22:10",
+            "applicant": {"name": "赵六", "role": "船员", "phone": "13700002222"},
+        })),
+    };
+    let pay = w.engine.open_case(&intake, open("船员工资拖欠", "crew_pay")).await.unwrap().case.id;
+    let view = w.act(&intake, pay, "accept", json!({})).await;
+    assert_eq!(view.case.person, Some(mediator.account().unwrap().id), "the committee's mediator is drawn");
+    w.set("2026-06-05 17:00");
+    let before = w.store.stream_events(&pay.stream()).await.unwrap().len();
+    w.act(
+        &mediator,
+        pay,
+        "record_session",
+        json!({"held_at": "2026-06-03T06:00", "method": "at_sea", "participants": "调解员、船东、船员"}),
+    )
+    .await;
+    let rows = w.store.stream_events(&pay.stream()).await.unwrap();
+    assert!(rows[before..].iter().all(|r| r.occurred_at == Some(beijing_time("2026-06-03 06:00"))));
+    let view = w.act(&mediator, pay, "record_agreement", json!({"agreed_amount": 28000, "performance_due": "2026-06-30"})).await;
+    assert_eq!(view.case.state, "agreed");
+    let view = w.act(&mediator, pay, "record_performance", json!({"performed": true})).await;
+    assert_eq!(view.case.state, "closed");
+
+    let advance = w.engine.open_case(&intake, open("预支工资后未上船", "crew_advance")).await.unwrap().case.id;
+    w.act(&intake, advance, "accept", json!({})).await;
+    let err = w.refused(&mediator, advance, "transfer_out", json!({"reason": "未上船"})).await;
+    assert_eq!(err.code(), "field_required", "a route is named: {err:?}");
+    let view =
+        w.act(&mediator, advance, "transfer_out", json!({"route": "labour_arbitration", "reason": "未上船的劳动争议"})).await;
+    assert_eq!(view.case.state, "transferred");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

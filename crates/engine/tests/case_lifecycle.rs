@@ -19,7 +19,6 @@ use fq_store::Store;
 use fq_store_postgres::{PgOptions, PgStore};
 use fq_store_sqlite::{SqliteOptions, SqliteStore};
 use serde_json::{Value as Json, json};
-use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 fn beijing_time(text: &str) -> DateTime<Utc> {
@@ -311,27 +310,13 @@ async fn the_demo_programme_runs_end_to_end_on_sqlite() {
     lifecycle(Arc::clone(&store), store).await;
 }
 
-const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_programme_runs_end_to_end_on_postgres() {
-    let admin = std::env::var("FENGQIAO_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned());
-    let mut conn = match PgConnection::connect(&admin).await {
-        Ok(conn) => conn,
-        Err(err) => {
-            assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "PostgreSQL at {admin} is unreachable under CI: {err}");
-            eprintln!("skipping: PostgreSQL at {admin} is unreachable ({err})");
-            return;
-        }
-    };
-    let database = format!("fq_test_{}", Uuid::now_v7().simple());
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{database}\""))).execute(&mut conn).await.unwrap();
-    let url = format!("{}/{database}", admin.rsplit_once('/').unwrap().0);
-    fq_store_postgres::migrate(&url).await.unwrap();
-    let first: Arc<dyn Store> = Arc::new(PgStore::connect(&url, PgOptions::default()).await.unwrap());
-    let second: Arc<dyn Store> = Arc::new(PgStore::connect(&url, PgOptions::default()).await.unwrap());
+    let Some(db) = fq_store_postgres::scratch::ScratchDatabase::create().await else { return };
+    let first: Arc<dyn Store> = Arc::new(PgStore::connect(&db.url, PgOptions::default()).await.unwrap());
+    let second: Arc<dyn Store> = Arc::new(PgStore::connect(&db.url, PgOptions::default()).await.unwrap());
     lifecycle(Arc::clone(&first), Arc::clone(&second)).await;
     first.close().await;
     second.close().await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE \"{database}\" WITH (FORCE)"))).execute(&mut conn).await.unwrap();
+    db.drop_now().await;
 }

@@ -17,7 +17,6 @@ use fq_engine::{Engine, NewAccount, NewOrganisation};
 use fq_server::AppState;
 use fq_store::Store;
 use serde_json::{Value, json};
-use sqlx::{Connection, PgConnection};
 use tower::ServiceExt;
 use uuid::Uuid;
 
@@ -327,23 +326,11 @@ async fn access_is_enforced_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn access_is_enforced_on_postgres() {
-    let admin = std::env::var("FENGQIAO_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let mut conn = match PgConnection::connect(&admin).await {
-        Ok(conn) => conn,
-        Err(err) => {
-            assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "PostgreSQL at {admin} is unreachable under CI: {err}");
-            eprintln!("skipping: PostgreSQL at {admin} is unreachable ({err})");
-            return;
-        }
-    };
-    let database = format!("fq_test_{}", Uuid::now_v7().simple());
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{database}\""))).execute(&mut conn).await.unwrap();
-    let url = format!("{}/{database}", admin.rsplit_once('/').unwrap().0);
-    fq_store_postgres::migrate(&url).await.unwrap();
-    let store = Arc::new(fq_store_postgres::PgStore::connect(&url, fq_store_postgres::PgOptions::default()).await.unwrap());
+    let Some(db) = fq_store_postgres::scratch::ScratchDatabase::create().await else { return };
+    let store = Arc::new(fq_store_postgres::PgStore::connect(&db.url, fq_store_postgres::PgOptions::default()).await.unwrap());
     story(store.clone()).await;
     store.close().await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE \"{database}\" WITH (FORCE)"))).execute(&mut conn).await.unwrap();
+    db.drop_now().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

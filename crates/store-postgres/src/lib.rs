@@ -14,6 +14,7 @@ mod case_reads;
 mod console_reads;
 mod ops;
 mod reads;
+pub mod scratch;
 mod writer;
 
 use std::path::Path;

@@ -18,7 +18,7 @@ const CASES: [(&str, &str, u32, usize); 7] = [
     ("银行卡被盗刷赔付", "bank_card", 3_200, 3),
     ("个人贷款提前还款违约金", "personal_loan", 9_500, 4),
     ("网络借贷催收投诉", "collection", 12_000, 3),
-    ("退保金额争议", "surrender", 15_600, 6),
+    ("退保金额争议", "surrender", 15_600, 7),
 ];
 
 /// The chain, in order: each step is an action, its inputs and the hours after the step before.
@@ -35,7 +35,9 @@ fn steps(bank: Uuid, amount: u32, small: bool) -> Vec<(&'static str, Json, i64)>
     }
     steps.push(("apply_confirmation", json!({}), 24));
     steps.push(("confirm_valid", json!({"ruling_number": "（2026）浙1004民特演示号"}), 72));
-    steps.push(("record_performance", json!({"performed": true}), 120));
+    let agreed = if small { amount } else { amount * 3 / 4 };
+    steps.push(("record_payout", json!({"paid_amount": agreed, "paid_on": "2026-11-01"}), 96));
+    steps.push(("record_performance", json!({"performed": true}), 24));
     steps
 }
 

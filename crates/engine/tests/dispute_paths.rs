@@ -214,6 +214,13 @@ async fn paths(store: Arc<dyn Store>) {
     assert_eq!(err.code(), "guard_false", "confirmed once: {err:?}");
     let err = w.refused(&mediator, second, "record_performance", json!({"performed": false})).await;
     assert_eq!(err.code(), "guard_false", "{err:?}");
+    // Paid in two instalments; performed only once everything agreed is paid.
+    let err = w.refused(&mediator, second, "record_performance", json!({"performed": true})).await;
+    assert_eq!(err.code(), "guard_false", "nothing paid yet: {err:?}");
+    w.act(&mediator, second, "record_payout", json!({"paid_amount": 2500, "paid_on": "2026-04-02"})).await;
+    let err = w.refused(&mediator, second, "record_performance", json!({"performed": true})).await;
+    assert_eq!(err.code(), "guard_false", "partly paid: {err:?}");
+    w.act(&mediator, second, "record_payout", json!({"paid_amount": 6000, "paid_on": "2026-04-20"})).await;
     let view = w.act(&mediator, second, "record_performance", json!({"performed": true})).await;
     assert_eq!(view.case.state, "closed");
     let history = w.events(second).await;
@@ -230,6 +237,8 @@ async fn paths(store: Arc<dyn Store>) {
             "record_agreement",
             "apply_confirmation",
             "confirm_valid",
+            "record_payout",
+            "record_payout",
             "record_performance"
         ]
     );

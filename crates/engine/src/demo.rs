@@ -129,7 +129,25 @@ impl Engine {
                         true,
                     )
                     .await?;
-                organisations += 1;
+                // The registry of where cases are received: a consumer-protection service station
+                // hosted by the bank, and a shared court point in a street hosted by the court.
+                self.create_organisation_as(
+                    &system,
+                    org(format!("【演示】{name}消保服务站"), "station", code, Some(bank.id.0)),
+                    true,
+                )
+                .await?;
+                let street = self.region_children(&county.code).await?.first().map(|t| (t.code.to_string(), t.name.clone()));
+                if let Some((street_code, street_name)) = street {
+                    self.create_organisation_as(
+                        &system,
+                        org(format!("【演示】{street_name}共享法庭"), "court", &street_code, Some(court.id.0)),
+                        true,
+                    )
+                    .await?;
+                    organisations += 1;
+                }
+                organisations += 2;
                 finance_bank = Some((bank.id.0, bank.name.clone()));
                 add_account("demo-luqiao-bank", "演示银行联络员", bank.id.0, "institution", code, Some(bank.id.0)).await?;
                 add_account("demo-luqiao-mediator", "演示路桥区调解员", committee.id.0, "mediator", code, None).await?;

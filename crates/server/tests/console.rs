@@ -667,6 +667,9 @@ async fn the_demo_financial_disputes_show_every_step() {
     assert!(form.body.contains("共享法庭") && form.body.contains("法院委派"), "{}", form.body);
     assert!(!form.body.contains("网格员上报") && !form.body.contains("Open311 接口"), "{}", form.body);
     assert!(!form.body.contains("司法确认裁定书文号") && !form.body.contains("协议金额"), "filled in later: {}", form.body);
+    // Where it is received: the clerk's unit by default, or a registered station or shared court.
+    assert!(form.body.contains(r#"<select id="intake_org" name="intake_org">"#), "{}", form.body);
+    assert!(form.body.contains("【演示】路桥区消保服务站") && form.body.contains("共享法庭"), "{}", form.body);
 
     // The bank's desk lists only what is with the bank (its grant is narrowed to the bank).
     let mut bank = w.sign_in("demo-luqiao-bank").await;

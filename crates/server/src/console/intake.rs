@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use fq_domain::org::OrgKind;
 use fq_domain::programme::{CaseKind, FieldDef, FieldType, Programme};
 use fq_domain::region::RegionCode;
 use fq_engine::{Engine, EngineError, OpenCase};
@@ -20,6 +21,10 @@ use crate::AppState;
 
 /// How a matter came in (the engine takes any short code; these are the usual ones).
 const CHANNELS: [&str; 5] = ["station", "online", "hotline", "referral", "grid"];
+
+/// The kinds of unit that receive cases besides the clerk's own: service stations (消保服务站),
+/// courts and shared court points (共享法庭), centres, mediation committees.
+const INTAKE_UNIT_KINDS: [OrgKind; 4] = [OrgKind::Station, OrgKind::Court, OrgKind::Centre, OrgKind::MediationCommittee];
 
 #[derive(Debug, Serialize)]
 struct KindLink {
@@ -144,12 +149,21 @@ async fn draw(state: &AppState, viewer: &Viewer, programme_code: &str, kind_code
         })
         .collect();
     let orgs = engine.organisations_in_scope(&viewer.actor).await.map_err(fail)?;
+    // Where the case is received: the clerk's own unit by default, or a station or shared court
+    // point (a registered organisation, hosted by its parent) in the clerk's scope.
+    let own = viewer.account().org.0.to_string();
+    let posted_unit = Some(posted_text("intake_org")).filter(|u| !u.is_empty()).unwrap_or_else(|| own.clone());
+    let intake_units: Vec<Choice> = orgs
+        .iter()
+        .filter(|o| o.id.0.to_string() == own || INTAKE_UNIT_KINDS.contains(&o.kind))
+        .map(|o| Choice { value: o.id.0.to_string(), label: o.name.clone(), selected: o.id.0.to_string() == posted_unit })
+        .collect();
     let choices = Choices { programme: &programme, orgs: &orgs, lang };
     // What is filled in later (an agreement, a ruling) is not asked at intake.
     let asked: Vec<FieldDef> = kind.fields.iter().filter(|f| f.intake).cloned().collect();
     let widgets = forms::widgets("intake", &asked, &choices, shown.posted, shown.fault);
     let mut known: Vec<&str> = asked.iter().map(|f| f.code.as_str()).collect();
-    known.extend(["region", "priority", "channel"]);
+    known.extend(["region", "priority", "channel", "intake_org"]);
     let ctx = minijinja::context! {
         programme => programme.name.clone(),
         kind => kind.name.clone(),
@@ -158,12 +172,14 @@ async fn draw(state: &AppState, viewer: &Viewer, programme_code: &str, kind_code
         towns => value(&towns),
         priorities => value(&priorities),
         channels => value(&channels),
+        intake_units => value(&intake_units),
         widgets => value(&widgets),
         multipart => asked.iter().any(|f| f.kind == FieldType::Attachment),
         error => Fault::general(shown.fault, &known),
         region_error => Fault::for_field(shown.fault, "region"),
         priority_error => Fault::for_field(shown.fault, "priority"),
         channel_error => Fault::for_field(shown.fault, "channel"),
+        intake_org_error => Fault::for_field(shown.fault, "intake_org"),
     };
     Ok(layout::page_with_status(state, viewer, shown.status, "intake.html", ctx))
 }
@@ -208,7 +224,12 @@ pub(crate) async fn open(
                 region: posted.text("region"),
                 grid: None,
                 channel: Some(posted.text("channel")).filter(|c| !c.is_empty()).unwrap_or_else(|| "station".into()),
-                intake_org: Some(viewer.account().org.0),
+                intake_org: Some(
+                    posted
+                        .first("intake_org")
+                        .and_then(|u| uuid::Uuid::parse_str(u.trim()).ok())
+                        .unwrap_or(viewer.account().org.0),
+                ),
                 fields: forms::values(&defs, &posted),
             };
             match engine.open_case(&viewer.actor, request).await {

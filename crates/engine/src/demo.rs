@@ -65,6 +65,7 @@ impl Engine {
             self.create_organisation_as(&system, org("【演示】浙江省社会治理中心".into(), "centre", "33", None), true).await?;
         let mut organisations = 1;
         let mut finance_bank = None;
+        let mut maritime_county = None;
         let mut grids = 0;
         let mut accounts = Vec::new();
         let mut add_account = async |login: &str,
@@ -160,6 +161,7 @@ impl Engine {
                 add_account("demo-putuo-intake", "演示普陀区受理员", centre.id.0, "intake", code, None).await?;
                 add_account("demo-putuo-mediator", "演示普陀区调解员", committee.id.0, "mediator", code, None).await?;
                 add_account("demo-putuo-court", "演示普陀区法院联络员", court.id.0, "court_clerk", code, None).await?;
+                maritime_county = Some(county.code.clone());
             }
             grids += self.generate_grids(&system, &county.code, DEMO_CELL_METRES).await?.grids;
         }
@@ -171,8 +173,8 @@ impl Engine {
             let luqiao = RegionCode::parse("331004").expect("valid demo county");
             cases += self.seed_demo_finance_cases(&luqiao, bank, &bank_name).await?;
         }
-        if DEMO_COUNTIES.contains(&"330903") {
-            cases += self.seed_demo_maritime_cases(&RegionCode::parse("330903").expect("valid demo county")).await?;
+        if let Some(putuo) = maritime_county {
+            cases += self.seed_demo_maritime_cases(&putuo).await?;
         }
         // Time limits that ran out while the demo cases were being "handled" raise their cards now.
         while self.fire_due_timers(500).await?.due == 500 {}

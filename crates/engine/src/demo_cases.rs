@@ -3,15 +3,13 @@
 //! lists, time limits, cards and dashboards have something to show. Every title starts with
 //! 【演示】 and every party is called 演示当事人.
 
-use std::sync::Arc;
-
 use chrono::Duration;
-use fq_domain::actor::Actor;
 use fq_domain::region::RegionCode;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Value as Json, json};
 
+use crate::Engine;
+use crate::demo_chain::DemoCase;
 use crate::error::EngineError;
-use crate::{Engine, OpenCase};
 
 const TITLES: [(&str, &str); 12] = [
     ("邻里漏水纠纷", "neighbour"),
@@ -34,81 +32,43 @@ fn stage_of(n: usize) -> usize {
     [1, 3, 0, 1, 2, 3, 1, 3, 2, 1, 3, 0][n % 12]
 }
 
-fn fields(title: &str, category: &str, n: usize) -> Map<String, Json> {
-    let value = json!({
+fn fields(title: &str, category: &str, n: usize) -> Json {
+    json!({
         "title": format!("【演示】{title}"),
         "category": category,
         "description": "演示数据：由系统生成，不涉及真实人员。",
         "applicant": { "name": format!("演示当事人{}", ["甲", "乙", "丙", "丁"][n % 4]), "role": "申请人", "phone": format!("1380000{:04}", n) },
-    });
-    match value {
-        Json::Object(map) => map,
-        _ => Map::new(),
-    }
+    })
 }
 
 impl Engine {
     /// Opens the demo cases of one county; returns how many.
     pub(crate) async fn seed_demo_cases(&self, county: &RegionCode, per_county: usize) -> Result<usize, EngineError> {
-        if self.programmes.get("demo").is_none() {
-            return Ok(0);
-        }
-        let towns = self.region_children(county).await?;
-        if towns.is_empty() {
-            return Ok(0);
-        }
-        let system = Actor::System;
-        let real_now = self.now();
-        let mut opened = 0;
-        for n in 0..per_county {
-            let (title, category) = TITLES[n % TITLES.len()];
-            let town = &towns[n % towns.len().min(5)];
-            // Spread over the last six weeks, at office hours.
-            let opened_at = real_now - Duration::days((n as i64 * 7 + 3) % 42 + 1) - Duration::hours((n as i64) % 5);
-            let at = Arc::new(std::sync::Mutex::new(opened_at));
-            let clock = Arc::clone(&at);
-            let engine = self.clone().with_clock(Arc::new(move || *clock.lock().expect("demo clock")));
-            let request = OpenCase {
-                programme: "demo".into(),
-                kind: "dispute".into(),
-                priority: Some(if n % 5 == 0 { "urgent" } else { "normal" }.into()),
-                region: town.code.to_string(),
-                grid: None,
-                channel: ["station", "online", "hotline", "referral"][n % 4].into(),
-                intake_org: None,
-                fields: fields(title, category, n),
-            };
-            let id = engine.open_case(&system, request).await?.case.id;
-            opened += 1;
-            let stage = stage_of(n);
-            let steps: &[(&str, Json, i64)] = &[
-                ("accept", json!({}), 2),
-                ("finish", json!({"outcome": "resolved", "note": "经调解双方达成一致（演示）"}), 70),
-                ("confirm", json!({}), 24),
-                ("rate", json!({"rating": 3 + (n % 3), "comment": "演示评价"}), 2),
-            ];
-            let take = match stage {
-                0 => 0,
-                1 => 1,
-                2 => 3,
-                _ => 4,
-            };
-            for (action, inputs, hours) in steps.iter().take(take) {
-                let next = *at.lock().expect("demo clock") + Duration::hours(*hours);
-                if next > real_now {
-                    break;
-                }
-                *at.lock().expect("demo clock") = next;
-                let inputs = match inputs {
-                    Json::Object(map) => map.clone(),
-                    _ => Map::new(),
+        let cases = (0..per_county)
+            .map(|n| {
+                let (title, category) = TITLES[n % TITLES.len()];
+                let steps = vec![
+                    ("accept", json!({}), 2),
+                    ("finish", json!({"outcome": "resolved", "note": "经调解双方达成一致（演示）"}), 70),
+                    ("confirm", json!({}), 24),
+                    ("rate", json!({"rating": 3 + (n % 3), "comment": "演示评价"}), 2),
+                ];
+                let take = match stage_of(n) {
+                    0 => 0,
+                    1 => 1,
+                    2 => 3,
+                    _ => 4,
                 };
-                // A demo case whose dispatch finds nobody stays where it is.
-                if engine.act_on_case(&system, id, action, inputs, None).await.is_err() {
-                    break;
+                DemoCase {
+                    fields: fields(title, category, n),
+                    channel: ["station", "online", "hotline", "referral"][n % 4],
+                    priority: Some(if n % 5 == 0 { "urgent" } else { "normal" }),
+                    // Spread over the last six weeks, at office hours.
+                    opened_ago: Duration::days((n as i64 * 7 + 3) % 42 + 1) + Duration::hours((n as i64) % 5),
+                    steps: steps.into_iter().take(take).collect(),
                 }
-            }
-        }
-        Ok(opened)
+            })
+            .collect();
+        self.seed_demo_chain("demo", county, 5, cases).await
     }
 }

@@ -1,5 +1,5 @@
 //! Demonstration cases that walk a programme's chain of steps, each stopped at a different step,
-//! so that a newcomer finds one case at every step. Used for the financial (`finance`) and
+//! so that a newcomer finds one case at every step. Used for the demo, financial (`finance`) and
 //! maritime (`maritime`) programmes. Titles start with 【演示】; parties are 演示当事人.
 
 use std::sync::Arc;
@@ -12,12 +12,20 @@ use serde_json::{Map, Value as Json};
 use crate::error::EngineError;
 use crate::{Engine, OpenCase};
 
-/// One demo case: its fields, its channel, and the steps it takes (action, inputs, hours after
-/// the step before).
+/// One demo case: its fields, channel and priority, how long ago it was opened, and the steps it
+/// takes (action, inputs, hours after the step before).
 pub(crate) struct DemoCase {
     pub fields: Json,
     pub channel: &'static str,
+    pub priority: Option<&'static str>,
+    pub opened_ago: Duration,
     pub steps: Vec<(&'static str, Json, i64)>,
+}
+
+/// How long ago the `n`th case of a chain is opened when the further cases get the earlier they
+/// start (the finance and maritime chains).
+pub(crate) fn chain_opened_ago(n: usize) -> Duration {
+    Duration::days(12 + n as i64 * 3) + Duration::hours(n as i64 % 4)
 }
 
 pub(crate) fn object(value: Json) -> Map<String, Json> {
@@ -28,12 +36,14 @@ pub(crate) fn object(value: Json) -> Map<String, Json> {
 }
 
 impl Engine {
-    /// Opens `cases` of `programme`'s `dispute` kind in the towns of `county`, each as many days
-    /// ago as it needs for its steps, and takes their steps at those times; returns how many.
+    /// Opens `cases` of `programme`'s `dispute` kind in the first `town_spread` towns of
+    /// `county`, each at its own time, and takes their steps at those times (a step that would
+    /// fall in the future is not taken); returns how many.
     pub(crate) async fn seed_demo_chain(
         &self,
         programme: &str,
         county: &RegionCode,
+        town_spread: usize,
         cases: Vec<DemoCase>,
     ) -> Result<usize, EngineError> {
         if self.programmes.get(programme).is_none() {
@@ -47,16 +57,14 @@ impl Engine {
         let real_now = self.now();
         let mut opened = 0;
         for (n, case) in cases.into_iter().enumerate() {
-            let town = &towns[n % towns.len().min(4)];
-            // The further a case gets, the earlier it was opened.
-            let opened_at = real_now - Duration::days(12 + n as i64 * 3) - Duration::hours(n as i64 % 4);
-            let at = Arc::new(std::sync::Mutex::new(opened_at));
+            let town = &towns[n % towns.len().min(town_spread)];
+            let at = Arc::new(std::sync::Mutex::new(real_now - case.opened_ago));
             let clock = Arc::clone(&at);
             let engine = self.clone().with_clock(Arc::new(move || *clock.lock().expect("demo clock")));
             let request = OpenCase {
                 programme: programme.into(),
                 kind: "dispute".into(),
-                priority: None,
+                priority: case.priority.map(str::to_owned),
                 region: town.code.to_string(),
                 grid: None,
                 channel: case.channel.into(),

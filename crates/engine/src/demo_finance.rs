@@ -7,7 +7,7 @@ use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
 use crate::Engine;
-use crate::demo_chain::DemoCase;
+use crate::demo_chain::{DemoCase, chain_opened_ago};
 use crate::error::EngineError;
 
 /// Title, category, amount in yuan, and how many steps of [`steps`] the case takes.
@@ -63,9 +63,11 @@ impl Engine {
                     "applicant": { "name": format!("演示当事人{}", ["甲", "乙", "丙", "丁"][n % 4]), "role": "申请人", "phone": format!("1380001{n:04}") },
                 }),
                 channel: ["station", "shared_court", "online", "hotline"][n % 4],
+                priority: None,
+                opened_ago: chain_opened_ago(n),
                 steps: steps(bank, amount, amount <= 5_000).into_iter().take(take).collect(),
             })
             .collect();
-        self.seed_demo_chain("finance", county, cases).await
+        self.seed_demo_chain("finance", county, 4, cases).await
     }
 }

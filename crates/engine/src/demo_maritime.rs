@@ -8,7 +8,7 @@ use fq_domain::region::RegionCode;
 use serde_json::{Value as Json, json};
 
 use crate::Engine;
-use crate::demo_chain::DemoCase;
+use crate::demo_chain::{DemoCase, chain_opened_ago};
 use crate::error::EngineError;
 
 /// Title, category, vessel, amount in yuan, and how many steps of [`steps`] the case takes.
@@ -55,10 +55,10 @@ impl Engine {
             .iter()
             .enumerate()
             .map(|(n, &(title, category, vessel, amount, take))| {
-                // Held at sea a day after the case was opened (see `seed_demo_chain`), entered on
-                // return two days later.
-                let opened = now - Duration::days(12 + n as i64 * 3) - Duration::hours(n as i64 % 4);
-                let held_at = (opened + Duration::hours(27)).with_timezone(&beijing()).format("%Y-%m-%dT%H:%M").to_string();
+                // Held at sea a day after the case was opened, entered on return two days later.
+                let opened_ago = chain_opened_ago(n);
+                let held_at =
+                    (now - opened_ago + Duration::hours(27)).with_timezone(&beijing()).format("%Y-%m-%dT%H:%M").to_string();
                 DemoCase {
                     fields: json!({
                         "title": format!("【演示】{title}"),
@@ -70,10 +70,12 @@ impl Engine {
                         "applicant": { "name": format!("演示当事人{}", ["甲", "乙", "丙", "丁"][n % 4]), "role": "申请人", "phone": format!("1380002{n:04}") },
                     }),
                     channel: ["station", "hotline", "shared_court", "online"][n % 4],
+                    priority: None,
+                    opened_ago,
                     steps: steps(amount, category == "crew_advance", &held_at).into_iter().take(take).collect(),
                 }
             })
             .collect();
-        self.seed_demo_chain("maritime", county, cases).await
+        self.seed_demo_chain("maritime", county, 4, cases).await
     }
 }

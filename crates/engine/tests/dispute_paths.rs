@@ -59,13 +59,18 @@ impl World {
         self.engine.create_organisation(&cli(), request).await.unwrap().0.id.0
     }
 
+    /// An account of Yuecheng district (330602), its grant maybe narrowed to one organisation.
     async fn account(&self, login: &str, org: Uuid, role: &str, narrowed_to: Option<Uuid>) -> Actor {
+        self.account_in("330602", login, org, role, narrowed_to).await
+    }
+
+    async fn account_in(&self, region: &str, login: &str, org: Uuid, role: &str, narrowed_to: Option<Uuid>) -> Actor {
         let request = NewAccount {
             login: login.into(),
             display_name: login.into(),
             org,
             password: None,
-            grants: vec![(role.into(), "330602".into(), narrowed_to)],
+            grants: vec![(role.into(), region.into(), narrowed_to)],
         };
         self.engine.create_account(&cli(), request).await.unwrap();
         let account = self.store.account_by_login(&Login::parse(login).unwrap()).await.unwrap().unwrap();
@@ -308,22 +313,8 @@ async fn maritime(w: &World) {
     let putuo = RegionCode::parse("330903").unwrap();
     let town = w.engine.region_children(&putuo).await.unwrap()[0].code.to_string();
     let committee = w.org("沈家门渔业纠纷调解委员会", "mediation_committee", &town).await;
-    let account = |login: &str, org: Uuid, role: &str| {
-        let request = NewAccount {
-            login: login.into(),
-            display_name: login.into(),
-            org,
-            password: None,
-            grants: vec![(role.into(), "330903".into(), None)],
-        };
-        let login = Login::parse(login).unwrap();
-        async move {
-            w.engine.create_account(&cli(), request).await.unwrap();
-            Actor::Account(Box::new(w.store.account_by_login(&login).await.unwrap().unwrap()))
-        }
-    };
-    let intake = account("sea-intake", committee, "intake").await;
-    let mediator = account("sea-mediator", committee, "mediator").await;
+    let intake = w.account_in("330903", "sea-intake", committee, "intake", None).await;
+    let mediator = w.account_in("330903", "sea-mediator", committee, "mediator", None).await;
     let open = |title: &str, category: &str| OpenCase {
         programme: "maritime".into(),
         kind: "dispute".into(),

@@ -65,7 +65,7 @@ impl Again {
 }
 
 fn admin_regions(viewer: &Viewer) -> Vec<fq_domain::region::RegionCode> {
-    scope::grant_regions(viewer.account(), |role| role == RoleCode::ADMIN)
+    viewer.account().outermost_regions(|role| role == RoleCode::ADMIN)
 }
 
 fn kind_name(lang: Lang, kind: OrgKind) -> String {

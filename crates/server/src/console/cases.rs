@@ -165,7 +165,7 @@ pub(crate) async fn list(State(state): State<AppState>, viewer: Viewer, Query(fi
     let mut names = Names::new(engine);
     let rows = display::rows(engine, viewer.lang, &mut names, cases).await;
     let broad = |role: &str| programme.roles.contains_key(role) && !programme.assignment_only(role);
-    let scopes = scope::grant_regions(viewer.account(), broad);
+    let scopes = viewer.account().outermost_regions(broad);
     let regions = scope::region_choices(engine, &scopes, given(&filters.region).as_deref()).await.map_err(fail)?;
     let form = filter_form(viewer.lang, &programmes, &programme, &filters, regions);
     let ctx = minijinja::context! {

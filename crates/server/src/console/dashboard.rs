@@ -125,7 +125,8 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
         .all()
         .filter_map(|p| {
             let reads = |role: &str| role == RoleCode::LEADER || (p.roles.contains_key(role) && !p.assignment_only(role));
-            let regions: Vec<RegionCode> = scope::grant_regions(account, reads)
+            let regions: Vec<RegionCode> = account
+                .outermost_regions(reads)
                 .into_iter()
                 .filter(|r| {
                     account.grants.iter().any(|g| reads(g.role.as_str()) && &g.scope.region == r && g.scope.org.is_none())

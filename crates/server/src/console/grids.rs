@@ -46,7 +46,7 @@ async fn draw(state: &AppState, viewer: &Viewer, shown: Shown) -> Page {
     let engine = &state.engine;
     let lang = viewer.lang;
     let fail = |e: EngineError| layout::fail(state, viewer, &e);
-    let scopes = scope::grant_regions(viewer.account(), |role| role == RoleCode::ADMIN);
+    let scopes = viewer.account().outermost_regions(|role| role == RoleCode::ADMIN);
     let Some(first) = scopes.first() else { return Err(layout::denied(state, viewer)) };
     let region = match shown.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         Some(text) => {

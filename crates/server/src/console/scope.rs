@@ -1,16 +1,10 @@
 //! The regions a viewer's roles reach, as choices for the region selects of filters and forms.
 //! Only choices: the engine decides again whether a region is within the viewer's scope.
 
-use fq_domain::account::Account;
 use fq_domain::region::{Region, RegionCode, RegionLevel};
 use fq_engine::{Engine, EngineError};
 
 use super::forms::Choice;
-
-/// The regions of the account's grants whose role passes `keep`, without those inside another.
-pub(crate) fn grant_regions(account: &Account, keep: impl Fn(&str) -> bool) -> Vec<RegionCode> {
-    account.outermost_regions(keep)
-}
 
 /// Each scope region and its children, named (`路桥区`, `路桥区 路桥街道`); below a province,
 /// the counties of each city too. `current` is selected (and added if it is not among them).

@@ -16,7 +16,7 @@ import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -82,6 +82,16 @@ class Flow:
         self.wait.until(lambda d: "/login" not in d.current_url)
         landed = self.wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "body").get_attribute("data-page"))
         self.check(landed == "work", f"{login} signs in and lands on my work")
+
+    def open_form(self, summary):
+        """Opens the action form under the summary `summary` and returns it. The page may still be
+        settling after a navigation (Chromium then reports a node outside the document): retry."""
+        def attempt(d):
+            box = d.find_element(By.XPATH, f"//details[summary[normalize-space()='{summary}']]")
+            if box.get_attribute("open") is None:
+                box.find_element(By.TAG_NAME, "summary").click()
+            return box if box.get_attribute("open") is not None else False
+        return WebDriverWait(self.driver, 20, ignored_exceptions=(WebDriverException,)).until(attempt)
 
     def text(self):
         # The body may be replaced while it is read (a navigation finishing): read it again.
@@ -150,8 +160,7 @@ class Flow:
         # The handler adds information with the edit form.
         self.sign_in("demo-luqiao-handler")
         self.go(f"/cases/{number}")
-        edit = self.driver.find_element(By.XPATH, "//details[summary[normalize-space()='补充信息']]")
-        edit.find_element(By.TAG_NAME, "summary").click()
+        edit = self.open_form("补充信息")
         edit.find_element(By.CSS_SELECTOR, "textarea[name='f.description']").send_keys("（承办人补充）已约双方周五到社区调解室协商。")
         edit.find_element(By.CSS_SELECTOR, "button[data-action='edit']").click()
         self.wait.until(lambda d: "已完成：补充信息" in d.find_element(By.TAG_NAME, "body").text)
@@ -216,8 +225,7 @@ class Flow:
         self.check("司法确认审查中" in self.text(), f"{agreed} goes to judicial confirmation")
         self.sign_in("demo-luqiao-court")
         self.go(f"/cases/{agreed}")
-        ruling = self.driver.find_element(By.XPATH, "//details[summary[normalize-space()='裁定调解协议有效']]")
-        ruling.find_element(By.TAG_NAME, "summary").click()
+        ruling = self.open_form("裁定调解协议有效")
         ruling.find_element(By.CSS_SELECTOR, "input[name='f.ruling_number']").send_keys("（2026）浙1004民特1号")
         ruling.find_element(By.CSS_SELECTOR, "button[data-action='confirm_valid']").click()
         self.wait.until(lambda d: "已完成：裁定调解协议有效" in d.find_element(By.TAG_NAME, "body").text)

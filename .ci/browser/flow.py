@@ -11,6 +11,9 @@ Run by .ci/browser-tests against a fresh `fengqiao serve`; prints "N passed, 0 f
 import argparse
 import os
 import re
+import subprocess
+import urllib.parse
+import urllib.request
 import sys
 import time
 
@@ -231,6 +234,23 @@ class Flow:
         self.wait.until(lambda d: "已完成：裁定调解协议有效" in d.find_element(By.TAG_NAME, "body").text)
         self.check("已达成协议" in self.text() and "（2026）浙1004民特1号" in self.text(), "the court confirms the agreement")
         self.shot("18-finance-timeline")
+        self.agreement_pdf(agreed)
+
+        # The financial-dispute figures, computed from the CFPB complaints the script imported
+        # (1,000 rows of 2013 in 越城区): by channel, then drilled down to the online channel's
+        # categories.
+        self.sign_in("demo-leader")
+        self.go("/figures?programme=finance&region=330602&from=2013-01-01&to=2013-12-31&by=channel")
+        cases = self.driver.find_element(By.CSS_SELECTOR, "li[data-kpi='fig.cases'] .value").text.strip()
+        self.check(cases == "1000", f"the figures count the 1,000 imported complaints (shows {cases})")
+        self.check("化解成功率" in self.text() and "网上申请" in self.text(), "the figures page shows rates by channel")
+        self.shot("20-finance-figures")
+        self.driver.find_element(By.LINK_TEXT, "网上申请").click()
+        self.wait.until(lambda d: "channel=online" in d.current_url)
+        online = self.driver.find_element(By.CSS_SELECTOR, "li[data-kpi='fig.cases'] .value").text.strip()
+        self.check(online == "691", f"drilling down to the online channel keeps its 691 complaints (shows {online})")
+        self.check("住房按揭贷款" in self.text(), "the drill-down breaks the channel down by category")
+        self.shot("21-finance-figures-drilled")
 
         # English on request.
         self.size(*DESKTOP)
@@ -238,6 +258,27 @@ class Flow:
         self.check("Dashboard" in self.text() and "Closed on time" in self.text(), "the console switches to English")
         self.shot("16-english-dashboard")
         self.go("/lang/zh?next=/")
+
+    def agreement_pdf(self, number):
+        """The case's mediation agreement, produced as the console's form does (a POST with the
+        session's CSRF token), its first page turned into a PNG with poppler's pdftoppm."""
+        form = self.driver.find_element(By.CSS_SELECTOR, f"form[action='/cases/{number}/documents/mediation_agreement']")
+        csrf = form.find_element(By.NAME, "csrf").get_attribute("value")
+        cookies = "; ".join(f"{c['name']}={c['value']}" for c in self.driver.get_cookies())
+        request = urllib.request.Request(
+            f"{self.base}/cases/{number}/documents/mediation_agreement",
+            data=urllib.parse.urlencode({"csrf": csrf}).encode(),
+            headers={"Cookie": cookies, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            kind, pdf = reply.headers.get("Content-Type"), reply.read()
+        self.check(kind == "application/pdf" and pdf.startswith(b"%PDF-"), f"the mediation agreement of {number} is a PDF")
+        path = os.path.join(self.shots, "19-agreement.pdf")
+        with open(path, "wb") as f:
+            f.write(pdf)
+        subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", path,
+                        os.path.join(self.shots, "19-agreement-pdf")], check=True)
+        print(f"screenshot: {os.path.join(self.shots, '19-agreement-pdf.png')}")
 
     def close(self):
         self.driver.quit()

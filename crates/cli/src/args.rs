@@ -253,6 +253,30 @@ pub enum ImportCommand {
         #[arg(long, default_value_t = 1000, requires = "generate_for")]
         cell_metres: u32,
     },
+    /// Import another system's historical cases from a CSV or XLSX file, through a mapping
+    /// file (docs/IMPORT.md). All or nothing: any bad row imports none, and every bad row is
+    /// reported with its line and column (exit code 4).
+    ///
+    /// Example: fengqiao import cases --programme finance --mapping programmes/finance/imports/cfpb.toml complaints.csv
+    Cases {
+        /// The programme the cases belong to.
+        #[arg(long)]
+        programme: String,
+        /// The mapping file (TOML).
+        #[arg(long, value_name = "MAPPING.toml")]
+        mapping: PathBuf,
+        /// The export: .csv (UTF-8, header on the first line) or .xlsx (the first sheet).
+        file: PathBuf,
+        /// Check every row and report, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also write every bad row to this CSV file (line, column, code, message).
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -93,6 +93,8 @@ impl Engine {
             Ok::<(), EngineError>(())
         };
         add_account("demo-admin", "演示管理员", province_centre.id.0, "admin", "33", None).await?;
+        // Reads every programme's figures province-wide (the imported historical cases too).
+        add_account("demo-leader", "演示省级领导", province_centre.id.0, "leader", "33", None).await?;
         for code in DEMO_COUNTIES {
             let county = self.region(&RegionCode::parse(code).expect("valid demo county")).await?;
             let name = &county.name;

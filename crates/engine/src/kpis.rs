@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use fq_domain::account::RoleCode;
 use fq_domain::actor::Actor;
+use fq_domain::programme::Programme;
 use fq_domain::region::RegionCode;
 use fq_store::{CaseFilter, CaseKpis, TrendPoint};
 use serde::Serialize;
@@ -30,21 +31,15 @@ pub struct KpiReport {
 }
 
 impl Engine {
-    /// KPIs of `programme` for cases located in `region` and opened in `[from, to)`.
-    pub async fn kpi_report(
+    /// Aggregates of a programme over a region are for its roles (assignment-only ones
+    /// excepted) and the core `leader` role, held over the whole region and not narrowed to
+    /// one organisation.
+    pub(crate) fn check_may_read_figures(
         &self,
         actor: &Actor,
-        programme: &str,
+        programme: &Programme,
         region: &RegionCode,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<KpiReport, EngineError> {
-        let programme = self.programmes.get(programme).cloned().ok_or_else(|| {
-            EngineError::field("programme_unknown", "programme", format!("programme {programme} is not installed"))
-        })?;
-        if to <= from {
-            return Err(EngineError::field("period_invalid", "to", "the end of the period must come after its start"));
-        }
+    ) -> Result<(), EngineError> {
         if let Some(account) = actor.account() {
             let may = !account.disabled
                 && account.grants.iter().any(|g| {
@@ -60,6 +55,25 @@ impl Engine {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// KPIs of `programme` for cases located in `region` and opened in `[from, to)`.
+    pub async fn kpi_report(
+        &self,
+        actor: &Actor,
+        programme: &str,
+        region: &RegionCode,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<KpiReport, EngineError> {
+        let programme = self.programmes.get(programme).cloned().ok_or_else(|| {
+            EngineError::field("programme_unknown", "programme", format!("programme {programme} is not installed"))
+        })?;
+        if to <= from {
+            return Err(EngineError::field("period_invalid", "to", "the end of the period must come after its start"));
+        }
+        self.check_may_read_figures(actor, &programme, region)?;
         self.region(region).await?;
         let filter = CaseFilter {
             programme: Some(programme.code.clone()),

@@ -32,6 +32,13 @@ fn beijing_time(text: &str) -> DateTime<Utc> {
     beijing().from_local_datetime(&NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap()).unwrap().to_utc()
 }
 
+/// The outcome a case reached (the kind's outcome code), with the time it was recorded.
+fn outcome(view: &CaseView) -> &str {
+    let reached = view.case.outcome.as_ref().expect("an outcome was recorded");
+    assert!(reached.at.is_some(), "an outcome reached by an action has its time");
+    &reached.code
+}
+
 fn cli() -> Actor {
     Actor::Cli { os_user: "test".into() }
 }
@@ -168,6 +175,7 @@ async fn paths(store: Arc<dyn Store>) {
     assert!(matches!(err, EngineError::NotFound { .. }), "{err:?}");
     let view = w.act(&bank_desk, first, "institution_settle", json!({"note": "退还年费", "agreed_amount": 800})).await;
     assert_eq!(view.case.state, "closed");
+    assert_eq!(outcome(&view), "institution_settled", "settled at the first line");
     assert!(view.case.closed_at.is_some());
 
     // 2. The institution fails; mediation reaches an agreement; the court confirms it; it is
@@ -205,6 +213,7 @@ async fn paths(store: Arc<dyn Store>) {
     let view =
         w.act(&mediator, second, "record_agreement", json!({"agreed_amount": 6000, "performance_due": "2026-04-30"})).await;
     assert_eq!(view.case.state, "agreed");
+    assert_eq!(outcome(&view), "agreement");
     // The 30th day, 19 April, is a Sunday: the period runs to the end of Monday 20 April.
     assert_eq!(view.case.clocks["confirm_window"].due_at, beijing_time("2026-04-21 00:00"), "30 days to apply");
     let view = w.act(&mediator, second, "apply_confirmation", json!({})).await;
@@ -257,6 +266,7 @@ async fn paths(store: Arc<dyn Store>) {
     assert_eq!(view.case.clocks["fast_track"].due_at, beijing_time("2026-03-12 00:00"), "7 working days");
     let view = w.act(&mediator, small, "accept_opinion", json!({"agreed_amount": 3000, "performance_due": "2026-03-20"})).await;
     assert_eq!(view.case.state, "agreed");
+    assert_eq!(outcome(&view), "fast_payout");
 
     // 4. Nobody applies for judicial confirmation: past 30 days a yellow card is raised.
     w.set("2026-04-02 09:00");
@@ -297,10 +307,12 @@ async fn paths(store: Arc<dyn Store>) {
     assert_eq!(err.code(), "field_required", "{err:?}");
     let view = w.act(&mediator, failed, "end_mediation", json!({"end_reason": "too_far_apart", "note": "已告知诉讼途径"})).await;
     assert_eq!(view.case.state, "closed");
+    assert_eq!(outcome(&view), "no_agreement");
     let sued = w.open(&intake, &street, "理财产品销售误导", 50_000).await;
     w.act(&intake, sued, "accept_to_mediation", json!({})).await;
     let view = w.act(&mediator, sued, "transfer_out", json!({"route": "litigation", "reason": "申请人起诉"})).await;
     assert_eq!(view.case.state, "transferred");
+    assert_eq!(outcome(&view), "transferred");
     assert!(view.case.clocks["mediation"].stopped_at.is_some());
 
     maritime(&w).await;

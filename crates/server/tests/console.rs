@@ -418,6 +418,9 @@ async fn every_page_template_renders_with_real_data() {
     visit(&mut intake, "/cases/YS1999-999999", StatusCode::NOT_FOUND).await;
     let mut leader = w.sign_in("demo-luqiao-leader").await;
     visit(&mut leader, "/dashboard", StatusCode::OK).await;
+    for by in ["region", "channel", "station", "category", "month"] {
+        visit(&mut leader, &format!("/figures?programme=finance&by={by}"), StatusCode::OK).await;
+    }
     let mut admin = w.sign_in("demo-admin").await;
     visit(&mut admin, "/admin", StatusCode::OK).await;
     visit(&mut admin, &format!("/admin/orgs/{org}"), StatusCode::OK).await;
@@ -707,4 +710,72 @@ fn first_number(body: &str, prefix: &str) -> String {
     let start =
         body.find(&format!(r#"href="/cases/{prefix}"#)).expect("a case of that programme is listed") + r#"href="/cases/"#.len();
     body[start..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_reads_the_dispute_figures_and_drills_down() {
+    let w = World::new().await;
+    let mut leader = w.sign_in("demo-luqiao-leader").await;
+    let page = w.get(&mut leader, "/figures?programme=finance&by=channel").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for label in ["化解成功率", "一线化解率", "线上化解率", "协议履行率", "受理量同比", "按受理渠道分组"]
+    {
+        assert!(page.body.contains(label), "the figures page shows {label}");
+    }
+    // The demo's financial disputes in 路桥区, each counted once, whatever the breakdown.
+    let cases = |body: &str| -> u64 {
+        let at = body.find(r#"data-kpi="fig.cases""#).expect("the cases card");
+        let value = &body[at..];
+        let start = value.find(r#"class="value">"#).unwrap() + r#"class="value">"#.len();
+        value[start..start + value[start..].find('<').unwrap()].parse().unwrap()
+    };
+    let total = cases(&page.body);
+    assert!(total >= 5, "the demo seeds financial disputes in 路桥区 ({total})");
+    assert!(page.body.contains("channel=station"), "a channel row drills down to that channel");
+    let drilled = w.get(&mut leader, "/figures?programme=finance&by=category&channel=station").await;
+    assert_eq!(drilled.status, StatusCode::OK);
+    assert!(cases(&drilled.body) < total && drilled.body.contains("当前下钻条件"), "narrowed to the station channel");
+    let by_month = w.get(&mut leader, "/figures?programme=finance&by=month").await;
+    assert_eq!(cases(&by_month.body), total);
+    // Refusals: a bad period, another county, and a figure-less programme.
+    assert_eq!(w.get(&mut leader, "/figures?programme=finance&from=2026-02-30").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(w.get(&mut leader, "/figures?programme=finance&region=330602").await.status, StatusCode::FORBIDDEN);
+    // The bank's liaison reads only its own organisation's cases: no aggregates.
+    let mut bank = w.sign_in("demo-luqiao-bank").await;
+    assert_eq!(w.get(&mut bank, "/figures?programme=finance").await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mediator_produces_the_agreement_as_a_pdf_and_it_is_journaled() {
+    let w = World::new().await;
+    let mut mediator = w.sign_in("demo-luqiao-mediator").await;
+    let number = first_number(&w.get(&mut mediator, "/cases?programme=finance&state=agreed").await.body, "JR");
+    let page = w.get(&mut mediator, &format!("/cases/{number}")).await;
+    for code in ["mediation_application", "mediation_agreement", "confirmation_application"] {
+        assert!(page.body.contains(&format!(r#"data-document="{code}""#)), "{code} is offered on an agreed case");
+    }
+    let csrf = mediator.csrf.clone().unwrap();
+    let pdf = w.post(&mediator, &format!("/cases/{number}/documents/mediation_agreement"), &[("csrf", &csrf)]).await;
+    assert_eq!(pdf.status, StatusCode::OK, "{}", pdf.body);
+    assert_eq!(pdf.content_type, "application/pdf");
+    assert!(pdf.body.starts_with("%PDF-") && pdf.body.contains("/FontFile"), "a PDF with its font embedded");
+    let id = w.engine.find_case(&Actor::System, &number).await.unwrap().case.id;
+    let audit = w.engine.store().stream_events(&format!("access:case:{id}")).await.unwrap();
+    assert!(audit.iter().any(|e| e.kind == "case.document_produced"), "producing a document is journaled");
+
+    // Refusals: no CSRF token; a document the kind does not have; one not yet due in this state.
+    let forged = w.post(&mediator, &format!("/cases/{number}/documents/mediation_agreement"), &[]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let unknown = w.post(&mediator, &format!("/cases/{number}/documents/will"), &[("csrf", &csrf)]).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let waiting = first_number(&w.get(&mut mediator, "/cases?programme=finance&state=mediation").await.body, "JR");
+    let early = w.post(&mediator, &format!("/cases/{waiting}/documents/mediation_agreement"), &[("csrf", &csrf)]).await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY, "no agreement yet");
+    // A leader reads figures, not the parties' ID numbers: no documents.
+    let mut leader = w.sign_in("demo-luqiao-leader").await;
+    let leader_page = w.get(&mut leader, &format!("/cases/{number}")).await;
+    assert!(!leader_page.body.contains("data-document="), "documents are not offered without personal-data rights");
+    let lcsrf = leader.csrf.clone().unwrap();
+    let denied = w.post(&leader, &format!("/cases/{number}/documents/mediation_agreement"), &[("csrf", &lcsrf)]).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
 }

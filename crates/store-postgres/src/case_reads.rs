@@ -231,6 +231,14 @@ pub(crate) async fn count_cases(pool: &PgPool, filter: &CaseFilter) -> Result<u6
     unsigned(n, "count", "case count")
 }
 
+pub(crate) async fn case_snapshots(pool: &PgPool, filter: &CaseFilter) -> Result<Vec<String>, StoreError> {
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new("SELECT snapshot FROM cases WHERE ");
+    if !push_conditions(&mut sql, filter) {
+        return Ok(Vec::new());
+    }
+    sql.build_query_scalar().fetch_all(pool).await.map_err(db)
+}
+
 /// Pushes the figures of [`CaseKpis`] (named as its fields) for cases overdue at `now`.
 fn push_kpi_columns(sql: &mut QueryBuilder<Postgres>, now: DateTime<Utc>) {
     sql.push(

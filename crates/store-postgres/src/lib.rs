@@ -296,6 +296,10 @@ impl CaseStore for PgStore {
         case_reads::case_kpis(&self.pool, filter, now).await
     }
 
+    async fn case_snapshots(&self, filter: &CaseFilter) -> Result<Vec<String>, StoreError> {
+        case_reads::case_snapshots(&self.pool, filter).await
+    }
+
     async fn case_kpis_by_county(
         &self,
         filter: &CaseFilter,

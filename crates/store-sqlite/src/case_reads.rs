@@ -281,6 +281,15 @@ pub(crate) fn count_cases(conn: &Connection, filter: &CaseFilter) -> Result<u64,
     count(n, "count", "case count")
 }
 
+pub(crate) fn case_snapshots(conn: &Connection, filter: &CaseFilter) -> Result<Vec<String>, StoreError> {
+    let Some((conditions, args)) = conditions(filter) else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = conn.prepare_cached(&format!("SELECT snapshot FROM cases WHERE {conditions}")).map_err(db)?;
+    let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(0)).map_err(db)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(db)
+}
+
 /// The figures of [`CaseKpis`], in its order; the one argument is "now", for overdue cases.
 const KPI_COLUMNS: &str = "COUNT(*),
     COALESCE(SUM(CASE WHEN closed_at IS NULL THEN 1 ELSE 0 END), 0),

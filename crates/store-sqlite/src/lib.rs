@@ -389,6 +389,11 @@ impl CaseStore for SqliteStore {
         let filter = filter.clone();
         self.read(move |c| case_reads::case_trend(c, &filter, from, to)).await
     }
+
+    async fn case_snapshots(&self, filter: &CaseFilter) -> Result<Vec<String>, StoreError> {
+        let filter = filter.clone();
+        self.read(move |c| case_reads::case_snapshots(c, &filter)).await
+    }
 }
 
 #[async_trait]

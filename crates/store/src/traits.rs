@@ -135,6 +135,9 @@ pub trait CaseStore: Send + Sync {
     async fn case_kpis_by_county(&self, filter: &CaseFilter, now: DateTime<Utc>) -> Result<Vec<(RegionCode, CaseKpis)>>;
     /// Cases opened and closed per Beijing-time day in `[from, to)`, days without any omitted.
     async fn case_trend(&self, filter: &CaseFilter, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<TrendPoint>>;
+    /// The snapshots (JSON text) of every case matching `filter` (sort, paging and limit
+    /// ignored), for figures computed from what the cases hold (outcomes, amounts, fields).
+    async fn case_snapshots(&self, filter: &CaseFilter) -> Result<Vec<String>>;
 }
 
 /// Console sessions and sign-in throttling.

@@ -410,6 +410,9 @@ impl<'a> Work<'a> {
             at: self.now(),
         });
         self.pause_or_resume(&from, &to);
+        if let Some(outcome) = &action.outcome {
+            self.push(CaseEvent::OutcomeRecorded { outcome: outcome.clone(), at: Some(self.now()) });
+        }
 
         for effect in &action.effects {
             self.effect(effect, action, &inputs)?;

@@ -217,6 +217,22 @@ pub enum CaseEvent {
     Closed {
         at: DateTime<Utc>,
     },
+    /// The matter reached one of the programme's outcomes.
+    OutcomeRecorded {
+        outcome: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<DateTime<Utc>>,
+    },
+    /// The case is a historical record brought in by an import (`fengqiao import cases`).
+    Imported {
+        source: String,
+        external_id: String,
+        /// The line of the record in the imported file.
+        line: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on_time: Option<bool>,
+        at: DateTime<Utc>,
+    },
 }
 
 impl CaseEvent {
@@ -241,6 +257,8 @@ impl CaseEvent {
             CaseEvent::PointsAwarded { .. } => "case.points_awarded",
             CaseEvent::Notified { .. } => "case.notified",
             CaseEvent::Closed { .. } => "case.closed",
+            CaseEvent::OutcomeRecorded { .. } => "case.outcome_recorded",
+            CaseEvent::Imported { .. } => "case.imported",
         }
     }
 }
@@ -277,6 +295,8 @@ pub(super) fn blank() -> Case {
         closed_at: None,
         load_weight: 1.0,
         version: 0,
+        outcome: None,
+        origin: None,
     }
 }
 
@@ -404,11 +424,18 @@ pub(super) fn apply(case: &mut Case, event: &CaseEvent) {
         CaseEvent::Reopened { at: _, .. } => {
             case.reopened += 1;
             case.closed_at = None;
+            case.outcome = None;
         }
         CaseEvent::Rated { score, comment, at } => {
             case.rating = Some(Rating { score: *score, comment: comment.clone(), at: *at });
         }
         CaseEvent::PointsAwarded { .. } | CaseEvent::Notified { .. } => {}
         CaseEvent::Closed { at } => case.closed_at = Some(*at),
+        CaseEvent::OutcomeRecorded { outcome, at } => {
+            case.outcome = Some(super::CaseOutcome { code: outcome.clone(), at: *at });
+        }
+        CaseEvent::Imported { source, external_id, on_time, .. } => {
+            case.origin = Some(super::CaseOrigin { source: source.clone(), external_id: external_id.clone(), on_time: *on_time });
+        }
     }
 }

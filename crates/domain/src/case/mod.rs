@@ -7,6 +7,7 @@
 
 mod act;
 mod events;
+mod import;
 mod mask;
 mod time;
 
@@ -23,6 +24,7 @@ pub use act::{
     dispatch_needs, orgs_needed,
 };
 pub use events::{CaseEvent, ClockShift, Recipient, SupervisionLevel};
+pub use import::{ImportedCase, decide_import};
 pub use mask::{is_personal, mask_fields, mask_middle};
 pub use time::{PendingTimer, decide_time, next_timer, pending_timers, time_dispatch_needs};
 
@@ -157,6 +159,32 @@ pub struct Case {
     pub load_weight: f64,
     /// Events applied so far (the journal stream's version).
     pub version: u64,
+    /// How the matter ended, as the programme names its outcomes (agreement, no agreement,
+    /// withdrawn...); set by the action that reached it, or by an import.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<CaseOutcome>,
+    /// Where an imported historical case came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<CaseOrigin>,
+}
+
+/// The outcome of a case and when it was reached (unknown for some imported records).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseOutcome {
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// The source record of an imported case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseOrigin {
+    /// The mapping's source name (`cfpb`): external ids are unique within it.
+    pub source: String,
+    pub external_id: String,
+    /// Whether the source says the case was handled in time (it carries no clocks of ours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_time: Option<bool>,
 }
 
 /// The clock key of the escalation tier's clock.

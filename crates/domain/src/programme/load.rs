@@ -9,6 +9,7 @@ use super::{
     ActionDef, ActionScope, CaseKind, Catalog, CatalogItem, ClockDef, ClockLimits, DispatchDef, DispatchPolicy, DispatchTarget,
     Effect, FieldDef, FieldType, Guard, MatrixRow, NotifyTarget, Programme, RoleDef, StateDef, TierDef,
 };
+use super::{documents, outcomes};
 use crate::Coded;
 use crate::account::RoleCode;
 use crate::calendar::Limit;
@@ -42,17 +43,17 @@ impl Coded for ProgrammeError {
 }
 
 /// Error reporting for one file.
-struct Source<'a> {
-    path: String,
-    text: &'a str,
+pub(super) struct Source<'a> {
+    pub(super) path: String,
+    pub(super) text: &'a str,
 }
 
 impl Source<'_> {
-    fn line(&self, span: &Range<usize>) -> usize {
+    pub(super) fn line(&self, span: &Range<usize>) -> usize {
         self.text[..span.start.min(self.text.len())].bytes().filter(|b| *b == b'\n').count() + 1
     }
 
-    fn err<T>(&self, span: Range<usize>, reason: impl Into<String>) -> Result<T, ProgrammeError> {
+    pub(super) fn err<T>(&self, span: Range<usize>, reason: impl Into<String>) -> Result<T, ProgrammeError> {
         Err(ProgrammeError { file: self.path.clone(), line: self.line(&span), reason: reason.into() })
     }
 
@@ -65,14 +66,14 @@ impl Source<'_> {
     }
 }
 
-fn is_identifier(text: &str) -> bool {
+pub(super) fn is_identifier(text: &str) -> bool {
     let mut chars = text.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && text.len() <= 40
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-fn identifier(src: &Source<'_>, value: &S<String>, what: &str) -> Result<String, ProgrammeError> {
+pub(super) fn identifier(src: &Source<'_>, value: &S<String>, what: &str) -> Result<String, ProgrammeError> {
     if is_identifier(value.get_ref()) {
         Ok(value.get_ref().clone())
     } else {
@@ -133,7 +134,8 @@ pub fn load_programme(files: &ProgrammeFiles<'_>) -> Result<Programme, Programme
 
     let mut kinds = Vec::new();
     for raw_kind in &raw.kinds {
-        let kind = load_kind(&src, raw_kind, &roles, &catalogs)?;
+        let mut kind = load_kind(&src, raw_kind, &roles, &catalogs)?;
+        kind.documents = documents::load_documents(&src, files, &raw_kind.get_ref().documents, &kind)?;
         if kinds.iter().any(|k: &CaseKind| k.code == kind.code) {
             return src.err(raw_kind.get_ref().code.span(), format!("case kind {} is defined twice", kind.code));
         }
@@ -519,6 +521,9 @@ fn load_kind(
         return src.err(span, "a public kind that lists its channels must list open311");
     }
 
+    let outcomes = outcomes::load_outcomes(src, &k.outcomes)?;
+    let figures = outcomes::load_figures(src, k.figures.as_ref(), &fields, &channels)?;
+
     let dispatch = match &k.dispatch {
         Some(d) => load_dispatch(src, d, roles, &fields)?,
         None => DispatchDef {
@@ -699,6 +704,7 @@ fn load_kind(
                 Some(code.get_ref().clone())
             }
         };
+        let outcome = outcomes::action_outcome(src, action.outcome.as_ref(), &outcomes, &action_code)?;
         actions.push(ActionDef {
             code: action_code,
             name: action.name.clone(),
@@ -712,6 +718,7 @@ fn load_kind(
             effects,
             system: action.system,
             occurred_at,
+            outcome,
         });
     }
 
@@ -784,5 +791,8 @@ fn load_kind(
         start_clocks,
         intake_roles,
         channels,
+        outcomes,
+        figures,
+        documents: Vec::new(),
     })
 }

@@ -5,10 +5,12 @@
 //!
 //! docs/PROGRAMMES.md is the guide to writing one.
 
+mod documents;
 mod effect;
 mod field;
 mod guard;
 mod load;
+mod outcomes;
 mod raw;
 
 use std::collections::BTreeMap;
@@ -107,6 +109,54 @@ pub struct CaseKind {
     /// The intake channels a case of this kind may come through (`station`, `shared_court`,
     /// `online`, `open311`, `hotline`, `court_referral`, `referral`, `grid`...). Empty: any.
     pub channels: Vec<String>,
+    /// How a case of this kind can end (agreement, no agreement, withdrawn...).
+    pub outcomes: Vec<OutcomeDef>,
+    /// Which fields and channels the programme's figures read.
+    pub figures: FiguresDef,
+    /// Documents rendered from the case (applications, agreements), as typst templates.
+    pub documents: Vec<DocumentDef>,
+}
+
+/// A document a case of this kind can produce (调解申请书, 调解协议书...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentDef {
+    pub code: String,
+    pub name: String,
+    /// The template's path in the programme directory, and its text.
+    pub template: String,
+    pub source: String,
+    /// The states in which it can be produced; empty: any.
+    pub states: Vec<String>,
+}
+
+/// One way a case can end, with what it counts as in the figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutcomeDef {
+    pub code: String,
+    pub name: String,
+    /// The dispute was resolved (counts towards the success rate).
+    pub resolved: bool,
+    /// Resolved at the first line (the institution's own handling, the intake point).
+    pub first_line: bool,
+    /// An agreement with something to perform (followed up until performed).
+    pub agreement: bool,
+}
+
+/// The fields behind a kind's figures; each names a field of the kind of the right type.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FiguresDef {
+    /// An enum field to break the figures down by.
+    pub category: Option<String>,
+    /// Money fields: the amount in dispute, agreed, paid.
+    pub amount: Option<String>,
+    pub agreed_amount: Option<String>,
+    pub paid_amount: Option<String>,
+    /// A bool field: the agreement was performed.
+    pub performed: Option<String>,
+    /// A date field: the agreement's performance deadline.
+    pub performance_due: Option<String>,
+    /// Channels counted as online (online resolution rate).
+    pub online_channels: Vec<String>,
 }
 
 impl CaseKind {
@@ -125,6 +175,14 @@ impl CaseKind {
 
     pub fn clock(&self, stage: &str) -> Option<&ClockDef> {
         self.clocks.iter().find(|c| c.stage == stage)
+    }
+
+    pub fn document(&self, code: &str) -> Option<&DocumentDef> {
+        self.documents.iter().find(|d| d.code == code)
+    }
+
+    pub fn outcome(&self, code: &str) -> Option<&OutcomeDef> {
+        self.outcomes.iter().find(|o| o.code == code)
     }
 }
 
@@ -173,6 +231,8 @@ pub struct ActionDef {
     /// The `datetime` input that says when the action really happened. Its events are
     /// journaled with that time as `occurred_at`, beside the time they were recorded.
     pub occurred_at: Option<String>,
+    /// The kind's outcome the action reaches (recorded as an event when taken).
+    pub outcome: Option<String>,
 }
 
 /// One point of a clock: warning, limit or red card, each counted from the clock's start.

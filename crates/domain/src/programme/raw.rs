@@ -92,6 +92,50 @@ pub(super) struct RawKind {
     pub tiers: Vec<S<RawTier>>,
     #[serde(default)]
     pub on_subtasks_done: Option<S<String>>,
+    #[serde(default)]
+    pub outcomes: Vec<S<RawOutcome>>,
+    #[serde(default)]
+    pub figures: Option<S<RawFigures>>,
+    #[serde(default)]
+    pub documents: Vec<S<RawDocument>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDocument {
+    pub code: S<String>,
+    pub name: String,
+    /// A typst file in the programme directory.
+    pub template: S<String>,
+    /// States in which the document can be produced; empty: any.
+    #[serde(default)]
+    pub states: Vec<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOutcome {
+    pub code: S<String>,
+    pub name: String,
+    #[serde(default)]
+    pub resolved: bool,
+    #[serde(default)]
+    pub first_line: bool,
+    #[serde(default)]
+    pub agreement: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFigures {
+    pub category: Option<S<String>>,
+    pub amount: Option<S<String>>,
+    pub agreed_amount: Option<S<String>>,
+    pub paid_amount: Option<S<String>>,
+    pub performed: Option<S<String>>,
+    pub performance_due: Option<S<String>>,
+    #[serde(default)]
+    pub online_channels: Vec<S<String>>,
 }
 
 fn default_priorities() -> Vec<S<String>> {
@@ -155,6 +199,8 @@ pub(super) struct RawAction {
     /// A required `datetime` input telling when the action really happened (a mediation
     /// session held at sea, entered on return).
     pub occurred_at: Option<S<String>>,
+    /// The kind's outcome this action reaches.
+    pub outcome: Option<S<String>>,
 }
 
 #[derive(Deserialize)]

@@ -166,3 +166,43 @@ fn syntax_errors_and_catalog_files_are_located() {
     let err = load_programme(&missing).unwrap_err();
     assert!(err.reason.contains("is not in the programme directory"), "{err}");
 }
+
+/// The demo programme with outcomes on its dispute kind, `finish` reaching one, and `figures`.
+fn with_outcomes(outcomes: &str, finish_outcome: &str, figures: &str) -> Result<Programme, ProgrammeError> {
+    let text = DEMO
+        .replacen("initial = \"submitted\"\n", &format!("initial = \"submitted\"\noutcomes = {outcomes}\n"), 1)
+        .replacen(
+            "code = \"finish\"\nname = \"办结\"\n",
+            &format!("code = \"finish\"\nname = \"办结\"\noutcome = \"{finish_outcome}\"\n"),
+            1,
+        )
+        .replacen("[kinds.dispatch]\n", &format!("[kinds.figures]\n{figures}\n\n[kinds.dispatch]\n"), 1);
+    load_programme(&files(&text, DEMO_CATEGORIES))
+}
+
+const OUTCOMES: &str =
+    "[{ code = \"resolved\", name = \"化解\", resolved = true, first_line = true }, { code = \"failed\", name = \"未化解\" }]";
+
+#[test]
+fn outcomes_and_figures_load_and_are_checked() {
+    let p = with_outcomes(OUTCOMES, "resolved", "amount = \"amount\"\ncategory = \"category\"\nonline_channels = [\"online\"]")
+        .unwrap();
+    let kind = p.kind("dispute").unwrap();
+    assert_eq!(kind.outcomes.len(), 2);
+    assert!(kind.outcome("resolved").unwrap().first_line);
+    assert_eq!(kind.action("finish").unwrap().outcome.as_deref(), Some("resolved"));
+    assert_eq!(kind.figures.amount.as_deref(), Some("amount"));
+    assert_eq!(kind.figures.online_channels, ["online"]);
+
+    let err = with_outcomes(OUTCOMES, "settled", "").unwrap_err();
+    assert!(err.reason.contains("outcome settled is not one of the kind's outcomes"), "{err}");
+    let err = with_outcomes(OUTCOMES, "resolved", "amount = \"title\"").unwrap_err();
+    assert!(err.reason.contains("figures.amount: field title is not a single amount field"), "{err}");
+    let err = with_outcomes(OUTCOMES, "resolved", "performed = \"signed\"").unwrap_err();
+    assert!(err.reason.contains("the kind has no field signed"), "{err}");
+    let unresolved_first_line = "[{ code = \"resolved\", name = \"化解\", first_line = true }]";
+    let err = with_outcomes(unresolved_first_line, "resolved", "").unwrap_err();
+    assert!(err.reason.contains("must be resolved = true"), "{err}");
+    let twice = "[{ code = \"resolved\", name = \"a\", resolved = true }, { code = \"resolved\", name = \"b\" }]";
+    assert!(with_outcomes(twice, "resolved", "").unwrap_err().reason.contains("appears twice"));
+}

@@ -12,7 +12,7 @@ mod numbers;
 mod pools;
 mod project;
 mod timers;
-mod visibility;
+pub(crate) mod visibility;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -161,7 +161,7 @@ pub struct DispatchReplay {
 }
 
 impl Engine {
-    fn programme(&self, code: &str) -> Result<Arc<Programme>, EngineError> {
+    pub(crate) fn programme(&self, code: &str) -> Result<Arc<Programme>, EngineError> {
         self.programmes
             .get(code)
             .cloned()
@@ -178,7 +178,7 @@ impl Engine {
     }
 
     /// The snapshot of a case, whoever asks (internal).
-    async fn load_case(&self, id: CaseId) -> Result<Case, EngineError> {
+    pub(crate) async fn load_case(&self, id: CaseId) -> Result<Case, EngineError> {
         let record =
             self.store.case_record(id).await?.ok_or_else(|| EngineError::NotFound { entity: "case", key: id.to_string() })?;
         serde_json::from_str(&record.snapshot).map_err(|e| StoreError::corrupt(format!("case {id}"), e).into())
@@ -352,7 +352,7 @@ impl Engine {
         self.view_as(actor, programme, case, masked)
     }
 
-    fn view_as(&self, actor: &Actor, programme: &Programme, case: Case, masked: bool) -> CaseView {
+    pub(crate) fn view_as(&self, actor: &Actor, programme: &Programme, case: Case, masked: bool) -> CaseView {
         let kind = programme.kind(&case.kind);
         let actions = available_actions(programme, &case, actor)
             .into_iter()

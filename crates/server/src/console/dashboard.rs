@@ -7,8 +7,11 @@ use std::collections::HashMap;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use chrono::{Days, NaiveDate, TimeZone};
-use fq_domain::account::RoleCode;
+use std::sync::Arc;
+
+use fq_domain::account::{Account, RoleCode};
 use fq_domain::calendar::beijing;
+use fq_domain::programme::Programme;
 use fq_domain::region::RegionCode;
 use fq_engine::{EngineError, KpiReport};
 use fq_store::CaseKpis;
@@ -113,14 +116,10 @@ fn parse_day(text: Option<&str>) -> Result<Option<NaiveDate>, ()> {
     }
 }
 
-/// `GET /dashboard`.
-pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q): Query<DashQuery>) -> Page {
-    let engine = &state.engine;
-    let lang = viewer.lang;
-    let fail = |e: EngineError| layout::fail(&state, &viewer, &e);
-    let account = viewer.account();
-    // Programmes whose figures the viewer may read, with the regions it reads them over.
-    let readable: Vec<_> = engine
+/// Programmes whose figures `account` may read, with the outermost regions it reads them over
+/// (the engine checks again).
+pub(crate) fn readable_programmes(engine: &fq_engine::Engine, account: &Account) -> Vec<(Arc<Programme>, Vec<RegionCode>)> {
+    engine
         .programmes()
         .all()
         .filter_map(|p| {
@@ -134,7 +133,15 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
                 .collect();
             (!regions.is_empty()).then(|| (p.clone(), regions))
         })
-        .collect();
+        .collect()
+}
+
+/// `GET /dashboard`.
+pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q): Query<DashQuery>) -> Page {
+    let engine = &state.engine;
+    let lang = viewer.lang;
+    let fail = |e: EngineError| layout::fail(&state, &viewer, &e);
+    let readable = readable_programmes(engine, viewer.account());
     let wanted = q.programme.as_deref().filter(|p| !p.is_empty());
     let Some((programme, scopes)) = readable.iter().find(|(p, _)| wanted.is_none_or(|w| w == p.code)).cloned() else {
         return Err(layout::denied(&state, &viewer));

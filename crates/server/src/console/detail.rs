@@ -344,8 +344,19 @@ async fn draw(state: &AppState, viewer: &Viewer, view: CaseView, shown: Shown<'_
         "opened" => i18n::text(lang, "flash.opened"),
         code => i18n::fill(lang, "flash.acted", &[("action", &kind.action(code).map_or(code.to_owned(), |a| a.name.clone()))]),
     });
+    // Documents carry personal information: offered to those who may see it.
+    let documents: Vec<(String, String)> = if view.may_reveal || !view.masked {
+        kind.documents
+            .iter()
+            .filter(|d| d.states.is_empty() || d.states.contains(&case.state))
+            .map(|d| (d.code.clone(), d.name.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let ctx = minijinja::context! {
         case => value(&summary),
+        documents => value(&documents),
         fields => value(&fields),
         files => value(&files),
         clocks => value(&clocks),

@@ -14,7 +14,9 @@ mod dashboard;
 mod detail;
 mod dispatch;
 mod display;
+mod documents;
 mod export;
+mod figures;
 mod forms;
 mod grids;
 pub(crate) mod i18n;
@@ -67,6 +69,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/cases", get(cases::list))
         .route("/cases/{number}", get(detail::show))
         .route("/cases/{number}/reveal", post(detail::reveal))
+        .route("/cases/{number}/documents/{code}", post(documents::produce))
         .route("/cases/{number}/actions/{action}", post(detail::act).layer(files()))
         .route("/export/cases.csv", get(export::csv))
         .route("/export/cases.xlsx", get(export::xlsx))
@@ -74,6 +77,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/intake/{programme}/{kind}", get(intake::form).post(intake::open).layer(files()))
         .route("/dispatch", get(dispatch::board))
         .route("/dashboard", get(dashboard::page))
+        .route("/figures", get(figures::page))
         .route("/admin", get(admin::index))
         .route("/admin/orgs", post(admin::create_org))
         .route("/admin/orgs/{id}", get(admin::org))

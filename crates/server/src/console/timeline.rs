@@ -204,6 +204,13 @@ async fn sentence(
             fill(lang, "tl.notified", &[("who", &who.join("、"))])
         }
         CaseEvent::Closed { .. } => text(lang, "tl.closed"),
+        CaseEvent::OutcomeRecorded { outcome, .. } => {
+            let name = kind.and_then(|k| k.outcome(outcome)).map_or_else(|| outcome.clone(), |o| o.name.clone());
+            fill(lang, "tl.outcome", &[("outcome", &name)])
+        }
+        CaseEvent::Imported { source, external_id, line, .. } => {
+            fill(lang, "tl.imported", &[("source", source), ("id", external_id), ("line", &line.to_string())])
+        }
     }
 }
 

@@ -26,6 +26,8 @@ pub(crate) struct Nav {
     pub intake: bool,
     pub dispatch: bool,
     pub dashboard: bool,
+    /// Dispute resolution figures: a dashboard reader where some programme declares outcomes.
+    pub figures: bool,
     pub admin: bool,
 }
 
@@ -37,6 +39,8 @@ impl Nav {
             let broad = programme.roles.keys().any(|r| holds(r) && !programme.assignment_only(r));
             nav.cases |= broad;
             nav.dashboard |= broad;
+            let outcomes = programme.kinds.iter().any(|k| !k.outcomes.is_empty());
+            nav.figures |= outcomes && (broad || holds(RoleCode::LEADER));
             for kind in &programme.kinds {
                 nav.intake |= kind.intake_roles.iter().any(|r| holds(r.as_str()));
                 // Dispatching: actions on waiting cases that choose a unit or draw one.

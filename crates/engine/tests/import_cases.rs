@@ -1,4 +1,4 @@
-//! `import cases` on the real CFPB complaint samples (../shared/data/cfpb-complaints) through
+//! `import cases` on the real CFPB complaint samples (data/samples/cfpb-complaints) through
 //! the mapping the project ships (programmes/finance/imports/cfpb.toml), on SQLite and
 //! PostgreSQL: the 6,623 and 1,000 rows are imported with counts checked against the files;
 //! a file with bad rows, a re-import and an invalid mapping import nothing; the figures are
@@ -20,7 +20,7 @@ use fq_store_postgres::{PgOptions, PgStore};
 use fq_store_sqlite::{SqliteOptions, SqliteStore};
 
 const MAPPING: &str = include_str!("../../../programmes/finance/imports/cfpb.toml");
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/cfpb-complaints/");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/samples/cfpb-complaints/");
 
 fn table(file: &str) -> Table {
     let bytes = std::fs::read(format!("{DATA}{file}")).unwrap_or_else(|e| panic!("the CFPB sample {file} is needed: {e}"));

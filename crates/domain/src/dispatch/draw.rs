@@ -83,7 +83,16 @@ impl<'a> Constraints<'a> {
 /// `request.count` for a joint draw).
 pub fn draw(request: &DispatchRequest, candidates: &[Candidate]) -> Result<Vec<usize>, DispatchError> {
     let constraints = Constraints::new(request);
-    let pool: Vec<usize> = (0..candidates.len()).filter(|&i| constraints.check(&candidates[i]).is_ok()).collect();
+    let mut pool: Vec<usize> = (0..candidates.len()).filter(|&i| constraints.check(&candidates[i]).is_ok()).collect();
+    // Specialists first: with a skill but another policy, those skilled in the case's code are
+    // preferred when any is eligible, and everyone eligible otherwise (a mediator pool where
+    // not every category has a specialist).
+    if request.policy != DispatchPolicy::Skill
+        && let Some(skill) = &request.skill
+        && pool.iter().any(|&i| candidates[i].skills.contains(skill))
+    {
+        pool.retain(|&i| candidates[i].skills.contains(skill));
+    }
     let none = || no_candidate(request, candidates);
     match request.policy {
         DispatchPolicy::Manual => Err(DispatchError::Manual),

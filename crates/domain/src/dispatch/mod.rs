@@ -68,7 +68,8 @@ pub struct DispatchRequest {
     pub unit_kinds: Vec<OrgKind>,
     /// Never a handler whose region is in the case's county.
     pub exclude_own_county: bool,
-    /// For `skill`: the catalog code the handler must be skilled in.
+    /// For `skill`: the catalog code the handler must be skilled in; for the other policies,
+    /// the code in which skilled handlers are preferred when any is eligible.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skill: Option<String>,
     /// The case's conflict keys (its parties' names and ID numbers, its parties' organisations).

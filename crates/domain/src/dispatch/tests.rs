@@ -256,3 +256,29 @@ proptest! {
         prop_assert_eq!(by_tuple.iter().map(Candidate::key).collect::<Vec<_>>(), by_key.iter().map(Candidate::key).collect::<Vec<_>>());
     }
 }
+
+#[test]
+fn specialists_come_first_under_other_policies_and_everyone_else_after() {
+    let mut candidates: Vec<Candidate> = (1..=3).map(|n| unit(n, "330681")).collect();
+    candidates[0].load = 5.0;
+    candidates[0].skills = vec!["credit_card".into()];
+    let mut least = request(DispatchPolicy::LeastLoaded, "330681");
+    least.skill = Some("credit_card".into());
+    // The only credit-card specialist is drawn although it carries the heaviest load.
+    assert_eq!(chosen(&least, &candidates), vec![1]);
+    let mut by_region = request(DispatchPolicy::ByRegion, "330681");
+    by_region.skill = Some("credit_card".into());
+    assert_eq!(chosen(&by_region, &candidates), vec![1]);
+    // A specialist off duty is not eligible: the draw falls back to everyone eligible.
+    candidates[0].on_duty = false;
+    assert_eq!(chosen(&least, &candidates), vec![2]);
+    // No specialist in the code at all: everyone eligible, as without a skill.
+    least.skill = Some("mortgage".into());
+    candidates[0].on_duty = true;
+    assert_eq!(chosen(&least, &candidates), vec![2]);
+    // The draw record replays the preference.
+    least.skill = Some("credit_card".into());
+    let chosen_keys: Vec<String> = draw(&least, &candidates).unwrap().iter().map(|&i| candidates[i].key()).collect();
+    let record = DrawRecord { request: least, candidates, chosen: chosen_keys };
+    assert!(record.replay().unwrap().0);
+}

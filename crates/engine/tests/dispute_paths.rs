@@ -210,6 +210,20 @@ async fn paths(store: Arc<dyn Store>) {
         assert_eq!(row.occurred_at, Some(beijing_time("2026-03-16 09:30")), "{row:?}");
         assert!(row.recorded_at > beijing_time("2026-03-16 09:30"));
     }
+    // Joint mediation: the court is asked to assist; its clerk gives the judge's opinion, and the
+    // case is back in mediation. Nobody else answers for the court, and the mediator cannot
+    // agree while the court has not answered.
+    let view = w
+        .act(&mediator, second, "invite_joint", json!({"units": [court.to_string()], "note": "请法官就违约金计算提供意见"}))
+        .await;
+    assert_eq!(view.case.state, "joint_mediation");
+    let err = w.refused(&mediator, second, "joint_opinion", json!({"result": "代答"})).await;
+    assert_eq!(err.code(), "forbidden_role", "{err:?}");
+    let err =
+        w.refused(&mediator, second, "record_agreement", json!({"agreed_amount": 6000, "performance_due": "2026-04-30"})).await;
+    assert_eq!(err.code(), "action_wrong_state", "{err:?}");
+    let view = w.act(&clerk, second, "joint_opinion", json!({"result": "违约金按年利率不超过24%计算"})).await;
+    assert_eq!(view.case.state, "mediation", "all assisting units answered: back in mediation");
     let view =
         w.act(&mediator, second, "record_agreement", json!({"agreed_amount": 6000, "performance_due": "2026-04-30"})).await;
     assert_eq!(view.case.state, "agreed");
@@ -248,6 +262,9 @@ async fn paths(store: Arc<dyn Store>) {
             "accept",
             "to_mediation",
             "record_session",
+            "invite_joint",
+            "joint_opinion",
+            "joint_done",
             "record_agreement",
             "apply_confirmation",
             "confirm_valid",

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use chrono::{Days, NaiveDate, TimeZone};
+
 use std::sync::Arc;
 
 use fq_domain::account::{Account, RoleCode};
@@ -23,6 +23,7 @@ use super::forms::Choice;
 use super::i18n;
 use super::layout::{self, Page, value};
 use super::map::{self, Scale};
+use super::period;
 use super::scope;
 use super::viewer::Viewer;
 use crate::AppState;
@@ -109,13 +110,6 @@ fn cards(report: &KpiReport) -> Vec<Card> {
     ]
 }
 
-fn parse_day(text: Option<&str>) -> Result<Option<NaiveDate>, ()> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d").map(Some).map_err(|_| ()),
-    }
-}
-
 /// Programmes whose figures `account` may read, with the outermost regions it reads them over
 /// (the engine checks again).
 pub(crate) fn readable_programmes(engine: &fq_engine::Engine, account: &Account) -> Vec<(Arc<Programme>, Vec<RegionCode>)> {
@@ -146,33 +140,14 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
     let Some((programme, scopes)) = readable.iter().find(|(p, _)| wanted.is_none_or(|w| w == p.code)).cloned() else {
         return Err(layout::denied(&state, &viewer));
     };
-    let region_text = q.region.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
-    let region = match region_text {
-        Some(text) => {
-            RegionCode::parse(&text).map_err(|e| fail(EngineError::field("region_code_invalid", "region", e.to_string())))?
-        }
-        None => scopes[0].clone(),
-    };
+    let region = period::region(q.region.as_deref(), &scopes[0]).map_err(fail)?;
     let today = engine.current_time().with_timezone(&beijing()).date_naive();
-    let (from_day, to_day) = match (parse_day(q.from.as_deref()), parse_day(q.to.as_deref())) {
-        (Ok(from), Ok(to)) => {
-            let to = to.unwrap_or(today);
-            (from.unwrap_or(to - Days::new(DEFAULT_DAYS - 1)), to)
-        }
-        _ => (today - Days::new(DEFAULT_DAYS - 1), today),
-    };
-    let bad_dates = parse_day(q.from.as_deref()).is_err() || parse_day(q.to.as_deref()).is_err();
-    let start =
-        |d: NaiveDate| beijing().from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight")).single().map(|t| t.to_utc());
-    let too_long = (to_day - from_day).num_days() >= MAX_DAYS;
-    let period = match (start(from_day), start(to_day + Days::new(1))) {
-        (Some(from), Some(to)) if !bad_dates && !too_long => Ok((from, to)),
-        _ => Err(()),
-    };
+    let shown = period::period(q.from.as_deref(), q.to.as_deref(), today, DEFAULT_DAYS, MAX_DAYS);
+    let (from_day, to_day) = (shown.from_day, shown.to_day);
     let kpi = q.kpi.as_deref().filter(|k| KPIS.contains(k)).unwrap_or("opened");
-    let (report, error, status) = match period {
-        Err(()) => (None, Some(i18n::text(lang, "dash.bad_period")), StatusCode::UNPROCESSABLE_ENTITY),
-        Ok((from, to)) => match engine.kpi_report(&viewer.actor, &programme.code, &region, from, to).await {
+    let (report, error, status) = match shown.range {
+        None => (None, Some(i18n::text(lang, "dash.bad_period")), StatusCode::UNPROCESSABLE_ENTITY),
+        Some((from, to)) => match engine.kpi_report(&viewer.actor, &programme.code, &region, from, to).await {
             Ok(report) => (Some(report), None, StatusCode::OK),
             Err(e @ EngineError::Invalid { .. }) => (None, Some(layout::reason(lang, &e)), StatusCode::UNPROCESSABLE_ENTITY),
             Err(e) => return Err(fail(e)),

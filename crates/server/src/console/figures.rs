@@ -5,7 +5,7 @@
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use chrono::{Datelike, Days, Months, NaiveDate, TimeZone};
+use chrono::{Datelike, Days, Months, NaiveDate};
 use fq_domain::calendar::beijing;
 use fq_domain::programme::FieldType;
 use fq_domain::region::RegionCode;
@@ -19,6 +19,7 @@ use super::forms::Choice;
 use super::i18n::{self, Lang};
 use super::layout::{self, Page, encode, value};
 use super::map::Scale;
+use super::period;
 use super::scope;
 use super::viewer::Viewer;
 use crate::AppState;
@@ -105,13 +106,6 @@ fn cards(lang: Lang, r: &FigureReport) -> Vec<Card> {
     ]
 }
 
-fn parse_day(text: Option<&str>) -> Result<Option<NaiveDate>, ()> {
-    match text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d").map(Some).map_err(|_| ()),
-    }
-}
-
 fn nonempty(text: &Option<String>) -> Option<String> {
     text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
 }
@@ -137,39 +131,22 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
         return Err(layout::denied(&state, &viewer));
     };
     let kind = figure_kind(&programme).map_err(fail)?;
-    let region = match nonempty(&q.region) {
-        Some(text) => {
-            RegionCode::parse(&text).map_err(|e| fail(EngineError::field("region_code_invalid", "region", e.to_string())))?
-        }
-        None => scopes[0].clone(),
-    };
+    let region = period::region(q.region.as_deref(), &scopes[0]).map_err(fail)?;
     let today = engine.current_time().with_timezone(&beijing()).date_naive();
-    let (from_day, to_day) = match (parse_day(q.from.as_deref()), parse_day(q.to.as_deref())) {
-        (Ok(from), Ok(to)) => {
-            let to = to.unwrap_or(today);
-            (from.unwrap_or(to - Days::new(364)), to)
-        }
-        _ => (today - Days::new(364), today),
-    };
-    let bad_dates = parse_day(q.from.as_deref()).is_err() || parse_day(q.to.as_deref()).is_err();
-    let start =
-        |d: NaiveDate| beijing().from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight")).single().map(|t| t.to_utc());
-    let span = (to_day - from_day).num_days();
+    let shown = period::period(q.from.as_deref(), q.to.as_deref(), today, 365, MAX_DAYS);
+    let (from_day, to_day) = (shown.from_day, shown.to_day);
     let by = q.by.as_deref().and_then(Breakdown::parse).unwrap_or(Breakdown::Region);
     let station = nonempty(&q.station).and_then(|s| Uuid::parse_str(&s).ok());
-    let query = match (start(from_day), start(to_day + Days::new(1))) {
-        (Some(from), Some(to)) if !bad_dates && (0..MAX_DAYS).contains(&span) => Some(FigureQuery {
-            programme: programme.code.clone(),
-            region: region.clone(),
-            from,
-            to,
-            channel: nonempty(&q.channel),
-            station: station.map(fq_domain::org::OrgId),
-            category: nonempty(&q.category),
-            by,
-        }),
-        _ => None,
-    };
+    let query = shown.range.map(|(from, to)| FigureQuery {
+        programme: programme.code.clone(),
+        region: region.clone(),
+        from,
+        to,
+        channel: nonempty(&q.channel),
+        station: station.map(fq_domain::org::OrgId),
+        category: nonempty(&q.category),
+        by,
+    });
     let (report, error, status) = match query {
         None => (None, Some(i18n::text(lang, "fig.bad_period")), StatusCode::UNPROCESSABLE_ENTITY),
         Some(query) => match engine.dispute_figures(&viewer.actor, query).await {

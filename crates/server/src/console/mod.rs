@@ -24,6 +24,7 @@ mod intake;
 mod layout;
 mod login;
 pub(crate) mod map;
+mod period;
 mod scope;
 pub(crate) mod templates;
 mod timeline;

@@ -230,6 +230,13 @@ async fn paths(store: Arc<dyn Store>) {
     assert_eq!(outcome(&view), "agreement");
     // The 30th day, 19 April, is a Sunday: the period runs to the end of Monday 20 April.
     assert_eq!(view.case.clocks["confirm_window"].due_at, beijing_time("2026-04-21 00:00"), "30 days to apply");
+    // Performance is followed to its deadline (30 April): a reminder three days before it, a
+    // yellow card once a day's grace has passed unperformed (that day falls in the Labour Day
+    // holiday, 1 to 5 May 2026, so the grace runs to its end), red ten days after.
+    let performance = &view.case.clocks["performance"];
+    assert_eq!(performance.warn_at, Some(beijing_time("2026-04-28 00:00")));
+    assert_eq!(performance.due_at, beijing_time("2026-05-07 00:00"));
+    assert_eq!(performance.red_at, Some(beijing_time("2026-05-12 00:00")), "10 May is a Sunday: to the end of Monday");
     let view = w.act(&mediator, second, "apply_confirmation", json!({})).await;
     assert_eq!(view.case.state, "confirming");
     assert!(view.case.clocks["confirm_window"].stopped_at.is_some());
@@ -251,6 +258,7 @@ async fn paths(store: Arc<dyn Store>) {
     w.act(&mediator, second, "record_payout", json!({"paid_amount": 6000, "paid_on": "2026-04-20"})).await;
     let view = w.act(&mediator, second, "record_performance", json!({"performed": true})).await;
     assert_eq!(view.case.state, "closed");
+    assert!(view.case.clocks["performance"].stopped_at.is_some(), "performed: the follow-up clock stops");
     let history = w.events(second).await;
     let kinds: Vec<&str> = history
         .iter()

@@ -659,6 +659,26 @@ impl<'a> Work<'a> {
         let limits = def.limits_for(self.case.region.level(), &self.case.priority);
         let start = self.now();
         let calendar = self.env.calendar;
+        if let Some(field) = &def.until {
+            // Runs to the end of the day in `field`: without a date there is nothing to run to.
+            let Some(FieldValue::Date(day)) = self.case.fields.get(field) else { return };
+            let end = crate::calendar::end_of_day(*day);
+            // Back from the date in plain time (the loader refuses working time here; the
+            // statutory extension over holidays applies to periods running on, not back).
+            let back = |l: Limit| match l.unit {
+                crate::calendar::LimitUnit::Hours => end - chrono::TimeDelta::hours(i64::from(l.amount)),
+                _ => end - chrono::TimeDelta::days(i64::from(l.amount)),
+            };
+            self.push(CaseEvent::ClockStarted {
+                stage: stage.to_owned(),
+                started_at: start,
+                limits: ClockLimitsRecord::from(limits),
+                warn_at: limits.warn.map(back),
+                due_at: limits.limit.due(end, calendar),
+                red_at: limits.red.map(|l| l.due(end, calendar)),
+            });
+            return;
+        }
         self.push(CaseEvent::ClockStarted {
             stage: stage.to_owned(),
             started_at: start,

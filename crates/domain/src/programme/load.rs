@@ -280,6 +280,7 @@ fn load_limits(
     warn: Option<&S<String>>,
     limit_text: &S<String>,
     red: Option<&S<String>>,
+    warn_counts_back: bool,
 ) -> Result<ClockLimits, ProgrammeError> {
     let limits = ClockLimits {
         warn: warn.map(|w| limit(src, w)).transpose()?,
@@ -287,7 +288,9 @@ fn load_limits(
         red: red.map(|r| limit(src, r)).transpose()?,
     };
     let same_unit = |a: &Limit, b: &Limit| a.unit == b.unit;
+    // A clock running to a date warns before the date: its warning and limit do not compare.
     if let Some(w) = &limits.warn
+        && !warn_counts_back
         && same_unit(w, &limits.limit)
         && w.amount >= limits.limit.amount
     {
@@ -467,7 +470,8 @@ fn load_kind(
         if clocks.iter().any(|x| x.stage == stage) {
             return src.err(clock.stage.span(), format!("clock {stage} is defined twice"));
         }
-        let default = load_limits(src, clock.warn.as_ref(), &clock.limit, clock.red.as_ref())?;
+        let back = clock.until.is_some();
+        let default = load_limits(src, clock.warn.as_ref(), &clock.limit, clock.red.as_ref(), back)?;
         let mut matrix = Vec::new();
         for row in &clock.matrix {
             let r: &RawLimits = row.get_ref();
@@ -482,10 +486,28 @@ fn load_kind(
             matrix.push(MatrixRow {
                 region_level: r.region_level.as_ref().map(|l| region_level(src, l)).transpose()?,
                 priority,
-                limits: load_limits(src, r.warn.as_ref(), &r.limit, r.red.as_ref())?,
+                limits: load_limits(src, r.warn.as_ref(), &r.limit, r.red.as_ref(), back)?,
             });
         }
-        clocks.push(ClockDef { name: clock.name.clone().unwrap_or_else(|| stage.clone()), stage, default, matrix });
+        let until = match &clock.until {
+            None => None,
+            Some(field) => {
+                let def = fields.iter().find(|f: &&FieldDef| f.code == *field.get_ref());
+                if def.is_none_or(|f| f.kind != FieldType::Date || f.multiple) {
+                    return src.err(
+                        field.span(),
+                        format!("clock {stage}: until names {:?}, which must be a date field", field.get_ref()),
+                    );
+                }
+                // A reminder before a date counts back in plain time: working days have no inverse here.
+                let backwards = std::iter::once(&default).chain(matrix.iter().map(|r| &r.limits));
+                if backwards.filter_map(|l| l.warn).any(|w| w.unit.is_working()) {
+                    return src.err(c.span(), format!("clock {stage}: a warning before a date is in d or h, not working time"));
+                }
+                Some(field.get_ref().clone())
+            }
+        };
+        clocks.push(ClockDef { name: clock.name.clone().unwrap_or_else(|| stage.clone()), stage, default, matrix, until });
     }
     let clock_exists = |stage: &str| clocks.iter().any(|c| c.stage == stage);
     let mut start_clocks = Vec::new();

@@ -258,6 +258,9 @@ pub struct ClockDef {
     pub name: String,
     pub default: ClockLimits,
     pub matrix: Vec<MatrixRow>,
+    /// A `date` field the clock runs to (an agreement's performance deadline): its limit and red
+    /// point count on from the end of that day, its warning counts back from it.
+    pub until: Option<String>,
 }
 
 impl ClockDef {

@@ -223,6 +223,9 @@ pub(super) struct RawClock {
     pub red: Option<S<String>>,
     #[serde(default)]
     pub matrix: Vec<S<RawLimits>>,
+    /// A date field the clock runs to: `limit` and `red` count on from the end of that day,
+    /// `warn` counts back from it (a reminder before the date).
+    pub until: Option<S<String>>,
 }
 
 #[derive(Deserialize)]

@@ -206,3 +206,17 @@ fn outcomes_and_figures_load_and_are_checked() {
     let twice = "[{ code = \"resolved\", name = \"a\", resolved = true }, { code = \"resolved\", name = \"b\" }]";
     assert!(with_outcomes(twice, "resolved", "").unwrap_err().reason.contains("appears twice"));
 }
+
+#[test]
+fn a_clock_runs_until_a_date_field_only() {
+    let clock = "stage = \"accept\"\nname = \"受理\"\nwarn = \"4wh\"";
+    assert!(DEMO.contains(clock), "the anchor");
+    let until = |field: &str| {
+        let text = DEMO.replacen(clock, &format!("stage = \"accept\"\nname = \"受理\"\nuntil = \"{field}\"\nwarn = \"1d\""), 1);
+        load_programme(&files(&text, DEMO_CATEGORIES))
+    };
+    for field in ["title", "nothing"] {
+        let err = until(field).unwrap_err();
+        assert!(err.reason.contains("must be a date field"), "{field}: {err}");
+    }
+}

@@ -251,6 +251,10 @@ class Flow:
         self.check(online == "691", f"drilling down to the online channel keeps its 691 complaints (shows {online})")
         self.check("住房按揭贷款" in self.text(), "the drill-down breaks the channel down by category")
         self.shot("21-finance-figures-drilled")
+        self.sign_in("demo-luqiao-intake")
+        self.go("/registry")
+        self.check("消保服务站" in self.text() and "共享法庭" in self.text(), "the registry lists stations and shared court points")
+        self.shot("22-registry")
 
         # English on request.
         self.size(*DESKTOP)

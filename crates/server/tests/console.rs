@@ -418,6 +418,7 @@ async fn every_page_template_renders_with_real_data() {
     visit(&mut intake, "/cases/YS1999-999999", StatusCode::NOT_FOUND).await;
     let mut leader = w.sign_in("demo-luqiao-leader").await;
     visit(&mut leader, "/dashboard", StatusCode::OK).await;
+    visit(&mut leader, "/registry", StatusCode::OK).await;
     for by in ["region", "channel", "station", "category", "month"] {
         visit(&mut leader, &format!("/figures?programme=finance&by={by}"), StatusCode::OK).await;
     }
@@ -778,4 +779,22 @@ async fn a_mediator_produces_the_agreement_as_a_pdf_and_it_is_journaled() {
     let lcsrf = leader.csrf.clone().unwrap();
     let denied = w.post(&leader, &format!("/cases/{number}/documents/mediation_agreement"), &[("csrf", &lcsrf)]).await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_registry_lists_stations_and_shared_courts_with_their_hosts() {
+    let w = World::new().await;
+    let mut intake = w.sign_in("demo-luqiao-intake").await;
+    let page = w.get(&mut intake, "/registry").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("消保服务站") && page.body.contains("共享法庭"), "{}", page.body);
+    assert!(page.body.contains("某银行路桥区支行"), "a station shows the bank that hosts it");
+    // Another county's intake clerk sees only their own county's points; a handler who takes
+    // no intake and reads no figures has no registry.
+    let mut putuo_intake = w.sign_in("demo-putuo-intake").await;
+    let other = w.get(&mut putuo_intake, "/registry").await;
+    assert_eq!(other.status, StatusCode::OK);
+    assert!(!other.body.contains("某银行路桥区支行"), "{}", other.body);
+    let mut handler = w.putuo_handler().await;
+    assert_eq!(w.get(&mut handler, "/registry").await.status, StatusCode::FORBIDDEN);
 }

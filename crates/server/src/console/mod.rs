@@ -25,6 +25,7 @@ mod layout;
 mod login;
 pub(crate) mod map;
 mod period;
+mod registry;
 mod scope;
 pub(crate) mod templates;
 mod timeline;
@@ -79,6 +80,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/dispatch", get(dispatch::board))
         .route("/dashboard", get(dashboard::page))
         .route("/figures", get(figures::page))
+        .route("/registry", get(registry::page))
         .route("/admin", get(admin::index))
         .route("/admin/orgs", post(admin::create_org))
         .route("/admin/orgs/{id}", get(admin::org))

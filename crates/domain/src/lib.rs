@@ -14,6 +14,7 @@ pub mod dispatch;
 pub mod geometry;
 pub mod grid;
 pub mod grid_generator;
+pub mod inspection;
 pub mod journal;
 pub mod org;
 pub mod programme;

@@ -8,9 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, TimeZone, Utc};
 use fq_domain::actor::Actor;
-use fq_domain::calendar::local_date;
+use fq_domain::calendar::{beijing, local_date};
 use fq_domain::case::Case;
 use fq_domain::org::OrgId;
 use fq_domain::programme::{CaseKind, FieldValue, Programme};
@@ -138,9 +138,10 @@ impl Figures {
         };
         self.cases += 1;
         self.open += u64::from(case.closed_at.is_none());
-        self.amount_fen += money(&figures.amount);
-        self.agreed_fen += money(&figures.agreed_amount);
-        self.paid_fen += money(&figures.paid_amount);
+        // Saturating: amounts are bounded per case, not per region.
+        self.amount_fen = self.amount_fen.saturating_add(money(&figures.amount));
+        self.agreed_fen = self.agreed_fen.saturating_add(money(&figures.agreed_amount));
+        self.paid_fen = self.paid_fen.saturating_add(money(&figures.paid_amount));
         if let Some(closed) = case.closed_at {
             let on_time = match &case.origin {
                 Some(origin) => origin.on_time,
@@ -281,7 +282,14 @@ impl Engine {
         }
         total.finish();
         rows.values_mut().for_each(Figures::finish);
-        let year_ago = |t: DateTime<Utc>| t.checked_sub_months(Months::new(12)).unwrap_or(t);
+        // Twelve months earlier on the Beijing calendar (a month starts at 16:00 UTC the day before).
+        let year_ago = |t: DateTime<Utc>| {
+            let local = t.with_timezone(&beijing()).naive_local();
+            local
+                .checked_sub_months(Months::new(12))
+                .and_then(|l| beijing().from_local_datetime(&l).single())
+                .map_or(t, |l| l.to_utc())
+        };
         let previous = self.cases_received(&programme, &query, year_ago(query.from), year_ago(query.to)).await?;
         let previous_year_cases = previous.iter().filter(|c| c.kind == kind.code && matches(c, kind, &query)).count() as u64;
         Ok(FigureReport {

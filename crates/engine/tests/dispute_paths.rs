@@ -292,6 +292,17 @@ async fn paths(store: Arc<dyn Store>) {
     let view = w.act(&mediator, small, "accept_opinion", json!({"agreed_amount": 3000, "performance_due": "2026-03-20"})).await;
     assert_eq!(view.case.state, "agreed");
     assert_eq!(outcome(&view), "fast_payout");
+    // Another small claim whose agreement the court refuses to confirm: the agreement no longer
+    // stands, the case is mediated again, and the follow-up of its performance stops.
+    let refused = w.open(&intake, &street, "小额赔付协议被驳回", 2000).await;
+    w.act(&intake, refused, "accept_to_mediation", json!({})).await;
+    w.act(&mediator, refused, "fast_track", json!({})).await;
+    w.act(&mediator, refused, "accept_opinion", json!({"agreed_amount": 2000, "performance_due": "2026-03-20"})).await;
+    w.act(&mediator, refused, "apply_confirmation", json!({})).await;
+    let view = w.act(&clerk, refused, "confirm_rejected", json!({"reason": "协议内容违反自愿原则"})).await;
+    assert_eq!(view.case.state, "mediation");
+    assert_eq!(view.case.outcome, None, "the outcome was withdrawn");
+    assert!(view.case.clocks["performance"].stopped_at.is_some());
 
     // 4. Nobody applies for judicial confirmation: past 30 days a yellow card is raised.
     w.set("2026-04-02 09:00");

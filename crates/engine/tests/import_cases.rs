@@ -206,3 +206,41 @@ async fn an_xlsx_export_imports_like_its_csv() {
     assert!(report.bad_rows.is_empty(), "{:?}", &report.bad_rows[..report.bad_rows.len().min(3)]);
     assert_eq!(report.imported, 1_000);
 }
+
+/// Values that must not pass silently: an amount that is no number, and timeliness that is
+/// neither true nor false when the mapping passes it through unmapped.
+#[tokio::test]
+async fn amounts_and_flags_that_are_no_such_thing_are_bad_rows() {
+    let mapping = r#"
+name = "tiny"
+source = "tiny"
+kind = "dispute"
+region = "330602"
+[columns]
+id = ["id"]
+day = ["day"]
+amount = ["amount"]
+timely = ["timely"]
+[case]
+external_id = { column = "id" }
+opened_at = { column = "day", formats = ["%Y-%m-%d"] }
+channel = { value = "online" }
+state = { value = "closed" }
+on_time = { column = "timely" }
+[fields]
+title = { template = "tiny {id}" }
+amount = { column = "amount", optional = true }
+"#;
+    let csv =
+        "id,day,amount,timely\n1,2020-01-02,12.50,true\n2,2020-01-02,NaN,false\n3,2020-01-02,1e400,true\n4,2020-01-02,5,Yes\n";
+    let table = read_table("tiny.csv", csv.as_bytes()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("fengqiao.db"), SqliteOptions::default()).await.unwrap());
+    let engine = Engine::new(Arc::clone(&store));
+    engine.ensure_reference_data().await.unwrap();
+    let report = engine.import_cases("finance", "tiny.toml", mapping, &table, false).await.unwrap();
+    let bad: Vec<(u64, &str)> = report.bad_rows.iter().map(|b| (b.line, b.column.as_str())).collect();
+    assert_eq!(bad, [(3, "amount"), (4, "amount"), (5, "timely")], "{:?}", report.bad_rows);
+    assert_eq!(report.imported, 0);
+}

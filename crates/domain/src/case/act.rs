@@ -548,6 +548,11 @@ impl<'a> Work<'a> {
                 }
             }
             Effect::Reopen => self.push(CaseEvent::Reopened { reason: text("reason").unwrap_or_default(), at: self.now() }),
+            Effect::ClearOutcome => {
+                if self.case.outcome.is_some() {
+                    self.push(CaseEvent::OutcomeCleared { at: self.now() });
+                }
+            }
             Effect::Rate => {
                 if self.case.rating.is_some() {
                     return Err(CaseError::AlreadyRated);

@@ -223,6 +223,10 @@ pub enum CaseEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         at: Option<DateTime<Utc>>,
     },
+    /// The outcome reached before no longer stands (the agreement is mediated again).
+    OutcomeCleared {
+        at: DateTime<Utc>,
+    },
     /// The case is a historical record brought in by an import (`fengqiao import cases`).
     Imported {
         source: String,
@@ -258,6 +262,7 @@ impl CaseEvent {
             CaseEvent::Notified { .. } => "case.notified",
             CaseEvent::Closed { .. } => "case.closed",
             CaseEvent::OutcomeRecorded { .. } => "case.outcome_recorded",
+            CaseEvent::OutcomeCleared { .. } => "case.outcome_cleared",
             CaseEvent::Imported { .. } => "case.imported",
         }
     }
@@ -434,6 +439,7 @@ pub(super) fn apply(case: &mut Case, event: &CaseEvent) {
         CaseEvent::OutcomeRecorded { outcome, at } => {
             case.outcome = Some(super::CaseOutcome { code: outcome.clone(), at: *at });
         }
+        CaseEvent::OutcomeCleared { .. } => case.outcome = None,
         CaseEvent::Imported { source, external_id, on_time, .. } => {
             case.origin = Some(super::CaseOrigin { source: source.clone(), external_id: external_id.clone(), on_time: *on_time });
         }

@@ -83,20 +83,22 @@ impl<'a> Constraints<'a> {
 /// `request.count` for a joint draw).
 pub fn draw(request: &DispatchRequest, candidates: &[Candidate]) -> Result<Vec<usize>, DispatchError> {
     let constraints = Constraints::new(request);
-    let mut pool: Vec<usize> = (0..candidates.len()).filter(|&i| constraints.check(&candidates[i]).is_ok()).collect();
-    // Specialists first: with a skill but another policy, those skilled in the case's code are
-    // preferred when any is eligible, and everyone eligible otherwise (a mediator pool where
-    // not every category has a specialist).
-    if request.policy != DispatchPolicy::Skill
-        && let Some(skill) = &request.skill
-        && pool.iter().any(|&i| candidates[i].skills.contains(skill))
-    {
-        pool.retain(|&i| candidates[i].skills.contains(skill));
-    }
+    let all: Vec<usize> = (0..candidates.len()).filter(|&i| constraints.check(&candidates[i]).is_ok()).collect();
+    // Specialists first: with a skill but another policy (joint draws aside), those skilled in
+    // the case's code are preferred when any is eligible, everyone eligible otherwise. By region,
+    // the preference holds within each area before the draw widens to the next.
+    let preferred = |pool: &[usize]| -> Vec<usize> {
+        let Some(skill) = request.skill.as_ref().filter(|_| request.policy != DispatchPolicy::Skill) else {
+            return pool.to_vec();
+        };
+        let skilled: Vec<usize> = pool.iter().copied().filter(|&i| candidates[i].skills.contains(skill)).collect();
+        if skilled.is_empty() { pool.to_vec() } else { skilled }
+    };
+    let pool = if matches!(request.policy, DispatchPolicy::ByRegion | DispatchPolicy::Joint) { all } else { preferred(&all) };
     let none = || no_candidate(request, candidates);
     match request.policy {
         DispatchPolicy::Manual => Err(DispatchError::Manual),
-        DispatchPolicy::ByRegion => by_region(request, candidates, &pool).map(|i| vec![i]).ok_or_else(none),
+        DispatchPolicy::ByRegion => by_region(request, candidates, &pool, &preferred).map(|i| vec![i]).ok_or_else(none),
         DispatchPolicy::RoundRobin => {
             pool.iter().copied().min_by(|&a, &b| by_turn(&candidates[a], &candidates[b])).map(|i| vec![i]).ok_or_else(none)
         }
@@ -126,12 +128,17 @@ fn least_loaded(candidates: &[Candidate], pool: &[usize]) -> Option<usize> {
 }
 
 /// The eligible handlers of the case's own area at `level`, widening one level at a time.
-fn by_region(request: &DispatchRequest, candidates: &[Candidate], pool: &[usize]) -> Option<usize> {
+fn by_region(
+    request: &DispatchRequest,
+    candidates: &[Candidate],
+    pool: &[usize],
+    preferred: &dyn Fn(&[usize]) -> Vec<usize>,
+) -> Option<usize> {
     let mut level = request.level.min(request.region.level());
     loop {
         if let Some(area) = request.region.at_level(level) {
             let local: Vec<usize> = pool.iter().copied().filter(|&i| candidates[i].region == area).collect();
-            if let Some(best) = least_loaded(candidates, &local) {
+            if let Some(best) = least_loaded(candidates, &preferred(&local)) {
                 return Some(best);
             }
         }
@@ -150,7 +157,7 @@ fn random_balanced(seed: u64, candidates: &[Candidate], pool: &[usize]) -> Optio
 }
 
 /// An unbiased index below `n` (rejection sampling, so every index has the same chance).
-fn uniform(rng: &mut ChaCha20Rng, n: usize) -> usize {
+pub(crate) fn uniform(rng: &mut ChaCha20Rng, n: usize) -> usize {
     let n = n as u64;
     let zone = u64::MAX - (u64::MAX % n);
     loop {

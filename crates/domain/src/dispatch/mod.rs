@@ -7,6 +7,7 @@
 
 mod draw;
 
+pub(crate) use draw::uniform;
 pub use draw::{DispatchError, draw, eligible};
 
 use serde::{Deserialize, Serialize};

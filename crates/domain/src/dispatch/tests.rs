@@ -276,6 +276,16 @@ fn specialists_come_first_under_other_policies_and_everyone_else_after() {
     least.skill = Some("mortgage".into());
     candidates[0].on_duty = true;
     assert_eq!(chosen(&least, &candidates), vec![2]);
+    // By region, a specialist in another county does not beat the free mediators of the case's
+    // own county: the preference holds within each area before the draw widens.
+    let mut spread: Vec<Candidate> = vec![unit(1, "330603"), unit(2, "330602"), unit(3, "330602")];
+    spread[0].skills = vec!["credit_card".into()];
+    let mut local = request(DispatchPolicy::ByRegion, "330602");
+    local.level = RegionLevel::County;
+    local.skill = Some("credit_card".into());
+    assert_eq!(chosen(&local, &spread), vec![2]);
+    spread[2].skills = vec!["credit_card".into()];
+    assert_eq!(chosen(&local, &spread), vec![3], "the county's own specialist first");
     // The draw record replays the preference.
     least.skill = Some("credit_card".into());
     let chosen_keys: Vec<String> = draw(&least, &candidates).unwrap().iter().map(|&i| candidates[i].key()).collect();

@@ -54,6 +54,9 @@ pub enum Effect {
     Rate,
     /// Record the input `note` as a supervision note (督办) and notify the unit and its superior.
     Supervise,
+    /// Withdraw the outcome the case had reached (an agreement the court would not confirm,
+    /// mediated again).
+    ClearOutcome,
 }
 
 impl Effect {
@@ -106,8 +109,9 @@ impl Effect {
             "reopen" => none(Effect::Reopen),
             "rate" => none(Effect::Rate),
             "supervise" => none(Effect::Supervise),
+            "clear_outcome" => none(Effect::ClearOutcome),
             other => Err(format!(
-                "unknown effect {other:?}; known: dispatch, transfer, return, cohandle, complete_subtask, start_clock, stop_clock, restart_clock, notify, points, escalate, start_tiers, reopen, rate, supervise"
+                "unknown effect {other:?}; known: dispatch, transfer, return, cohandle, complete_subtask, start_clock, stop_clock, restart_clock, notify, points, escalate, start_tiers, reopen, rate, supervise, clear_outcome"
             )),
         }
     }
@@ -132,6 +136,7 @@ impl fmt::Display for Effect {
             Effect::Reopen => f.write_str("reopen"),
             Effect::Rate => f.write_str("rate"),
             Effect::Supervise => f.write_str("supervise"),
+            Effect::ClearOutcome => f.write_str("clear_outcome"),
         }
     }
 }
@@ -147,6 +152,7 @@ mod tests {
         assert_eq!(Effect::parse("notify:role:leader").unwrap(), Effect::Notify(NotifyTarget::Role("leader".into())));
         assert_eq!(Effect::parse("points:-2").unwrap(), Effect::Points(-2));
         assert_eq!(Effect::parse("cohandle:lead").unwrap(), Effect::CoHandle { wait_all: false });
+        assert_eq!(Effect::parse("clear_outcome").unwrap(), Effect::ClearOutcome);
         for bad in ["start_clock", "notify:boss", "points:lots", "teleport", "reopen:now", "cohandle:some"] {
             assert!(Effect::parse(bad).is_err(), "{bad}");
         }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use uuid::Uuid;
@@ -244,14 +244,17 @@ impl FieldDef {
                 }
                 Ok(FieldValue::Money(fen))
             }
+            // Years outside 1900–2199 are typing mistakes here, and far dates break time arithmetic.
             FieldType::Date => value
                 .as_str()
                 .and_then(|s| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok())
+                .filter(|d| (1900..2200).contains(&d.year()))
                 .map(FieldValue::Date)
-                .ok_or_else(|| wrong("a date (YYYY-MM-DD)")),
+                .ok_or_else(|| wrong("a date (YYYY-MM-DD) between 1900 and 2199")),
             FieldType::DateTime => value
                 .as_str()
                 .and_then(|s| parse_instant(s.trim()))
+                .filter(|t| (1900..2200).contains(&t.year()))
                 .map(FieldValue::DateTime)
                 .ok_or_else(|| wrong("a date and time (YYYY-MM-DDTHH:MM, Beijing time, or RFC 3339 with a zone)")),
             FieldType::Enum { catalog } => {

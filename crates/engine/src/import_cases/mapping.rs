@@ -227,7 +227,8 @@ impl Checker<'_> {
                 outputs.push(&rule.value);
             }
         }
-        // A column or template without a map passes its text through: checked row by row.
+        // A column or template without a map passes its text through: checked row by row (a
+        // bool must then read true or false, an amount must parse).
         for out in outputs {
             if out.is_empty() && spec.optional {
                 continue;

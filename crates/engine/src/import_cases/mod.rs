@@ -203,8 +203,26 @@ impl Engine {
         decided: Vec<Vec<fq_domain::case::CaseEvent>>,
         report: &mut ImportReport,
     ) -> Result<(), EngineError> {
-        let mut change = Change::new();
         let mut series = Vec::new();
+        let result = self.number_and_commit(programme, decided, &mut series).await;
+        if result.is_err() {
+            // Numbers handed out were not used: look the series up again next time.
+            series.sort();
+            series.dedup();
+            series.iter().for_each(|s| self.numbers.forget(s));
+        } else {
+            report.imported = report.rows;
+        }
+        result
+    }
+
+    async fn number_and_commit(
+        &self,
+        programme: &Programme,
+        decided: Vec<Vec<fq_domain::case::CaseEvent>>,
+        series: &mut Vec<String>,
+    ) -> Result<(), EngineError> {
+        let mut change = Change::new();
         for mut events in decided {
             let opened = match &events[0] {
                 fq_domain::case::CaseEvent::Created { at, .. } => *at,
@@ -221,18 +239,8 @@ impl Engine {
             change.ops.extend(one.ops);
             change.events.extend(one.events);
         }
-        match self.store.commit(change).await {
-            Ok(_) => {
-                report.imported = report.rows;
-                Ok(())
-            }
-            Err(e) => {
-                // The numbers handed out were not used: look the series up again next time.
-                series.dedup();
-                series.iter().for_each(|s| self.numbers.forget(s));
-                Err(e.into())
-            }
-        }
+        self.store.commit(change).await?;
+        Ok(())
     }
 
     /// External ids already imported from `source` into `programme`, with their case numbers.
@@ -294,7 +302,7 @@ fn read_row(
         None => None,
     };
     let on_time = match &m.on_time {
-        Some(spec) => r.text(spec, "case.on_time")?.map(|t| t == "true"),
+        Some(spec) => r.text(spec, "case.on_time")?.map(|t| bool_of(r, spec, "case.on_time", &t)).transpose()?,
         None => None,
     };
     let kind = programme.kind(&m.kind).expect("the mapping checked its kind");
@@ -305,11 +313,13 @@ fn read_row(
         let def = kind.fields.iter().find(|f| f.code == *code).expect("the mapping checked its fields");
         let value = match &def.kind {
             FieldType::Party => json!({ "name": text, "role": def.label }),
-            FieldType::Money { .. } | FieldType::Number { .. } => match text.replace(',', "").parse::<f64>() {
-                Ok(n) => json!(n),
-                Err(_) => return Err(r.bad(spec, &key, "import_number_invalid", format!("{key}: {text:?} is not a number"))),
+            // Amounts go as text: the field check refuses what is not a finite amount.
+            FieldType::Money { .. } => json!(text.replace(',', "")),
+            FieldType::Number { .. } => match text.replace(',', "").parse::<f64>() {
+                Ok(n) if n.is_finite() => json!(n),
+                _ => return Err(r.bad(spec, &key, "import_number_invalid", format!("{key}: {text:?} is not a number"))),
             },
-            FieldType::Bool => json!(text == "true"),
+            FieldType::Bool => json!(bool_of(r, spec, &key, &text)?),
             _ => json!(text),
         };
         fields.insert(code.clone(), value);
@@ -331,6 +341,15 @@ fn read_row(
         on_time,
     };
     Ok(ReadRow { line: r.line, case, fields_columns: m.fields.clone() })
+}
+
+/// `true` or `false`, as a map gives them; anything else is a bad row, not a silent `false`.
+fn bool_of(r: &RowReader<'_>, spec: &ValueSpec, key: &str, text: &str) -> Result<bool, BadRow> {
+    match text {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(r.bad(spec, key, "import_value_unmapped", format!("{key}: {text:?} is neither true nor false (map it)"))),
+    }
 }
 
 /// A row the programme refused, named by the file's column of the refused field.

@@ -2,7 +2,7 @@
 //! as `YYYY-MM-DD` in Beijing time, both ends included, the end defaulting to today and the
 //! start to a number of days before it.
 
-use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc};
 use fq_domain::calendar::beijing;
 use fq_domain::region::RegionCode;
 use fq_engine::EngineError;
@@ -16,10 +16,14 @@ pub(crate) struct Period {
     pub range: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
+/// A day in `YYYY-MM-DD`; far years are refused (signed years parse, and break arithmetic).
 fn parse_day(text: Option<&str>) -> Result<Option<NaiveDate>, ()> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(None),
-        Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d").map(Some).map_err(|_| ()),
+        Some(t) => match NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+            Ok(day) if (1900..2200).contains(&day.year()) => Ok(Some(day)),
+            _ => Err(()),
+        },
     }
 }
 
@@ -73,5 +77,7 @@ mod tests {
         assert!(period(Some("2026-11-28"), Some("2026-11-27"), today, 30, 366).range.is_none(), "end before start");
         assert!(period(Some("2020-01-01"), None, today, 30, 366).range.is_none(), "too long");
         assert!(period(Some("2020-01-01"), None, today, 30, 3660).range.is_some());
+        assert!(period(None, Some("-262143-01-01"), today, 30, 366).range.is_none(), "no panic on far years");
+        assert!(period(None, Some("+262142-12-31"), today, 30, 366).range.is_none());
     }
 }

@@ -208,6 +208,7 @@ async fn sentence(
             let name = kind.and_then(|k| k.outcome(outcome)).map_or_else(|| outcome.clone(), |o| o.name.clone());
             fill(lang, "tl.outcome", &[("outcome", &name)])
         }
+        CaseEvent::OutcomeCleared { .. } => text(lang, "tl.outcome_cleared"),
         CaseEvent::Imported { source, external_id, line, .. } => {
             fill(lang, "tl.imported", &[("source", source), ("id", external_id), ("line", &line.to_string())])
         }

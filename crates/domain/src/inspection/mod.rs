@@ -1,0 +1,13 @@
+//! Vehicle-inspection review (P2, Jinhua 全市随机交叉审核): the allocation of inspection records
+//! to reviewers in other counties, and synthetic records for tests, demos and benchmarks.
+//! The records' rules, the review workflow, re-check sampling, supervision and station points
+//! are not here yet (issue 6).
+
+mod allocate;
+mod simulate;
+
+pub use allocate::{Allocation, Decision, Item, Ratios, Reviewer};
+pub use simulate::{CountyWeight, SimulatedRecord, VEHICLE_CLASSES, simulate};
+
+#[cfg(test)]
+mod tests;

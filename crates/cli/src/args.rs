@@ -102,6 +102,9 @@ pub enum Command {
     /// Benchmarks that print figures beside this machine's own limits.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Make synthetic data for tests, demos and benchmarks (always labelled synthetic).
+    #[command(subcommand)]
+    Simulate(SimulateCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -452,6 +455,23 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Inspection review allocation: records to least-loaded eligible reviewers of other
+    /// counties of the city (issue 6), in memory on one core; batch time, decisions/s,
+    /// max/mean load, own-county assignments and a replay.
+    ///
+    /// Example: fengqiao bench allocate --records 10000 --reviewers 1000 --json
+    Allocate {
+        #[arg(long, default_value_t = 10_000)]
+        records: u32,
+        #[arg(long, default_value_t = 1_000)]
+        reviewers: u32,
+        /// The city whose counties the reviewers and records are in (4 digits).
+        #[arg(long, default_value = "3307")]
+        city: String,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// SQLite storage: durable single commits beside the disk's own fdatasync rate, 16 concurrent
     /// writers (group commit), batched import.
     ///
@@ -466,5 +486,33 @@ pub enum BenchCommand {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimulateCommand {
+    /// Synthetic vehicle-inspection records for the counties of a city, volumes in proportion to
+    /// the counties' villages and communities in the division tree; one JSON object per line,
+    /// each with `"synthetic": true` and an id starting `SIM-`.
+    ///
+    /// Example: fengqiao simulate inspections --city 3307 --days 30 --out jinhua-month.jsonl
+    Inspections {
+        /// The city (4 digits; 3307 is Jinhua).
+        #[arg(long, default_value = "3307")]
+        city: String,
+        #[arg(long, default_value_t = 1)]
+        days: u32,
+        /// Records per day for the whole city.
+        #[arg(long, default_value_t = 2_500)]
+        per_day: u32,
+        /// The first day (YYYY-MM-DD).
+        #[arg(long, default_value = "2026-11-02")]
+        first_day: chrono::NaiveDate,
+        /// The same seed gives the same records.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }

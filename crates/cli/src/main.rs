@@ -75,6 +75,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Bench(args::BenchCommand::Engine { seconds, only, dir, json }) => {
             bench::engine::run(&config, seconds, only.as_deref(), dir, json).await
         }
+        Command::Bench(args::BenchCommand::Allocate { records, reviewers, city, json }) => {
+            bench::allocate::run(records, reviewers, &city, json)
+        }
+        Command::Simulate(command) => commands::simulate::run(command),
     }
 }
 

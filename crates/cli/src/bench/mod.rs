@@ -1,5 +1,6 @@
 //! `fengqiao bench ...`: figures measured beside this machine's own limits, in the same run.
 
+pub mod allocate;
 pub mod engine;
 pub mod http;
 pub mod store;

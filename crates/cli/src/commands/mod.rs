@@ -10,6 +10,7 @@ pub mod migrate;
 pub mod org;
 pub mod programmes;
 pub mod serve;
+pub mod simulate;
 
 use fq_domain::actor::Actor;
 

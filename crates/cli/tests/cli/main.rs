@@ -8,5 +8,6 @@ mod durability;
 mod first_start;
 mod grids;
 mod http_access;
+mod inspections;
 mod postgres;
 mod support;

@@ -7,7 +7,7 @@ mod allocate;
 mod simulate;
 
 pub use allocate::{Allocation, Decision, Item, Ratios, Reviewer};
-pub use simulate::{CountyWeight, SimulatedRecord, VEHICLE_CLASSES, simulate};
+pub use simulate::{CountyWeight, Insurance, ItemResult, Photo, SimulatedRecord, VEHICLE_CLASSES, plate_letter, simulate};
 
 #[cfg(test)]
 mod tests;

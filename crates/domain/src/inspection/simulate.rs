@@ -74,6 +74,24 @@ pub struct SimulatedRecord {
     pub insurance: Insurance,
 }
 
+/// The plate letter of a Zhejiang city (浙A Hangzhou … 浙L Zhoushan), by its 4-digit code.
+pub fn plate_letter(city: &str) -> Option<char> {
+    let letters = [
+        ("3301", 'A'),
+        ("3302", 'B'),
+        ("3303", 'C'),
+        ("3304", 'F'),
+        ("3305", 'E'),
+        ("3306", 'D'),
+        ("3307", 'G'),
+        ("3308", 'H'),
+        ("3309", 'L'),
+        ("3310", 'J'),
+        ("3311", 'K'),
+    ];
+    letters.iter().find(|(code, _)| *code == city).map(|(_, l)| *l)
+}
+
 const VIN_CHARS: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXYZ0123456789";
 const PLATE_LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
 

@@ -124,10 +124,16 @@ impl Guard {
     /// Evaluates the guard over `case`, `input` and `actor` (JSON objects). Anything but `true`
     /// or `false` is an error.
     pub fn allows(&self, case: &Json, input: &Json, actor: &Json) -> Result<bool, GuardError> {
+        self.holds(&[("case", case), ("input", input), ("actor", actor)])
+    }
+
+    /// Evaluates the expression over the named variables (other uses of CEL conditions, such as
+    /// the inspection review rules over `record` and `facts`).
+    pub fn holds(&self, variables: &[(&str, &Json)]) -> Result<bool, GuardError> {
         let mut context = cel::Context::with_env(Arc::clone(&STDLIB));
-        context.add_variable_from_value("case", to_cel(case));
-        context.add_variable_from_value("input", to_cel(input));
-        context.add_variable_from_value("actor", to_cel(actor));
+        for (name, value) in variables {
+            context.add_variable_from_value(*name, to_cel(value));
+        }
         match self.program.execute(&context) {
             Ok(cel::Value::Bool(b)) => Ok(b),
             Ok(other) => {

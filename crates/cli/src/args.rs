@@ -105,6 +105,9 @@ pub enum Command {
     /// Make synthetic data for tests, demos and benchmarks (always labelled synthetic).
     #[command(subcommand)]
     Simulate(SimulateCommand),
+    /// Vehicle-inspection review (P2): check a batch of records against the review standard.
+    #[command(subcommand)]
+    Inspection(InspectionCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -514,5 +517,25 @@ pub enum SimulateCommand {
         /// Write here instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InspectionCommand {
+    /// Review a batch file of inspection records (JSON lines, as `simulate inspections` writes
+    /// them) against the rule set in force on each record's day: verdicts, the rules fired, and
+    /// the supervision anomalies in the batch. Reads only; a bad line is named and nothing is
+    /// reported.
+    ///
+    /// Example: fengqiao inspection review --records jinhua-month.jsonl --json
+    Review {
+        #[arg(long, value_name = "FILE.jsonl")]
+        records: PathBuf,
+        /// A rule file instead of the shipped standard (data/inspection/rules-v1.toml).
+        #[arg(long, value_name = "FILE.toml")]
+        rules: Option<PathBuf>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
     },
 }

@@ -1,12 +1,24 @@
 //! Inspection review (P2) inputs the engine can give without a database: the counties of a city
 //! with their weights for the simulator, from the embedded division tree.
 
-use fq_domain::inspection::CountyWeight;
+use fq_domain::inspection::{CountyWeight, RuleSet};
 use fq_domain::region::{RegionCode, RegionLevel};
 use fq_domain::region_dataset::parse_division_tree;
 
 use crate::error::EngineError;
 use crate::reference_data::embedded_division_files;
+
+/// The review standard shipped with fengqiao (`data/inspection/rules-v1.toml`).
+pub const SHIPPED_RULES: (&str, &str) = ("data/inspection/rules-v1.toml", include_str!("../../../data/inspection/rules-v1.toml"));
+
+/// The shipped rule sets, loaded.
+pub fn shipped_rule_sets() -> Result<Vec<RuleSet>, EngineError> {
+    let (file, text) = SHIPPED_RULES;
+    Ok(vec![
+        RuleSet::load(file, text)
+            .map_err(|e| EngineError::field("rules_invalid", &format!("{}:{}", e.file, e.line), e.reason))?,
+    ])
+}
 
 /// The counties of `city` (4-digit code), each weighted by its villages and communities in the
 /// division tree: the real size of its population's settlements, which inspection volumes follow
@@ -39,6 +51,11 @@ pub fn city_county_weights(city: &str) -> Result<Vec<CountyWeight>, EngineError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shipped_rules_load() {
+        assert!(shipped_rule_sets().unwrap()[0].rules.len() >= 13);
+    }
 
     #[test]
     fn jinhua_has_its_nine_counties_weighted_by_villages() {

@@ -51,7 +51,7 @@ pub use error::EngineError;
 pub use figures::{Breakdown, FigureQuery, FigureReport, FigureRow, Figures, figure_kind};
 pub use grids::GridImportReport;
 pub use import_cases::{BadRow, ImportReport, Table, read_table};
-pub use inspections::city_county_weights;
+pub use inspections::{SHIPPED_RULES, city_county_weights, shipped_rule_sets};
 pub use kpis::KpiReport;
 pub use open311::{Open311Attribute, Open311Query, Open311Request, Open311Service, Open311Status, Open311Submission};
 pub use orgs::NewOrganisation;

@@ -6,6 +6,7 @@ pub mod backup;
 pub mod case;
 pub mod dispatch;
 pub mod import;
+pub mod inspection;
 pub mod migrate;
 pub mod org;
 pub mod programmes;

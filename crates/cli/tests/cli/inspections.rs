@@ -41,3 +41,39 @@ fn the_allocation_bench_reports_its_invariants_as_json() {
     assert_eq!(report["replays_identically"], true);
     assert!(report["decisions_per_second_one_core"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn a_batch_of_records_is_reviewed_against_the_shipped_standard() {
+    let w = Workspace::new();
+    let file = w.path().join("records.jsonl");
+    let made = w
+        .bare_command()
+        .args(["simulate", "inspections", "--days", "3", "--per-day", "400", "--out"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let text = std::fs::read_to_string(&file).unwrap();
+    let early = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| {
+            let start = r["inspection_started"].as_str().unwrap().to_owned();
+            r["photos"].as_array().unwrap().iter().any(|p| p["watermark_at"].as_str().unwrap() < start.as_str())
+        })
+        .count() as u64;
+    let output = w.bare_command().args(["inspection", "review", "--json", "--records"]).arg(&file).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["records"], 1_200);
+    let verdicts: u64 = report["verdicts"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(verdicts, 1_200, "every record has a verdict");
+    assert_eq!(report["rules"]["R04"].as_u64().unwrap_or(0), early, "watermarks before the start: R04");
+    assert_eq!(report["anomalies"]["watermark_order"].as_u64().unwrap_or(0), early);
+    // A line that is not a record is named, and nothing is reported.
+    std::fs::write(&file, format!("{}\nnot json\n", text.lines().next().unwrap())).unwrap();
+    let bad = w.bare_command().args(["inspection", "review", "--records"]).arg(&file).output().unwrap();
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("error[record_invalid]") && err.contains(":2:"), "{err}");
+}

@@ -594,16 +594,17 @@ impl Engine {
             limit: 500,
             ..CaseFilter::default()
         };
-        let oldest = self
-            .store
-            .cases(&filter)
-            .await?
-            .into_iter()
-            .min_by(|a, b| a.opened_at.cmp(&b.opened_at).then_with(|| a.number.cmp(&b.number)));
-        match oldest {
-            Some(summary) => Ok(Some(self.case_view(actor, summary.id).await?)),
-            None => Ok(None),
+        let mut assigned = self.store.cases(&filter).await?;
+        assigned.sort_by(|a, b| a.opened_at.cmp(&b.opened_at).then_with(|| a.number.cmp(&b.number)));
+        // The oldest the person can act on now: one waiting for someone else (a record sent back
+        // to its station) is not their next.
+        for summary in assigned {
+            let view = self.case_view(actor, summary.id).await?;
+            if !view.actions.is_empty() {
+                return Ok(Some(view));
+            }
         }
+        Ok(None)
     }
 
     /// Draws every automatic dispatch of a case again from its recorded inputs and seed.

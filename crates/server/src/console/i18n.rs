@@ -172,8 +172,20 @@ mod tests {
         built.extend(["running", "paused", "stopped"].map(|s| format!("case.clock_{s}")));
         built.extend(["normal", "urgent"].map(|s| format!("case.priority_{s}")));
         built.extend(
-            ["station", "online", "hotline", "referral", "grid", "shared_court", "court_referral", "open311", "letter"]
-                .map(|s| format!("case.channel_{s}")),
+            [
+                "station",
+                "online",
+                "hotline",
+                "referral",
+                "grid",
+                "shared_court",
+                "court_referral",
+                "open311",
+                "letter",
+                "station_push",
+                "batch_file",
+            ]
+            .map(|s| format!("case.channel_{s}")),
         );
         built.extend(fq_domain::org::OrgKind::ALL.map(|k| format!("admin.kind_{}", k.as_str())));
         built.extend(["admin", "leader", "staff"].map(|s| format!("admin.role_{s}")));

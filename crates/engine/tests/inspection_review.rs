@@ -55,7 +55,7 @@ async fn review(store: Arc<dyn Store>) {
     let station_org = org(&engine, "婺城区某机动车检测站", "station", "330702").await;
     let station = account(&engine, &store, "wucheng-station", station_org, "station", "330702").await;
     // Reviewers of the sub-centres: one in 婺城 itself (never drawn for 婺城's records), two in 金东,
-    // one in 义乌.
+    // one in 义乌; and one in 舟山's 普陀, another city (never drawn either: the review is city-wide).
     let mut reviewers = BTreeMap::new();
     for (login, county) in
         [("rev-wucheng", "330702"), ("rev-jindong-1", "330703"), ("rev-jindong-2", "330703"), ("rev-yiwu", "330782")]
@@ -89,6 +89,7 @@ async fn review(store: Arc<dyn Store>) {
         let person = view.case.person.expect("a reviewer was drawn");
         let (_, county, _) = &reviewers[&person];
         assert_ne!(*county, "330702", "never reviewed in its own county");
+        assert!(county.starts_with("3307"), "reviewed within the city");
         numbers.push(view.case.number.clone());
     }
     // Least loaded, uniform among ties: 12 records over three eligible reviewers, four each.
@@ -100,7 +101,7 @@ async fn review(store: Arc<dyn Store>) {
         assert!(!replays.is_empty() && replays.iter().all(|r| r.identical), "{number}: the draw replays");
     }
     assert_eq!(loads.values().copied().collect::<Vec<_>>(), [4, 4, 4], "{loads:?}");
-    assert!(!loads.contains_key("rev-wucheng"));
+    assert!(!loads.contains_key("rev-wucheng") && !loads.contains_key("rev-putuo"), "{loads:?}");
 
     // A reviewer cannot list or search; they open their next record.
     let (_, _, yiwu) = reviewers.values().find(|(l, _, _)| *l == "rev-yiwu").unwrap();

@@ -172,6 +172,7 @@ fn allocation(budget: Duration) -> f64 {
         level: RegionLevel::Town,
         unit_kinds: vec![OrgKind::Centre],
         exclude_own_county: true,
+        within: None,
         skill: None,
         conflict_keys: vec!["张三".into()],
         exclude: Vec::new(),

@@ -650,6 +650,7 @@ impl<'a> Work<'a> {
             level: def.level,
             unit_kinds: def.unit_kinds.clone(),
             exclude_own_county: def.exclude_own_county,
+            within: def.within.and_then(|level| self.case.region.at_level(level)),
             skill,
             conflict_keys,
             exclude: self.case.returned_by.clone(),

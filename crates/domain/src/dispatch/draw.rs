@@ -63,6 +63,9 @@ impl<'a> Constraints<'a> {
         if self.own_county.as_ref().is_some_and(|county| county.contains(&candidate.region)) {
             return Err("own county");
         }
+        if request.within.as_ref().is_some_and(|area| !area.contains(&candidate.region)) {
+            return Err("outside the area");
+        }
         if !candidate.conflicts.is_empty() && candidate.conflicts.iter().any(|c| request.conflict_keys.contains(c)) {
             return Err("conflict of interest");
         }

@@ -69,6 +69,9 @@ pub struct DispatchRequest {
     pub unit_kinds: Vec<OrgKind>,
     /// Never a handler whose region is in the case's county.
     pub exclude_own_county: bool,
+    /// Only handlers within this region (the case's city, for a review within the city).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<RegionCode>,
     /// For `skill`: the catalog code the handler must be skilled in; for the other policies,
     /// the code in which skilled handlers are preferred when any is eligible.
     #[serde(default, skip_serializing_if = "Option::is_none")]

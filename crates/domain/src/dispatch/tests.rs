@@ -33,6 +33,7 @@ fn request(policy: DispatchPolicy, case_region: &str) -> DispatchRequest {
         level: RegionLevel::Town,
         unit_kinds: Vec::new(),
         exclude_own_county: false,
+        within: None,
         skill: None,
         conflict_keys: Vec::new(),
         exclude: Vec::new(),

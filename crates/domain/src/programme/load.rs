@@ -396,6 +396,7 @@ fn load_dispatch(
         role,
         level: d.level.as_ref().map(|l| region_level(src, l)).transpose()?.unwrap_or(RegionLevel::Town),
         exclude_own_county: d.exclude_own_county,
+        within: d.within.as_ref().map(|l| region_level(src, l)).transpose()?,
         skill_field,
         weight,
     })
@@ -555,6 +556,7 @@ fn load_kind(
             role: None,
             level: RegionLevel::Town,
             exclude_own_county: false,
+            within: None,
             skill_field: None,
             weight: 1.0,
             count: 1,

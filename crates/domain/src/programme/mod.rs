@@ -345,6 +345,9 @@ pub struct DispatchDef {
     pub level: RegionLevel,
     /// Never a handler from the case's own county.
     pub exclude_own_county: bool,
+    /// Only handlers within the case's region at this level (the same city for cross-county
+    /// review within a city).
+    pub within: Option<RegionLevel>,
     /// For `skill`: the field whose value handlers' skills must include.
     pub skill_field: Option<String>,
     /// How much one open case of this kind weighs in a handler's load.

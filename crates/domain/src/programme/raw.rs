@@ -240,6 +240,8 @@ pub(super) struct RawDispatch {
     pub level: Option<S<String>>,
     #[serde(default)]
     pub exclude_own_county: bool,
+    /// Only handlers within the case's region at this level (`city`: the same city).
+    pub within: Option<S<String>>,
     pub skill_field: Option<S<String>>,
     pub weight: Option<f64>,
     pub count: Option<S<i64>>,

@@ -263,6 +263,15 @@ class Flow:
         self.shot("16-english-dashboard")
         self.go("/lang/zh?next=/")
 
+        # Vehicle-inspection review: a reviewer of another county opens the next record assigned
+        # to them; listing records is refused to their role.
+        self.sign_in("demo-yiwu-reviewer")
+        self.go("/")
+        self.check("下一件分配给我的案件" in self.text() and "浙G" in self.text(), "the reviewer sees their next assigned record")
+        self.shot("23-reviewer-next-record")
+        self.go("/cases?programme=inspection")
+        self.check("浙G" not in self.text(), "the reviewer cannot list records")
+
     def agreement_pdf(self, number):
         """The case's mediation agreement, produced as the console's form does (a POST with the
         session's CSRF token), its first page turned into a PNG with poppler's pdftoppm."""

@@ -17,6 +17,7 @@ mod demo;
 mod demo_cases;
 mod demo_chain;
 mod demo_finance;
+mod demo_inspection;
 mod demo_maritime;
 mod documents;
 mod error;

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
-use super::simulate::SimulatedRecord;
+use super::simulate::{SimulatedRecord, check_digit};
 use crate::programme::{Guard, GuardError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -93,28 +93,8 @@ fn required_photos(class: u8) -> &'static [&'static str] {
 
 /// The ISO 3779 check digit (position 9) of a VIN is right.
 fn vin_check_digit_ok(vin: &str) -> bool {
-    const WEIGHTS: [u32; 17] = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
-    let value = |c: char| match c {
-        '0'..='9' => Some(c as u32 - '0' as u32),
-        'A'..='H' => Some(c as u32 - 'A' as u32 + 1),
-        'J'..='N' => Some(c as u32 - 'J' as u32 + 1),
-        'P' => Some(7),
-        'R' => Some(9),
-        'S'..='Z' => Some(c as u32 - 'S' as u32 + 2),
-        _ => None,
-    };
     let chars: Vec<char> = vin.chars().collect();
-    if chars.len() != 17 {
-        return false;
-    }
-    let Some(sum) = chars.iter().zip(WEIGHTS).map(|(c, w)| value(*c).map(|v| v * w)).sum::<Option<u32>>() else {
-        return false;
-    };
-    let expected = match sum % 11 {
-        10 => 'X',
-        d => char::from_digit(d, 10).unwrap_or('0'),
-    };
-    chars[8] == expected
+    chars.len() == 17 && check_digit(&chars) == Some(chars[8])
 }
 
 /// Values the rules read besides the record itself (docs/INSPECTION.md lists them).

@@ -99,24 +99,30 @@ fn pick(rng: &mut ChaCha20Rng, from: &[u8]) -> char {
     char::from(from[uniform(rng, from.len())])
 }
 
+/// The ISO 3779 check digit (position 9) of a 17-character VIN; `None` for a character a VIN
+/// cannot hold.
+pub(crate) fn check_digit(chars: &[char]) -> Option<char> {
+    const WEIGHTS: [u32; 17] = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
+    let value = |c: char| match c {
+        '0'..='9' => Some(c as u32 - '0' as u32),
+        'A'..='H' => Some(c as u32 - 'A' as u32 + 1),
+        'J'..='N' => Some(c as u32 - 'J' as u32 + 1),
+        'P' => Some(7),
+        'R' => Some(9),
+        'S'..='Z' => Some(c as u32 - 'S' as u32 + 2),
+        _ => None,
+    };
+    let sum = chars.iter().zip(WEIGHTS).map(|(c, w)| value(*c).map(|v| v * w)).sum::<Option<u32>>()?;
+    Some(match sum % 11 {
+        10 => 'X',
+        d => char::from_digit(d, 10).unwrap_or('0'),
+    })
+}
+
 /// A VIN with a correct check digit (ISO 3779, position 9).
 fn vin(rng: &mut ChaCha20Rng) -> String {
     let mut chars: Vec<char> = (0..17).map(|_| pick(rng, VIN_CHARS)).collect();
-    let value = |c: char| match c {
-        '0'..='9' => c as u32 - '0' as u32,
-        'A'..='H' => c as u32 - 'A' as u32 + 1,
-        'J'..='N' => c as u32 - 'J' as u32 + 1,
-        'P' => 7,
-        'R' => 9,
-        'S'..='Z' => c as u32 - 'S' as u32 + 2,
-        _ => 0,
-    };
-    const WEIGHTS: [u32; 17] = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
-    let sum: u32 = chars.iter().zip(WEIGHTS).map(|(c, w)| value(*c) * w).sum();
-    chars[8] = match sum % 11 {
-        10 => 'X',
-        d => char::from_digit(d, 10).unwrap_or('0'),
-    };
+    chars[8] = check_digit(&chars).unwrap_or('0');
     chars.into_iter().collect()
 }
 

@@ -50,6 +50,13 @@ impl Programme {
     }
 
     /// True if the role may reveal personal information.
+    /// The name of `code` in the catalog of the enum field `def`; the code itself when the field
+    /// is not an enum or the code is not in its catalog (an older value).
+    pub fn enum_name<'a>(&'a self, def: &FieldDef, code: &'a str) -> &'a str {
+        let FieldType::Enum { catalog } = &def.kind else { return code };
+        self.catalogs.get(catalog).and_then(|c| c.items.iter().find(|i| i.code == code)).map_or(code, |i| i.name.as_str())
+    }
+
     pub fn personal_data(&self, role: &str) -> bool {
         self.roles.get(role).is_some_and(|r| r.personal_data)
     }

@@ -160,13 +160,7 @@ async fn field_row(
             FieldValue::Date(d) => row.texts.push(d.to_string()),
             FieldValue::DateTime(t) => row.texts.push(display::when(*t)),
             FieldValue::Enum(code) => {
-                let catalog = match &def.kind {
-                    FieldType::Enum { catalog } => programme.catalogs.get(catalog),
-                    _ => None,
-                };
-                let name =
-                    catalog.and_then(|c| c.items.iter().find(|i| &i.code == code)).map_or(code.clone(), |i| i.name.clone());
-                row.texts.push(name);
+                row.texts.push(programme.enum_name(def, code).to_owned());
             }
             FieldValue::Bool(b) => row.texts.push(i18n::text(lang, if *b { "form.yes" } else { "form.no" })),
             FieldValue::Region(code) => row.texts.push(format!("{}（{code}）", names.place(code).await)),

@@ -42,10 +42,7 @@ fn field_texts(programme: &Programme, kind: &CaseKind, case: &Case) -> Map<Strin
             (FieldValue::Number(n), _) => json!(n.to_string()),
             (FieldValue::Date(d), _) => json!(chinese_date(*d)),
             (FieldValue::DateTime(t), _) => json!(t.with_timezone(&beijing()).format("%Y年%-m月%-d日 %H:%M").to_string()),
-            (FieldValue::Enum(code), FieldType::Enum { catalog }) => {
-                let name = programme.catalogs.get(catalog).and_then(|c| c.items.iter().find(|i| &i.code == code));
-                json!(name.map_or(code.as_str(), |i| i.name.as_str()))
-            }
+            (FieldValue::Enum(code), FieldType::Enum { .. }) => json!(programme.enum_name(def, code)),
             (FieldValue::Bool(b), _) => json!(if *b { "是" } else { "否" }),
             (FieldValue::Party(p), _) => json!({
                 "name": p.name,

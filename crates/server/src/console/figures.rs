@@ -7,7 +7,6 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use chrono::{Datelike, Days, Months, NaiveDate};
 use fq_domain::calendar::beijing;
-use fq_domain::programme::FieldType;
 use fq_domain::region::RegionCode;
 use fq_engine::{Breakdown, EngineError, FigureQuery, FigureReport, Figures, figure_kind};
 use serde::{Deserialize, Serialize};
@@ -166,14 +165,9 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
         ("station", station.map(|s| s.to_string()).unwrap_or_default()),
         ("category", nonempty(&q.category).unwrap_or_default()),
     ];
-    let category_catalog =
-        kind.figures.category.as_ref().and_then(|f| kind.fields.iter().find(|d| d.code == *f)).and_then(|d| match &d.kind {
-            FieldType::Enum { catalog } => programme.catalogs.get(catalog),
-            _ => None,
-        });
-    let category_name = |code: &str| {
-        category_catalog.and_then(|c| c.items.iter().find(|i| i.code == code)).map_or_else(|| code.to_owned(), |i| i.name.clone())
-    };
+    let category_field = kind.figures.category.as_ref().and_then(|f| kind.fields.iter().find(|d| d.code == *f));
+    let category_name =
+        |code: &str| category_field.map_or_else(|| code.to_owned(), |def| programme.enum_name(def, code).to_owned());
     let channel_name = |code: &str| i18n::text(lang, &format!("case.channel_{code}"));
     let mut names = Names::new(engine);
     let mut rows = Vec::new();

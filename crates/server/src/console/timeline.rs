@@ -3,7 +3,7 @@
 //! are never repeated here (the creation event holds unmasked parties), only their labels.
 
 use fq_domain::case::{CaseEvent, Recipient};
-use fq_domain::programme::{CaseKind, FieldDef, FieldType, FieldValue, Programme};
+use fq_domain::programme::{CaseKind, FieldDef, FieldValue, Programme};
 use fq_engine::TimelineEntry;
 use serde::Serialize;
 
@@ -65,13 +65,10 @@ async fn said(
 ) -> Option<String> {
     Some(match value {
         FieldValue::Text(t) => t.clone(),
-        FieldValue::Enum(code) => {
-            let catalog = match def.map(|d| &d.kind) {
-                Some(FieldType::Enum { catalog }) => programme.and_then(|p| p.catalogs.get(catalog)),
-                _ => None,
-            };
-            catalog.and_then(|c| c.items.iter().find(|i| &i.code == code)).map_or_else(|| code.clone(), |i| i.name.clone())
-        }
+        FieldValue::Enum(code) => match (programme, def) {
+            (Some(p), Some(d)) => p.enum_name(d, code).to_owned(),
+            _ => code.clone(),
+        },
         FieldValue::Org(id) => names.org(*id).await,
         FieldValue::DateTime(t) => display::when(*t),
         FieldValue::Date(d) => d.to_string(),

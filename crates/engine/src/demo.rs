@@ -167,17 +167,21 @@ impl Engine {
             }
             grids += self.generate_grids(&system, &county.code, DEMO_CELL_METRES).await?.grids;
         }
-        // Vehicle-inspection review in 金华: a station in 婺城区 and review sub-centres in 金东区 and
-        // 义乌市, one reviewer each (the review draws within the city, never the record's county).
-        let mut inspection_station = None;
+        // Vehicle-inspection review in 金华: a station in 婺城区, review sub-centres in 金东区 and
+        // 义乌市 (one reviewer each; the review draws within the city, never the record's county),
+        // a senior reviewer in 兰溪市 for the re-checks and a supervisor over the city.
+        let mut inspection = None;
         if self.programmes.get("inspection").is_some() {
             let (station, _) = self
                 .create_organisation_as(&system, org("【演示】婺城区机动车检测站".into(), "station", "330702", None), true)
                 .await?;
             add_account("demo-jinhua-station", "演示婺城区检测站", station.id.0, "station", "330702", None).await?;
-            for (county, login, name) in
-                [("330703", "demo-jindong-reviewer", "演示金东区审核员"), ("330782", "demo-yiwu-reviewer", "演示义乌市审核员")]
-            {
+            let mut centres = Vec::new();
+            for (county, login, name, role) in [
+                ("330703", "demo-jindong-reviewer", "演示金东区审核员", "reviewer"),
+                ("330782", "demo-yiwu-reviewer", "演示义乌市审核员", "reviewer"),
+                ("330781", "demo-lanxi-senior", "演示兰溪市复核员", "senior_reviewer"),
+            ] {
                 let county_name = self.region(&RegionCode::parse(county).expect("a demo county")).await?.name;
                 let (centre, _) = self
                     .create_organisation_as(
@@ -186,15 +190,20 @@ impl Engine {
                         true,
                     )
                     .await?;
-                add_account(login, name, centre.id.0, "reviewer", county, None).await?;
+                add_account(login, name, centre.id.0, role, county, None).await?;
+                centres.push((login, centre.id.0));
                 organisations += 1;
             }
-            organisations += 1;
-            inspection_station = Some(station.id.0);
+            let (city_centre, _) = self
+                .create_organisation_as(&system, org("【演示】金华市机动车检验监管中心".into(), "centre", "3307", None), true)
+                .await?;
+            add_account("demo-jinhua-supervisor", "演示金华市监督员", city_centre.id.0, "supervisor", "3307", None).await?;
+            organisations += 2;
+            inspection = Some((station.id.0, centres));
         }
         let mut cases = 0;
-        if let Some(station) = inspection_station {
-            cases += self.seed_demo_inspection_records(station).await?;
+        if let Some((station, centres)) = inspection {
+            cases += self.seed_demo_inspection(station, &centres).await?;
         }
         for code in DEMO_COUNTIES {
             cases += self.seed_demo_cases(&RegionCode::parse(code).expect("valid demo county"), DEMO_CASES_PER_COUNTY).await?;

@@ -52,7 +52,10 @@ pub use error::EngineError;
 pub use figures::{Breakdown, FigureQuery, FigureReport, FigureRow, Figures, figure_kind};
 pub use grids::GridImportReport;
 pub use import_cases::{BadRow, ImportReport, Table, read_table};
-pub use inspections::{SHIPPED_RULES, city_county_weights, shipped_rule_sets};
+pub use inspections::{
+    EvaluationView, InspectionImport, Received, SHIPPED_RULES, StationRank, SupervisionRun, city_county_weights,
+    shipped_rule_sets,
+};
 pub use kpis::KpiReport;
 pub use open311::{Open311Attribute, Open311Query, Open311Request, Open311Service, Open311Status, Open311Submission};
 pub use orgs::NewOrganisation;
@@ -75,6 +78,9 @@ pub struct Engine {
     calendars: Arc<CalendarSet>,
     numbers: Arc<cases::NumberAllocator>,
     caches: Arc<cases::Caches>,
+    /// The ids of the inspection records received, loaded on first use; held across a receipt
+    /// so that a record sent twice at once is stored once.
+    inspection_ids: Arc<tokio::sync::Mutex<Option<std::collections::HashSet<String>>>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -94,6 +100,7 @@ impl Engine {
             calendars: Arc::new(embedded_calendar()),
             numbers: Arc::default(),
             caches: Arc::default(),
+            inspection_ids: Arc::default(),
         }
     }
 

@@ -259,7 +259,7 @@ fn datatype_of(programme: &Programme, field: &FieldDef) -> Option<(&'static str,
             vec![Open311Value { key: "true".into(), name: "是".into() }, Open311Value { key: "false".into(), name: "否".into() }],
         ),
         FieldType::Region => ("string", "a region code (行政区划代码) of 2 to 12 digits".to_owned(), Vec::new()),
-        FieldType::Location | FieldType::Party | FieldType::Attachment | FieldType::Org => return None,
+        FieldType::Location | FieldType::Party | FieldType::Attachment | FieldType::Org | FieldType::Json { .. } => return None,
     })
 }
 
@@ -359,7 +359,7 @@ fn field_value(field: &FieldDef, values: &[String]) -> Result<Json, EngineError>
                 })?;
             Json::from(date.to_string())
         }
-        FieldType::Location | FieldType::Party | FieldType::Attachment | FieldType::Org => {
+        FieldType::Location | FieldType::Party | FieldType::Attachment | FieldType::Org | FieldType::Json { .. } => {
             return Err(bad(
                 "attribute_unsupported",
                 code,

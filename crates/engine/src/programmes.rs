@@ -98,7 +98,8 @@ fn read_tree(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) -> Re
         let path = entry.map_err(|e| (dir.to_path_buf(), e))?.path();
         if path.is_dir() {
             read_tree(root, &path, out)?;
-        } else if path.extension().is_some_and(|e| e == "toml") {
+        } else if path.extension().is_some_and(|e| e == "toml" || e == "typ") {
+            // Programme files and their document templates.
             let bytes = std::fs::read(&path).map_err(|e| (path.clone(), e))?;
             let relative = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
             out.insert(relative, bytes);
@@ -137,6 +138,10 @@ mod tests {
         assert!(err.reason.contains("verfying"), "{err}");
 
         std::fs::rename(&demo, dir.path().join("other")).unwrap();
+        // A programme with document templates loads from a directory too (they are read with it).
+        let shipped = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../programmes"));
+        let everything = Programmes::from_directory(shipped).expect("the shipped directory loads");
+        assert!(!everything.get("finance").unwrap().kinds[0].documents.is_empty());
         std::fs::write(dir.path().join("other/programme.toml"), &main).unwrap();
         let err = Programmes::from_directory(dir.path()).unwrap_err();
         assert!(err.reason.contains("directory's name"), "{err}");

@@ -10,11 +10,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
+use chrono::{NaiveDate, TimeZone, Utc};
 use fq_domain::Coded;
 use fq_domain::account::Login;
 use fq_domain::actor::Actor;
-use fq_engine::{CaseQuery, Engine, NewAccount, NewOrganisation, OpenCase};
+use fq_domain::inspection::{CountyWeight, simulate};
+use fq_domain::programme::FieldValue;
+use fq_engine::{CaseQuery, Engine, NewAccount, NewOrganisation, shipped_rule_sets};
+use fq_store::HandlerProfile;
 use fq_store::Store;
 use fq_store_postgres::{PgOptions, PgStore};
 use fq_store_sqlite::{SqliteOptions, SqliteStore};
@@ -52,6 +55,7 @@ fn object(value: Json) -> serde_json::Map<String, Json> {
 async fn review(store: Arc<dyn Store>) {
     let engine = Engine::new(Arc::clone(&store)).with_clock(Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).unwrap()));
     engine.ensure_reference_data().await.unwrap();
+    let rule_sets = shipped_rule_sets().unwrap();
     let station_org = org(&engine, "婺城区某机动车检测站", "station", "330702").await;
     let station = account(&engine, &store, "wucheng-station", station_org, "station", "330702").await;
     // Reviewers of the sub-centres: one in 婺城 itself (never drawn for 婺城's records), two in 金东,
@@ -65,33 +69,60 @@ async fn review(store: Arc<dyn Store>) {
         reviewers.insert(actor.account().unwrap().id, (login, county, actor));
     }
 
-    let mut numbers = Vec::new();
-    for i in 0..12 {
-        let request = OpenCase {
-            programme: "inspection".into(),
-            kind: "record".into(),
-            priority: None,
-            region: "330702".into(),
-            grid: None,
-            channel: "station_push".into(),
-            intake_org: Some(station_org),
-            fields: object(json!({
-                "title": format!("浙G{:05}", 10_000 + i),
-                "vin": "LSVAU2180N2183294",
-                "vehicle_class": "k33",
-                "station_code": "330702-S01",
-                "inspected_at": "2026-11-02T08:30",
-            })),
+    // 兰溪's reviewer holds no class qualification: never drawn.
+    let lanxi_centre = org(&engine, "兰溪市审核分中心", "centre", "330781").await;
+    let lanxi = account(&engine, &store, "rev-lanxi", lanxi_centre, "reviewer", "330781").await;
+    for (id, (_, _, actor)) in &reviewers {
+        let unit = actor.account().unwrap().org;
+        let profile = HandlerProfile {
+            skills: vec!["k33".into(), "h31".into(), "h11".into(), "k11".into()],
+            ..HandlerProfile::default_for("")
         };
-        let opened = engine.open_case(&station, request).await.unwrap();
-        let view = engine.act_on_case(&station, opened.case.id, "submit", Default::default(), None).await.unwrap();
-        assert_eq!(view.case.state, "reviewing");
+        engine.set_handler_profile(&cli(), unit, Some(*id), profile).await.unwrap();
+    }
+
+    // Twelve records of 婺城's stations, pushed whole (the simulator's records).
+    let wucheng = [CountyWeight { code: "330702".into(), name: "婺城区".into(), weight: 1.0 }];
+    let records = simulate('G', &wucheng, NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(), 1, 12, 5);
+    let cases_before =
+        engine.count_cases(&cli(), CaseQuery { programme: "inspection".into(), ..CaseQuery::default() }).await.unwrap();
+    // A record that cannot be reviewed is refused, naming the field, and nothing is stored.
+    let mut broken = records[0].clone();
+    broken.vin = "LSVAU2180N218329".into();
+    let err = engine.receive_inspection(&station, broken, "station_push").await.unwrap_err();
+    assert_eq!((err.code(), err.to_string().contains("record.vin")), ("vin_invalid", true), "{err}");
+    // A station of another county cannot push 婺城's records.
+    let yiwu_station_org = org(&engine, "义乌市某检测站", "station", "330782").await;
+    let yiwu_station = account(&engine, &store, "yiwu-station", yiwu_station_org, "station", "330782").await;
+    let err = engine.receive_inspection(&yiwu_station, records[0].clone(), "station_push").await.unwrap_err();
+    assert_eq!(err.code(), "forbidden_region", "{err}");
+    let after = engine.count_cases(&cli(), CaseQuery { programme: "inspection".into(), ..CaseQuery::default() }).await.unwrap();
+    assert_eq!(after, cases_before, "nothing stored for refused records");
+
+    let mut numbers = Vec::new();
+    for record in &records {
+        let received = engine.receive_inspection(&station, record.clone(), "station_push").await.unwrap();
+        assert_eq!(received.state, "reviewing");
+        let view = engine.find_case(&cli(), &received.number).await.unwrap();
+        // The standard's verdict and the rules that fired are stored with the record.
+        let expected = rule_sets[0].review(record).unwrap();
+        assert_eq!(received.review, expected);
+        let fired = match view.case.fields.get("rules_fired") {
+            Some(FieldValue::List(items)) => items.len(),
+            _ => 0,
+        };
+        assert_eq!(fired, expected.fired.len(), "{}", received.number);
+        assert!(matches!(view.case.fields.get("record"), Some(FieldValue::Json(_))), "the whole record is kept");
         let person = view.case.person.expect("a reviewer was drawn");
+        assert_ne!(person, lanxi.account().unwrap().id, "an unqualified reviewer is never drawn");
         let (_, county, _) = &reviewers[&person];
         assert_ne!(*county, "330702", "never reviewed in its own county");
         assert!(county.starts_with("3307"), "reviewed within the city");
         numbers.push(view.case.number.clone());
     }
+    // The same record twice is stored once.
+    let err = engine.receive_inspection(&station, records[3].clone(), "station_push").await.unwrap_err();
+    assert_eq!(err.code(), "record_duplicate");
     // Least loaded, uniform among ties: 12 records over three eligible reviewers, four each.
     let mut loads: BTreeMap<&str, usize> = BTreeMap::new();
     for number in &numbers {

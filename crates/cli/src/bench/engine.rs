@@ -173,6 +173,7 @@ fn allocation(budget: Duration) -> f64 {
         unit_kinds: vec![OrgKind::Centre],
         exclude_own_county: true,
         within: None,
+        qualification: None,
         skill: None,
         conflict_keys: vec!["张三".into()],
         exclude: Vec::new(),

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use fq_domain::calendar::local_date;
-use fq_domain::inspection::{RuleSet, SimulatedRecord, Verdict, anomalies};
+use fq_domain::inspection::{InspectionRecord, RuleSet, Verdict, anomalies};
 use fq_engine::shipped_rule_sets;
 use serde_json::json;
 
@@ -24,7 +24,7 @@ pub fn run(command: InspectionCommand) -> Outcome {
         .map_err(|e| Failure::new("file_unreadable", format!("cannot read {}: {e}", records.display())))?;
     let mut batch = Vec::new();
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let record: SimulatedRecord = serde_json::from_str(line)
+        let record: InspectionRecord = serde_json::from_str(line)
             .map_err(|e| Failure::new("record_invalid", format!("{}:{}: {e}", records.display(), i + 1)))?;
         batch.push(record);
     }

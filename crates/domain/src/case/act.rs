@@ -643,6 +643,10 @@ impl<'a> Work<'a> {
             Some(FieldValue::Enum(code)) => Some(code.clone()),
             _ => None,
         });
+        let qualification = def.qualification_field.as_ref().and_then(|f| match self.case.fields.get(f) {
+            Some(FieldValue::Enum(code)) => Some(code.clone()),
+            _ => None,
+        });
         self.draws += 1;
         DispatchRequest {
             policy: def.policy,
@@ -652,6 +656,7 @@ impl<'a> Work<'a> {
             exclude_own_county: def.exclude_own_county,
             within: def.within.and_then(|level| self.case.region.at_level(level)),
             skill,
+            qualification,
             conflict_keys,
             exclude: self.case.returned_by.clone(),
             weight: def.weight,

@@ -72,6 +72,11 @@ impl<'a> Constraints<'a> {
         if !request.exclude.is_empty() && request.exclude.contains(&candidate.key()) {
             return Err("returned the case before");
         }
+        if let Some(needed) = &request.qualification
+            && !candidate.skills.contains(needed)
+        {
+            return Err("not qualified for the class");
+        }
         if request.policy == DispatchPolicy::Skill
             && let Some(skill) = &request.skill
             && !candidate.skills.contains(skill)

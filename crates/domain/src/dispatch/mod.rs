@@ -76,6 +76,10 @@ pub struct DispatchRequest {
     /// the code in which skilled handlers are preferred when any is eligible.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skill: Option<String>,
+    /// A skill every eligible handler must hold, whatever the policy (the record's vehicle
+    /// class for a reviewer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qualification: Option<String>,
     /// The case's conflict keys (its parties' names and ID numbers, its parties' organisations).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conflict_keys: Vec<String>,

@@ -34,6 +34,7 @@ fn request(policy: DispatchPolicy, case_region: &str) -> DispatchRequest {
         unit_kinds: Vec::new(),
         exclude_own_county: false,
         within: None,
+        qualification: None,
         skill: None,
         conflict_keys: Vec::new(),
         exclude: Vec::new(),
@@ -292,4 +293,27 @@ fn specialists_come_first_under_other_policies_and_everyone_else_after() {
     let chosen_keys: Vec<String> = draw(&least, &candidates).unwrap().iter().map(|&i| candidates[i].key()).collect();
     let record = DrawRecord { request: least, candidates, chosen: chosen_keys };
     assert!(record.replay().unwrap().0);
+}
+
+#[test]
+fn a_qualification_is_required_whatever_the_policy() {
+    // Reviewers of 金东 and 义乌; only the 义乌 one is qualified for heavy goods vehicles (h11).
+    let mut candidates = vec![unit(1, "330703"), unit(2, "330782")];
+    candidates[0].skills = vec!["k33".into()];
+    candidates[1].skills = vec!["k33".into(), "h11".into()];
+    candidates[1].load = 5.0;
+    let mut req = request(DispatchPolicy::RandomBalanced, "330702001");
+    req.qualification = Some("h11".into());
+    // The qualified one despite the heavier load.
+    assert_eq!(chosen(&req, &candidates), vec![2]);
+    req.policy = DispatchPolicy::LeastLoaded;
+    assert_eq!(chosen(&req, &candidates), vec![2]);
+    // Nobody qualified: refused, and the reason says why.
+    req.qualification = Some("k11".into());
+    let err = draw(&req, &candidates).unwrap_err();
+    assert_eq!(err.code(), "dispatch_no_candidate");
+    assert!(err.to_string().contains("not qualified for the class"), "{err}");
+    // Without the requirement the lighter one is drawn.
+    req.qualification = None;
+    assert_eq!(chosen(&req, &candidates), vec![1]);
 }

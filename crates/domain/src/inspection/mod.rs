@@ -8,6 +8,7 @@
 mod allocate;
 mod evaluation;
 mod points;
+mod record;
 mod rules;
 mod simulate;
 mod supervision;
@@ -15,8 +16,9 @@ mod supervision;
 pub use allocate::{Allocation, Decision, Item, Ratios, Reviewer};
 pub use evaluation::{Evaluation, EvaluationReport, evaluate};
 pub use points::{Appeal, Entry, PointsError, PointsRule, Ranked, appeal, award, decide_appeal, default_rules, monthly_ranking};
+pub use record::{InspectionRecord, Insurance, ItemResult, Photo, RecordError, VEHICLE_CLASSES, check_digit};
 pub use rules::{Fired, Review, Rule, RuleSet, RuleSetError, Verdict, facts};
-pub use simulate::{CountyWeight, Insurance, ItemResult, Photo, SimulatedRecord, VEHICLE_CLASSES, plate_letter, simulate};
+pub use simulate::{CountyWeight, plate_letter, simulate};
 pub use supervision::{Anomaly, AnomalyKind, Recheck, ReviewDone, anomalies, disagreements, recheck_sample};
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ fn rules() -> RuleSet {
 }
 
 /// A clean passenger car and a clean heavy truck: no shipped rule fires on them.
-fn clean(class: u8) -> SimulatedRecord {
+fn clean(class: u8) -> InspectionRecord {
     let counties = [CountyWeight { code: "330702".into(), name: "婺城区".into(), weight: 1.0 }];
     let day = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
     let mut record = simulate('G', &counties, day, 1, 400, 3)
@@ -35,7 +35,7 @@ fn clean(class: u8) -> SimulatedRecord {
     record
 }
 
-fn fired(record: &SimulatedRecord) -> Vec<String> {
+fn fired(record: &InspectionRecord) -> Vec<String> {
     rules().review(record).unwrap().fired.into_iter().map(|f| f.code).collect()
 }
 
@@ -52,7 +52,7 @@ fn clean_records_pass_with_no_rule_fired() {
 #[test]
 fn every_shipped_rule_fires_on_its_case_and_not_otherwise() {
     let set = rules();
-    type Change = fn(&mut SimulatedRecord);
+    type Change = fn(&mut InspectionRecord);
     let cases: Vec<(&str, u8, Change)> = vec![
         ("R01", 0, |r| r.insurance.plate = "浙G00000".into()),
         ("R02", 0, |r| r.insurance.vin = "LSVAU2180N2000000".into()),

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
-use super::simulate::{SimulatedRecord, check_digit};
+use super::record::{InspectionRecord, check_digit};
 use crate::programme::{Guard, GuardError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -98,7 +98,7 @@ fn vin_check_digit_ok(vin: &str) -> bool {
 }
 
 /// Values the rules read besides the record itself (docs/INSPECTION.md lists them).
-pub fn facts(record: &SimulatedRecord) -> Json {
+pub fn facts(record: &InspectionRecord) -> Json {
     let day = record.inspection_started.with_timezone(&crate::calendar::beijing()).date_naive();
     let late = record.inspection_ended + chrono::Duration::minutes(30);
     let missing: Vec<&str> =
@@ -156,7 +156,7 @@ impl RuleSet {
     }
 
     /// Reviews `record`: the rules that fire and the strictest verdict (pass when none fires).
-    pub fn review(&self, record: &SimulatedRecord) -> Result<Review, GuardError> {
+    pub fn review(&self, record: &InspectionRecord) -> Result<Review, GuardError> {
         let record_json = serde_json::to_value(record).unwrap_or(Json::Null);
         let facts = facts(record);
         let mut fired = Vec::new();

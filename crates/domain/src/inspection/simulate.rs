@@ -6,10 +6,12 @@
 //! share of the faults a review looks for (a policy whose plate differs from the licence, a
 //! photo watermarked before the inspection began, a failing brake).
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
+
+use super::record::{InspectionRecord, Insurance, ItemResult, Photo, VEHICLE_CLASSES, check_digit};
 
 use crate::dispatch::uniform;
 
@@ -19,59 +21,6 @@ pub struct CountyWeight {
     pub code: String,
     pub name: String,
     pub weight: f64,
-}
-
-/// Vehicle classes, the bit a reviewer's qualification sets for each, and their share.
-pub const VEHICLE_CLASSES: [(&str, &str, u32); 4] =
-    [("K33", "小型轿车", 78), ("H31", "轻型厢式货车", 12), ("H11", "重型货车", 6), ("K11", "大型客车", 4)];
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ItemResult {
-    /// Manual item code (外检项目, "01" plate … "43" braking, "80" record check).
-    pub code: String,
-    pub passed: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Photo {
-    /// Photo type code (照片种类: 0111 left-front 45°, 0113 VIN, 0322 axle-1 brake...).
-    pub kind: String,
-    pub watermark_at: DateTime<Utc>,
-    /// A reference to the file in the station's system (not fetched).
-    pub reference: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Insurance {
-    pub policy_number: String,
-    pub plate: String,
-    pub vin: String,
-    pub valid_from: NaiveDate,
-    pub valid_to: NaiveDate,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SimulatedRecord {
-    pub id: String,
-    pub synthetic: bool,
-    pub county: String,
-    pub station: String,
-    pub inspection_started: DateTime<Utc>,
-    pub inspection_ended: DateTime<Utc>,
-    pub plate: String,
-    pub vin: String,
-    pub vehicle_type: String,
-    /// 使用性质: A 非营运, B 公路客运, F 货运.
-    pub use_type: String,
-    /// Index into [`VEHICLE_CLASSES`].
-    pub class: u8,
-    pub items: Vec<ItemResult>,
-    /// Whole-vehicle service brake ratio (%), front-axle imbalance (%), parking brake ratio (%).
-    pub brake_ratio: f64,
-    pub front_imbalance: f64,
-    pub parking_ratio: f64,
-    pub photos: Vec<Photo>,
-    pub insurance: Insurance,
 }
 
 /// The plate letter of a Zhejiang city (浙A Hangzhou … 浙L Zhoushan), by its 4-digit code.
@@ -99,26 +48,6 @@ fn pick(rng: &mut ChaCha20Rng, from: &[u8]) -> char {
     char::from(from[uniform(rng, from.len())])
 }
 
-/// The ISO 3779 check digit (position 9) of a 17-character VIN; `None` for a character a VIN
-/// cannot hold.
-pub(crate) fn check_digit(chars: &[char]) -> Option<char> {
-    const WEIGHTS: [u32; 17] = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
-    let value = |c: char| match c {
-        '0'..='9' => Some(c as u32 - '0' as u32),
-        'A'..='H' => Some(c as u32 - 'A' as u32 + 1),
-        'J'..='N' => Some(c as u32 - 'J' as u32 + 1),
-        'P' => Some(7),
-        'R' => Some(9),
-        'S'..='Z' => Some(c as u32 - 'S' as u32 + 2),
-        _ => None,
-    };
-    let sum = chars.iter().zip(WEIGHTS).map(|(c, w)| value(*c).map(|v| v * w)).sum::<Option<u32>>()?;
-    Some(match sum % 11 {
-        10 => 'X',
-        d => char::from_digit(d, 10).unwrap_or('0'),
-    })
-}
-
 /// A VIN with a correct check digit (ISO 3779, position 9).
 fn vin(rng: &mut ChaCha20Rng) -> String {
     let mut chars: Vec<char> = (0..17).map(|_| pick(rng, VIN_CHARS)).collect();
@@ -135,7 +64,7 @@ pub fn simulate(
     days: u32,
     per_day: u32,
     seed: u64,
-) -> Vec<SimulatedRecord> {
+) -> Vec<InspectionRecord> {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let total: f64 = counties.iter().map(|c| c.weight.max(0.0)).sum();
     let stations: Vec<u32> = counties.iter().map(|_| 3 + uniform(&mut rng, 6) as u32).collect();
@@ -210,7 +139,7 @@ pub fn simulate(
                 } else {
                     plate.clone()
                 };
-                out.push(SimulatedRecord {
+                out.push(InspectionRecord {
                     id: format!("SIM-{}-{}-{seq:07}", county.code, day.format("%Y%m%d")),
                     synthetic: true,
                     county: county.code.clone(),

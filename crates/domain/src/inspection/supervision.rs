@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::simulate::SimulatedRecord;
+use super::record::InspectionRecord;
 
 /// Stations with fewer records than this are not compared with their peers.
 const MIN_STATION_RECORDS: usize = 30;
@@ -53,12 +53,12 @@ pub struct ReviewDone {
 }
 
 /// Records, by station, with the review outcome of each (`passed`).
-pub fn anomalies(records: &[SimulatedRecord], reviews: &[ReviewDone]) -> Vec<Anomaly> {
+pub fn anomalies(records: &[InspectionRecord], reviews: &[ReviewDone]) -> Vec<Anomaly> {
     let mut out = Vec::new();
     let outcome: BTreeMap<&str, &ReviewDone> = reviews.iter().map(|r| (r.record.as_str(), r)).collect();
 
     // Pass rates: each station against the whole city (binomial standard error).
-    let reviewed: Vec<(&SimulatedRecord, bool)> =
+    let reviewed: Vec<(&InspectionRecord, bool)> =
         records.iter().filter_map(|r| outcome.get(r.id.as_str()).map(|o| (r, o.passed))).collect();
     if !reviewed.is_empty() {
         let city = reviewed.iter().filter(|(_, p)| *p).count() as f64 / reviewed.len() as f64;
@@ -86,7 +86,7 @@ pub fn anomalies(records: &[SimulatedRecord], reviews: &[ReviewDone]) -> Vec<Ano
     }
 
     // The same brake values for several vehicles at one station on one day: copied data.
-    let mut same: BTreeMap<(String, String, String), Vec<&SimulatedRecord>> = BTreeMap::new();
+    let mut same: BTreeMap<(String, String, String), Vec<&InspectionRecord>> = BTreeMap::new();
     for r in records {
         let values = format!("{:.1}/{:.1}/{:.1}", r.brake_ratio, r.front_imbalance, r.parking_ratio);
         let day = (r.inspection_started + chrono::Duration::hours(8)).date_naive().to_string();

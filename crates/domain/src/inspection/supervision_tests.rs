@@ -2,7 +2,7 @@ use chrono::{Duration, NaiveDate};
 
 use super::*;
 
-fn month() -> Vec<SimulatedRecord> {
+fn month() -> Vec<InspectionRecord> {
     let counties = [
         CountyWeight { code: "330702".into(), name: "婺城区".into(), weight: 1.0 },
         CountyWeight { code: "330782".into(), name: "义乌市".into(), weight: 1.0 },
@@ -10,7 +10,7 @@ fn month() -> Vec<SimulatedRecord> {
     simulate('G', &counties, NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(), 10, 300, 21)
 }
 
-fn reviews(records: &[SimulatedRecord], lenient_station: &str) -> Vec<ReviewDone> {
+fn reviews(records: &[InspectionRecord], lenient_station: &str) -> Vec<ReviewDone> {
     records
         .iter()
         .enumerate()

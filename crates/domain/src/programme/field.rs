@@ -47,6 +47,12 @@ pub enum FieldType {
     Attachment,
     /// An organisation, by its id.
     Org,
+    /// Structured data from a machine interface (an inspection record's items, instrument
+    /// values and photos), kept as sent: a JSON object or list of at most `max_len` bytes. Never
+    /// asked on a form; the programme's own intake checks its shape.
+    Json {
+        max_len: usize,
+    },
 }
 
 impl FieldType {
@@ -64,6 +70,7 @@ impl FieldType {
             FieldType::Party => "party",
             FieldType::Attachment => "attachment",
             FieldType::Org => "org",
+            FieldType::Json { .. } => "json",
         }
     }
 }
@@ -117,6 +124,7 @@ pub enum FieldValue {
     Party(Party),
     Attachment(Uuid),
     Org(Uuid),
+    Json(Json),
     List(Vec<FieldValue>),
 }
 
@@ -146,6 +154,7 @@ impl FieldValue {
             FieldValue::Location { lon, lat } => serde_json::json!({ "lon": lon, "lat": lat }),
             FieldValue::Party(p) => serde_json::to_value(p).unwrap_or(Json::Null),
             FieldValue::Attachment(id) | FieldValue::Org(id) => Json::from(id.to_string()),
+            FieldValue::Json(value) => value.clone(),
             FieldValue::List(items) => Json::Array(items.iter().map(FieldValue::to_json).collect()),
         }
     }
@@ -311,6 +320,15 @@ impl FieldDef {
                 .and_then(|s| Uuid::parse_str(s).ok())
                 .map(FieldValue::Org)
                 .ok_or_else(|| wrong("an organisation id")),
+            FieldType::Json { max_len } => {
+                if !(value.is_object() || value.is_array()) {
+                    return Err(wrong("a JSON object or list"));
+                }
+                if value.to_string().len() > *max_len {
+                    return Err(self.fail("field_too_long", format!("{} is longer than {max_len} bytes", self.label)));
+                }
+                Ok(FieldValue::Json(value.clone()))
+            }
         }
     }
 }

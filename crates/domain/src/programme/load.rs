@@ -246,11 +246,12 @@ fn load_field(src: &Source<'_>, raw: &S<RawField>, catalogs: &BTreeMap<String, C
         "party" => FieldType::Party,
         "attachment" => FieldType::Attachment,
         "org" => FieldType::Org,
+        "json" => FieldType::Json { max_len: f.max_len.unwrap_or(65_536) },
         other => {
             return src.err(
                 f.kind.span(),
                 format!(
-                    "field type {other:?} is not one of text, number, money, date, datetime, enum, bool, region, location, party, attachment, org"
+                    "field type {other:?} is not one of text, number, money, date, datetime, enum, bool, region, location, party, attachment, org, json"
                 ),
             );
         }
@@ -260,8 +261,13 @@ fn load_field(src: &Source<'_>, raw: &S<RawField>, catalogs: &BTreeMap<String, C
     {
         return src.err(raw.span(), format!("field {code}: min {min} is above max {max}"));
     }
-    let intake = f.intake.unwrap_or(true);
-    if f.required && !intake {
+    // Structured data comes from a machine interface, never from a form.
+    let machine = matches!(kind, FieldType::Json { .. });
+    if machine && f.intake == Some(true) {
+        return src.err(raw.span(), format!("field {code}: a json field cannot be asked at intake"));
+    }
+    let intake = f.intake.unwrap_or(!machine);
+    if f.required && !intake && !machine {
         return src.err(raw.span(), format!("field {code}: a required field must be asked at intake"));
     }
     Ok(FieldDef {
@@ -372,6 +378,16 @@ fn load_dispatch(
             Some(field.get_ref().clone())
         }
     };
+    let qualification_field = match &d.qualification_field {
+        None => None,
+        Some(field) => match fields.iter().find(|f| &f.code == field.get_ref()) {
+            Some(f) if matches!(f.kind, FieldType::Enum { .. }) && f.required => Some(field.get_ref().clone()),
+            Some(_) => {
+                return src.err(field.span(), format!("qualification_field {} must be a required enum field", field.get_ref()));
+            }
+            None => return src.err(field.span(), format!("qualification_field {} is not a field of the kind", field.get_ref())),
+        },
+    };
     let weight = d.weight.unwrap_or(1.0);
     if !(weight > 0.0 && weight <= 1000.0) {
         return src.err(raw.span(), format!("dispatch weight {weight} must be above 0 and at most 1000"));
@@ -398,6 +414,7 @@ fn load_dispatch(
         exclude_own_county: d.exclude_own_county,
         within: d.within.as_ref().map(|l| region_level(src, l)).transpose()?,
         skill_field,
+        qualification_field,
         weight,
     })
 }
@@ -558,6 +575,7 @@ fn load_kind(
             exclude_own_county: false,
             within: None,
             skill_field: None,
+            qualification_field: None,
             weight: 1.0,
             count: 1,
         },

@@ -357,6 +357,9 @@ pub struct DispatchDef {
     pub within: Option<RegionLevel>,
     /// For `skill`: the field whose value handlers' skills must include.
     pub skill_field: Option<String>,
+    /// An enum field whose value every eligible handler must hold among their skills (a
+    /// reviewer qualified for the record's vehicle class).
+    pub qualification_field: Option<String>,
     /// How much one open case of this kind weighs in a handler's load.
     pub weight: f64,
     /// How many units a joint draw chooses (1 for the other policies).

@@ -243,6 +243,9 @@ pub(super) struct RawDispatch {
     /// Only handlers within the case's region at this level (`city`: the same city).
     pub within: Option<S<String>>,
     pub skill_field: Option<S<String>>,
+    /// An enum field whose value handlers must hold among their skills (a reviewer qualified
+    /// for the vehicle class): a requirement, not a preference.
+    pub qualification_field: Option<S<String>>,
     pub weight: Option<f64>,
     pub count: Option<S<i64>>,
 }

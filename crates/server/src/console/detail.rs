@@ -176,7 +176,8 @@ async fn field_row(
                 text: files.get(id).cloned().unwrap_or_else(|| id.to_string()),
             }),
             FieldValue::Org(id) => row.texts.push(names.org(*id).await),
-            FieldValue::List(_) => {}
+            // Shown by the programme's own panel (the inspection record), not as a line.
+            FieldValue::Json(_) | FieldValue::List(_) => {}
         }
     }
     row

@@ -169,6 +169,7 @@ fn control(def: &FieldDef) -> &'static str {
         (FieldType::Party, _) => "party",
         (FieldType::Location, _) => "location",
         (FieldType::Bool, _) => "bool",
+        (FieldType::Json { .. }, _) => "json",
         (_, true) => "lines",
         (FieldType::Text { max_len }, false) if *max_len > 200 => "textarea",
         (FieldType::Text { .. } | FieldType::Region, false) => "text",

@@ -87,7 +87,11 @@ async fn said(
             }
             parts.join("、")
         }
-        FieldValue::Party(_) | FieldValue::Attachment(_) | FieldValue::Location { .. } | FieldValue::Region(_) => return None,
+        FieldValue::Party(_)
+        | FieldValue::Attachment(_)
+        | FieldValue::Location { .. }
+        | FieldValue::Region(_)
+        | FieldValue::Json(_) => return None,
     })
 }
 

@@ -396,3 +396,122 @@ async fn attachments_are_limited_and_shown_only_with_their_case() {
 fn blake3_hex(bytes: &[u8]) -> String {
     blake3::hash(bytes).to_hex().to_string()
 }
+
+/// The inspection review over HTTP: stations push records (one, or a batch file), reviewers
+/// reach only the records drawn to them, supervisors read the ranking and the evaluation.
+async fn inspection_story(store: Arc<dyn Store>) {
+    use fq_domain::inspection::{CountyWeight, simulate};
+    let world = World::new(store).await;
+    let station_org = world.org("婺城区检测站", "station", "330702", None).await;
+    let station = world.account("wucheng-station", station_org, "station", "330702").await;
+    let mut reviewers = Vec::new();
+    for (login, county) in [("rev-jindong", "330703"), ("rev-yiwu", "330782")] {
+        let unit = world.org(&format!("{login}分中心"), "centre", county, None).await;
+        let token = world.account(login, unit, "reviewer", county).await;
+        let login = fq_domain::account::Login::parse(login).unwrap();
+        let id = world.engine.store().account_by_login(&login).await.unwrap().unwrap().id.0;
+        let profile = fq_store::HandlerProfile {
+            skills: vec!["k33".into(), "h31".into(), "h11".into(), "k11".into()],
+            ..fq_store::HandlerProfile::default_for("")
+        };
+        world
+            .engine
+            .set_handler_profile(&cli(), fq_domain::org::OrgId(unit), Some(fq_domain::account::AccountId(id)), profile)
+            .await
+            .unwrap();
+        reviewers.push((token, id.to_string()));
+    }
+    let city = world.org("金华市监管中心", "centre", "3307", None).await;
+    let supervisor = world.account("jinhua-supervisor", city, "supervisor", "3307").await;
+
+    let wucheng = [CountyWeight { code: "330702".into(), name: "婺城区".into(), weight: 1.0 }];
+    let records = simulate('G', &wucheng, chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(), 1, 6, 3);
+    let mut pushed = Vec::new();
+    for record in &records[..4] {
+        let reply = world.call(Method::POST, "/api/v1/inspection/records", Auth::Token(&station), Some(json!(record))).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        assert_eq!(reply.body["state"], "reviewing");
+        pushed.push((reply.body["number"].as_str().unwrap().to_owned(), reply.body["assigned"].as_str().unwrap().to_owned()));
+    }
+    // Denials: the same record again, a broken record, a reviewer pushing.
+    let again = world.call(Method::POST, "/api/v1/inspection/records", Auth::Token(&station), Some(json!(records[0]))).await;
+    assert_eq!((again.status, code(&again)), (StatusCode::CONFLICT, "record_duplicate"));
+    let mut broken = json!(records[4]);
+    broken["vin"] = json!("NOT-A-VIN");
+    let bad = world.call(Method::POST, "/api/v1/inspection/records", Auth::Token(&station), Some(broken)).await;
+    assert_eq!((bad.status, code(&bad)), (StatusCode::UNPROCESSABLE_ENTITY, "vin_invalid"));
+    assert_eq!(bad.body["error"]["field"], "record.vin");
+    let by_reviewer =
+        world.call(Method::POST, "/api/v1/inspection/records", Auth::Token(&reviewers[0].0), Some(json!(records[4]))).await;
+    assert_eq!(by_reviewer.status, StatusCode::FORBIDDEN, "{}", by_reviewer.body);
+
+    // A reviewer cannot list, and cannot fetch a record drawn to someone else, by either path.
+    for (token, me) in &reviewers {
+        let list = world.call(Method::GET, "/api/v1/cases?programme=inspection", Auth::Token(token), None).await;
+        assert_eq!((list.status, code(&list)), (StatusCode::FORBIDDEN, "forbidden_assignment_only"));
+        for (number, assigned) in &pushed {
+            let record = world.call(Method::GET, &format!("/api/v1/inspection/records/{number}"), Auth::Token(token), None).await;
+            let case = world.call(Method::GET, &format!("/api/v1/cases/{number}"), Auth::Token(token), None).await;
+            if assigned == me {
+                assert_eq!(record.status, StatusCode::OK, "{}", record.body);
+                assert!(record.body["photos"].as_array().is_some_and(|p| !p.is_empty()));
+                assert_eq!(case.status, StatusCode::OK);
+            } else {
+                assert_eq!((record.status, case.status), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND), "{number}");
+            }
+        }
+    }
+
+    // A batch with a bad line stores nothing and names the line; a good one stores both.
+    let good = |r: &fq_domain::inspection::InspectionRecord| serde_json::to_string(r).unwrap();
+    let text = format!("{}\n{{\"id\": \"x\"}}\n", good(&records[4]));
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/inspection/batches")
+        .header(header::AUTHORIZATION, format!("Bearer {station}"))
+        .header(header::CONTENT_TYPE, "application/x-ndjson");
+    let reply = world.app.clone().oneshot(request.body(Body::from(text)).unwrap()).await.unwrap();
+    assert_eq!(reply.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = serde_json::from_slice(&axum::body::to_bytes(reply.into_body(), 1 << 20).await.unwrap()).unwrap();
+    assert_eq!(body["bad"][0][0], 2, "{body}");
+    assert_eq!(body["received"].as_array().map(Vec::len), Some(0));
+    let text = format!("{}\n{}\n", good(&records[4]), good(&records[5]));
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/inspection/batches")
+        .header(header::AUTHORIZATION, format!("Bearer {station}"))
+        .header(header::CONTENT_TYPE, "application/x-ndjson");
+    let reply = world.app.clone().oneshot(request.body(Body::from(text)).unwrap()).await.unwrap();
+    assert_eq!(reply.status(), StatusCode::OK);
+
+    // Oversight: supervisors read the ranking and the evaluation; reviewers and stations do not.
+    let ranking = world.call(Method::GET, "/api/v1/inspection/ranking?city=3307&month=2026-03", Auth::Token(&supervisor), None).await;
+    assert_eq!(ranking.status, StatusCode::OK, "{}", ranking.body);
+    assert!(ranking.body.as_array().is_some_and(|rows| !rows.is_empty()));
+    let denied = world.call(Method::GET, "/api/v1/inspection/ranking?city=3307&month=2026-03", Auth::Token(&station), None).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    let bad_month = world.call(Method::GET, "/api/v1/inspection/ranking?city=3307&month=March", Auth::Token(&supervisor), None).await;
+    assert_eq!((bad_month.status, code(&bad_month)), (StatusCode::UNPROCESSABLE_ENTITY, "month_invalid"));
+    let evaluation = world.call(Method::GET, "/api/v1/inspection/evaluation?city=3307", Auth::Token(&supervisor), None).await;
+    assert_eq!(evaluation.status, StatusCode::OK, "{}", evaluation.body);
+    let denied = world.call(Method::GET, "/api/v1/inspection/evaluation?city=3307", Auth::Token(&reviewers[0].0), None).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspection_records_over_http_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fq_store_sqlite::SqliteStore::open(&dir.path().join("fengqiao.db"), fq_store_sqlite::SqliteOptions::default())
+        .await
+        .unwrap();
+    inspection_story(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspection_records_over_http_on_postgres() {
+    let Some(db) = fq_store_postgres::scratch::ScratchDatabase::create().await else { return };
+    let store = Arc::new(fq_store_postgres::PgStore::connect(&db.url, fq_store_postgres::PgOptions::default()).await.unwrap());
+    inspection_story(store.clone()).await;
+    store.close().await;
+    db.drop_now().await;
+}

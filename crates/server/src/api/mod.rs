@@ -2,6 +2,7 @@
 
 pub(crate) mod accounts;
 mod attachments;
+mod inspection;
 pub(crate) mod cases;
 pub(crate) mod json;
 mod kpis;
@@ -25,4 +26,5 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .merge(attachments::routes())
         .merge(accounts::routes(state))
         .merge(kpis::routes())
+        .merge(inspection::routes())
 }

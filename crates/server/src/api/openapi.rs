@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, attachments, cases, kpis, orgs, programmes, regions, status};
+use super::{accounts, attachments, cases, inspection, kpis, orgs, programmes, regions, status};
 
 struct Security;
 
@@ -46,6 +46,7 @@ impl Modify for Security {
         accounts::me, accounts::create, accounts::grant, accounts::disable, accounts::sign_in, accounts::sign_out,
         regions::region, regions::grids,
         kpis::kpis,
+        inspection::push, inspection::batch, inspection::record, inspection::ranking, inspection::evaluation,
     ),
     modifiers(&Security),
     tags(
@@ -56,6 +57,7 @@ impl Modify for Security {
         (name = "accounts", description = "账号 and sign-in"),
         (name = "regions", description = "行政区划 and grids"),
         (name = "kpis", description = "指标"),
+        (name = "inspection", description = "机动车检验审核: records pushed by stations, ranking, evaluation"),
         (name = "status", description = "what is running"),
     )
 )]

@@ -283,6 +283,22 @@ pub enum ImportCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Receive a batch file of vehicle-inspection records (one JSON object per line, as
+    /// `simulate inspections` writes them) into the inspection programme: each is reviewed
+    /// against the standard and drawn to a reviewer of another county. All or nothing: any bad
+    /// line receives none and is named (exit code 4); records received before are skipped.
+    ///
+    /// Example: fengqiao import inspections jinhua-day.jsonl
+    Inspections {
+        #[arg(value_name = "FILE.jsonl")]
+        file: PathBuf,
+        /// Check and review every line, storing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -535,6 +551,96 @@ pub enum InspectionCommand {
         #[arg(long, value_name = "FILE.toml")]
         rules: Option<PathBuf>,
         /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the supervision checks over the records of a city received in a period and open a
+    /// supervision case for each anomaly not found before.
+    ///
+    /// Example: fengqiao inspection supervise --city 3307 --from 2026-11-01 --to 2026-12-01
+    Supervise {
+        #[arg(long, default_value = "3307")]
+        city: String,
+        /// First day (Beijing calendar), inclusive.
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last day, exclusive.
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        /// Report the anomalies, open nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Draw the re-check sample (复核抽查) among the passed records of a period, by a keyed hash
+    /// (publish the key after the period), and give each to a senior reviewer of another county.
+    ///
+    /// Example: fengqiao inspection recheck --city 3307 --from 2026-11-01 --to 2026-12-01 --share 0.05 --key 2026-11-published
+    Recheck {
+        #[arg(long, default_value = "3307")]
+        city: String,
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        /// Share of the passed records to draw (0 to 1).
+        #[arg(long, default_value_t = 0.05)]
+        share: f64,
+        /// The sample key (at least 8 characters).
+        #[arg(long)]
+        key: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Enter the station points a month's finished re-checks earn (a deduction for each
+    /// disagreement, an award for a station re-checked without one); entered once.
+    ///
+    /// Example: fengqiao inspection settle-points --city 3307 --month 2026-11
+    SettlePoints {
+        #[arg(long, default_value = "3307")]
+        city: String,
+        /// YYYY-MM.
+        #[arg(long)]
+        month: String,
+    },
+    /// Enter points for a station by a rule of the scheme (the rule sets the points).
+    ///
+    /// Example: fengqiao inspection award-points --region 330702 --station 330702-S01 --rule hw_video_online --on 2026-11-20
+    AwardPoints {
+        /// The station's county (6 digits).
+        #[arg(long)]
+        region: String,
+        #[arg(long)]
+        station: String,
+        #[arg(long)]
+        rule: String,
+        #[arg(long)]
+        on: chrono::NaiveDate,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// The stations of a city ranked by a month's points.
+    ///
+    /// Example: fengqiao inspection ranking --city 3307 --month 2026-11
+    Ranking {
+        #[arg(long, default_value = "3307")]
+        city: String,
+        #[arg(long)]
+        month: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The sub-centre evaluation: per county of the reviewers and per reviewer.
+    ///
+    /// Example: fengqiao inspection evaluation --city 3307 --from 2026-11-01 --to 2026-12-01
+    Evaluation {
+        #[arg(long, default_value = "3307")]
+        city: String,
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        #[arg(long)]
+        to: chrono::NaiveDate,
         #[arg(long)]
         json: bool,
     },

@@ -79,7 +79,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             bench::allocate::run(records, reviewers, &city, json)
         }
         Command::Simulate(command) => commands::simulate::run(command),
-        Command::Inspection(command) => commands::inspection::run(command),
+        Command::Inspection(command) => commands::inspection::run(&config, command).await,
     }
 }
 

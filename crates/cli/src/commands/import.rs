@@ -93,6 +93,36 @@ async fn import(engine: &Engine, command: ImportCommand) -> Outcome {
                 })
             }
         }
+        ImportCommand::Inspections { file, dry_run, json } => {
+            let text = String::from_utf8(read(&file)?)
+                .map_err(|_| Failure::new("file_unreadable", format!("{} is not UTF-8", file.display())))?;
+            engine.ensure_reference_data().await?;
+            let report = engine.import_inspections(&actor, &text, dry_run).await?;
+            if json {
+                println!("{}", serde_json::to_string(&report).unwrap_or_default());
+            } else {
+                for (line, field, code, message) in &report.bad {
+                    eprintln!("{}:{line}: {field}: {message} [{code}]", file.display());
+                }
+                let drawn = report.received.iter().filter(|r| r.assigned.is_some()).count();
+                println!(
+                    "{} lines: {} received ({drawn} drawn to a reviewer), {} received before and skipped{}",
+                    report.lines,
+                    report.received.len(),
+                    report.already_received.len(),
+                    if dry_run { " (dry run: nothing stored)" } else { "" }
+                );
+            }
+            if report.bad.is_empty() {
+                Ok(())
+            } else {
+                Err(Failure {
+                    code: "import_lines_invalid",
+                    message: format!("{} of {} lines are not records that can be reviewed; nothing was received", report.bad.len(), report.lines),
+                    exit: 4,
+                })
+            }
+        }
         ImportCommand::Grids { file: None, generate_for, cell_metres } => {
             let county = generate_for.unwrap_or_default();
             let county =

@@ -28,6 +28,10 @@ pub struct Received {
     pub assigned: Option<String>,
     pub state: String,
     pub review: Review,
+    /// Why no reviewer was drawn (nobody eligible now): the record waits, stored, for the
+    /// station to submit it again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<String>,
 }
 
 /// A batch file's outcome. A file with any bad line stores nothing.
@@ -155,8 +159,14 @@ impl Engine {
                 },
             )
             .await?;
-        let submitted = self.act_on_case(actor, opened.case.id, "submit", Map::new(), None).await?;
-        Ok(received(&submitted, record.id, review))
+        match self.act_on_case(actor, opened.case.id, "submit", Map::new(), None).await {
+            Ok(submitted) => Ok(received(&submitted, record.id, review, None)),
+            // Stored either way: a record nobody can review yet waits rather than being lost.
+            Err(err) if err.code() == "dispatch_no_candidate" => {
+                Ok(received(&opened, record.id, review, Some(err.to_string())))
+            }
+            Err(err) => Err(err),
+        }
     }
 
     /// Receives a batch file: every line is read and checked first; a file with a bad line
@@ -223,12 +233,13 @@ impl Engine {
     }
 }
 
-fn received(view: &CaseView, record_id: String, review: Review) -> Received {
+fn received(view: &CaseView, record_id: String, review: Review, waiting: Option<String>) -> Received {
     Received {
         number: view.case.number.clone(),
         record_id,
         assigned: view.case.person.map(|p| p.to_string()),
         state: view.case.state.clone(),
         review,
+        waiting,
     }
 }

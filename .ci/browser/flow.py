@@ -271,6 +271,37 @@ class Flow:
         self.shot("23-reviewer-next-record")
         self.go("/cases?programme=inspection")
         self.check("浙G" not in self.text(), "the reviewer cannot list records")
+        # The next record itself: the items, the instrument values, the photos with their
+        # watermark times, the insurance policy and the rules of the standard that fired.
+        self.go("/")
+        link = self.driver.find_element(By.CSS_SELECTOR, "a[href^='/cases/JY']")
+        number = link.get_attribute("href").rsplit("/", 1)[1]
+        link.click()
+        self.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "section[data-record]"))
+        body = self.text()
+        self.check("检验数据" in body and "一轴制动工位" in body and "交强险" in body and "触发的审核规则" in body,
+                   f"the reviewer's record {number} shows its items, photos, insurance and fired rules")
+        self.check("审核通过" in body, "the reviewer may pass or reject it")
+        self.shot("24-reviewer-record", first_screen=True)
+
+        # Supervision: the station ranking and the sub-centre dashboard of 金华.
+        self.sign_in("demo-jinhua-supervisor")
+        self.go("/inspection/ranking")
+        rows = self.driver.find_elements(By.CSS_SELECTOR, "table.ranking tbody tr")
+        self.check(len(rows) >= 2 and "330702-S" in self.text(), "the supervisor sees the month's station ranking")
+        points = [int(r.find_elements(By.CSS_SELECTOR, "td")[1].text) for r in rows]
+        self.check(points == sorted(points, reverse=True), "stations are ranked by points, highest first")
+        self.shot("25-station-ranking")
+        self.go("/inspection/ranking?month=2026-13")
+        self.check("月份应为 YYYY-MM" in self.text(), "a wrong month is named")
+        self.go("/inspection/evaluation")
+        body = self.text()
+        self.check("金东区" in body and "义乌市" in body and "复核不一致率" in body,
+                   "the sub-centre dashboard shows each county's and reviewer's figures")
+        self.shot("26-subcentre-dashboard")
+        self.sign_in("demo-yiwu-reviewer")
+        self.go("/inspection/ranking")
+        self.check("330702-S" not in self.text(), "a reviewer cannot read the station ranking")
 
     def agreement_pdf(self, number):
         """The case's mediation agreement, produced as the console's form does (a POST with the

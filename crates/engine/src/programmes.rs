@@ -139,7 +139,7 @@ mod tests {
 
         std::fs::rename(&demo, dir.path().join("other")).unwrap();
         // A programme with document templates loads from a directory too (they are read with it).
-        let shipped = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../programmes"));
+        let shipped = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../programmes"));
         let everything = Programmes::from_directory(shipped).expect("the shipped directory loads");
         assert!(!everything.get("finance").unwrap().kinds[0].documents.is_empty());
         std::fs::write(dir.path().join("other/programme.toml"), &main).unwrap();

@@ -485,12 +485,14 @@ async fn inspection_story(store: Arc<dyn Store>) {
     assert_eq!(reply.status(), StatusCode::OK);
 
     // Oversight: supervisors read the ranking and the evaluation; reviewers and stations do not.
-    let ranking = world.call(Method::GET, "/api/v1/inspection/ranking?city=3307&month=2026-03", Auth::Token(&supervisor), None).await;
+    let ranking =
+        world.call(Method::GET, "/api/v1/inspection/ranking?city=3307&month=2026-03", Auth::Token(&supervisor), None).await;
     assert_eq!(ranking.status, StatusCode::OK, "{}", ranking.body);
     assert!(ranking.body.as_array().is_some_and(|rows| !rows.is_empty()));
     let denied = world.call(Method::GET, "/api/v1/inspection/ranking?city=3307&month=2026-03", Auth::Token(&station), None).await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
-    let bad_month = world.call(Method::GET, "/api/v1/inspection/ranking?city=3307&month=March", Auth::Token(&supervisor), None).await;
+    let bad_month =
+        world.call(Method::GET, "/api/v1/inspection/ranking?city=3307&month=March", Auth::Token(&supervisor), None).await;
     assert_eq!((bad_month.status, code(&bad_month)), (StatusCode::UNPROCESSABLE_ENTITY, "month_invalid"));
     let evaluation = world.call(Method::GET, "/api/v1/inspection/evaluation?city=3307", Auth::Token(&supervisor), None).await;
     assert_eq!(evaluation.status, StatusCode::OK, "{}", evaluation.body);

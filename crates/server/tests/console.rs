@@ -429,6 +429,17 @@ async fn every_page_template_renders_with_real_data() {
     let mut reviewer = w.sign_in("demo-putuo-reviewer").await;
     let work = visit(&mut reviewer, "/", StatusCode::OK).await;
     assert!(work.body.contains("下一件分配给我的案件"), "assignment-only roles see their next case");
+    // The inspection review's oversight pages, for its supervisor; a wrong month is named.
+    let mut supervisor = w.sign_in("demo-jinhua-supervisor").await;
+    let ranking = visit(&mut supervisor, "/inspection/ranking", StatusCode::OK).await;
+    assert!(ranking.body.contains("330702-S0"), "the demo stations are ranked");
+    let bad = visit(&mut supervisor, "/inspection/ranking?month=2026-13", StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(bad.body.contains("月份应为 YYYY-MM"));
+    let evaluation = visit(&mut supervisor, "/inspection/evaluation", StatusCode::OK).await;
+    assert!(evaluation.body.contains("金东区") && evaluation.body.contains("义乌市"));
+    visit(&mut supervisor, "/inspection/evaluation?from=2026-12-01&to=2026-11-01", StatusCode::UNPROCESSABLE_ENTITY).await;
+    // Not for the reviewers.
+    visit(&mut reviewer, "/inspection/ranking", StatusCode::FORBIDDEN).await;
 
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
     let pages: BTreeSet<String> = std::fs::read_dir(&dir)

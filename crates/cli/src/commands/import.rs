@@ -118,7 +118,11 @@ async fn import(engine: &Engine, command: ImportCommand) -> Outcome {
             } else {
                 Err(Failure {
                     code: "import_lines_invalid",
-                    message: format!("{} of {} lines are not records that can be reviewed; nothing was received", report.bad.len(), report.lines),
+                    message: format!(
+                        "{} of {} lines are not records that can be reviewed; nothing was received",
+                        report.bad.len(),
+                        report.lines
+                    ),
                     exit: 4,
                 })
             }

@@ -112,7 +112,12 @@ async fn oversee(engine: &Engine, command: InspectionCommand) -> Outcome {
                 for a in &run.anomalies {
                     println!("  {:?} {}: {}", a.kind, a.subject, a.detail);
                 }
-                println!("opened {} supervision cases ({} found before){}", run.opened.len(), run.known, if dry_run { " (dry run)" } else { "" });
+                println!(
+                    "opened {} supervision cases ({} found before){}",
+                    run.opened.len(),
+                    run.known,
+                    if dry_run { " (dry run)" } else { "" }
+                );
             }
             Ok(())
         }
@@ -151,7 +156,10 @@ async fn oversee(engine: &Engine, command: InspectionCommand) -> Outcome {
                 println!("rank  before  station               points  entries  reviewed  passed");
                 for r in &ranking {
                     let before = r.previous_rank.map_or("-".to_owned(), |r| r.to_string());
-                    println!("{:>4}  {before:>6}  {:<20}  {:>6}  {:>7}  {:>8}  {:>6}", r.rank, r.station, r.points, r.entries, r.reviewed, r.passed);
+                    println!(
+                        "{:>4}  {before:>6}  {:<20}  {:>6}  {:>7}  {:>8}  {:>6}",
+                        r.rank, r.station, r.points, r.entries, r.reviewed, r.passed
+                    );
                 }
             }
             Ok(())

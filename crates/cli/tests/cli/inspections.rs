@@ -82,11 +82,7 @@ fn a_batch_of_records_is_reviewed_against_the_shipped_standard() {
 fn records_are_received_from_a_batch_file_and_supervised() {
     let w = Workspace::new();
     let file = w.path().join("day.jsonl");
-    w.bare_command()
-        .args(["simulate", "inspections", "--days", "2", "--per-day", "40", "--out"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    w.bare_command().args(["simulate", "inspections", "--days", "2", "--per-day", "40", "--out"]).arg(&file).output().unwrap();
     let text = std::fs::read_to_string(&file).unwrap();
     // A bad line receives nothing, names the line and exits 4.
     let broken = w.path().join("broken.jsonl");
@@ -101,7 +97,11 @@ fn records_are_received_from_a_batch_file_and_supervised() {
     let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     let received = report["received"].as_array().unwrap();
     assert_eq!(received.len(), 80);
-    assert!(received.iter().all(|r| r["state"] == "submitted" && r["waiting"].as_str().is_some_and(|w| w.contains("no eligible handler"))));
+    assert!(
+        received
+            .iter()
+            .all(|r| r["state"] == "submitted" && r["waiting"].as_str().is_some_and(|w| w.contains("no eligible handler")))
+    );
     assert!(received.iter().all(|r| r["review"]["verdict"].is_string()));
     let again = w.command().args(["import", "inspections", "--json"]).arg(&file).output().unwrap();
     let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
@@ -109,7 +109,8 @@ fn records_are_received_from_a_batch_file_and_supervised() {
     // The supervision checks read the stored records (received now, so the period is today's).
     let today = chrono::Utc::now().date_naive();
     let (from, to) = ((today - chrono::Duration::days(1)).to_string(), (today + chrono::Duration::days(2)).to_string());
-    let run = w.command().args(["inspection", "supervise", "--dry-run", "--json", "--from", &from, "--to", &to]).output().unwrap();
+    let run =
+        w.command().args(["inspection", "supervise", "--dry-run", "--json", "--from", &from, "--to", &to]).output().unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!((report["records"].as_u64(), report["reviews"].as_u64()), (Some(80), Some(0)));

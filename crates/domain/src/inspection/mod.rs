@@ -6,6 +6,7 @@
 //! docs/INSPECTION.md).
 
 mod allocate;
+mod codes;
 mod evaluation;
 mod points;
 mod record;
@@ -14,6 +15,7 @@ mod simulate;
 mod supervision;
 
 pub use allocate::{Allocation, Decision, Item, Ratios, Reviewer};
+pub use codes::{item_name, photo_name};
 pub use evaluation::{Evaluation, EvaluationReport, evaluate};
 pub use points::{Appeal, Entry, PointsError, PointsRule, Ranked, appeal, award, decide_appeal, default_rules, monthly_ranking};
 pub use record::{InspectionRecord, Insurance, ItemResult, Photo, RecordError, VEHICLE_CLASSES, check_digit};

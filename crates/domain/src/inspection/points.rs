@@ -116,7 +116,7 @@ pub struct Ranked {
     pub rank: u32,
     pub station: String,
     pub points: i32,
-    /// The rank the month before (`None`: not ranked then).
+    /// The rank the month before (`None`: not ranked then, or that month had no entries).
     pub previous_rank: Option<u32>,
 }
 
@@ -150,7 +150,12 @@ pub fn monthly_ranking(stations: &[String], entries: &[Entry], year: i32, month:
         out
     };
     let (py, pm) = if month == 1 { (year - 1, 12) } else { (year, month - 1) };
-    let before = ranks(&totals(py, pm));
+    // A month without a single counted entry was not ranked: nobody had a rank then.
+    let ranked_before = entries.iter().any(|e| {
+        let day = local_date(e.at);
+        e.counts() && day.year() == py && day.month() == pm
+    });
+    let before = if ranked_before { ranks(&totals(py, pm)) } else { BTreeMap::new() };
     let mut now: Vec<Ranked> = ranks(&totals(year, month))
         .into_iter()
         .map(|(station, (rank, points))| Ranked { rank, previous_rank: before.get(&station).map(|(r, _)| *r), station, points })

@@ -46,4 +46,6 @@ fn the_monthly_ranking_shares_ranks_on_ties_and_follows_beijing_months() {
     decide_appeal(&mut entries[3], true).unwrap();
     let again = monthly_ranking(&stations, &entries, 2026, 11);
     assert_eq!(again.iter().find(|r| r.station == "D").unwrap().points, 0);
+    // September had no entries: October's ranking has no previous ranks.
+    assert!(monthly_ranking(&stations, &entries, 2026, 10).iter().all(|r| r.previous_rank.is_none()));
 }

@@ -162,9 +162,7 @@ impl Engine {
         match self.act_on_case(actor, opened.case.id, "submit", Map::new(), None).await {
             Ok(submitted) => Ok(received(&submitted, record.id, review, None)),
             // Stored either way: a record nobody can review yet waits rather than being lost.
-            Err(err) if err.code() == "dispatch_no_candidate" => {
-                Ok(received(&opened, record.id, review, Some(err.to_string())))
-            }
+            Err(err) if err.code() == "dispatch_no_candidate" => Ok(received(&opened, record.id, review, Some(err.to_string()))),
             Err(err) => Err(err),
         }
     }

@@ -27,10 +27,7 @@ const MAX_BATCH_BYTES: usize = 32 * 1024 * 1024;
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/inspection/records", post(push))
-        .route(
-            "/inspection/batches",
-            post(batch).layer(axum::extract::DefaultBodyLimit::max(MAX_BATCH_BYTES)),
-        )
+        .route("/inspection/batches", post(batch).layer(axum::extract::DefaultBodyLimit::max(MAX_BATCH_BYTES)))
         .route("/inspection/records/{id}", get(record))
         .route("/inspection/ranking", get(ranking))
         .route("/inspection/evaluation", get(evaluation))
@@ -106,9 +103,8 @@ pub(crate) async fn ranking(
     Caller(actor): Caller,
     Query(p): Query<RankingParams>,
 ) -> Result<Json<Vec<StationRank>>, ApiError> {
-    let first = NaiveDate::parse_from_str(&format!("{}-01", p.month.trim()), "%Y-%m-%d").map_err(|_| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "month_invalid", "month is YYYY-MM").with_field("month")
-    })?;
+    let first = NaiveDate::parse_from_str(&format!("{}-01", p.month.trim()), "%Y-%m-%d")
+        .map_err(|_| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "month_invalid", "month is YYYY-MM").with_field("month"))?;
     use chrono::Datelike as _;
     Ok(Json(state.engine.station_ranking(&actor, p.city.trim(), first.year(), first.month()).await?))
 }

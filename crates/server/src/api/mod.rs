@@ -2,8 +2,8 @@
 
 pub(crate) mod accounts;
 mod attachments;
-mod inspection;
 pub(crate) mod cases;
+mod inspection;
 pub(crate) mod json;
 mod kpis;
 pub(crate) mod openapi;

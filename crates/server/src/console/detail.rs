@@ -236,7 +236,8 @@ async fn draw(state: &AppState, viewer: &Viewer, view: CaseView, shown: Shown<'_
     let attachments = engine.case_attachments(&viewer.actor, case.id).await.map_err(fail)?;
     let files: HashMap<Uuid, String> = attachments.iter().map(|a| (a.id, a.name.clone())).collect();
     let mut fields = Vec::new();
-    for def in &kind.fields {
+    // Structured data has its own panel (the inspection record), not a line here.
+    for def in kind.fields.iter().filter(|d| !matches!(d.kind, FieldType::Json { .. })) {
         fields.push(field_row(def, case.fields.get(&def.code), &programme, &files, &mut names, lang).await);
     }
     let files: Vec<FileRow> = attachments
@@ -349,8 +350,10 @@ async fn draw(state: &AppState, viewer: &Viewer, view: CaseView, shown: Shown<'_
     } else {
         Vec::new()
     };
+    let record = super::inspection::record_panel(&programme, case);
     let ctx = minijinja::context! {
         case => value(&summary),
+        record => value(&record),
         documents => value(&documents),
         fields => value(&fields),
         files => value(&files),

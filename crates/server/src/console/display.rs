@@ -189,6 +189,11 @@ pub(crate) async fn rows(engine: &Engine, lang: Lang, names: &mut Names<'_>, cas
     out
 }
 
+/// A share as a percentage with one decimal (`0.125` → `12.5%`).
+pub(crate) fn percent(share: f64) -> String {
+    format!("{:.1}%", share * 100.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

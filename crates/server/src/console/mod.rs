@@ -20,6 +20,7 @@ mod figures;
 mod forms;
 mod grids;
 pub(crate) mod i18n;
+mod inspection;
 mod intake;
 mod layout;
 mod login;
@@ -81,6 +82,8 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/dashboard", get(dashboard::page))
         .route("/figures", get(figures::page))
         .route("/registry", get(registry::page))
+        .route("/inspection/ranking", get(inspection::ranking))
+        .route("/inspection/evaluation", get(inspection::evaluation))
         .route("/admin", get(admin::index))
         .route("/admin/orgs", post(admin::create_org))
         .route("/admin/orgs/{id}", get(admin::org))

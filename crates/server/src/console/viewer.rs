@@ -28,6 +28,9 @@ pub(crate) struct Nav {
     pub dashboard: bool,
     /// Dispute resolution figures: a dashboard reader where some programme declares outcomes.
     pub figures: bool,
+    /// The inspection review's station ranking and sub-centre dashboard: supervisors and leaders
+    /// where the programme is installed.
+    pub inspection: bool,
     pub admin: bool,
 }
 
@@ -35,6 +38,7 @@ impl Nav {
     pub(crate) fn of(engine: &Engine, account: &Account) -> Nav {
         let holds = |role: &str| account.grants.iter().any(|g| g.role.as_str() == role);
         let mut nav = Nav { admin: holds(RoleCode::ADMIN), dashboard: holds(RoleCode::LEADER), ..Nav::default() };
+        nav.inspection = engine.programmes().get("inspection").is_some() && (holds("supervisor") || holds(RoleCode::LEADER));
         for programme in engine.programmes().all() {
             let broad = programme.roles.keys().any(|r| holds(r) && !programme.assignment_only(r));
             nav.cases |= broad;

@@ -18,7 +18,7 @@ pub use allocate::{Allocation, Decision, Item, Ratios, Reviewer};
 pub use codes::{item_name, photo_name};
 pub use evaluation::{Evaluation, EvaluationReport, evaluate};
 pub use points::{Appeal, Entry, PointsError, PointsRule, Ranked, appeal, award, decide_appeal, default_rules, monthly_ranking};
-pub use record::{InspectionRecord, Insurance, ItemResult, Photo, RecordError, VEHICLE_CLASSES, check_digit};
+pub use record::{InspectionRecord, Insurance, ItemResult, Photo, RecordError, Report, VEHICLE_CLASSES, check_digit};
 pub use rules::{Fired, Review, Rule, RuleSet, RuleSetError, Verdict, facts};
 pub use simulate::{CountyWeight, plate_letter, simulate};
 pub use supervision::{Anomaly, AnomalyKind, Recheck, ReviewDone, anomalies, disagreements, recheck_sample};

@@ -36,6 +36,44 @@ pub struct Insurance {
     pub vin: String,
     pub valid_from: NaiveDate,
     pub valid_to: NaiveDate,
+    /// The policy type; the review accepts only the compulsory policy (交强险).
+    #[serde(default = "compulsory")]
+    pub kind: String,
+    /// Vehicle and vessel tax (车船税) paid with the policy, or an exemption number.
+    #[serde(default = "yes")]
+    pub tax_paid: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_exemption: Option<String>,
+}
+
+fn compulsory() -> String {
+    "交强险".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn normal() -> String {
+    "A".into()
+}
+
+fn four() -> u8 {
+    4
+}
+
+/// The safety inspection report (安全技术检验报告, photo 0204) as the station's system read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// The conclusion is 合格.
+    pub conclusion_pass: bool,
+    /// The inspectors' and the authorised signatory's signatures are all there.
+    pub signatures: bool,
+    /// The station's seal and the CMA seal.
+    pub seal: bool,
+    pub cma_seal: bool,
+    /// The date printed on the report.
+    pub date: NaiveDate,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,6 +102,29 @@ pub struct InspectionRecord {
     pub parking_ratio: f64,
     pub photos: Vec<Photo>,
     pub insurance: Insurance,
+    /// The vehicle's record status in the registration system (机动车状态): A normal, C stolen,
+    /// E deregistered, G unsettled violations, I unsettled accident, M reached scrapping...
+    #[serde(default = "normal")]
+    pub record_status: String,
+    /// Approved passengers (核定载人数).
+    #[serde(default)]
+    pub approved_passengers: u32,
+    /// First registration (初次登记日期) and the mandatory scrapping date (强制报废期止), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registered_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scrap_by: Option<NaiveDate>,
+    /// A re-inspection after a failed one (复检), reviewed separately.
+    #[serde(default)]
+    pub reinspection: bool,
+    /// The VIN rubbing film (拓印膜) is attached.
+    #[serde(default = "yes")]
+    pub rubbing_film: bool,
+    /// Plate screws seen on the front and rear photos (four expected).
+    #[serde(default = "four")]
+    pub plate_screws: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<Report>,
 }
 
 /// The ISO 3779 check digit (position 9) of a 17-character VIN; `None` for a character a VIN

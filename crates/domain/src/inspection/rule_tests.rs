@@ -21,6 +21,13 @@ fn clean(class: u8) -> InspectionRecord {
     record.brake_ratio = 75.0;
     record.front_imbalance = 5.0;
     record.parking_ratio = 25.0;
+    record.record_status = "A".into();
+    record.approved_passengers = if class == 0 { 5 } else { 3 };
+    // Five years old: the ten-year rule does not apply; a goods vehicle's scrapping date is ahead.
+    record.registered_on = Some(day - Duration::days(5 * 365));
+    record.scrap_by = (class != 0).then(|| day + Duration::days(10 * 365));
+    record.report = Some(Report { conclusion_pass: true, signatures: true, seal: true, cma_seal: true, date: day });
+    record.plate_screws = 4;
     record.insurance.valid_from = day - Duration::days(10);
     record.insurance.valid_to = day + Duration::days(300);
     let start = record.inspection_started;
@@ -72,6 +79,22 @@ fn every_shipped_rule_fires_on_its_case_and_not_otherwise() {
             r.insurance.vin.clone_from(&r.vin);
         }),
         ("R13", 2, |r| r.vehicle_type = "K11".into()),
+        ("R14", 0, |r| r.record_status = "C".into()),
+        ("R15", 0, |r| r.record_status = "E".into()),
+        ("R16", 2, |r| r.scrap_by = r.registered_on),
+        ("R17", 0, |r| r.record_status = "G".into()),
+        ("R18", 0, |r| r.record_status = "K".into()),
+        ("R19", 2, |r| r.approved_passengers = 9),
+        ("R20", 0, |r| r.reinspection = true),
+        ("R21", 0, |r| r.insurance.kind = "商业险".into()),
+        ("R22", 0, |r| r.insurance.tax_paid = false),
+        ("R23", 0, |r| r.report.as_mut().unwrap().conclusion_pass = false),
+        ("R24", 0, |r| r.report.as_mut().unwrap().signatures = false),
+        ("R25", 0, |r| r.report.as_mut().unwrap().cma_seal = false),
+        ("R26", 0, |r| r.report.as_mut().unwrap().date = r.report.as_ref().unwrap().date.pred_opt().unwrap()),
+        ("R27", 0, |r| r.rubbing_film = false),
+        ("R28", 0, |r| r.plate_screws = 3),
+        ("R29", 0, |r| r.registered_on = r.registered_on.map(|d| d - Duration::days(11 * 365))),
     ];
     let shipped: Vec<&str> = set.rules.iter().map(|r| r.code.as_str()).collect();
     let tested: Vec<&str> = cases.iter().map(|c| c.0).collect();

@@ -91,6 +91,17 @@ fn required_photos(class: u8) -> &'static [&'static str] {
     if class == 0 { &["0111", "0112", "0113", "0157"] } else { &["0111", "0112", "0113", "0157", "0322", "0323"] }
 }
 
+/// The "ten-year" rule for passenger cars (domain-rules §2.3): the brake and chassis station
+/// photos are needed for a car over ten years old or in commercial use; those absent. (Goods
+/// vehicles and buses always need them: `missing_photos`.)
+fn station_photos_missing(record: &InspectionRecord, day: NaiveDate) -> Vec<&'static str> {
+    let old = record.registered_on.is_some_and(|r| day.years_since(r).unwrap_or(0) >= 10);
+    if record.class != 0 || !(old || record.use_type != "A") {
+        return Vec::new();
+    }
+    ["0322", "0323"].into_iter().filter(|kind| !record.photos.iter().any(|p| p.kind == *kind)).collect()
+}
+
 /// The ISO 3779 check digit (position 9) of a VIN is right.
 fn vin_check_digit_ok(vin: &str) -> bool {
     let chars: Vec<char> = vin.chars().collect();
@@ -111,6 +122,10 @@ pub fn facts(record: &InspectionRecord) -> Json {
         "missing_photos": missing,
         "failed_items": record.items.iter().filter(|i| !i.passed).map(|i| i.code.as_str()).collect::<Vec<_>>(),
         "vin_check_digit_ok": vin_check_digit_ok(&record.vin),
+        "age_years": record.registered_on.map_or(0, |r| day.years_since(r).unwrap_or(0)),
+        "past_scrap_date": record.scrap_by.is_some_and(|s| s < day),
+        "report_on_inspection_day": record.report.as_ref().is_none_or(|r| r.date == day),
+        "station_photos_missing": station_photos_missing(record, day),
     })
 }
 

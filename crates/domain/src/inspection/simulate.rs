@@ -11,7 +11,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use super::record::{InspectionRecord, Insurance, ItemResult, Photo, VEHICLE_CLASSES, check_digit};
+use super::record::{InspectionRecord, Insurance, ItemResult, Photo, Report, VEHICLE_CLASSES, check_digit};
 
 use crate::dispatch::uniform;
 
@@ -114,7 +114,10 @@ pub fn simulate(
                     .collect();
                 let brake_ratio =
                     if faulty == 0 { 48.0 + uniform(&mut rng, 10) as f64 } else { 62.0 + uniform(&mut rng, 25) as f64 };
-                let photo_kinds: &[&str] = if class == 0 {
+                // First registration up to 15 years back; commercial vehicles carry a scrapping date.
+                let registered_on = day - Duration::days(30 + uniform(&mut rng, 15 * 365) as i64);
+                let old_car = class == 0 && (day - registered_on).num_days() >= 3652;
+                let photo_kinds: &[&str] = if class == 0 && !old_car {
                     &["0111", "0112", "0113", "0157", "0322"]
                 } else {
                     &["0111", "0112", "0113", "0157", "0322", "0348", "0323"]
@@ -169,7 +172,25 @@ pub fn simulate(
                         vin,
                         valid_from: from,
                         valid_to: from + Duration::days(364),
+                        kind: "交强险".into(),
+                        tax_paid: true,
+                        tax_exemption: None,
                     },
+                    // One record in a hundred carries an unsettled violation (a reminder to the reviewer).
+                    record_status: if faulty == 4 { "G" } else { "A" }.to_owned(),
+                    approved_passengers: [5, 2, 3, 45][class],
+                    registered_on: Some(registered_on),
+                    scrap_by: (class != 0).then(|| registered_on + Duration::days(15 * 365)),
+                    reinspection: false,
+                    rubbing_film: true,
+                    plate_screws: if faulty == 5 { 3 } else { 4 },
+                    report: Some(Report {
+                        conclusion_pass: faulty != 0,
+                        signatures: true,
+                        seal: true,
+                        cma_seal: true,
+                        date: day,
+                    }),
                 });
             }
         }

@@ -174,6 +174,7 @@ fn allocation(budget: Duration) -> f64 {
         exclude_own_county: true,
         within: None,
         qualification: None,
+        shares: Vec::new(),
         skill: None,
         conflict_keys: vec!["张三".into()],
         exclude: Vec::new(),

@@ -657,6 +657,12 @@ impl<'a> Work<'a> {
             within: def.within.and_then(|level| self.case.region.at_level(level)),
             skill,
             qualification,
+            shares: self
+                .case
+                .region
+                .at_level(crate::region::RegionLevel::County)
+                .and_then(|county| def.ratios.get(&county).cloned())
+                .unwrap_or_default(),
             conflict_keys,
             exclude: self.case.returned_by.clone(),
             weight: def.weight,

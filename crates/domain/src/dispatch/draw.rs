@@ -111,7 +111,10 @@ pub fn draw(request: &DispatchRequest, candidates: &[Candidate]) -> Result<Vec<u
             pool.iter().copied().min_by(|&a, &b| by_turn(&candidates[a], &candidates[b])).map(|i| vec![i]).ok_or_else(none)
         }
         DispatchPolicy::LeastLoaded | DispatchPolicy::Skill => least_loaded(candidates, &pool).map(|i| vec![i]).ok_or_else(none),
-        DispatchPolicy::RandomBalanced => random_balanced(request.seed, candidates, &pool).map(|i| vec![i]).ok_or_else(none),
+        DispatchPolicy::RandomBalanced => {
+            let pool = shared_out(request, candidates, &pool);
+            random_balanced(request.seed, candidates, &pool).map(|i| vec![i]).ok_or_else(none)
+        }
         DispatchPolicy::Joint => joint(request, candidates, &pool),
     }
 }
@@ -162,6 +165,35 @@ fn random_balanced(seed: u64, candidates: &[Candidate], pool: &[usize]) -> Optio
     lightest.sort_by(|&a, &b| key_order(&candidates[a], &candidates[b]));
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     Some(lightest[uniform(&mut rng, lightest.len())])
+}
+
+/// With cross-county shares: the eligible candidates of a target county drawn by weight (from
+/// its own stream of the seed, so that the draw replays), or all of `pool` when that county has
+/// nobody eligible (the backlog spills over city-wide).
+fn shared_out(request: &DispatchRequest, candidates: &[Candidate], pool: &[usize]) -> Vec<usize> {
+    let total: f64 = request.shares.iter().map(|(_, w)| w.max(0.0)).sum();
+    if request.shares.is_empty() || total <= 0.0 {
+        return pool.to_vec();
+    }
+    let mut rng = ChaCha20Rng::seed_from_u64(request.seed ^ 0x5348_4152_4553);
+    // A point in [0, total) on a grid fine enough for any configured weights.
+    const STEPS: usize = 1 << 30;
+    let mut at = uniform(&mut rng, STEPS) as f64 / STEPS as f64 * total;
+    let target = request
+        .shares
+        .iter()
+        .find(|(_, w)| {
+            if at < w.max(0.0) {
+                true
+            } else {
+                at -= w.max(0.0);
+                false
+            }
+        })
+        .or(request.shares.last())
+        .map(|(county, _)| county);
+    let there: Vec<usize> = pool.iter().copied().filter(|&i| target.is_some_and(|c| c.contains(&candidates[i].region))).collect();
+    if there.is_empty() { pool.to_vec() } else { there }
 }
 
 /// An unbiased index below `n` (rejection sampling, so every index has the same chance).

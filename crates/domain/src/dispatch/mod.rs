@@ -80,6 +80,11 @@ pub struct DispatchRequest {
     /// class for a reviewer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qualification: Option<String>,
+    /// Cross-county shares for the case's county (target county, weight): the draw first picks
+    /// a target county by weight, then the least loaded there; a target with nobody eligible
+    /// spills over to every eligible candidate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shares: Vec<(RegionCode, f64)>,
     /// The case's conflict keys (its parties' names and ID numbers, its parties' organisations).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conflict_keys: Vec<String>,

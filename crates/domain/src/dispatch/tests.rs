@@ -35,6 +35,7 @@ fn request(policy: DispatchPolicy, case_region: &str) -> DispatchRequest {
         exclude_own_county: false,
         within: None,
         qualification: None,
+        shares: Vec::new(),
         skill: None,
         conflict_keys: Vec::new(),
         exclude: Vec::new(),
@@ -316,4 +317,31 @@ fn a_qualification_is_required_whatever_the_policy() {
     // Without the requirement the lighter one is drawn.
     req.qualification = None;
     assert_eq!(chosen(&req, &candidates), vec![1]);
+}
+
+#[test]
+fn cross_county_shares_hold_and_a_full_target_spills_over() {
+    // 婺城's records: 金东 two shares, 义乌 one; 兰溪 has a reviewer but no share.
+    let candidates = vec![unit(1, "330703"), unit(2, "330782"), unit(3, "330781")];
+    let mut req = request(DispatchPolicy::RandomBalanced, "330702001");
+    req.exclude_own_county = true;
+    req.shares = vec![(region("330703"), 2.0), (region("330782"), 1.0)];
+    let mut counts = [0u32; 4];
+    for seed in 0..3000 {
+        req.seed = seed;
+        counts[chosen(&req, &candidates)[0] as usize] += 1;
+    }
+    assert_eq!(counts[3], 0, "no share, no records while the shared counties have reviewers");
+    let ratio = f64::from(counts[1]) / f64::from(counts[2]);
+    assert!((1.8..2.2).contains(&ratio), "2:1 within sampling error: {counts:?}");
+    // The same seed, the same draw.
+    req.seed = 17;
+    assert_eq!(chosen(&req, &candidates), chosen(&req, &candidates));
+    // 金东's reviewer is full: its share spills over to everyone eligible (义乌 or 兰溪).
+    let mut full = candidates.clone();
+    full[0].capacity = Some(0.5);
+    for seed in 0..200 {
+        req.seed = seed;
+        assert_ne!(chosen(&req, &full), vec![1]);
+    }
 }

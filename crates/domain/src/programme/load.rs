@@ -14,7 +14,7 @@ use crate::Coded;
 use crate::account::RoleCode;
 use crate::calendar::Limit;
 use crate::org::OrgKind;
-use crate::region::RegionLevel;
+use crate::region::{RegionCode, RegionLevel};
 
 /// The files of one programme directory, by path relative to it (`programme.toml`,
 /// `catalogs/category.toml`...). `dir` names the directory in messages.
@@ -388,6 +388,31 @@ fn load_dispatch(
             None => return src.err(field.span(), format!("qualification_field {} is not a field of the kind", field.get_ref())),
         },
     };
+    let mut ratios = BTreeMap::new();
+    for (source, targets) in &d.ratios {
+        let county = |code: &str| {
+            RegionCode::parse(code)
+                .ok()
+                .filter(|c| c.level() == RegionLevel::County)
+                .map_or_else(|| src.err(raw.span(), format!("ratios: {code:?} is not a county code (6 digits)")), Ok)
+        };
+        if policy != DispatchPolicy::RandomBalanced {
+            return src.err(raw.span(), "ratios apply only to random_balanced dispatch");
+        }
+        let from = county(source)?;
+        let mut shares = Vec::new();
+        for (target, weight) in targets {
+            let to = county(target)?;
+            if to == from {
+                return src.err(raw.span(), format!("ratios: county {source} cannot send its own records to itself"));
+            }
+            if !(weight.is_finite() && *weight > 0.0) {
+                return src.err(raw.span(), format!("ratios: the weight of {source} → {target} must be above 0"));
+            }
+            shares.push((to, *weight));
+        }
+        ratios.insert(from, shares);
+    }
     let weight = d.weight.unwrap_or(1.0);
     if !(weight > 0.0 && weight <= 1000.0) {
         return src.err(raw.span(), format!("dispatch weight {weight} must be above 0 and at most 1000"));
@@ -415,6 +440,7 @@ fn load_dispatch(
         within: d.within.as_ref().map(|l| region_level(src, l)).transpose()?,
         skill_field,
         qualification_field,
+        ratios,
         weight,
     })
 }
@@ -576,6 +602,7 @@ fn load_kind(
             within: None,
             skill_field: None,
             qualification_field: None,
+            ratios: BTreeMap::new(),
             weight: 1.0,
             count: 1,
         },

@@ -23,7 +23,7 @@ pub use load::{ProgrammeError, ProgrammeFiles, load_programme};
 use crate::account::RoleCode;
 use crate::calendar::Limit;
 use crate::org::OrgKind;
-use crate::region::RegionLevel;
+use crate::region::{RegionCode, RegionLevel};
 
 /// A checked programme.
 #[derive(Debug, Clone)]
@@ -360,6 +360,9 @@ pub struct DispatchDef {
     /// An enum field whose value every eligible handler must hold among their skills (a
     /// reviewer qualified for the record's vehicle class).
     pub qualification_field: Option<String>,
+    /// Cross-county shares: for a case of a source county, the target counties and their
+    /// weights (`random_balanced` only).
+    pub ratios: BTreeMap<RegionCode, Vec<(RegionCode, f64)>>,
     /// How much one open case of this kind weighs in a handler's load.
     pub weight: f64,
     /// How many units a joint draw chooses (1 for the other policies).

@@ -246,6 +246,9 @@ pub(super) struct RawDispatch {
     /// An enum field whose value handlers must hold among their skills (a reviewer qualified
     /// for the vehicle class): a requirement, not a preference.
     pub qualification_field: Option<S<String>>,
+    /// Cross-county shares: source county → {target county: weight}.
+    #[serde(default)]
+    pub ratios: std::collections::BTreeMap<String, std::collections::BTreeMap<String, f64>>,
     pub weight: Option<f64>,
     pub count: Option<S<i64>>,
 }

@@ -220,3 +220,39 @@ fn a_clock_runs_until_a_date_field_only() {
         assert!(err.reason.contains("must be a date field"), "{field}: {err}");
     }
 }
+
+const INSPECTION: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../programmes/inspection/programme.toml"));
+
+fn inspection(text: &str) -> Result<Programme, ProgrammeError> {
+    let mut files = BTreeMap::new();
+    files.insert("programme.toml".to_owned(), text.as_bytes());
+    load_programme(&ProgrammeFiles { dir: "programmes/inspection".into(), files })
+}
+
+#[test]
+fn cross_county_ratios_and_qualifications_are_checked() {
+    let shipped = inspection(INSPECTION).expect("the inspection programme loads");
+    let record = shipped.kind("record").unwrap();
+    assert_eq!(record.dispatch.qualification_field.as_deref(), Some("vehicle_class"));
+    let with = |ratios: &str| {
+        INSPECTION.replacen(
+            "qualification_field = \"vehicle_class\"\n",
+            &format!("qualification_field = \"vehicle_class\"\n{ratios}\n"),
+            1,
+        )
+    };
+    let ok = inspection(&with("ratios = { \"330702\" = { \"330703\" = 2, \"330782\" = 1 } }")).unwrap();
+    let shares = &ok.kind("record").unwrap().dispatch.ratios;
+    assert_eq!(shares[&RegionCode::parse("330702").unwrap()].len(), 2);
+    for (ratios, reason) in [
+        ("ratios = { \"330702\" = { \"330702\" = 1 } }", "to itself"),
+        ("ratios = { \"3307\" = { \"330703\" = 1 } }", "not a county code"),
+        ("ratios = { \"330702\" = { \"330703\" = 0 } }", "must be above 0"),
+    ] {
+        let err = inspection(&with(ratios)).unwrap_err();
+        assert!(err.reason.contains(reason), "{ratios}: {err}");
+    }
+    let err = inspection(&INSPECTION.replacen("qualification_field = \"vehicle_class\"", "qualification_field = \"vin\"", 1))
+        .unwrap_err();
+    assert!(err.reason.contains("required enum field"), "{err}");
+}

@@ -338,7 +338,7 @@ fn cross_county_shares_hold_and_a_full_target_spills_over() {
     req.seed = 17;
     assert_eq!(chosen(&req, &candidates), chosen(&req, &candidates));
     // 金东's reviewer is full: its share spills over to everyone eligible (义乌 or 兰溪).
-    let mut full = candidates.clone();
+    let mut full = candidates;
     full[0].capacity = Some(0.5);
     for seed in 0..200 {
         req.seed = seed;

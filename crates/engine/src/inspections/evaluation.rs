@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use fq_domain::actor::Actor;
 use fq_domain::inspection::{EvaluationReport, Recheck, ReviewDone, evaluate};
-use fq_domain::region::{RegionCode, RegionLevel};
+use fq_domain::region::RegionLevel;
 use serde::Serialize;
 
 use super::supervise::review_of;
-use super::text_field;
+use super::{city_code, text_field};
 use crate::Engine;
 use crate::error::EngineError;
 
@@ -35,7 +35,7 @@ impl Engine {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<EvaluationView, EngineError> {
-        let city = RegionCode::parse(city).map_err(|e| EngineError::field("region_code_invalid", "city", e.to_string()))?;
+        let city = city_code(city)?;
         self.check_inspection_oversight(actor, &city)?;
         let records = self.inspection_cases("record", &city, Some(from), Some(to)).await?;
         let reviews: Vec<ReviewDone> = records.iter().filter_map(review_of).collect();

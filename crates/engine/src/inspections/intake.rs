@@ -16,7 +16,7 @@ use serde_json::{Map, Value as Json, json};
 
 use super::{PROGRAMME, rule_sets};
 use crate::Engine;
-use crate::cases::{CaseView, OpenCase};
+use crate::cases::CaseView;
 use crate::error::EngineError;
 
 /// A record stored and drawn.
@@ -144,21 +144,7 @@ impl Engine {
         fields.insert("rule_set".into(), json!(review.rule_set));
         fields.insert("rules_fired".into(), Json::Array(fired));
         fields.insert("record".into(), serde_json::to_value(&record).unwrap_or(Json::Null));
-        let opened = self
-            .open_case(
-                actor,
-                OpenCase {
-                    programme: PROGRAMME.into(),
-                    kind: "record".into(),
-                    priority: None,
-                    region: record.county.clone(),
-                    grid: None,
-                    channel: channel.into(),
-                    intake_org: None,
-                    fields,
-                },
-            )
-            .await?;
+        let opened = self.open_inspection_case(actor, "record", &record.county, channel, fields).await?;
         match self.act_on_case(actor, opened.case.id, "submit", Map::new(), None).await {
             Ok(submitted) => Ok(received(&submitted, record.id, review, None)),
             // Stored either way: a record nobody can review yet waits rather than being lost.

@@ -49,7 +49,38 @@ pub(crate) fn text_field<'c>(case: &'c Case, code: &str) -> Option<&'c str> {
     }
 }
 
+/// A city code (4 digits) from a parameter.
+pub(crate) fn city_code(city: &str) -> Result<RegionCode, EngineError> {
+    let code = RegionCode::parse(city.trim()).map_err(|e| EngineError::field("region_code_invalid", "city", e.to_string()))?;
+    if code.level() != RegionLevel::City {
+        return Err(EngineError::field("region_not_city", "city", format!("{city} is not a city (4 digits)")));
+    }
+    Ok(code)
+}
+
 impl Engine {
+    /// Opens a case of the programme (a record, a supervision or re-check case, a points entry).
+    pub(crate) async fn open_inspection_case(
+        &self,
+        actor: &Actor,
+        kind: &str,
+        region: &str,
+        channel: &str,
+        fields: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<crate::cases::CaseView, EngineError> {
+        let request = crate::cases::OpenCase {
+            programme: PROGRAMME.into(),
+            kind: kind.into(),
+            priority: None,
+            region: region.into(),
+            grid: None,
+            channel: channel.into(),
+            intake_org: None,
+            fields,
+        };
+        self.open_case(actor, request).await
+    }
+
     /// Supervision and evaluation read the whole city: supervisors and leaders over it.
     pub(crate) fn check_inspection_oversight(&self, actor: &Actor, city: &RegionCode) -> Result<(), EngineError> {
         if ["supervisor", RoleCode::LEADER].iter().any(|role| may(actor, role, city, None)) {

@@ -10,14 +10,13 @@ use fq_domain::calendar::{beijing, local_date};
 use fq_domain::case::Case;
 use fq_domain::inspection::{Entry, default_rules, monthly_ranking};
 use fq_domain::programme::FieldValue;
-use fq_domain::region::RegionCode;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
 use super::supervise::review_of;
-use super::{PROGRAMME, text_field};
+use super::{city_code, text_field};
 use crate::Engine;
-use crate::cases::{CaseView, OpenCase};
+use crate::cases::CaseView;
 use crate::error::EngineError;
 
 /// One line of a station ranking.
@@ -96,20 +95,7 @@ impl Engine {
         if let Some(source) = source_case {
             fields.insert("source_case".into(), Json::from(source));
         }
-        self.open_case(
-            actor,
-            OpenCase {
-                programme: PROGRAMME.into(),
-                kind: "points".into(),
-                priority: None,
-                region: region.into(),
-                grid: None,
-                channel: "points_rule".into(),
-                intake_org: None,
-                fields,
-            },
-        )
-        .await
+        self.open_inspection_case(actor, "points", region, "points_rule", fields).await
     }
 
     /// Enters the points a month's re-checks earn: a deduction for each disagreement (the
@@ -122,7 +108,7 @@ impl Engine {
         year: i32,
         month: u32,
     ) -> Result<Vec<String>, EngineError> {
-        let city_code = RegionCode::parse(city).map_err(|e| EngineError::field("region_code_invalid", "city", e.to_string()))?;
+        let city_code = city_code(city)?;
         self.check_inspection_oversight(actor, &city_code)?;
         let (first, next) = month_bounds(year, month)?;
         let rechecks = self.inspection_cases("recheck", &city_code, Some(start_of(first)), Some(start_of(next))).await?;
@@ -176,7 +162,7 @@ impl Engine {
         year: i32,
         month: u32,
     ) -> Result<Vec<StationRank>, EngineError> {
-        let city_code = RegionCode::parse(city).map_err(|e| EngineError::field("region_code_invalid", "city", e.to_string()))?;
+        let city_code = city_code(city)?;
         self.check_inspection_oversight(actor, &city_code)?;
         let (first, next) = month_bounds(year, month)?;
         let points = self.inspection_cases("points", &city_code, None, None).await?;

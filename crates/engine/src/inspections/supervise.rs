@@ -10,13 +10,11 @@ use fq_domain::actor::Actor;
 use fq_domain::case::Case;
 use fq_domain::inspection::{Anomaly, AnomalyKind, InspectionRecord, ReviewDone, anomalies, recheck_sample};
 use fq_domain::programme::FieldValue;
-use fq_domain::region::{RegionCode, RegionLevel};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
-use super::text_field;
+use super::{city_code, text_field};
 use crate::Engine;
-use crate::cases::OpenCase;
 use crate::error::EngineError;
 
 /// What a supervision or re-check run found and opened.
@@ -74,14 +72,6 @@ fn anomaly_key(anomaly: &Anomaly) -> String {
     format!("{}:{}:{}", anomaly_code(anomaly.kind), anomaly.subject, &digest[..16])
 }
 
-fn city_of(city: &str) -> Result<RegionCode, EngineError> {
-    let code = RegionCode::parse(city).map_err(|e| EngineError::field("region_code_invalid", "city", e.to_string()))?;
-    if code.level() != RegionLevel::City {
-        return Err(EngineError::field("region_not_city", "city", format!("{city} is not a city (4 digits)")));
-    }
-    Ok(code)
-}
-
 impl Engine {
     /// Runs the anomaly checks over the records of `city` received in `[from, to)` and opens a
     /// supervision case for each anomaly not found before. `dry_run` opens nothing.
@@ -93,7 +83,7 @@ impl Engine {
         to: DateTime<Utc>,
         dry_run: bool,
     ) -> Result<SupervisionRun, EngineError> {
-        let city = city_of(city)?;
+        let city = city_code(city)?;
         self.check_inspection_oversight(actor, &city)?;
         let cases = self.inspection_cases("record", &city, Some(from), Some(to)).await?;
         let records: Vec<InspectionRecord> = cases.iter().filter_map(record_of).collect();
@@ -123,21 +113,7 @@ impl Engine {
             fields.insert("detail".into(), Json::from(anomaly.detail.chars().take(1000).collect::<String>()));
             fields.insert("records".into(), Json::from(anomaly.records.iter().take(200).cloned().collect::<Vec<_>>()));
             fields.insert("anomaly_key".into(), Json::from(key));
-            let opened = self
-                .open_case(
-                    actor,
-                    OpenCase {
-                        programme: super::PROGRAMME.into(),
-                        kind: "supervision".into(),
-                        priority: None,
-                        region: city.to_string(),
-                        grid: None,
-                        channel: "anomaly_check".into(),
-                        intake_org: None,
-                        fields,
-                    },
-                )
-                .await?;
+            let opened = self.open_inspection_case(actor, "supervision", &city.to_string(), "anomaly_check", fields).await?;
             run.opened.push(opened.case.number);
         }
         run.anomalies = found;
@@ -157,7 +133,7 @@ impl Engine {
         share: f64,
         key: &str,
     ) -> Result<SupervisionRun, EngineError> {
-        let city = city_of(city)?;
+        let city = city_code(city)?;
         self.check_inspection_oversight(actor, &city)?;
         if !(share > 0.0 && share <= 1.0) {
             return Err(EngineError::field("share_invalid", "share", "the re-check share must be above 0 and at most 1"));
@@ -189,21 +165,7 @@ impl Engine {
             fields.insert("record_number".into(), Json::from(number));
             fields.insert("first_reviewer".into(), Json::from(case.person.map(|p| p.to_string()).unwrap_or_default()));
             fields.insert("sample_key".into(), Json::from(key.chars().take(80).collect::<String>()));
-            let opened = self
-                .open_case(
-                    actor,
-                    OpenCase {
-                        programme: super::PROGRAMME.into(),
-                        kind: "recheck".into(),
-                        priority: None,
-                        region: case.region.to_string(),
-                        grid: None,
-                        channel: "recheck_sample".into(),
-                        intake_org: None,
-                        fields,
-                    },
-                )
-                .await?;
+            let opened = self.open_inspection_case(actor, "recheck", &case.region.to_string(), "recheck_sample", fields).await?;
             let drawn = self.act_on_case(actor, opened.case.id, "draw", Map::new(), None).await?;
             run.opened.push(drawn.case.number);
         }

@@ -108,6 +108,9 @@ pub enum Command {
     /// Vehicle-inspection review (P2): check a batch of records against the review standard.
     #[command(subcommand)]
     Inspection(InspectionCommand),
+    /// Risk early warning (P7): forecasts per grid cell and their backtest on real data.
+    #[command(subcommand)]
+    Risk(RiskCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -643,5 +646,53 @@ pub enum InspectionCommand {
         to: chrono::NaiveDate,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RiskCommand {
+    /// Backtest the forecasts on a history of events with a rolling origin: our model, kernel
+    /// density with a cross-validated bandwidth and previous-period counts, each fitted only on
+    /// the events up to --train-until and scored on the weekly origins after it: PAI and PEI at
+    /// 1%, 5% and 10% of the study area, the Brier score and a reliability table (docs/RISK.md).
+    ///
+    /// Example: fengqiao risk backtest --events data/samples/portland-nij/burglary.csv --cell-size 150 --category burglary --horizon 7d --train-until 2017-02-28
+    Backtest {
+        /// CSV with the columns time (ISO date or date-time), lon, lat (WGS-84) and category.
+        #[arg(long, value_name = "FILE.csv")]
+        events: PathBuf,
+        /// Square cells of this many metres.
+        #[arg(long, value_name = "METRES")]
+        cell_size: f64,
+        /// The category to forecast (the study area counts every category).
+        #[arg(long)]
+        category: String,
+        /// 7d (a week) or 30d (a month).
+        #[arg(long)]
+        horizon: String,
+        /// The last day of training (YYYY-MM-DD); nothing after it is used to fit anything.
+        #[arg(long, value_name = "DATE")]
+        train_until: chrono::NaiveDate,
+        /// At most this many weekly origins (default: every one the data covers).
+        #[arg(long)]
+        origins: Option<usize>,
+        /// The last day a scored horizon may reach (default: the data's last day); for a
+        /// validation period that ends before an official scoring window.
+        #[arg(long, value_name = "DATE")]
+        score_until: Option<chrono::NaiveDate>,
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Convert the NIJ Real-Time Crime Forecasting Challenge's Portland history (EPSG:2913
+    /// feet) to the backtest's CSV.
+    ///
+    /// Example: fengqiao risk convert-nij crimes_bur.csv --category burglary --out burglary.csv
+    ConvertNij {
+        file: PathBuf,
+        #[arg(long)]
+        category: String,
+        #[arg(long, value_name = "FILE.csv")]
+        out: PathBuf,
     },
 }

@@ -80,6 +80,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Simulate(command) => commands::simulate::run(command),
         Command::Inspection(command) => commands::inspection::run(&config, command).await,
+        Command::Risk(command) => commands::risk::run(command),
     }
 }
 

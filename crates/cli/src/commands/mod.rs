@@ -10,6 +10,7 @@ pub mod inspection;
 pub mod migrate;
 pub mod org;
 pub mod programmes;
+pub mod risk;
 pub mod serve;
 pub mod simulate;
 

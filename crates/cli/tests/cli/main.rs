@@ -10,4 +10,5 @@ mod grids;
 mod http_access;
 mod inspections;
 mod postgres;
+mod risk;
 mod support;

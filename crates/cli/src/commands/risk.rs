@@ -1,0 +1,91 @@
+//! `fengqiao risk backtest|convert-nij`: the risk forecasts measured on real data.
+
+use fq_risk::{Backtest, Horizon, Report, read_events};
+
+use crate::args::RiskCommand;
+use crate::failure::{Failure, Outcome};
+
+pub fn run(command: RiskCommand) -> Outcome {
+    match command {
+        RiskCommand::Backtest { events, cell_size, category, horizon, train_until, origins, score_until, json } => {
+            let bytes = std::fs::read(&events)
+                .map_err(|e| Failure::new("file_unreadable", format!("cannot read {}: {e}", events.display())))?;
+            let horizon = Horizon::parse(&horizon)
+                .ok_or_else(|| Failure::new("horizon_invalid", format!("--horizon {horizon:?} is not 7d or 30d")))?;
+            let events_read = read_events(&bytes).map_err(|e| {
+                let detail = match &e {
+                    fq_risk::EventError::BadRows(rows) => rows
+                        .iter()
+                        .take(20)
+                        .map(|r| format!("\n  line {}, {}: {}", r.line, r.column, r.message))
+                        .collect::<String>(),
+                    _ => String::new(),
+                };
+                Failure { code: "events_invalid", message: format!("{}: {e}{detail}", events.display()), exit: 4 }
+            })?;
+            let spec = Backtest { cell_metres: cell_size, category, horizon, train_until, origins, score_until };
+            let report = fq_risk::run(&events_read, &spec).map_err(|e| Failure::new("backtest_invalid", e.to_string()))?;
+            if json {
+                println!("{}", serde_json::to_string(&report).unwrap_or_default());
+            } else {
+                print_report(&report);
+            }
+            Ok(())
+        }
+        RiskCommand::ConvertNij { file, category, out } => {
+            let bytes = std::fs::read(&file)
+                .map_err(|e| Failure::new("file_unreadable", format!("cannot read {}: {e}", file.display())))?;
+            let (csv, skipped) = fq_risk::nij::convert(&bytes, &category).map_err(|e| Failure::new("file_invalid", e))?;
+            std::fs::write(&out, &csv)
+                .map_err(|e| Failure::new("file_unwritable", format!("cannot write {}: {e}", out.display())))?;
+            eprintln!("wrote {} events to {} ({skipped} rows without coordinates left out)", csv.lines().count() - 1, out.display());
+            Ok(())
+        }
+    }
+}
+
+fn print_report(r: &Report) {
+    println!(
+        "{} · horizon {} days · cells {} m · trained to {} · {} origins ({} to {}) · {} study cells · {} training events, {} scored",
+        r.category,
+        r.horizon_days,
+        r.cell_metres,
+        r.train_until,
+        r.origins.len(),
+        r.origins.first().map(ToString::to_string).unwrap_or_default(),
+        r.origins.last().map(ToString::to_string).unwrap_or_default(),
+        r.study_cells,
+        r.training_events,
+        r.scored_events
+    );
+    println!("model              PAI 1%   PAI 5%  PAI 10%   PEI 1%   PEI 5%  PEI 10%    Brier");
+    for (name, s) in &r.models {
+        let v = |t: &std::collections::BTreeMap<String, f64>, k: &str| t.get(k).copied().unwrap_or(0.0);
+        println!(
+            "{name:<16} {:>8.2} {:>8.2} {:>8.2} {:>8.3} {:>8.3} {:>8.3} {:>8.5}",
+            v(&s.pai, "1"),
+            v(&s.pai, "5"),
+            v(&s.pai, "10"),
+            v(&s.pei, "1"),
+            v(&s.pei, "5"),
+            v(&s.pei, "10"),
+            s.brier
+        );
+    }
+    println!(
+        "ours at 5%: PAI {:.2}× kernel density, {:.2}× previous period; PEI {:+.3} against kernel density",
+        r.pai5_over_kde, r.pai5_over_previous, r.pei5_minus_kde
+    );
+    println!(
+        "kernel density: window {}, bandwidth {:.0} m (cross-validated on the training origins)",
+        r.kde_window_days.map_or("all history".to_owned(), |d| format!("{d} days")),
+        r.kde_bandwidth_metres
+    );
+    println!("our model: feature set {:?}, chosen on the training origins", r.ours_feature_set);
+    if let Some(ours) = r.models.get("ours") {
+        println!("reliability (ours): forecast bin, cells, mean forecast, observed");
+        for b in &ours.reliability {
+            println!("  {:.2}–{:.2}  {:>8}  {:.4}  {:.4}", b.from, b.to, b.cells, b.mean_forecast, b.observed);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! `fengqiao risk backtest` on the real Portland history it ships with (not its figures: those
+//! are in docs/RISK.md, measured by running the command), and its refusals.
+
+use crate::support::Workspace;
+
+const EVENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/samples/portland-nij/portland_nij.csv");
+
+#[test]
+fn the_backtest_reports_every_model_as_json() {
+    let w = Workspace::new();
+    let run = w
+        .bare_command()
+        .args(["risk", "backtest", "--events", EVENTS, "--cell-size", "300", "--category", "vehicle_theft"])
+        .args(["--horizon", "7d", "--train-until", "2017-02-28", "--origins", "2", "--json"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    for model in ["ours", "kde", "previous_period"] {
+        let m = &report["models"][model];
+        for area in ["1", "5", "10"] {
+            let pai = m["pai"][area].as_f64().unwrap();
+            let pei = m["pei"][area].as_f64().unwrap();
+            assert!(pai >= 0.0 && (0.0..=1.0).contains(&pei), "{model} {area}: {pai} {pei}");
+        }
+        assert!(m["brier"].as_f64().unwrap() > 0.0);
+        assert!(!m["reliability"].as_array().unwrap().is_empty());
+    }
+    let origins = report["origins"].as_array().unwrap();
+    assert_eq!(origins.len(), 2);
+    assert_eq!(origins[0], "2017-03-01", "the first origin is the day after training ends");
+    assert!(report["study_cells"].as_u64().unwrap() > 100);
+}
+
+#[test]
+fn bad_input_is_refused_with_the_reason() {
+    let w = Workspace::new();
+    let refused = |args: &[&str]| {
+        let out = w.bare_command().args(["risk", "backtest", "--events"]).args(args).output().unwrap();
+        assert!(!out.status.success());
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let base = ["--cell-size", "300", "--horizon", "7d", "--train-until", "2017-02-28"];
+    let (_, err) = refused(&[&[EVENTS, "--category", "arson"], &base[..]].concat());
+    assert!(err.contains("error[backtest_invalid]") && err.contains("burglary, vehicle_theft"), "{err}");
+    let (_, err) = refused(&[EVENTS, "--category", "burglary", "--cell-size", "300", "--horizon", "2w", "--train-until", "2017-02-28"]);
+    assert!(err.contains("error[horizon_invalid]"), "{err}");
+    let bad = w.path().join("bad.csv");
+    std::fs::write(&bad, "time,lon,lat,category\n2017-01-01,-122.6,45.5,burglary\nyesterday,-122.6,45.5,burglary\n").unwrap();
+    let (code, err) = refused(&[&[bad.to_str().unwrap(), "--category", "burglary"], &base[..]].concat());
+    assert_eq!(code, Some(4));
+    assert!(err.contains("line 3, time"), "{err}");
+}

@@ -1,0 +1,220 @@
+//! The rolling-origin backtest: every model is fitted once on the history before the end of
+//! training (nothing of the scoring period is used to choose anything), then at each origin of
+//! the scoring period forecasts the next horizon from the events before that origin, and is
+//! scored on what happened. The study area is the set of cells with at least one event of any
+//! category before the end of training; the area shares of PAI count those cells only.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::events::{Event, date_of, day_number};
+use crate::grid::Grid;
+use crate::metrics::{Calibration, ReliabilityBin, pai_pei};
+use crate::model::{Cells, Forecaster, KdeForecast, Ours, PreviousPeriod};
+
+/// Shares of the area at which PAI and PEI are reported (percent).
+pub const AREAS: [u32; 3] = [1, 5, 10];
+
+/// The forecast horizon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Horizon {
+    Week,
+    Month,
+}
+
+impl Horizon {
+    /// `7d`, `1w`, `week`; `30d`, `1m`, `month`.
+    pub fn parse(text: &str) -> Option<Horizon> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "7d" | "1w" | "week" => Some(Horizon::Week),
+            "30d" | "1m" | "month" => Some(Horizon::Month),
+            _ => None,
+        }
+    }
+
+    pub fn days(self) -> i32 {
+        match self {
+            Horizon::Week => 7,
+            Horizon::Month => 30,
+        }
+    }
+}
+
+/// What to backtest.
+#[derive(Debug, Clone)]
+pub struct Backtest {
+    pub cell_metres: f64,
+    pub category: String,
+    pub horizon: Horizon,
+    /// The last day of training (inclusive).
+    pub train_until: NaiveDate,
+    /// At most this many origins (all the weekly origins of the scoring period by default).
+    pub origins: Option<usize>,
+    /// The last day a scored horizon may reach (the data's last day by default): a validation
+    /// period before an official scoring window.
+    pub score_until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BacktestError {
+    #[error("no event has category {wanted:?}; the file has: {known}")]
+    CategoryUnknown { wanted: String, known: String },
+    #[error("no event before the end of training ({0})")]
+    NoTraining(NaiveDate),
+    #[error("the events end before a first horizon after {0} is complete: nothing to score")]
+    NothingToScore(NaiveDate),
+    #[error("the cell size must be between 10 and 10,000 metres")]
+    CellSize,
+    #[error("fewer than a year and a horizon of history before the end of training: nothing to fit on")]
+    TooLittleHistory,
+}
+
+/// One model's scores.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelScore {
+    /// Mean over the origins with events, by area percent.
+    pub pai: BTreeMap<String, f64>,
+    pub pei: BTreeMap<String, f64>,
+    pub brier: f64,
+    pub reliability: Vec<ReliabilityBin>,
+}
+
+/// The backtest's report (`--json` prints it).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub models: BTreeMap<String, ModelScore>,
+    pub category: String,
+    pub horizon_days: i32,
+    pub cell_metres: f64,
+    pub train_until: NaiveDate,
+    pub origins: Vec<NaiveDate>,
+    pub study_cells: usize,
+    pub training_events: usize,
+    pub scored_events: f64,
+    /// The kernel-density baseline's cross-validated window (days; null: all) and bandwidth (m).
+    pub kde_window_days: Option<i32>,
+    pub kde_bandwidth_metres: f64,
+    /// Our model's feature set, chosen on the training origins, and its weights: background,
+    /// kernel density, then half-life × spread, then every category's (see docs/RISK.md).
+    pub ours_feature_set: String,
+    pub ours_weights: Vec<f64>,
+    /// PAI at 5% of ours ÷ kernel density's and ÷ previous period's; PEI at 5% of ours − kernel density's.
+    pub pai5_over_kde: f64,
+    pub pai5_over_previous: f64,
+    pub pei5_minus_kde: f64,
+}
+
+/// Runs the backtest on `events`.
+pub fn run(events: &[Event], spec: &Backtest) -> Result<Report, BacktestError> {
+    if !(10.0..=10_000.0).contains(&spec.cell_metres) {
+        return Err(BacktestError::CellSize);
+    }
+    let train_end = day_number(spec.train_until) + 1;
+    let horizon = spec.horizon.days();
+    if !events.iter().any(|e| e.category == spec.category) {
+        let mut known: Vec<&str> = events.iter().map(|e| e.category.as_str()).collect();
+        known.sort_unstable();
+        known.dedup();
+        return Err(BacktestError::CategoryUnknown { wanted: spec.category.clone(), known: known.join(", ") });
+    }
+    let before: Vec<&Event> = events.iter().filter(|e| e.day < train_end).collect();
+    if before.is_empty() {
+        return Err(BacktestError::NoTraining(spec.train_until));
+    }
+    let grid = Grid::covering(events.iter().map(|e| (e.lon, e.lat)), spec.cell_metres).ok_or(BacktestError::CellSize)?;
+    let mut study: Vec<usize> = before.iter().filter_map(|e| grid.cell_of(e.lon, e.lat)).collect();
+    study.sort_unstable();
+    study.dedup();
+    let mut category: Vec<(i32, usize)> = events
+        .iter()
+        .filter(|e| e.category == spec.category)
+        .filter_map(|e| grid.cell_of(e.lon, e.lat).map(|c| (e.day, c)))
+        .collect();
+    category.sort_unstable();
+    let mut all_events: Vec<(i32, usize)> =
+        events.iter().filter_map(|e| grid.cell_of(e.lon, e.lat).map(|c| (e.day, c))).collect();
+    all_events.sort_unstable();
+    let first_day = events.iter().map(|e| e.day).min().unwrap_or(train_end);
+    let last_day = events.iter().map(|e| e.day).max().unwrap_or(train_end);
+    let cells = Cells { grid, study, events: category, all_events, first_day };
+
+    let stride = 7;
+    let training = cells.training_origins(train_end, horizon, stride, 730);
+    if training.is_empty() {
+        return Err(BacktestError::TooLittleHistory);
+    }
+    let scoring_end = spec.score_until.map_or(last_day, |d| day_number(d).min(last_day));
+    let mut scoring: Vec<i32> =
+        (0..).map(|k| train_end + k * stride).take_while(|t| t + horizon <= scoring_end + 1).collect();
+    if let Some(n) = spec.origins {
+        scoring.truncate(n.max(1));
+    }
+    if scoring.is_empty() {
+        return Err(BacktestError::NothingToScore(spec.train_until));
+    }
+
+    let previous = PreviousPeriod::fit(&cells, &training, horizon);
+    let kde = KdeForecast::fit(&cells, &training, horizon);
+    let ours = Ours::fit(&cells, kde.kde, &training, horizon);
+    let models: [&dyn Forecaster; 3] = [&ours, &kde, &previous];
+
+    let mut scores = BTreeMap::new();
+    let mut scored_events = 0.0;
+    for (m, model) in models.iter().enumerate() {
+        let mut pai: BTreeMap<u32, (f64, u32)> = BTreeMap::new();
+        let mut pei: BTreeMap<u32, (f64, u32)> = BTreeMap::new();
+        let mut calibration = Calibration::default();
+        for &origin in &scoring {
+            let expected = model.expected(&cells, origin, horizon);
+            let actual = cells.outcome(origin, horizon);
+            if m == 0 {
+                scored_events += actual.iter().sum::<f64>();
+            }
+            for area in AREAS {
+                if let Some((a, e)) = pai_pei(&expected, &actual, f64::from(area) / 100.0) {
+                    let entry = pai.entry(area).or_default();
+                    (entry.0, entry.1) = (entry.0 + a, entry.1 + 1);
+                    let entry = pei.entry(area).or_default();
+                    (entry.0, entry.1) = (entry.0 + e, entry.1 + 1);
+                }
+            }
+            for (lambda, y) in expected.iter().zip(&actual) {
+                calibration.add(1.0 - (-lambda.max(0.0)).exp(), *y > 0.0);
+            }
+        }
+        let mean = |table: &BTreeMap<u32, (f64, u32)>| -> BTreeMap<String, f64> {
+            table.iter().map(|(area, (sum, n))| (area.to_string(), sum / f64::from((*n).max(1)))).collect()
+        };
+        scores.insert(
+            model.name().to_owned(),
+            ModelScore { pai: mean(&pai), pei: mean(&pei), brier: calibration.brier(), reliability: calibration.table() },
+        );
+    }
+    let at5 = |model: &str, table: fn(&ModelScore) -> &BTreeMap<String, f64>| {
+        scores.get(model).and_then(|s| table(s).get("5").copied()).unwrap_or(0.0)
+    };
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+    let pai5_over_kde = ratio(at5("ours", |s| &s.pai), at5("kde", |s| &s.pai));
+    let pai5_over_previous = ratio(at5("ours", |s| &s.pai), at5("previous_period", |s| &s.pai));
+    let pei5_minus_kde = at5("ours", |s| &s.pei) - at5("kde", |s| &s.pei);
+    Ok(Report {
+        models: scores,
+        category: spec.category.clone(),
+        horizon_days: horizon,
+        cell_metres: spec.cell_metres,
+        train_until: spec.train_until,
+        origins: scoring.iter().map(|&d| date_of(d)).collect(),
+        study_cells: cells.study.len(),
+        training_events: cells.events.iter().filter(|(d, _)| *d < train_end).count(),
+        scored_events,
+        kde_window_days: kde.kde.window,
+        kde_bandwidth_metres: kde.kde.sigma * spec.cell_metres,
+        ours_feature_set: ours.feature_set.to_owned(),
+        ours_weights: ours.weights.clone(),
+        pai5_over_kde,
+        pai5_over_previous,
+        pei5_minus_kde,
+    })
+}

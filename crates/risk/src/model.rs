@@ -1,0 +1,267 @@
+//! The events of one category on the grid, and the forecasters: each, once fitted on the
+//! history before the end of training, gives for an origin day the expected count of events per
+//! study cell over the horizon (the probability of at least one is 1 − e^(−λ), the Poisson's).
+//!
+//! - `previous_period`: the count in the last horizon before the origin, scaled (with a
+//!   background rate) by a Poisson fit on the training origins.
+//! - `kde`: kernel density of the events in a window before the origin, the window and the
+//!   bandwidth chosen by likelihood cross-validation on the training origins (`kde.rs`).
+//! - `ours`: a background rate plus the exponentially decayed past counts of the category in the
+//!   cell at five time scales (half-lives of 7, 30, 90, 365 and 1,460 days), each also spread
+//!   over the neighbourhood (Gaussian σ of 250, 600 and 1,200 m), and those of every category
+//!   (half-lives of 30 and 365 days, in the cell and over 600 m): a discrete multi-scale
+//!   self-exciting process whose 25 non-negative weights are fitted by Poisson maximum
+//!   likelihood (`poisson.rs`).
+
+use crate::grid::Grid;
+use crate::kde::Kde;
+use crate::poisson::{Design, fit};
+
+/// The events of the forecast category on the grid, and the study area.
+#[derive(Debug, Clone)]
+pub struct Cells {
+    pub grid: Grid,
+    /// The study cells (grid indices): those with at least one event of any category before the
+    /// end of training.
+    pub study: Vec<usize>,
+    /// (day, cell) of each event of the category, by day.
+    pub events: Vec<(i32, usize)>,
+    /// (day, cell) of the events of every category, by day.
+    pub all_events: Vec<(i32, usize)>,
+    /// The first day of the data.
+    pub first_day: i32,
+}
+
+impl Cells {
+    /// Per grid cell, the events in days `[from, to)`.
+    pub fn counts(&self, from: i32, to: i32) -> Vec<f64> {
+        let mut out = vec![0.0; self.grid.len()];
+        let start = self.events.partition_point(|(d, _)| *d < from);
+        for (_, cell) in self.events[start..].iter().take_while(|(d, _)| *d < to) {
+            out[*cell] += 1.0;
+        }
+        out
+    }
+
+    /// Per grid cell, Σ 2^(−(origin − day)/half_life) over `events` (by day) before `origin`.
+    pub fn decayed(&self, events: &[(i32, usize)], origin: i32, half_life: f64) -> Vec<f64> {
+        let mut out = vec![0.0; self.grid.len()];
+        let end = events.partition_point(|(d, _)| *d < origin);
+        let rate = std::f64::consts::LN_2 / half_life;
+        for (day, cell) in &events[..end] {
+            out[*cell] += (-(f64::from(origin - day) - 0.5) * rate).exp();
+        }
+        out
+    }
+
+    /// Actual counts per study cell over `[origin, origin + horizon)`.
+    pub fn outcome(&self, origin: i32, horizon: i32) -> Vec<f64> {
+        let counts = self.counts(origin, origin + horizon);
+        self.study.iter().map(|&c| counts[c]).collect()
+    }
+
+    /// Origins for fitting: every `stride` days back from the last one whose horizon ends by
+    /// `train_end` (exclusive), over at most `span` days, each with a year of history before it.
+    pub fn training_origins(&self, train_end: i32, horizon: i32, stride: i32, span: i32) -> Vec<i32> {
+        let last = train_end - horizon;
+        let first = (last - span).max(self.first_day + 365);
+        let mut out: Vec<i32> = (0..).map(|k| last - k * stride).take_while(|t| *t >= first).collect();
+        out.reverse();
+        out
+    }
+}
+
+/// A fitted forecaster.
+pub trait Forecaster {
+    fn name(&self) -> &'static str;
+    /// Expected events per study cell over `[origin, origin + horizon)`.
+    fn expected(&self, cells: &Cells, origin: i32, horizon: i32) -> Vec<f64>;
+}
+
+/// Scales a score by a Poisson fit of λ = a + b·score over the training origins.
+fn calibrate(cells: &Cells, origins: &[i32], horizon: i32, score: impl Fn(i32) -> Vec<f64>) -> (f64, f64) {
+    let mut design = Design::new(2);
+    for &t in origins {
+        let s = score(t);
+        for (v, y) in s.iter().zip(cells.outcome(t, horizon)) {
+            design.add(&[1.0, *v], y);
+        }
+    }
+    let beta = fit(&design, 300);
+    (beta[0], beta[1])
+}
+
+/// Previous-period counts.
+#[derive(Debug, Clone)]
+pub struct PreviousPeriod {
+    a: f64,
+    b: f64,
+}
+
+impl PreviousPeriod {
+    fn score(cells: &Cells, origin: i32, horizon: i32) -> Vec<f64> {
+        let counts = cells.counts(origin - horizon, origin);
+        cells.study.iter().map(|&c| counts[c]).collect()
+    }
+
+    pub fn fit(cells: &Cells, origins: &[i32], horizon: i32) -> PreviousPeriod {
+        let (a, b) = calibrate(cells, origins, horizon, |t| PreviousPeriod::score(cells, t, horizon));
+        PreviousPeriod { a, b }
+    }
+}
+
+impl Forecaster for PreviousPeriod {
+    fn name(&self) -> &'static str {
+        "previous_period"
+    }
+    fn expected(&self, cells: &Cells, origin: i32, horizon: i32) -> Vec<f64> {
+        PreviousPeriod::score(cells, origin, horizon).iter().map(|s| self.a + self.b * s).collect()
+    }
+}
+
+/// Kernel density, calibrated.
+#[derive(Debug, Clone)]
+pub struct KdeForecast {
+    pub kde: Kde,
+    a: f64,
+    b: f64,
+}
+
+impl KdeForecast {
+    pub fn fit(cells: &Cells, origins: &[i32], horizon: i32) -> KdeForecast {
+        let kde = Kde::cross_validated(cells, origins, horizon);
+        let (a, b) = calibrate(cells, origins, horizon, |t| kde.density(cells, t));
+        KdeForecast { kde, a, b }
+    }
+}
+
+impl Forecaster for KdeForecast {
+    fn name(&self) -> &'static str {
+        "kde"
+    }
+    fn expected(&self, cells: &Cells, origin: i32, _horizon: i32) -> Vec<f64> {
+        self.kde.density(cells, origin).iter().map(|s| self.a + self.b * s).collect()
+    }
+}
+
+/// Half-lives (days) of the recency features of the category.
+pub const HALF_LIVES: [f64; 5] = [7.0, 30.0, 90.0, 365.0, 1460.0];
+/// Neighbourhood spreads (metres, Gaussian σ) of each recency feature; 0 is the cell itself.
+pub const SPREADS: [f64; 4] = [0.0, 250.0, 600.0, 1200.0];
+/// Half-lives and spreads of the recency features of every category together.
+pub const ALL_HALF_LIVES: [f64; 2] = [30.0, 365.0];
+pub const ALL_SPREADS: [f64; 2] = [0.0, 600.0];
+
+/// Our model: the multi-scale self-exciting Poisson model.
+#[derive(Debug, Clone)]
+pub struct Ours {
+    pub weights: Vec<f64>,
+    /// The feature set chosen on the training origins (see [`FEATURE_SETS`]).
+    pub feature_set: &'static str,
+    /// The cross-validated kernel density, one more feature (the long-run smooth surface).
+    pub kde: Kde,
+}
+
+impl Ours {
+    pub const FEATURES: usize = 2 + HALF_LIVES.len() * SPREADS.len() + ALL_HALF_LIVES.len() * ALL_SPREADS.len();
+
+    /// The features of every study cell at `origin`: a constant; each half-life × spread of the
+    /// category's events; each of the all-category ones.
+    pub fn features(cells: &Cells, kde: &Kde, origin: i32) -> Vec<Vec<f64>> {
+        let mut columns: Vec<Vec<f64>> = Vec::with_capacity(Ours::FEATURES);
+        columns.push(vec![1.0; cells.study.len()]);
+        // The density sums to one over the study cells: scaled to events per cell on average.
+        let n = cells.study.len() as f64;
+        columns.push(kde.density(cells, origin).iter().map(|d| d * n).collect());
+        let mut spread_out = |decayed: &[f64], spreads: &[f64]| {
+            for metres in spreads {
+                let spread = cells.grid.blur(decayed, metres / cells.grid.cell);
+                columns.push(cells.study.iter().map(|&c| spread[c]).collect());
+            }
+        };
+        for half_life in HALF_LIVES {
+            spread_out(&cells.decayed(&cells.events, origin, half_life), &SPREADS);
+        }
+        for half_life in ALL_HALF_LIVES {
+            spread_out(&cells.decayed(&cells.all_events, origin, half_life), &ALL_SPREADS);
+        }
+        (0..cells.study.len()).map(|i| columns.iter().map(|col| col[i]).collect()).collect()
+    }
+
+    /// Fits each feature set on the first two thirds of the training origins, keeps the one
+    /// whose forecasts rank the last third best (mean PAI at 1%, 5% and 10% of the area), and
+    /// refits it on every training origin. Only training data is used: the choice of features
+    /// is part of fitting, never made on a scoring window.
+    pub fn fit(cells: &Cells, kde: Kde, origins: &[i32], horizon: i32) -> Ours {
+        let rows: Vec<(Vec<Vec<f64>>, Vec<f64>)> =
+            origins.iter().map(|&t| (Ours::features(cells, &kde, t), cells.outcome(t, horizon))).collect();
+        let split = (rows.len() * 2 / 3).max(1).min(rows.len().saturating_sub(1)).max(1);
+        let fit_on = |set: &[bool], range: std::ops::Range<usize>| {
+            let mut design = Design::new(Ours::FEATURES);
+            for (features, outcome) in &rows[range] {
+                for (x, y) in features.iter().zip(outcome) {
+                    let masked: Vec<f64> = x.iter().zip(set).map(|(v, keep)| if *keep { *v } else { 0.0 }).collect();
+                    design.add(&masked, *y);
+                }
+            }
+            fit(&design, 400)
+        };
+        let mut best: Option<(f64, &'static str, Vec<bool>)> = None;
+        for (name, select) in FEATURE_SETS {
+            let set = select();
+            let weights = fit_on(&set, 0..split);
+            let (mut total, mut n) = (0.0, 0);
+            for (features, outcome) in &rows[split..] {
+                let score: Vec<f64> = features.iter().map(|x| x.iter().zip(&weights).map(|(a, b)| a * b).sum()).collect();
+                for share in [0.01, 0.05, 0.10] {
+                    if let Some((pai, _)) = crate::metrics::pai_pei(&score, outcome, share) {
+                        total += pai;
+                        n += 1;
+                    }
+                }
+            }
+            let mean = if n > 0 { total / f64::from(n) } else { 0.0 };
+            if best.as_ref().is_none_or(|(b, _, _)| mean > *b) {
+                best = Some((mean, name, set));
+            }
+        }
+        let (_, feature_set, set) = best.expect("at least one feature set");
+        Ours { weights: fit_on(&set, 0..rows.len()), feature_set, kde }
+    }
+}
+
+/// The column mask of a feature set.
+type FeatureSet = fn() -> Vec<bool>;
+
+/// The candidate feature sets: every feature; the long-run surfaces (the kernel density and the
+/// recency features of half-lives of a year and more, with every category's); the kernel
+/// density alone (with the background); the medium and long half-lives (90 days and more).
+pub const FEATURE_SETS: [(&str, FeatureSet); 4] = [
+    ("all", || vec![true; Ours::FEATURES]),
+    ("long_run", || columns(|half_life, _| half_life >= 365.0, true)),
+    ("density", || columns(|_, _| false, false)),
+    ("medium_and_long", || columns(|half_life, _| half_life >= 90.0, true)),
+];
+
+/// A mask keeping the background, the density, the category's recency features for which
+/// `keep(half_life, spread)` holds, and every category's when `all_categories`.
+fn columns(keep: fn(f64, f64) -> bool, all_categories: bool) -> Vec<bool> {
+    let mut mask = vec![true, true];
+    for half_life in HALF_LIVES {
+        for spread in SPREADS {
+            mask.push(keep(half_life, spread));
+        }
+    }
+    mask.extend(std::iter::repeat_n(all_categories, ALL_HALF_LIVES.len() * ALL_SPREADS.len()));
+    mask
+}
+
+impl Forecaster for Ours {
+    fn name(&self) -> &'static str {
+        "ours"
+    }
+    /// The weights were fitted for the horizon asked; the features are those at the origin.
+    fn expected(&self, cells: &Cells, origin: i32, _horizon: i32) -> Vec<f64> {
+        Ours::features(cells, &self.kde, origin).iter().map(|x| x.iter().zip(&self.weights).map(|(a, b)| a * b).sum()).collect()
+    }
+}

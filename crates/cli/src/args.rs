@@ -494,6 +494,17 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The risk engine's computations on one core (issue 7): events parsed from CSV per second,
+    /// points mapped to ~700 grid polygons per second, the nightly forecast of 700 cells × 12
+    /// categories over three years of daily history (refit and forecast), and the trends of
+    /// 8,400 weekly series.
+    ///
+    /// Example: fengqiao bench risk --json
+    Risk {
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// SQLite storage: durable single commits beside the disk's own fdatasync rate, 16 concurrent
     /// writers (group commit), batched import.
     ///

@@ -146,8 +146,7 @@ pub fn run(events: &[Event], spec: &Backtest) -> Result<Report, BacktestError> {
         return Err(BacktestError::TooLittleHistory);
     }
     let scoring_end = spec.score_until.map_or(last_day, |d| day_number(d).min(last_day));
-    let mut scoring: Vec<i32> =
-        (0..).map(|k| train_end + k * stride).take_while(|t| t + horizon <= scoring_end + 1).collect();
+    let mut scoring: Vec<i32> = (0..).map(|k| train_end + k * stride).take_while(|t| t + horizon <= scoring_end + 1).collect();
     if let Some(n) = spec.origins {
         scoring.truncate(n.max(1));
     }

@@ -19,7 +19,7 @@ impl Grid {
     /// A grid of `cell`-metre squares over the points (`lon`, `lat`), two cells of margin.
     pub fn covering(points: impl Iterator<Item = (f64, f64)> + Clone, cell: f64) -> Option<Grid> {
         let n = points.clone().count();
-        if n == 0 || !(cell > 0.0) {
+        if n == 0 || cell.is_nan() || cell <= 0.0 {
             return None;
         }
         let (sum_lon, sum_lat) = points.clone().fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));

@@ -9,11 +9,13 @@ pub mod backtest;
 pub mod events;
 pub mod grid;
 pub mod kde;
+pub mod locate;
 pub mod metrics;
 pub mod model;
 pub mod nij;
 pub mod poisson;
 pub mod projection;
+pub mod trend;
 
 pub use backtest::{Backtest, BacktestError, Horizon, ModelScore, Report, run};
 pub use events::{Event, EventError, read_events};

@@ -39,11 +39,8 @@ impl Design {
 /// The maximum-likelihood coefficients (after `iterations` EM steps).
 pub fn fit(design: &Design, iterations: usize) -> Vec<f64> {
     let j = design.features;
-    let mut beta: Vec<f64> = design
-        .column_sums
-        .iter()
-        .map(|s| if *s > 0.0 { design.total_count / (j as f64 * s) } else { 0.0 })
-        .collect();
+    let mut beta: Vec<f64> =
+        design.column_sums.iter().map(|s| if *s > 0.0 { design.total_count / (j as f64 * s) } else { 0.0 }).collect();
     let mut numerator = vec![0.0; j];
     for _ in 0..iterations {
         numerator.iter_mut().for_each(|n| *n = 0.0);
@@ -83,9 +80,8 @@ mod tests {
         assert!((beta[0] - 0.2).abs() < 0.02 && (beta[1] - 1.5).abs() < 0.05 && beta[2] < 0.05, "{beta:?}");
         assert!(beta.iter().all(|b| *b >= 0.0));
         // The expected total equals the observed total (a constant column).
-        let expected: f64 = (0..400)
-            .map(|i| beta[0] + beta[1] * ((i % 10) as f64 / 10.0) + beta[2] * (((i * 7) % 13) as f64 / 13.0))
-            .sum();
+        let expected: f64 =
+            (0..400).map(|i| beta[0] + beta[1] * ((i % 10) as f64 / 10.0) + beta[2] * (((i * 7) % 13) as f64 / 13.0)).sum();
         assert!((expected - design.total_count).abs() / design.total_count < 0.01);
     }
 }

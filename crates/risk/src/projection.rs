@@ -41,8 +41,12 @@ const FOOT: f64 = 0.3048;
 /// two standard parallels 46°00′ and 44°20′, origin 43°40′ N 120°30′ W, false easting
 /// 2,500,000 m (EPSG guidance note 7-2, §1.3.1.1, inverse).
 pub fn oregon_north_to_wgs84(x_ft: f64, y_ft: f64) -> (f64, f64) {
-    let (phi1, phi2, phi0, lambda0) =
-        (46.0_f64.to_radians(), (44.0 + 20.0 / 60.0_f64).to_radians(), (43.0 + 40.0 / 60.0_f64).to_radians(), (-120.5_f64).to_radians());
+    let (phi1, phi2, phi0, lambda0) = (
+        46.0_f64.to_radians(),
+        (44.0 + 20.0 / 60.0_f64).to_radians(),
+        (43.0 + 40.0 / 60.0_f64).to_radians(),
+        (-120.5_f64).to_radians(),
+    );
     let (false_e, false_n) = (2_500_000.0, 0.0);
     let e2 = GRS80_F * (2.0 - GRS80_F);
     let e = e2.sqrt();
@@ -59,8 +63,8 @@ pub fn oregon_north_to_wgs84(x_ft: f64, y_ft: f64) -> (f64, f64) {
     let t_ = (r / (GRS80_A * f)).powf(1.0 / n);
     let mut phi = std::f64::consts::FRAC_PI_2 - 2.0 * t_.atan();
     for _ in 0..10 {
-        let next = std::f64::consts::FRAC_PI_2
-            - 2.0 * (t_ * ((1.0 - e * phi.sin()) / (1.0 + e * phi.sin())).powf(e / 2.0)).atan();
+        let next =
+            std::f64::consts::FRAC_PI_2 - 2.0 * (t_ * ((1.0 - e * phi.sin()) / (1.0 + e * phi.sin())).powf(e / 2.0)).atan();
         if (next - phi).abs() < 1e-13 {
             phi = next;
             break;

@@ -3,6 +3,7 @@
 pub mod allocate;
 pub mod engine;
 pub mod http;
+pub mod risk;
 pub mod store;
 pub mod wrk;
 

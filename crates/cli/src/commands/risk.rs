@@ -38,7 +38,11 @@ pub fn run(command: RiskCommand) -> Outcome {
             let (csv, skipped) = fq_risk::nij::convert(&bytes, &category).map_err(|e| Failure::new("file_invalid", e))?;
             std::fs::write(&out, &csv)
                 .map_err(|e| Failure::new("file_unwritable", format!("cannot write {}: {e}", out.display())))?;
-            eprintln!("wrote {} events to {} ({skipped} rows without coordinates left out)", csv.lines().count() - 1, out.display());
+            eprintln!(
+                "wrote {} events to {} ({skipped} rows without coordinates left out)",
+                csv.lines().count() - 1,
+                out.display()
+            );
             Ok(())
         }
     }

@@ -43,7 +43,8 @@ fn bad_input_is_refused_with_the_reason() {
     let base = ["--cell-size", "300", "--horizon", "7d", "--train-until", "2017-02-28"];
     let (_, err) = refused(&[&[EVENTS, "--category", "arson"], &base[..]].concat());
     assert!(err.contains("error[backtest_invalid]") && err.contains("burglary, vehicle_theft"), "{err}");
-    let (_, err) = refused(&[EVENTS, "--category", "burglary", "--cell-size", "300", "--horizon", "2w", "--train-until", "2017-02-28"]);
+    let (_, err) =
+        refused(&[EVENTS, "--category", "burglary", "--cell-size", "300", "--horizon", "2w", "--train-until", "2017-02-28"]);
     assert!(err.contains("error[horizon_invalid]"), "{err}");
     let bad = w.path().join("bad.csv");
     std::fs::write(&bad, "time,lon,lat,category\n2017-01-01,-122.6,45.5,burglary\nyesterday,-122.6,45.5,burglary\n").unwrap();

@@ -1,0 +1,166 @@
+//! `fengqiao bench risk`: the risk engine's computations on synthetic data of the stated sizes,
+//! on one core. Targets (design/quality.md): ≥ 5,000,000 points/s per core over ~700 polygons;
+//! the nightly forecast of 700 cells × 12 categories × 3 years of daily history in < 10 s;
+//! trends for 8,400 series in < 50 ms.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use fq_risk::events::date_of;
+use fq_risk::grid::Grid;
+use fq_risk::locate::{PolygonIndex, jittered_tiling};
+use fq_risk::model::{Cells, Forecaster, KdeForecast, Ours};
+use fq_risk::projection::Local;
+use fq_risk::trend::{cusum_alarm, ewma_alarm, trend};
+use serde_json::json;
+
+use crate::failure::Outcome;
+
+const CELLS_X: usize = 28;
+const CELLS_Y: usize = 25;
+const CATEGORIES: usize = 12;
+const DAYS: i32 = 3 * 365;
+const POINTS: usize = 5_000_000;
+const PARSED: usize = 200_000;
+
+/// SplitMix64: a small deterministic generator for synthetic data.
+struct Mix(u64);
+
+impl Mix {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A Poisson draw (Knuth's method; the rates here are small).
+    fn poisson(&mut self, rate: f64) -> u32 {
+        let limit = (-rate).exp();
+        let (mut k, mut p) = (0, self.next());
+        while p > limit {
+            k += 1;
+            p *= self.next();
+        }
+        k
+    }
+}
+
+fn seconds(f: impl FnOnce()) -> f64 {
+    let start = Instant::now();
+    f();
+    start.elapsed().as_secs_f64()
+}
+
+pub fn run(json: bool) -> Outcome {
+    let mut rng = Mix(7);
+
+    // Parsing: a CSV of events in the backtest's format.
+    let mut text = String::from("time,lon,lat,category\n");
+    for i in 0..PARSED {
+        let day = date_of(17_000 + (i % 1000) as i32);
+        text.push_str(&format!("{day},{:.6},{:.6},c{}\n", 121.3 + rng.next() * 0.2, 28.5 + rng.next() * 0.2, i % CATEGORIES));
+    }
+    let mut parsed = 0;
+    let parse_s = seconds(|| parsed = fq_risk::read_events(text.as_bytes()).map(|e| e.len()).unwrap_or(0));
+
+    // Point to polygon: ~700 jittered quadrilaterals of about 800 m, points over their box.
+    let tiles = jittered_tiling(121.30, 28.50, 0.008, CELLS_X, CELLS_Y, 3);
+    let index = PolygonIndex::new(tiles);
+    let points: Vec<(f64, f64)> = (0..POINTS)
+        .map(|_| (121.30 + rng.next() * 0.008 * CELLS_X as f64, 28.50 + rng.next() * 0.008 * CELLS_Y as f64))
+        .collect();
+    let mut found = 0usize;
+    let locate_s = seconds(|| {
+        for &(x, y) in &points {
+            found += usize::from(black_box(index.locate(x, y)).is_some());
+        }
+    });
+
+    // The nightly forecast: 700 cells, 12 categories, three years of daily events each, with
+    // hotspots (rates varying by cell) and the engine's own fit and forecast.
+    let grid = Grid { local: Local::about(121.4, 28.6), x0: 0.0, y0: 0.0, cell: 500.0, cols: CELLS_X, rows: CELLS_Y };
+    let cells_n = grid.len();
+    let mut categories = Vec::with_capacity(CATEGORIES);
+    let mut all = Vec::new();
+    for k in 0..CATEGORIES {
+        let rates: Vec<f64> = (0..cells_n).map(|_| 0.002 + 0.03 * rng.next().powi(4)).collect();
+        let mut events = Vec::new();
+        for day in 0..DAYS {
+            for (cell, rate) in rates.iter().enumerate() {
+                for _ in 0..rng.poisson(*rate * (1.0 + 0.1 * k as f64 / CATEGORIES as f64)) {
+                    events.push((day, cell));
+                }
+            }
+        }
+        all.extend(events.iter().copied());
+        categories.push(events);
+    }
+    all.sort_unstable();
+    let total_events: usize = categories.iter().map(Vec::len).sum();
+    let today = DAYS;
+    let mut forecast_cells = 0usize;
+    let nightly_s = seconds(|| {
+        for events in &categories {
+            let cells = Cells {
+                grid: grid.clone(),
+                study: (0..cells_n).collect(),
+                events: events.clone(),
+                all_events: all.clone(),
+                first_day: 0,
+            };
+            let origins = cells.training_origins(today, 7, 7, 730);
+            let kde = KdeForecast::fit(&cells, &origins, 7);
+            let ours = Ours::fit(&cells, kde.kde, &origins, 7);
+            forecast_cells += black_box(ours.expected(&cells, today, 7)).len();
+        }
+    });
+
+    // Trends: 8,400 series of 52 weekly counts.
+    let series: Vec<Vec<f64>> = (0..cells_n * CATEGORIES)
+        .map(|i| (0..52).map(|w| f64::from(rng.poisson(2.0 + (i % 7) as f64 * w as f64 / 52.0))).collect())
+        .collect();
+    let mut rising = 0usize;
+    let trends_s = seconds(|| {
+        let mut buffer = Vec::with_capacity(52 * 51 / 2);
+        for s in &series {
+            let t = trend(s, &mut buffer);
+            let sudden = ewma_alarm(s, 26, 0.3, 3.0).is_some() || cusum_alarm(s, 26, 0.5, 4.0).is_some();
+            rising += usize::from(t.is_some_and(|t| t.p_value < 0.05 && t.slope > 0.0) || sudden);
+        }
+    });
+
+    let report = json!({
+        "events_parsed_per_second": parsed as f64 / parse_s,
+        "points_per_second_one_core": POINTS as f64 / locate_s,
+        "polygons": index.len(),
+        "points_on_a_polygon": found,
+        "nightly_forecast_seconds": nightly_s,
+        "nightly_cells": cells_n,
+        "nightly_categories": CATEGORIES,
+        "nightly_history_days": DAYS,
+        "nightly_events": total_events,
+        "nightly_forecasts": forecast_cells,
+        "trend_series": series.len(),
+        "trend_weeks": 52,
+        "trends_seconds": trends_s,
+        "series_rising": rising,
+        "targets": { "points_per_second_one_core": 5_000_000.0, "nightly_forecast_seconds": 10.0, "trends_seconds": 0.05 },
+    });
+    if json {
+        println!("{report}");
+    } else {
+        println!("events parsed from CSV: {:.0}/s ({parsed} events)", parsed as f64 / parse_s);
+        println!(
+            "point to polygon: {:.0} points/s on one core over {} polygons (target ≥ 5,000,000); {found} of {POINTS} on a polygon",
+            POINTS as f64 / locate_s,
+            index.len()
+        );
+        println!(
+            "nightly forecast (refit and forecast): {nightly_s:.2} s for {cells_n} cells × {CATEGORIES} categories × {DAYS} days ({total_events} events) (target < 10 s)"
+        );
+        println!("trends: {:.1} ms for {} series of 52 weeks (target < 50 ms); {rising} rising", trends_s * 1000.0, series.len());
+    }
+    Ok(())
+}

@@ -1,0 +1,175 @@
+//! Trends of a count series (weekly counts of a cell and category): the Mann–Kendall test for a
+//! monotonic trend (with the variance corrected for ties) and Sen's slope (the median of the
+//! pairwise slopes), and for sudden rises an EWMA chart and a one-sided CUSUM, both standardised
+//! on the series' own history.
+
+/// The Mann–Kendall test and Sen's slope of a series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Trend {
+    /// Σ sign(xⱼ − xᵢ) over i < j.
+    pub s: i64,
+    /// The normal score of `s` (continuity corrected).
+    pub z: f64,
+    /// Two-sided p-value.
+    pub p_value: f64,
+    /// Sen's slope, per step.
+    pub slope: f64,
+}
+
+/// Mann–Kendall and Sen's slope; `None` for fewer than four values. `buffer` is reused for the
+/// pairwise slopes.
+pub fn trend(series: &[f64], buffer: &mut Vec<f64>) -> Option<Trend> {
+    let n = series.len();
+    if n < 4 {
+        return None;
+    }
+    buffer.clear();
+    let mut s: i64 = 0;
+    for i in 0..n {
+        for j in i + 1..n {
+            let d = series[j] - series[i];
+            s += i64::from(d > 0.0) - i64::from(d < 0.0);
+            buffer.push(d / (j - i) as f64);
+        }
+    }
+    let middle = buffer.len() / 2;
+    let (_, upper, _) = buffer.select_nth_unstable_by(middle, f64::total_cmp);
+    let upper = *upper;
+    let slope = if buffer.len() % 2 == 1 {
+        upper
+    } else {
+        let lower = buffer[..middle].iter().copied().fold(f64::MIN, f64::max);
+        (lower + upper) / 2.0
+    };
+    // Variance with the tie correction: Σ t(t−1)(2t+5) over groups of equal values.
+    let mut sorted = series.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mut ties = 0.0;
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j < n && sorted[j] == sorted[i] {
+            j += 1;
+        }
+        let t = (j - i) as f64;
+        ties += t * (t - 1.0) * (2.0 * t + 5.0);
+        i = j;
+    }
+    let nf = n as f64;
+    let variance = (nf * (nf - 1.0) * (2.0 * nf + 5.0) - ties) / 18.0;
+    let z = if variance <= 0.0 || s == 0 { 0.0 } else { (s as f64 - (s.signum() as f64)) / variance.sqrt() };
+    Some(Trend { s, z, p_value: 2.0 * normal_upper_tail(z.abs()), slope })
+}
+
+/// P(Z > z) for a standard normal (Abramowitz and Stegun 7.1.26, error under 1.5e-7).
+fn normal_upper_tail(z: f64) -> f64 {
+    let x = z / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.327_591_1 * x);
+    let poly = t * (0.254_829_592 + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    0.5 * poly * (-x * x).exp()
+}
+
+/// The mean and standard deviation of a baseline, the latter at least `floor` (a quiet series
+/// has none, and one event must not read as infinitely many deviations).
+fn baseline(values: &[f64], floor: f64) -> (f64, f64) {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+    (mean, var.sqrt().max(floor))
+}
+
+/// EWMA chart: the index of the first value after the `warmup` baseline at which the
+/// exponentially weighted mean (weight `lambda`) leaves its upper control limit, `width`
+/// standard errors above the baseline mean.
+pub fn ewma_alarm(series: &[f64], warmup: usize, lambda: f64, width: f64) -> Option<usize> {
+    if series.len() <= warmup || warmup == 0 {
+        return None;
+    }
+    let (mean, sd) = baseline(&series[..warmup], 0.5);
+    let mut z = mean;
+    for (k, x) in series.iter().enumerate().skip(warmup) {
+        z = lambda * x + (1.0 - lambda) * z;
+        let steps = (k - warmup + 1) as i32;
+        let se = sd * (lambda / (2.0 - lambda) * (1.0 - (1.0 - lambda).powi(2 * steps))).sqrt();
+        if z > mean + width * se {
+            return Some(k);
+        }
+    }
+    None
+}
+
+/// One-sided upper CUSUM on standardised values: the first index after `warmup` at which the
+/// sum of (x − μ)/σ − `k` (floored at zero) passes `h`.
+pub fn cusum_alarm(series: &[f64], warmup: usize, k: f64, h: f64) -> Option<usize> {
+    if series.len() <= warmup || warmup == 0 {
+        return None;
+    }
+    let (mean, sd) = baseline(&series[..warmup], 0.5);
+    let mut sum: f64 = 0.0;
+    for (i, x) in series.iter().enumerate().skip(warmup) {
+        sum = (sum + (x - mean) / sd - k).max(0.0);
+        if sum > h {
+            return Some(i);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn a_known_series() {
+        // Hand-computed: 1, 2, 3, 5, 4 → S = 8, Var = 5·4·15/18 = 16.67, Z = 7/4.08 = 1.71.
+        let mut buffer = Vec::new();
+        let t = trend(&[1.0, 2.0, 3.0, 5.0, 4.0], &mut buffer).unwrap();
+        assert_eq!(t.s, 8);
+        assert!((t.z - 1.7146).abs() < 1e-3, "{t:?}");
+        assert!((t.p_value - 0.0864).abs() < 1e-3, "{t:?}");
+        assert!((t.slope - 1.0).abs() < 1e-9, "{t:?}");
+        assert_eq!(trend(&[1.0, 2.0, 3.0], &mut buffer), None);
+        // All equal: no trend, p = 1.
+        let flat = trend(&[2.0; 10], &mut buffer).unwrap();
+        assert_eq!((flat.s, flat.z, flat.slope), (0, 0.0, 0.0));
+        assert!((flat.p_value - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn sudden_rises_are_caught_and_a_steady_series_is_not() {
+        let mut series = vec![2.0, 3.0, 2.0, 1.0, 2.0, 3.0, 2.0, 2.0, 1.0, 2.0, 3.0, 2.0];
+        assert_eq!(ewma_alarm(&series, 8, 0.3, 3.0), None);
+        assert_eq!(cusum_alarm(&series, 8, 0.5, 4.0), None);
+        series.extend([6.0, 7.0, 8.0]);
+        assert_eq!(ewma_alarm(&series, 8, 0.3, 3.0), Some(12));
+        assert!(cusum_alarm(&series, 8, 0.5, 4.0).is_some_and(|i| i >= 12));
+    }
+
+    proptest! {
+        /// A strictly increasing series has S = n(n−1)/2 and a positive slope; reversing it
+        /// flips both; adding a constant changes neither.
+        #[test]
+        fn trend_is_symmetric_and_shift_invariant(
+            steps in proptest::collection::vec(0.1f64..5.0, 4..40),
+            shift in -100.0f64..100.0,
+        ) {
+            let series: Vec<f64> = steps.iter().scan(0.0, |acc, s| { *acc += s; Some(*acc) }).collect();
+            let n = series.len() as i64;
+            let mut buffer = Vec::new();
+            let up = trend(&series, &mut buffer).unwrap();
+            prop_assert_eq!(up.s, n * (n - 1) / 2);
+            prop_assert!(up.slope > 0.0);
+            let reversed: Vec<f64> = series.iter().rev().copied().collect();
+            let down = trend(&reversed, &mut buffer).unwrap();
+            prop_assert_eq!(down.s, -up.s);
+            prop_assert!((down.slope + up.slope).abs() < 1e-9);
+            let shifted: Vec<f64> = series.iter().map(|v| v + shift).collect();
+            let same = trend(&shifted, &mut buffer).unwrap();
+            prop_assert_eq!(same.s, up.s);
+            prop_assert!((same.slope - up.slope).abs() < 1e-6);
+            prop_assert!((0.0..=1.0).contains(&up.p_value));
+        }
+    }
+}

@@ -695,6 +695,28 @@ pub enum RiskCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The 72-hour trace: a person's or vessel's track over the hours before a time, from
+    /// position reports (AIS, Beidou, checkpoint logs: columns id or mmsi, time or
+    /// basedatetime, lat, lon), and everyone who came within a distance of it meanwhile.
+    ///
+    /// Example: fengqiao risk trace --positions data/samples/ais-marinecadastre/ais_2022-01-03_lower_mississippi.csv --id 311050800 --at 2022-01-03T00:25:00Z --within 1000
+    Trace {
+        #[arg(long, value_name = "FILE.csv")]
+        positions: PathBuf,
+        /// The person's or vessel's identity (MMSI for AIS).
+        #[arg(long)]
+        id: String,
+        /// The end of the trace (RFC 3339).
+        #[arg(long)]
+        at: chrono::DateTime<chrono::Utc>,
+        #[arg(long, default_value_t = 72)]
+        hours: i64,
+        /// Contacts: within this many metres at the same time.
+        #[arg(long, default_value_t = 500.0)]
+        within: f64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Convert the NIJ Real-Time Crime Forecasting Challenge's Portland history (EPSG:2913
     /// feet) to the backtest's CSV.
     ///

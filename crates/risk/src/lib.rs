@@ -15,6 +15,7 @@ pub mod model;
 pub mod nij;
 pub mod poisson;
 pub mod projection;
+pub mod trace;
 pub mod trend;
 
 pub use backtest::{Backtest, BacktestError, Horizon, ModelScore, Report, run};

@@ -32,6 +32,44 @@ pub fn run(command: RiskCommand) -> Outcome {
             }
             Ok(())
         }
+        RiskCommand::Trace { positions, id, at, hours, within, json } => {
+            let bytes = std::fs::read(&positions)
+                .map_err(|e| Failure::new("file_unreadable", format!("cannot read {}: {e}", positions.display())))?;
+            let reports = fq_risk::trace::read_positions(&bytes).map_err(|e| Failure {
+                code: "positions_invalid",
+                message: format!("{}: {e}", positions.display()),
+                exit: 4,
+            })?;
+            if !(1..=24 * 30).contains(&hours) || !(within > 0.0 && within <= 100_000.0) {
+                return Err(Failure::new("argument_invalid", "--hours is 1 to 720 and --within 0 to 100,000 metres"));
+            }
+            let track = fq_risk::trace::track(&reports, &id, at, hours);
+            let contacts = fq_risk::trace::contacts(&reports, &id, at, hours, within);
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "id": id, "at": at, "hours": hours, "within_metres": within, "track": track, "contacts": contacts })
+                );
+            } else {
+                println!("{id}: {} reports in the {hours} hours before {at}", track.len());
+                for p in &track {
+                    println!("  {}  {:.5}, {:.5}", p.at.format("%Y-%m-%d %H:%M:%S"), p.lon, p.lat);
+                }
+                println!("{} within {within} m at the same time:", contacts.len());
+                for c in &contacts {
+                    println!(
+                        "  {:<12} closest {:>6.0} m at {}  ({} reports, {} to {})",
+                        c.id,
+                        c.closest_metres,
+                        c.closest_at.format("%H:%M:%S"),
+                        c.reports,
+                        c.first_at.format("%H:%M:%S"),
+                        c.last_at.format("%H:%M:%S")
+                    );
+                }
+            }
+            Ok(())
+        }
         RiskCommand::ConvertNij { file, category, out } => {
             let bytes = std::fs::read(&file)
                 .map_err(|e| Failure::new("file_unreadable", format!("cannot read {}: {e}", file.display())))?;

@@ -52,3 +52,42 @@ fn bad_input_is_refused_with_the_reason() {
     assert_eq!(code, Some(4));
     assert!(err.contains("line 3, time"), "{err}");
 }
+
+#[test]
+fn the_trace_lists_a_vessel_and_its_neighbours() {
+    let w = Workspace::new();
+    let ais = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/samples/ais-marinecadastre/ais_2022-01-03_lower_mississippi.csv");
+    let run = w
+        .bare_command()
+        .args([
+            "risk",
+            "trace",
+            "--positions",
+            ais,
+            "--id",
+            "311050800",
+            "--at",
+            "2022-01-03T00:25:00Z",
+            "--within",
+            "1000",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["track"].as_array().unwrap().len(), 21);
+    let contacts = report["contacts"].as_array().unwrap();
+    assert!(!contacts.is_empty());
+    assert!(contacts.iter().all(|c| c["closest_metres"].as_f64().unwrap() <= 1000.0));
+    let bad = w.path().join("bad.csv");
+    std::fs::write(&bad, "mmsi,time,lat,lon\n1,2022-01-03T00:00:00Z,95,10\n").unwrap();
+    let refused = w
+        .bare_command()
+        .args(["risk", "trace", "--id", "1", "--at", "2022-01-03T01:00:00Z", "--positions"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("line 2, lat/lon"));
+}

@@ -303,6 +303,16 @@ class Flow:
         self.go("/inspection/ranking")
         self.check("330702-S" not in self.text(), "a reviewer cannot read the station ranking")
 
+        # Risk warnings: the grid worker's board, highest level first, with the day's roll-up.
+        self.sign_in("demo-luqiao-grid")
+        self.go("/warnings")
+        levels = [li.get_attribute("data-level") for li in self.driver.find_elements(By.CSS_SELECTOR, "li.warning")]
+        order = ["red", "orange", "yellow", "blue"]
+        self.check(len(levels) >= 3 and levels == sorted(levels, key=order.index), f"open warnings by level: {levels}")
+        cleared = int(self.driver.find_element(By.CSS_SELECTOR, "tr[data-level='yellow'] td:nth-of-type(2)").text)
+        self.check(cleared >= 1, "the roll-up counts the yellow warning cleared today")
+        self.shot("27-warnings-board")
+
     def agreement_pdf(self, number):
         """The case's mediation agreement, produced as the console's form does (a POST with the
         session's CSRF token), its first page turned into a PNG with poppler's pdftoppm."""

@@ -123,6 +123,8 @@ impl Engine {
                 add_account("demo-luqiao-dispatcher", "演示路桥区派单员", centre.id.0, "dispatcher", code, None).await?;
                 add_account("demo-luqiao-handler", "演示路桥区承办人", centre.id.0, "handler", code, None).await?;
                 add_account("demo-luqiao-verifier", "演示路桥区回访员", centre.id.0, "verifier", code, None).await?;
+                // The risk programme's roles: a grid worker who raises warnings and follows them up.
+                add_account("demo-luqiao-grid", "演示路桥区网格员", centre.id.0, "grid_worker", code, None).await?;
                 // The financial-dispute programme's roles: the respondent institution (its grant
                 // narrowed to its own business), the mediation committee and the court.
                 let (bank, _) = self
@@ -211,6 +213,9 @@ impl Engine {
         if let Some((bank, bank_name)) = finance_bank {
             let luqiao = RegionCode::parse("331004").expect("valid demo county");
             cases += self.seed_demo_finance_cases(&luqiao, bank, &bank_name).await?;
+        }
+        if self.programmes.get("risk").is_some() {
+            cases += self.seed_demo_warnings().await?;
         }
         if let Some(putuo) = maritime_county {
             cases += self.seed_demo_maritime_cases(&putuo).await?;

@@ -19,6 +19,7 @@ mod demo_chain;
 mod demo_finance;
 mod demo_inspection;
 mod demo_maritime;
+mod demo_warnings;
 mod documents;
 mod error;
 mod figures;
@@ -35,6 +36,7 @@ mod secrets;
 mod sessions;
 mod status;
 mod synthetic;
+mod warnings;
 
 use std::sync::Arc;
 
@@ -64,6 +66,7 @@ pub use reference_data::{EMBEDDED_BOUNDARIES, EMBEDDED_REGIONS, embedded_calenda
 pub use regions::{BoundaryImportReport, RegionImportReport};
 pub use sessions::{ActiveSession, LOCKOUT_MINUTES, MAX_FAILURES, NewSession, SESSION_HOURS};
 pub use status::Status;
+pub use warnings::{LEVELS as WARNING_LEVELS, LevelRollUp, WarningBoard};
 
 /// The source of "now" for every use case: the system clock in production, a fixed or stepped
 /// clock in tests.

@@ -440,6 +440,12 @@ async fn every_page_template_renders_with_real_data() {
     visit(&mut supervisor, "/inspection/evaluation?from=2026-12-01&to=2026-11-01", StatusCode::UNPROCESSABLE_ENTITY).await;
     // Not for the reviewers.
     visit(&mut reviewer, "/inspection/ranking", StatusCode::FORBIDDEN).await;
+    // The risk warnings board, for the grid worker; a wrong day is named.
+    let mut grid = w.sign_in("demo-luqiao-grid").await;
+    let board = visit(&mut grid, "/warnings", StatusCode::OK).await;
+    assert!(board.body.contains("红色") && board.body.contains("日结汇总"), "{}", board.body);
+    visit(&mut grid, "/warnings?day=tomorrow", StatusCode::UNPROCESSABLE_ENTITY).await;
+    visit(&mut reviewer, "/warnings", StatusCode::FORBIDDEN).await;
 
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
     let pages: BTreeSet<String> = std::fs::read_dir(&dir)

@@ -40,7 +40,7 @@ pub fn run(command: RiskCommand) -> Outcome {
                 message: format!("{}: {e}", positions.display()),
                 exit: 4,
             })?;
-            if !(1..=24 * 30).contains(&hours) || !(within > 0.0 && within <= 100_000.0) {
+            if !((1..=24 * 30).contains(&hours) && within > 0.0 && within <= 100_000.0) {
                 return Err(Failure::new("argument_invalid", "--hours is 1 to 720 and --within 0 to 100,000 metres"));
             }
             let track = fq_risk::trace::track(&reports, &id, at, hours);

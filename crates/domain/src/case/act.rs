@@ -91,6 +91,8 @@ pub enum CaseError {
     NotAssignedUnit { action: String },
     #[error("{action} is for the person the case is assigned to")]
     NotAssignee { action: String },
+    #[error("{action} is for whoever opened the case")]
+    NotRequester { action: String },
     #[error("{action} is for a unit with an open co-handling sub-task")]
     NoSubtask { action: String },
     #[error(transparent)]
@@ -127,6 +129,7 @@ impl Coded for CaseError {
             CaseError::WrongRegion { .. } => "forbidden_region",
             CaseError::NotAssignedUnit { .. } => "forbidden_not_assigned_unit",
             CaseError::NotAssignee { .. } => "forbidden_not_assignee",
+            CaseError::NotRequester { .. } => "forbidden_not_requester",
             CaseError::NoSubtask { .. } => "forbidden_no_subtask",
             CaseError::Field(e) => e.code,
             CaseError::MissingField { .. } => "field_required",
@@ -281,6 +284,8 @@ fn authorize(action: &ActionDef, case: &Case, actor: &Actor) -> Result<(), CaseE
         ActionScope::Assignee => Err(CaseError::NotAssignee { action: code() }),
         ActionScope::SubtaskUnit if case.open_subtask_of(account.org).is_some() => Ok(()),
         ActionScope::SubtaskUnit => Err(CaseError::NoSubtask { action: code() }),
+        ActionScope::Requester if case.requester == actor.journal_name() => Ok(()),
+        ActionScope::Requester => Err(CaseError::NotRequester { action: code() }),
     }
 }
 

@@ -675,10 +675,11 @@ fn load_kind(
             Some("assigned_unit") => ActionScope::AssignedUnit,
             Some("assignee") => ActionScope::Assignee,
             Some("subtask_unit") => ActionScope::SubtaskUnit,
+            Some("requester") => ActionScope::Requester,
             Some(other) => {
                 return src.err(
                     action.scope.as_ref().map_or(a.span(), S::span),
-                    format!("scope {other:?} is not region, assigned_unit, assignee or subtask_unit"),
+                    format!("scope {other:?} is not region, assigned_unit, assignee, subtask_unit or requester"),
                 );
             }
         };

@@ -213,6 +213,9 @@ pub enum ActionScope {
     Assignee,
     /// The actor must belong to a unit with an open co-handling sub-task.
     SubtaskUnit,
+    /// The actor must be the one who opened the case (谁发起、谁盯办: whoever raised a warning
+    /// follows it up).
+    Requester,
 }
 
 /// A workflow action.

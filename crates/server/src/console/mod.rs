@@ -31,6 +31,7 @@ mod scope;
 pub(crate) mod templates;
 mod timeline;
 mod viewer;
+mod warnings;
 mod work;
 
 use axum::Router;
@@ -82,6 +83,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/dashboard", get(dashboard::page))
         .route("/figures", get(figures::page))
         .route("/registry", get(registry::page))
+        .route("/warnings", get(warnings::page))
         .route("/inspection/ranking", get(inspection::ranking))
         .route("/inspection/evaluation", get(inspection::evaluation))
         .route("/admin", get(admin::index))

@@ -31,6 +31,8 @@ pub(crate) struct Nav {
     /// The inspection review's station ranking and sub-centre dashboard: supervisors and leaders
     /// where the programme is installed.
     pub inspection: bool,
+    /// The risk programme's warnings board: its roles and leaders.
+    pub warnings: bool,
     pub admin: bool,
 }
 
@@ -39,6 +41,8 @@ impl Nav {
         let holds = |role: &str| account.grants.iter().any(|g| g.role.as_str() == role);
         let mut nav = Nav { admin: holds(RoleCode::ADMIN), dashboard: holds(RoleCode::LEADER), ..Nav::default() };
         nav.inspection = engine.programmes().get("inspection").is_some() && (holds("supervisor") || holds(RoleCode::LEADER));
+        nav.warnings =
+            engine.programmes().get("risk").is_some_and(|p| p.roles.keys().any(|r| holds(r)) || holds(RoleCode::LEADER));
         for programme in engine.programmes().all() {
             let broad = programme.roles.keys().any(|r| holds(r) && !programme.assignment_only(r));
             nav.cases |= broad;

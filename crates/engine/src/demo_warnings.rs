@@ -1,0 +1,71 @@
+//! Demo warnings (labelled 【演示】) of the risk programme in 路桥区: raised by the demo grid
+//! worker at each level, dispatched with their response plans, some reported and cleared within
+//! the day, one lifted, so that the warnings board has something to roll up.
+
+use fq_domain::account::Login;
+use fq_domain::actor::Actor;
+use serde_json::{Map, Value as Json, json};
+
+use crate::Engine;
+use crate::cases::OpenCase;
+use crate::error::EngineError;
+
+/// Title, category, level, and how far it gets: 0 issued, 1 dispatched, 2 reported, 3 cleared,
+/// 4 lifted.
+const WARNINGS: [(&str, &str, &str, u8); 6] = [
+    ("某小区两户因停车位多次争执，一方扬言报复", "order_civil_to_criminal", "red", 1),
+    ("某厂拖欠二十余名工人三个月工资", "dispute_labour", "orange", 2),
+    ("楼上漏水引发邻里纠纷", "dispute_neighbour", "yellow", 3),
+    ("小区物业费上涨业主不满", "dispute_property", "blue", 0),
+    ("出租房电动车违规充电", "fire", "yellow", 1),
+    ("网传某地下水污染", "online_opinion", "blue", 4),
+];
+
+fn object(value: Json) -> Map<String, Json> {
+    match value {
+        Json::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+impl Engine {
+    pub(crate) async fn seed_demo_warnings(&self) -> Result<usize, EngineError> {
+        let login = Login::parse("demo-luqiao-grid").map_err(|e| EngineError::field("login_invalid", "login", e.to_string()))?;
+        let Some(account) = self.store.account_by_login(&login).await? else { return Ok(0) };
+        let grid = Actor::Account(Box::new(account));
+        for (title, category, level, stage) in WARNINGS {
+            let request = OpenCase {
+                programme: "risk".into(),
+                kind: "warning".into(),
+                priority: Some(level.into()),
+                region: "331004".into(),
+                grid: None,
+                channel: "grid".into(),
+                intake_org: None,
+                fields: object(json!({
+                    "title": format!("【演示】{title}"),
+                    "category": category,
+                    "description": "演示数据：由系统生成，不涉及真实人员。",
+                })),
+            };
+            let id = self.open_case(&grid, request).await?.case.id;
+            if stage == 4 {
+                self.act_on_case(&Actor::System, id, "lift", object(json!({"note": "经核实为不实信息（演示）"})), None).await?;
+                continue;
+            }
+            if stage >= 1 {
+                self.act_on_case(&grid, id, "dispatch", object(json!({"plan": category})), None).await?;
+                self.act_on_case(&grid, id, "follow_up", object(json!({"follow_up": ["已电话督促责任单位（演示）"]})), None)
+                    .await?;
+            }
+            if stage >= 2 {
+                let report = object(json!({"handling": "已到场处置，情况稳定（演示）"}));
+                self.act_on_case(&Actor::System, id, "report", report, None).await?;
+            }
+            if stage >= 3 {
+                self.act_on_case(&grid, id, "clear", Map::new(), None).await?;
+            }
+        }
+        Ok(WARNINGS.len())
+    }
+}

@@ -1,0 +1,93 @@
+//! The warnings board (预警看板) of the risk programme: the open warnings of a region, highest
+//! level and oldest first, and the day's roll-up per level for daily clearing (日结日清): issued
+//! that day, cleared that day, still open at the end of it, past their time limit.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use fq_domain::actor::Actor;
+use fq_domain::calendar::beijing;
+use fq_domain::case::Case;
+use fq_domain::region::RegionCode;
+use fq_store::{CaseFilter, StoreError};
+use serde::Serialize;
+
+use crate::Engine;
+use crate::access::may_read;
+use crate::error::EngineError;
+
+/// Levels, lowest first (the kind's priorities).
+pub const LEVELS: [&str; 4] = ["blue", "yellow", "orange", "red"];
+
+/// One level's line of the day's roll-up.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LevelRollUp {
+    pub level: String,
+    pub issued: u32,
+    pub cleared: u32,
+    /// Open at the end of the day (日结 remaining).
+    pub open: u32,
+    /// Of those, past their time limit.
+    pub overdue: u32,
+}
+
+/// The board.
+#[derive(Debug, Clone, Serialize)]
+pub struct WarningBoard {
+    pub region: RegionCode,
+    pub day: NaiveDate,
+    pub levels: Vec<LevelRollUp>,
+    /// Open warnings, highest level first, then oldest.
+    pub open: Vec<Case>,
+}
+
+fn end_of(day: NaiveDate) -> DateTime<Utc> {
+    let next = day.succ_opt().unwrap_or(day);
+    beijing().from_local_datetime(&next.and_hms_opt(0, 0, 0).unwrap_or_default()).single().map_or_else(Utc::now, |t| t.to_utc())
+}
+
+impl Engine {
+    /// The warnings board of `region` for the Beijing `day` (open warnings as they are now).
+    pub async fn warning_board(&self, actor: &Actor, region: &RegionCode, day: NaiveDate) -> Result<WarningBoard, EngineError> {
+        if !may_read(actor, region, None) {
+            return Err(EngineError::forbidden(format!("the warnings of {region} are outside your scope")));
+        }
+        let filter = CaseFilter {
+            programme: Some("risk".into()),
+            kind: Some("warning".into()),
+            regions: vec![region.clone()],
+            ..CaseFilter::default()
+        };
+        let cases: Vec<Case> = self
+            .store
+            .case_snapshots(&filter)
+            .await?
+            .iter()
+            .map(|s| serde_json::from_str::<Case>(s).map_err(|e| StoreError::corrupt("case snapshot", e).into()))
+            .collect::<Result<_, EngineError>>()?;
+        let (start, end) = (end_of(day.pred_opt().unwrap_or(day)), end_of(day));
+        let mut levels: BTreeMap<&str, LevelRollUp> =
+            LEVELS.iter().map(|l| (*l, LevelRollUp { level: (*l).to_owned(), ..LevelRollUp::default() })).collect();
+        for case in &cases {
+            let Some(line) = levels.get_mut(case.priority.as_str()) else { continue };
+            if case.opened_at >= start && case.opened_at < end {
+                line.issued += 1;
+            }
+            if case.closed_at.is_some_and(|t| t >= start && t < end) {
+                line.cleared += 1;
+            }
+            let open_then = case.opened_at < end && case.closed_at.is_none_or(|t| t >= end);
+            if open_then {
+                line.open += 1;
+                if case.clocks.values().any(|c| c.stopped_at.is_none_or(|s| s >= end) && c.due_at < end) {
+                    line.overdue += 1;
+                }
+            }
+        }
+        let rank = |c: &Case| LEVELS.iter().position(|l| *l == c.priority).unwrap_or(0);
+        let mut open: Vec<Case> = cases.into_iter().filter(|c| c.closed_at.is_none()).collect();
+        open.sort_by(|a, b| rank(b).cmp(&rank(a)).then(a.opened_at.cmp(&b.opened_at)));
+        let levels = LEVELS.iter().rev().filter_map(|l| levels.remove(l)).collect();
+        Ok(WarningBoard { region: region.clone(), day, levels, open })
+    }
+}

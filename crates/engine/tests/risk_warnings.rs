@@ -1,0 +1,109 @@
+//! The risk programme's warnings on the engine, on SQLite and PostgreSQL: a grid worker raises a
+//! red warning, dispatches it with its response plan to the town's centre (the county's when the
+//! town has none), follows it up (another grid worker may not: 谁发起、谁盯办), the unit reports,
+//! the raiser clears it; the day's roll-up counts it.
+//!
+//! PostgreSQL: FENGQIAO_TEST_POSTGRES (default `postgres://postgres@127.0.0.1:5432/postgres`);
+//! skipped with a note when unreachable, a failure when CI=true.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use fq_domain::Coded;
+use fq_domain::account::Login;
+use fq_domain::actor::Actor;
+use fq_engine::{Engine, NewAccount, NewOrganisation, OpenCase};
+use fq_store::Store;
+use fq_store_postgres::{PgOptions, PgStore};
+use fq_store_sqlite::{SqliteOptions, SqliteStore};
+use serde_json::{Value as Json, json};
+
+fn cli() -> Actor {
+    Actor::Cli { os_user: "test".into() }
+}
+
+fn object(value: Json) -> serde_json::Map<String, Json> {
+    match value {
+        Json::Object(map) => map,
+        other => panic!("an object, not {other}"),
+    }
+}
+
+async fn account(engine: &Engine, store: &Arc<dyn Store>, login: &str, org: uuid::Uuid, role: &str) -> Actor {
+    let request = NewAccount {
+        login: login.into(),
+        display_name: login.into(),
+        org,
+        password: None,
+        grants: vec![(role.into(), "331004".into(), None)],
+    };
+    engine.create_account(&cli(), request).await.unwrap();
+    Actor::Account(Box::new(store.account_by_login(&Login::parse(login).unwrap()).await.unwrap().unwrap()))
+}
+
+async fn warnings(store: Arc<dyn Store>) {
+    // 2026-11-27 10:00 Beijing, a Friday.
+    let engine = Engine::new(Arc::clone(&store)).with_clock(Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 27, 2, 0, 0).unwrap()));
+    engine.ensure_reference_data().await.unwrap();
+    let request =
+        NewOrganisation {
+            name: "路桥区社会治理中心".into(), kind: "centre".into(), region: "331004".into(), parent: None
+        };
+    let centre = engine.create_organisation(&cli(), request).await.unwrap().0.id.0;
+    let raiser = account(&engine, &store, "grid-a", centre, "grid_worker").await;
+    let other = account(&engine, &store, "grid-b", centre, "grid_worker").await;
+    let handler = account(&engine, &store, "centre-handler", centre, "handler").await;
+    let request = OpenCase {
+        programme: "risk".into(),
+        kind: "warning".into(),
+        priority: Some("red".into()),
+        region: "331004".into(),
+        grid: None,
+        channel: "grid".into(),
+        intake_org: None,
+        fields: object(
+            json!({"title": "两户争执一方扬言报复", "category": "order_civil_to_criminal", "description": "停车位纠纷升级"}),
+        ),
+    };
+    let opened = engine.open_case(&raiser, request).await.unwrap();
+    let id = opened.case.id;
+    // Red: two working hours to respond.
+    assert_eq!(opened.case.clocks["respond"].due_at, Utc.with_ymd_and_hms(2026, 11, 27, 4, 0, 0).unwrap());
+    let view =
+        engine.act_on_case(&raiser, id, "dispatch", object(json!({"plan": "order_civil_to_criminal"})), None).await.unwrap();
+    assert_eq!((view.case.state.as_str(), view.case.unit.map(|u| u.0)), ("handling", Some(centre)));
+    let err = engine.act_on_case(&other, id, "follow_up", object(json!({"follow_up": ["我来盯"]})), None).await.unwrap_err();
+    assert_eq!(err.code(), "forbidden_not_requester");
+    engine.act_on_case(&raiser, id, "follow_up", object(json!({"follow_up": ["已电话督促"]})), None).await.unwrap();
+    engine.act_on_case(&handler, id, "report", object(json!({"handling": "已隔离双方，民警到场"})), None).await.unwrap();
+    let err = engine.act_on_case(&other, id, "clear", Default::default(), None).await.unwrap_err();
+    assert_eq!(err.code(), "forbidden_not_requester");
+    let view = engine.act_on_case(&raiser, id, "clear", Default::default(), None).await.unwrap();
+    assert_eq!(view.case.state, "cleared");
+
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+    let board = engine.warning_board(&raiser, &fq_domain::region::RegionCode::parse("331004").unwrap(), day).await.unwrap();
+    let red = board.levels.iter().find(|l| l.level == "red").unwrap();
+    assert_eq!((red.issued, red.cleared, red.open, red.overdue), (1, 1, 0, 0));
+    assert_eq!(board.levels.iter().map(|l| l.level.as_str()).collect::<Vec<_>>(), ["red", "orange", "yellow", "blue"]);
+    assert!(board.open.is_empty());
+    let outside = engine.warning_board(&raiser, &fq_domain::region::RegionCode::parse("330702").unwrap(), day).await.unwrap_err();
+    assert_eq!(outside.code(), "forbidden");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warning_from_whistle_to_clearing_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("fengqiao.db"), SqliteOptions::default()).await.unwrap());
+    warnings(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warning_from_whistle_to_clearing_on_postgres() {
+    let Some(db) = fq_store_postgres::scratch::ScratchDatabase::create().await else { return };
+    let store: Arc<dyn Store> = Arc::new(PgStore::connect(&db.url, PgOptions::default()).await.unwrap());
+    warnings(Arc::clone(&store)).await;
+    store.close().await;
+    db.drop_now().await;
+}

@@ -313,6 +313,19 @@ class Flow:
         self.check(cleared >= 1, "the roll-up counts the yellow warning cleared today")
         self.shot("27-warnings-board")
 
+        # The governance index of 路桥区, drilled down to a town.
+        self.sign_in("demo-luqiao-leader")
+        self.go("/index")
+        value = self.driver.find_element(By.CSS_SELECTOR, "[data-index]").get_attribute("data-index")
+        self.check(value != "—" and 0 <= float(value) <= 100, f"the index of the county is between 0 and 100 ({value})")
+        self.check(len(self.driver.find_elements(By.CSS_SELECTOR, "ul.bars li")) == 5, "five dimensions")
+        self.shot("28-governance-index")
+        towns = self.driver.find_elements(By.CSS_SELECTOR, "table.index tbody th a")
+        self.check(len(towns) >= 1, "the towns of the county are listed")
+        towns[0].click()
+        self.wait.until(lambda d: "region=331004" in d.current_url)
+        self.check("返回上级地区" in self.text(), "a town's index links back up to the county")
+
     def agreement_pdf(self, number):
         """The case's mediation agreement, produced as the console's form does (a POST with the
         session's CSRF token), its first page turned into a PNG with poppler's pdftoppm."""

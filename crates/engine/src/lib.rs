@@ -23,6 +23,7 @@ mod demo_warnings;
 mod documents;
 mod error;
 mod figures;
+mod governance;
 mod grids;
 mod import_cases;
 mod inspections;
@@ -52,6 +53,7 @@ pub use console::{DispatchBoard, DueTone};
 pub use demo::{DemoAccount, DemoSeed};
 pub use error::EngineError;
 pub use figures::{Breakdown, FigureQuery, FigureReport, FigureRow, Figures, figure_kind};
+pub use governance::{DIMENSIONS as GOVERNANCE_DIMENSIONS, GovernanceIndex, IndexRow};
 pub use grids::GridImportReport;
 pub use import_cases::{BadRow, ImportReport, Table, read_table};
 pub use inspections::{

@@ -419,6 +419,9 @@ async fn every_page_template_renders_with_real_data() {
     let mut leader = w.sign_in("demo-luqiao-leader").await;
     visit(&mut leader, "/dashboard", StatusCode::OK).await;
     visit(&mut leader, "/registry", StatusCode::OK).await;
+    let index = visit(&mut leader, "/index", StatusCode::OK).await;
+    assert!(index.body.contains("闭环处置") && index.body.contains("data-index="), "{}", index.body);
+    visit(&mut leader, "/index?from=2026-12-01&to=2026-01-01", StatusCode::UNPROCESSABLE_ENTITY).await;
     for by in ["region", "channel", "station", "category", "month"] {
         visit(&mut leader, &format!("/figures?programme=finance&by={by}"), StatusCode::OK).await;
     }

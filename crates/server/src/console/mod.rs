@@ -18,6 +18,7 @@ mod documents;
 mod export;
 mod figures;
 mod forms;
+mod governance;
 mod grids;
 pub(crate) mod i18n;
 mod inspection;
@@ -84,6 +85,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/figures", get(figures::page))
         .route("/registry", get(registry::page))
         .route("/warnings", get(warnings::page))
+        .route("/index", get(governance::page))
         .route("/inspection/ranking", get(inspection::ranking))
         .route("/inspection/evaluation", get(inspection::evaluation))
         .route("/admin", get(admin::index))

@@ -12,6 +12,7 @@ mod accounts;
 mod attachments;
 mod audit;
 mod cases;
+mod coins;
 mod console;
 mod demo;
 mod demo_cases;
@@ -49,6 +50,7 @@ pub use accounts::{IssuedToken, NewAccount};
 pub use attachments::{MAX_ATTACHMENT_BYTES, sniff_content_type};
 pub use audit::{AuditOutcome, parse_checkpoint};
 pub use cases::{CaseQuery, CaseView, DispatchReplay, OpenCase, TimelineEntry, TimerReport};
+pub use coins::{CoinEntry, CoinLedger};
 pub use console::{DispatchBoard, DueTone};
 pub use demo::{DemoAccount, DemoSeed};
 pub use error::EngineError;
@@ -86,6 +88,8 @@ pub struct Engine {
     /// The ids of the inspection records received, loaded on first use; held across a receipt
     /// so that a record sent twice at once is stored once.
     inspection_ids: Arc<tokio::sync::Mutex<Option<std::collections::HashSet<String>>>>,
+    /// Held across a coin redemption's balance check and entry.
+    coins_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -106,6 +110,7 @@ impl Engine {
             numbers: Arc::default(),
             caches: Arc::default(),
             inspection_ids: Arc::default(),
+            coins_lock: Arc::default(),
         }
     }
 

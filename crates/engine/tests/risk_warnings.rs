@@ -1,7 +1,7 @@
 //! The risk programme's warnings on the engine, on SQLite and PostgreSQL: a grid worker raises a
 //! red warning, dispatches it with its response plan to the town's centre (the county's when the
 //! town has none), follows it up (another grid worker may not: 谁发起、谁盯办), the unit reports,
-//! the raiser clears it; the day's roll-up counts it.
+//! the raiser clears it; the day's roll-up counts it. And a resident's safety coins.
 //!
 //! PostgreSQL: FENGQIAO_TEST_POSTGRES (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! skipped with a note when unreachable, a failure when CI=true.
@@ -12,6 +12,7 @@ use chrono::{TimeZone, Utc};
 use fq_domain::Coded;
 use fq_domain::account::Login;
 use fq_domain::actor::Actor;
+use fq_domain::programme::Party;
 use fq_engine::{Engine, NewAccount, NewOrganisation, OpenCase};
 use fq_store::Store;
 use fq_store_postgres::{PgOptions, PgStore};
@@ -89,6 +90,38 @@ async fn warnings(store: Arc<dyn Store>) {
     assert!(board.open.is_empty());
     let outside = engine.warning_board(&raiser, &fq_domain::region::RegionCode::parse("330702").unwrap(), day).await.unwrap_err();
     assert_eq!(outside.code(), "forbidden");
+
+    // Safety coins: a resident earns by rule, redeems within the balance, and a reversed entry
+    // stops counting.
+    let resident =
+        Party { name: "居民甲".into(), role: "居民".into(), id_number: Some("331004199001010010".into()), phone: None };
+    let luqiao = fq_domain::region::RegionCode::parse("331004").unwrap();
+    engine.award_coins(&raiser, "331004", &resident, "patrol", "参加夜间巡防", None).await.unwrap();
+    let helped = engine
+        .award_coins(&raiser, "331004", &resident, "mediation_help", "协助调解邻里纠纷", Some("YS2026-000001"))
+        .await
+        .unwrap();
+    let err = engine.award_coins(&raiser, "331004", &resident, "gold", "", None).await.unwrap_err();
+    assert_eq!(err.code(), "coin_rule_unknown");
+    let nameless = Party { id_number: None, ..resident.clone() };
+    assert_eq!(
+        engine.award_coins(&raiser, "331004", &nameless, "patrol", "", None).await.unwrap_err().code(),
+        "resident_id_required"
+    );
+    assert_eq!(engine.coin_ledger(&raiser, &luqiao, "331004199001010010").await.unwrap().balance, 50);
+    engine.redeem_coins(&raiser, "331004", &resident, "redeem_goods", 40, "兑换大米一袋").await.unwrap();
+    let err = engine.redeem_coins(&raiser, "331004", &resident, "redeem_service", 20, "兑换理发").await.unwrap_err();
+    assert_eq!(err.code(), "coins_insufficient");
+    let ledger = engine.coin_ledger(&raiser, &luqiao, "331004199001010010").await.unwrap();
+    assert_eq!(
+        (ledger.balance, ledger.earned, ledger.spent, ledger.entries.len()),
+        (10, 50, 40, 3),
+        "the refused redemption stored nothing"
+    );
+    let analyst = account(&engine, &store, "analyst", centre, "analyst").await;
+    engine.act_on_case(&analyst, helped.case.id, "reverse", object(json!({"note": "调解未成功，误记"})), None).await.unwrap();
+    let ledger = engine.coin_ledger(&raiser, &luqiao, "331004199001010010").await.unwrap();
+    assert_eq!((ledger.balance, ledger.earned), (-20, 20), "a reversed award stops counting");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

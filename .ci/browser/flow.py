@@ -326,6 +326,17 @@ class Flow:
         self.wait.until(lambda d: "region=331004" in d.current_url)
         self.check("返回上级地区" in self.text(), "a town's index links back up to the county")
 
+        # The heat map of 路桥区: grids coloured by their cases, then the point density.
+        self.go("/heatmap?programme=demo")
+        cells = self.driver.find_elements(By.CSS_SELECTOR, "svg.heatmap path")
+        coloured = [c for c in cells if c.get_attribute("fill") != "#f7f7f7"]
+        self.check(len(cells) > 50 and len(coloured) >= 3, f"{len(coloured)} of {len(cells)} grids carry cases")
+        self.check(len(self.driver.find_elements(By.CSS_SELECTOR, "ul.legend li")) >= 2, "the map has a legend")
+        self.shot("29-heatmap-grids")
+        self.go("/heatmap?programme=demo&layer=density")
+        self.check(len(self.driver.find_elements(By.CSS_SELECTOR, "svg.heatmap rect")) > 10, "the density layer is drawn")
+        self.shot("30-heatmap-density")
+
     def agreement_pdf(self, number):
         """The case's mediation agreement, produced as the console's form does (a POST with the
         session's CSRF token), its first page turned into a PNG with poppler's pdftoppm."""

@@ -55,21 +55,43 @@ impl Engine {
         }
         let system = Actor::System;
         let real_now = self.now();
+        let with_location = self
+            .programmes
+            .get(programme)
+            .and_then(|p| p.kind("dispute"))
+            .is_some_and(|k| k.fields.iter().any(|f| f.code == "location"));
         let mut opened = 0;
         for (n, case) in cases.into_iter().enumerate() {
             let town = &towns[n % towns.len().min(town_spread)];
             let at = Arc::new(std::sync::Mutex::new(real_now - case.opened_ago));
             let clock = Arc::clone(&at);
             let engine = self.clone().with_clock(Arc::new(move || *clock.lock().expect("demo clock")));
+            // Where it happened: in one of the town's (generated) grids, near its middle, so that
+            // the heat map has points; labelled demo like the case.
+            let mut fields = object(case.fields);
+            let mut grid = None;
+            if with_location {
+                let grids = self.store.grids_within(&town.code).await?;
+                if let Some(g) = grids.get((n * 7) % grids.len().max(1)) {
+                    use geo::{Centroid, Contains};
+                    if let Some(c) = g.area.centroid() {
+                        let nudge = |k: usize| ((n * k) % 9) as f64 / 9.0 - 0.45;
+                        let near = geo::Point::new(c.x() + nudge(3) * 0.004, c.y() + nudge(5) * 0.003);
+                        let point = if g.area.contains(&near) { near } else { c };
+                        fields.insert("location".into(), serde_json::json!({ "lon": point.x(), "lat": point.y() }));
+                        grid = Some(g.code.to_string());
+                    }
+                }
+            }
             let request = OpenCase {
                 programme: programme.into(),
                 kind: "dispute".into(),
                 priority: case.priority.map(str::to_owned),
                 region: town.code.to_string(),
-                grid: None,
+                grid,
                 channel: case.channel.into(),
                 intake_org: None,
-                fields: object(case.fields),
+                fields,
             };
             let id = engine.open_case(&system, request).await?.case.id;
             opened += 1;

@@ -422,6 +422,11 @@ async fn every_page_template_renders_with_real_data() {
     let index = visit(&mut leader, "/index", StatusCode::OK).await;
     assert!(index.body.contains("闭环处置") && index.body.contains("data-index="), "{}", index.body);
     visit(&mut leader, "/index?from=2026-12-01&to=2026-01-01", StatusCode::UNPROCESSABLE_ENTITY).await;
+    let heat = visit(&mut leader, "/heatmap", StatusCode::OK).await;
+    assert!(heat.body.contains("<path") && heat.body.contains("<title>"), "grids drawn with values on hover");
+    let density = visit(&mut leader, "/heatmap?layer=density&programme=demo", StatusCode::OK).await;
+    assert!(density.body.contains("fill-opacity"), "the density layer");
+    visit(&mut leader, "/heatmap?region=3310", StatusCode::UNPROCESSABLE_ENTITY).await;
     for by in ["region", "channel", "station", "category", "month"] {
         visit(&mut leader, &format!("/figures?programme=finance&by={by}"), StatusCode::OK).await;
     }

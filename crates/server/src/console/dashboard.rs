@@ -137,7 +137,14 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
     let fail = |e: EngineError| layout::fail(&state, &viewer, &e);
     let readable = readable_programmes(engine, viewer.account());
     let wanted = q.programme.as_deref().filter(|p| !p.is_empty());
-    let Some((programme, scopes)) = readable.iter().find(|(p, _)| wanted.is_none_or(|w| w == p.code)).cloned() else {
+    // Without a choice: the first programme with time limits (a ledger such as the safety coins
+    // has no on-time rate to show).
+    let timed = |p: &Programme| p.kinds.iter().any(|k| !k.clocks.is_empty());
+    let chosen = match wanted {
+        Some(w) => readable.iter().find(|(p, _)| w == p.code),
+        None => readable.iter().find(|(p, _)| timed(p)).or(readable.first()),
+    };
+    let Some((programme, scopes)) = chosen.cloned() else {
         return Err(layout::denied(&state, &viewer));
     };
     let region = period::region(q.region.as_deref(), &scopes[0]).map_err(fail)?;

@@ -15,8 +15,8 @@ use serde::Serialize;
 use crate::AppState;
 
 /// The drawing's size in SVG units.
-const WIDTH: f64 = 600.0;
-const HEIGHT: f64 = 480.0;
+pub(crate) const WIDTH: f64 = 600.0;
+pub(crate) const HEIGHT: f64 = 480.0;
 const PADDING: f64 = 8.0;
 
 /// One county's outline, in WGS-84 degrees.
@@ -80,8 +80,8 @@ pub(crate) struct MapSvg {
 }
 
 /// Light to dark: more is more (cases, closures) or more is worse (overdue, cards).
-const BLUES: [&str; 5] = ["#deebf7", "#9ecae1", "#6baed6", "#3182bd", "#08519c"];
-const REDS: [&str; 5] = ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"];
+pub(crate) const BLUES: [&str; 5] = ["#deebf7", "#9ecae1", "#6baed6", "#3182bd", "#08519c"];
+pub(crate) const REDS: [&str; 5] = ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"];
 /// A county outside the report, and one in it without a value (no closed case for a rate).
 pub(crate) const OUTSIDE: &str = "#e4e7eb";
 pub(crate) const NO_VALUE: &str = "#f7f7f7";
@@ -105,7 +105,7 @@ impl Scale {
 }
 
 /// The `(x, y)` of a point in the drawing.
-struct Projection {
+pub(crate) struct Projection {
     min_lon: f64,
     max_lat: f64,
     cos_lat: f64,
@@ -117,7 +117,11 @@ struct Projection {
 impl Projection {
     /// Equirectangular, shrunk by the cosine of the middle latitude, fitted to the drawing.
     fn fit(shapes: &[&CountyShape]) -> Option<Projection> {
-        let mut rects = shapes.iter().filter_map(|s| s.area.bounding_rect());
+        Projection::fit_rects(shapes.iter().filter_map(|s| s.area.bounding_rect()))
+    }
+
+    /// Fitted to the union of `rects`.
+    pub(crate) fn fit_rects(mut rects: impl Iterator<Item = geo::Rect<f64>>) -> Option<Projection> {
         let first = rects.next()?;
         let (mut min_x, mut min_y, mut max_x, mut max_y) = (first.min().x, first.min().y, first.max().x, first.max().y);
         for r in rects {
@@ -139,12 +143,12 @@ impl Projection {
         })
     }
 
-    fn point(&self, lon: f64, lat: f64) -> (f64, f64) {
+    pub(crate) fn point(&self, lon: f64, lat: f64) -> (f64, f64) {
         (self.dx + (lon - self.min_lon) * self.cos_lat * self.scale, self.dy + (self.max_lat - lat) * self.scale)
     }
 
     /// The SVG path of an area, simplified to about half a unit of the drawing.
-    fn path(&self, area: &MultiPolygon<f64>) -> String {
+    pub(crate) fn path(&self, area: &MultiPolygon<f64>) -> String {
         let simple = area.simplify(0.5 / self.scale);
         let mut out = String::new();
         for polygon in &simple {

@@ -20,6 +20,7 @@ mod figures;
 mod forms;
 mod governance;
 mod grids;
+mod heatmap;
 pub(crate) mod i18n;
 mod inspection;
 mod intake;
@@ -86,6 +87,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/registry", get(registry::page))
         .route("/warnings", get(warnings::page))
         .route("/index", get(governance::page))
+        .route("/heatmap", get(heatmap::page))
         .route("/inspection/ranking", get(inspection::ranking))
         .route("/inspection/evaluation", get(inspection::evaluation))
         .route("/admin", get(admin::index))

@@ -1,0 +1,119 @@
+//! Heat-map data (热力图) for a county: the county's grids with the number of cases located in
+//! each over a period (by the case's grid, or by its point when it names none), and the points
+//! themselves for a density layer. Cases without a location, and located ones outside every grid,
+//! are counted and reported, never dropped silently.
+
+use chrono::{DateTime, Utc};
+use fq_domain::actor::Actor;
+use fq_domain::case::Case;
+use fq_domain::programme::FieldValue;
+use fq_domain::region::{RegionCode, RegionLevel};
+use fq_store::{CaseFilter, StoreError};
+use geo::{BoundingRect, Contains, MultiPolygon, Point};
+
+use crate::Engine;
+use crate::access::may_read;
+use crate::error::EngineError;
+
+/// What to map.
+#[derive(Debug, Clone)]
+pub struct HeatQuery {
+    pub county: RegionCode,
+    /// One programme, or every one.
+    pub programme: Option<String>,
+    /// Cases whose `category` field has this code.
+    pub category: Option<String>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+/// One grid and its count.
+#[derive(Debug, Clone)]
+pub struct HeatCell {
+    pub code: String,
+    pub name: String,
+    pub generated: bool,
+    pub area: MultiPolygon<f64>,
+    pub count: u32,
+}
+
+/// The map's data.
+#[derive(Debug, Clone)]
+pub struct HeatMap {
+    pub cells: Vec<HeatCell>,
+    pub points: Vec<(f64, f64)>,
+    pub cases: usize,
+    pub without_location: usize,
+    pub outside_grids: usize,
+}
+
+fn location(case: &Case) -> Option<(f64, f64)> {
+    match case.fields.get("location") {
+        Some(FieldValue::Location { lon, lat }) => Some((*lon, *lat)),
+        _ => None,
+    }
+}
+
+impl Engine {
+    /// The heat-map data of a county.
+    pub async fn heat_map(&self, actor: &Actor, query: &HeatQuery) -> Result<HeatMap, EngineError> {
+        if query.county.level() != RegionLevel::County {
+            return Err(EngineError::field("region_not_county", "region", format!("{} is not a county", query.county)));
+        }
+        if !may_read(actor, &query.county, None) {
+            return Err(EngineError::forbidden(format!("the cases of {} are outside your scope", query.county)));
+        }
+        if query.to <= query.from {
+            return Err(EngineError::field("period_invalid", "to", "the end of the period must come after its start"));
+        }
+        let grids = self.store.grids_within(&query.county).await?;
+        let mut cells: Vec<HeatCell> = grids
+            .iter()
+            .map(|g| HeatCell {
+                code: g.code.to_string(),
+                name: g.name.clone(),
+                generated: g.generated,
+                area: g.area.clone(),
+                count: 0,
+            })
+            .collect();
+        let boxes: Vec<Option<geo::Rect<f64>>> = cells.iter().map(|c| c.area.bounding_rect()).collect();
+        let filter = CaseFilter {
+            programme: query.programme.clone(),
+            regions: vec![query.county.clone()],
+            opened_from: Some(query.from),
+            opened_to: Some(query.to),
+            ..CaseFilter::default()
+        };
+        let mut map = HeatMap { cells: Vec::new(), points: Vec::new(), cases: 0, without_location: 0, outside_grids: 0 };
+        for snapshot in self.store.case_snapshots(&filter).await? {
+            let case: Case = serde_json::from_str(&snapshot).map_err(|e| StoreError::corrupt("case snapshot", e))?;
+            if let Some(category) = &query.category
+                && !matches!(case.fields.get("category"), Some(FieldValue::Enum(c)) if c == category)
+            {
+                continue;
+            }
+            map.cases += 1;
+            let point = location(&case);
+            let by_grid = case.grid.as_ref().and_then(|g| cells.iter().position(|c| c.code == g.to_string()));
+            let by_point = point.and_then(|(x, y)| {
+                let p = Point::new(x, y);
+                (0..cells.len()).find(|&i| {
+                    boxes[i].is_some_and(|b| b.min().x <= x && x <= b.max().x && b.min().y <= y && y <= b.max().y)
+                        && cells[i].area.contains(&p)
+                })
+            });
+            match by_grid.or(by_point) {
+                Some(i) => cells[i].count += 1,
+                None if point.is_some() => map.outside_grids += 1,
+                None => {}
+            }
+            match point {
+                Some(p) => map.points.push(p),
+                None => map.without_location += 1,
+            }
+        }
+        map.cells = cells;
+        Ok(map)
+    }
+}

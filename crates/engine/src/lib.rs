@@ -72,7 +72,7 @@ pub use reference_data::{EMBEDDED_BOUNDARIES, EMBEDDED_REGIONS, embedded_calenda
 pub use regions::{BoundaryImportReport, RegionImportReport};
 pub use sessions::{ActiveSession, LOCKOUT_MINUTES, MAX_FAILURES, NewSession, SESSION_HOURS};
 pub use status::Status;
-pub use warnings::{LEVELS as WARNING_LEVELS, LevelRollUp, WarningBoard};
+pub use warnings::{LEVELS as WARNING_LEVELS, LevelRollUp, TypicalCase, WarningBoard};
 
 /// The source of "now" for every use case: the system clock in production, a fixed or stepped
 /// clock in tests.

@@ -46,7 +46,67 @@ fn end_of(day: NaiveDate) -> DateTime<Utc> {
     beijing().from_local_datetime(&next.and_hms_opt(0, 0, 0).unwrap_or_default()).single().map_or_else(Utc::now, |t| t.to_utc())
 }
 
+/// A closed warning for the library of typical cases (典型案例库).
+#[derive(Debug, Clone, Serialize)]
+pub struct TypicalCase {
+    pub number: String,
+    pub title: String,
+    pub category: String,
+    pub level: String,
+    pub handling: String,
+    pub closed_at: DateTime<Utc>,
+}
+
+fn text_of(case: &Case, code: &str) -> String {
+    match case.fields.get(code) {
+        Some(fq_domain::programme::FieldValue::Text(t) | fq_domain::programme::FieldValue::Enum(t)) => t.clone(),
+        _ => String::new(),
+    }
+}
+
 impl Engine {
+    /// Cleared warnings of `region` (their handling reported), newest first, optionally of one
+    /// category and containing `text` in the title or the handling: the library of typical
+    /// cases to learn from.
+    pub async fn typical_warnings(
+        &self,
+        actor: &Actor,
+        region: &RegionCode,
+        category: Option<&str>,
+        text: Option<&str>,
+    ) -> Result<Vec<TypicalCase>, EngineError> {
+        if !may_read(actor, region, None) {
+            return Err(EngineError::forbidden(format!("the warnings of {region} are outside your scope")));
+        }
+        let filter = CaseFilter {
+            programme: Some("risk".into()),
+            kind: Some("warning".into()),
+            state: Some("cleared".into()),
+            regions: vec![region.clone()],
+            ..CaseFilter::default()
+        };
+        let text = text.map(str::trim).filter(|t| !t.is_empty());
+        let mut out = Vec::new();
+        for snapshot in self.store.case_snapshots(&filter).await? {
+            let case: Case = serde_json::from_str(&snapshot).map_err(|e| StoreError::corrupt("case snapshot", e))?;
+            let (title, handling, code) = (text_of(&case, "title"), text_of(&case, "handling"), text_of(&case, "category"));
+            if category.is_some_and(|c| c != code) || text.is_some_and(|t| !title.contains(t) && !handling.contains(t)) {
+                continue;
+            }
+            let Some(closed_at) = case.closed_at else { continue };
+            out.push(TypicalCase {
+                number: case.number.clone(),
+                title,
+                category: code,
+                level: case.priority.clone(),
+                handling,
+                closed_at,
+            });
+        }
+        out.sort_by(|a, b| b.closed_at.cmp(&a.closed_at));
+        Ok(out)
+    }
+
     /// The warnings board of `region` for the Beijing `day` (open warnings as they are now).
     pub async fn warning_board(&self, actor: &Actor, region: &RegionCode, day: NaiveDate) -> Result<WarningBoard, EngineError> {
         if !may_read(actor, region, None) {

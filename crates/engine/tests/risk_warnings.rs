@@ -88,6 +88,12 @@ async fn warnings(store: Arc<dyn Store>) {
     assert_eq!((red.issued, red.cleared, red.open, red.overdue), (1, 1, 0, 0));
     assert_eq!(board.levels.iter().map(|l| l.level.as_str()).collect::<Vec<_>>(), ["red", "orange", "yellow", "blue"]);
     assert!(board.open.is_empty());
+    // Cleared, it joins the library of typical cases, found by category and by text.
+    let luqiao = fq_domain::region::RegionCode::parse("331004").unwrap();
+    let found = engine.typical_warnings(&raiser, &luqiao, Some("order_civil_to_criminal"), Some("民警")).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].handling, "已隔离双方，民警到场");
+    assert!(engine.typical_warnings(&raiser, &luqiao, Some("fire"), None).await.unwrap().is_empty());
     let outside = engine.warning_board(&raiser, &fq_domain::region::RegionCode::parse("330702").unwrap(), day).await.unwrap_err();
     assert_eq!(outside.code(), "forbidden");
 

@@ -453,6 +453,10 @@ async fn every_page_template_renders_with_real_data() {
     let board = visit(&mut grid, "/warnings", StatusCode::OK).await;
     assert!(board.body.contains("红色") && board.body.contains("日结汇总"), "{}", board.body);
     visit(&mut grid, "/warnings?day=tomorrow", StatusCode::UNPROCESSABLE_ENTITY).await;
+    let library = visit(&mut grid, "/warnings?category=dispute_neighbour", StatusCode::OK).await;
+    assert!(library.body.contains("楼上漏水引发邻里纠纷"), "the cleared demo warning is in the library");
+    let none = visit(&mut grid, "/warnings?category=fire&q=%E6%BC%8F%E6%B0%B4", StatusCode::OK).await;
+    assert!(none.body.contains("没有符合条件的已销号预警"));
     visit(&mut reviewer, "/warnings", StatusCode::FORBIDDEN).await;
 
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");

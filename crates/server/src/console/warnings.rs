@@ -21,6 +21,9 @@ use crate::AppState;
 pub(crate) struct BoardParams {
     region: Option<String>,
     day: Option<String>,
+    /// The library of typical cases: a category and text to look for.
+    category: Option<String>,
+    q: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -54,7 +57,11 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
         Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").ok(),
     };
     let Some(day) = day else {
-        let ctx = minijinja::context! { error => i18n::text(lang, "warn.bad_day"), levels => value(&Vec::<()>::new()), rows => value(&Vec::<()>::new()), day => asked, place => "" };
+        let none = value(&Vec::<()>::new());
+        let ctx = minijinja::context! {
+            error => i18n::text(lang, "warn.bad_day"), levels => none.clone(), rows => none.clone(), library => none.clone(),
+            categories => none, category => "", q => "", day => asked, place => "",
+        };
         return Ok(layout::page_with_status(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, "warnings.html", ctx));
     };
     let board = engine.warning_board(&viewer.actor, &region, day).await.map_err(fail)?;
@@ -93,6 +100,26 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
             due: case.next_due().map(|at| display::due(engine, lang, &case.region, at)),
         });
     }
+    let category = q.category.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let library = engine.typical_warnings(&viewer.actor, &region, category, q.q.as_deref()).await.map_err(fail)?;
+    let categories: Vec<(String, String)> = programme
+        .catalogs
+        .get("risk_category")
+        .map(|c| c.items.iter().map(|i| (i.code.clone(), i.name.clone())).collect())
+        .unwrap_or_default();
+    let category_label =
+        |code: &str| categories.iter().find(|(c, _)| c == code).map_or_else(|| code.to_owned(), |(_, n)| n.clone());
+    let library: Vec<serde_json::Value> = library
+        .iter()
+        .take(50)
+        .map(|t| {
+            serde_json::json!({
+                "number": t.number, "title": t.title, "category": category_label(&t.category),
+                "level": t.level, "level_name": i18n::text(lang, &format!("warn.level_{}", t.level)),
+                "handling": t.handling, "closed": display::when(t.closed_at),
+            })
+        })
+        .collect();
     let levels: Vec<serde_json::Value> = board
         .levels
         .iter()
@@ -108,6 +135,10 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
         day => day.format("%Y-%m-%d").to_string(),
         levels => value(&levels),
         rows => value(&rows),
+        library => value(&library),
+        categories => value(&categories),
+        category => category,
+        q => q.q.as_deref().unwrap_or(""),
         error => Option::<String>::None,
     };
     Ok(layout::page(&state, &viewer, "warnings.html", ctx))

@@ -103,7 +103,7 @@ impl Engine {
                 closed_at,
             });
         }
-        out.sort_by(|a, b| b.closed_at.cmp(&a.closed_at));
+        out.sort_by_key(|t| std::cmp::Reverse(t.closed_at));
         Ok(out)
     }
 

@@ -40,3 +40,15 @@ pub(crate) fn require_operator(actor: &Actor, what: &str) -> Result<(), EngineEr
         Actor::Account(_) => Err(EngineError::forbidden(format!("{what} is run by an operator on the server (fengqiao CLI)"))),
     }
 }
+
+/// True if the actor reads `programme`'s cases in `region`: operators; leaders over it; holders
+/// of one of the programme's roles over it that is not assignment-only.
+pub(crate) fn reads_programme(actor: &Actor, programme: &fq_domain::programme::Programme, region: &RegionCode) -> bool {
+    match actor {
+        Actor::System | Actor::Cli { .. } => true,
+        Actor::Account(account) => {
+            account.may(RoleCode::LEADER, region, None)
+                || programme.roles.keys().any(|r| !programme.assignment_only(r) && account.may(r, region, None))
+        }
+    }
+}

@@ -1,7 +1,9 @@
-//! Safety coins (平安金币): a resident's ledger in the `coins` programme. Each entry is a case
-//! (so the ledger is the journal); the rule sets the coins earned; a redemption is refused when
-//! the balance does not cover it (one at a time in this process, so two redemptions cannot both
-//! spend the same coins); a reversed entry stops counting.
+//! Safety coins (平安金币): a resident's ledger in the `coins` programme, kept per county. Each
+//! entry is a case (so the ledger is the journal); the rule sets the coins earned; a redemption
+//! is refused when the balance does not cover it (one at a time in this process, so two
+//! redemptions cannot both spend the same coins; several server processes on one PostgreSQL
+//! database could, which needs a database-level guard: not built); a reversed entry stops
+//! counting, and reversing an award already spent leaves the balance negative (a debt).
 
 use fq_domain::actor::Actor;
 use fq_domain::case::Case;
@@ -12,7 +14,7 @@ use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 
 use crate::Engine;
-use crate::access::may_read;
+use crate::access::reads_programme;
 use crate::cases::{CaseView, OpenCase};
 use crate::error::EngineError;
 
@@ -50,6 +52,14 @@ struct Line<'a> {
     source: Option<&'a str>,
 }
 
+/// The county a ledger is kept in: entries are stored and balances read at the county, so a
+/// balance cannot be spent twice by naming a town and then a village.
+fn ledger_county(region: &RegionCode) -> Result<RegionCode, EngineError> {
+    region.at_level(fq_domain::region::RegionLevel::County).ok_or_else(|| {
+        EngineError::field("region_not_county", "region", format!("coin ledgers are kept per county; {region} is above one"))
+    })
+}
+
 fn resident_id(party: &Party) -> Result<String, EngineError> {
     party.id_number.as_deref().filter(|id| valid_id_number(id)).map(str::to_uppercase).ok_or_else(|| {
         EngineError::field("resident_id_required", "resident.id_number", "a resident's ledger is kept by a valid ID number")
@@ -79,7 +89,9 @@ impl Engine {
 
     /// The ledger of the resident with `id_number` in `region`.
     pub async fn coin_ledger(&self, actor: &Actor, region: &RegionCode, id_number: &str) -> Result<CoinLedger, EngineError> {
-        if !may_read(actor, region, None) {
+        let region = &ledger_county(region)?;
+        let programme = self.programme("coins")?;
+        if !reads_programme(actor, &programme, region) {
             return Err(EngineError::forbidden(format!("the coin ledgers of {region} are outside your scope")));
         }
         let entries: Vec<CoinEntry> = self
@@ -112,6 +124,8 @@ impl Engine {
 
     async fn coin_entry(&self, actor: &Actor, region: &str, resident: &Party, line: Line<'_>) -> Result<CaseView, EngineError> {
         let Line { rule, coins, note, source } = line;
+        let code = RegionCode::parse(region).map_err(|e| EngineError::field("region_code_invalid", "region", e.to_string()))?;
+        let region = ledger_county(&code)?.to_string();
         let mut fields: Map<String, Json> = Map::new();
         let title = if note.trim().is_empty() { rule.to_owned() } else { note.trim().to_owned() };
         fields.insert("title".into(), Json::from(title.chars().take(200).collect::<String>()));
@@ -125,13 +139,13 @@ impl Engine {
             programme: "coins".into(),
             kind: "entry".into(),
             priority: None,
-            region: region.into(),
+            region,
             grid: None,
             channel: "coin_rule".into(),
             intake_org: None,
             fields,
         };
-        self.open_case(actor, request).await
+        self.open_case_as_engine(actor, request).await
     }
 
     /// Awards a resident the coins of `rule` (for `source`, a case number, when there is one).

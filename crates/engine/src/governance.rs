@@ -21,7 +21,7 @@ use fq_store::{CaseFilter, StoreError};
 use serde::Serialize;
 
 use crate::Engine;
-use crate::access::may_read;
+use crate::access::reads_programme;
 use crate::error::EngineError;
 
 /// The dimensions with their weights.
@@ -118,7 +118,11 @@ impl Engine {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<GovernanceIndex, EngineError> {
-        if !may_read(actor, region, None) {
+        // Every programme the reader reads over the region; ledger entries (points, coins) are
+        // not work and are left out.
+        let readable: Vec<String> =
+            self.programmes.all().filter(|p| reads_programme(actor, p, region)).map(|p| p.code.clone()).collect();
+        if readable.is_empty() {
             return Err(EngineError::forbidden(format!("the governance index of {region} is outside your scope")));
         }
         if to <= from {
@@ -142,7 +146,11 @@ impl Engine {
         let children = self.region_children(region).await?;
         let mut total = Tally::default();
         let mut below: Vec<(RegionCode, Tally)> = children.iter().map(|c| (c.code.clone(), Tally::default())).collect();
-        for case in &cases {
+        let counts = |case: &&Case| {
+            readable.contains(&case.programme)
+                && self.programmes.get(&case.programme).and_then(|p| p.kind(&case.kind)).is_some_and(|k| !k.ledger)
+        };
+        for case in cases.iter().filter(counts) {
             total.add(case, resolved);
             if let Some((_, tally)) = below.iter_mut().find(|(code, _)| code.contains(&case.region)) {
                 tally.add(case, resolved);

@@ -12,7 +12,7 @@ use fq_store::{CaseFilter, StoreError};
 use geo::{BoundingRect, Contains, MultiPolygon, Point};
 
 use crate::Engine;
-use crate::access::may_read;
+use crate::access::reads_programme;
 use crate::error::EngineError;
 
 /// What to map.
@@ -60,8 +60,11 @@ impl Engine {
         if query.county.level() != RegionLevel::County {
             return Err(EngineError::field("region_not_county", "region", format!("{} is not a county", query.county)));
         }
-        if !may_read(actor, &query.county, None) {
-            return Err(EngineError::forbidden(format!("the cases of {} are outside your scope", query.county)));
+        // Only the programmes the reader reads over the county; one asked for must be one of them.
+        let readable: Vec<String> =
+            self.programmes.all().filter(|p| reads_programme(actor, p, &query.county)).map(|p| p.code.clone()).collect();
+        if readable.is_empty() || query.programme.as_ref().is_some_and(|p| !readable.contains(p)) {
+            return Err(EngineError::forbidden(format!("these cases of {} are outside your scope", query.county)));
         }
         if query.to <= query.from {
             return Err(EngineError::field("period_invalid", "to", "the end of the period must come after its start"));
@@ -88,6 +91,9 @@ impl Engine {
         let mut map = HeatMap { cells: Vec::new(), points: Vec::new(), cases: 0, without_location: 0, outside_grids: 0 };
         for snapshot in self.store.case_snapshots(&filter).await? {
             let case: Case = serde_json::from_str(&snapshot).map_err(|e| StoreError::corrupt("case snapshot", e))?;
+            if !readable.contains(&case.programme) {
+                continue;
+            }
             if let Some(category) = &query.category
                 && !matches!(case.fields.get("category"), Some(FieldValue::Enum(c)) if c == category)
             {

@@ -13,7 +13,7 @@ use fq_store::{CaseFilter, StoreError};
 use serde::Serialize;
 
 use crate::Engine;
-use crate::access::may_read;
+use crate::access::reads_programme;
 use crate::error::EngineError;
 
 /// Levels, lowest first (the kind's priorities).
@@ -75,7 +75,8 @@ impl Engine {
         category: Option<&str>,
         text: Option<&str>,
     ) -> Result<Vec<TypicalCase>, EngineError> {
-        if !may_read(actor, region, None) {
+        let programme = self.programme("risk")?;
+        if !reads_programme(actor, &programme, region) {
             return Err(EngineError::forbidden(format!("the warnings of {region} are outside your scope")));
         }
         let filter = CaseFilter {
@@ -109,7 +110,8 @@ impl Engine {
 
     /// The warnings board of `region` for the Beijing `day` (open warnings as they are now).
     pub async fn warning_board(&self, actor: &Actor, region: &RegionCode, day: NaiveDate) -> Result<WarningBoard, EngineError> {
-        if !may_read(actor, region, None) {
+        let programme = self.programme("risk")?;
+        if !reads_programme(actor, &programme, region) {
             return Err(EngineError::forbidden(format!("the warnings of {region} are outside your scope")));
         }
         let filter = CaseFilter {

@@ -83,19 +83,33 @@ async fn warnings(store: Arc<dyn Store>) {
     assert_eq!(view.case.state, "cleared");
 
     let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+    let luqiao = fq_domain::region::RegionCode::parse("331004").unwrap();
     let board = engine.warning_board(&raiser, &fq_domain::region::RegionCode::parse("331004").unwrap(), day).await.unwrap();
     let red = board.levels.iter().find(|l| l.level == "red").unwrap();
     assert_eq!((red.issued, red.cleared, red.open, red.overdue), (1, 1, 0, 0));
     assert_eq!(board.levels.iter().map(|l| l.level.as_str()).collect::<Vec<_>>(), ["red", "orange", "yellow", "blue"]);
     assert!(board.open.is_empty());
     // Cleared, it joins the library of typical cases, found by category and by text.
-    let luqiao = fq_domain::region::RegionCode::parse("331004").unwrap();
     let found = engine.typical_warnings(&raiser, &luqiao, Some("order_civil_to_criminal"), Some("民警")).await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].handling, "已隔离双方，民警到场");
     assert!(engine.typical_warnings(&raiser, &luqiao, Some("fire"), None).await.unwrap().is_empty());
     let outside = engine.warning_board(&raiser, &fq_domain::region::RegionCode::parse("330702").unwrap(), day).await.unwrap_err();
     assert_eq!(outside.code(), "forbidden");
+    // Another programme's role over the same county reads neither the warnings nor their heat map.
+    let station = account(&engine, &store, "a-station", centre, "station").await;
+    assert_eq!(engine.warning_board(&station, &luqiao, day).await.unwrap_err().code(), "forbidden");
+    let heat = fq_engine::HeatQuery {
+        county: luqiao.clone(),
+        programme: Some("risk".into()),
+        category: None,
+        from: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+        to: Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0).unwrap(),
+    };
+    assert_eq!(engine.heat_map(&station, &heat).await.unwrap_err().code(), "forbidden");
+    assert_eq!(engine.heat_map(&raiser, &heat).await.unwrap().cases, 1, "the grid worker maps the warning");
+    let all = fq_engine::HeatQuery { programme: None, ..heat };
+    assert_eq!(engine.heat_map(&station, &all).await.unwrap().cases, 0, "a station maps only inspection cases");
 
     // Safety coins: a resident earns by rule, redeems within the balance, and a reversed entry
     // stops counting.
@@ -115,6 +129,21 @@ async fn warnings(store: Arc<dyn Store>) {
         "resident_id_required"
     );
     assert_eq!(engine.coin_ledger(&raiser, &luqiao, "331004199001010010").await.unwrap().balance, 50);
+    // The ledger is the county's, whichever place below it is named.
+    let town = engine.region_children(&luqiao).await.unwrap()[0].code.clone();
+    assert_eq!(engine.coin_ledger(&raiser, &town, "331004199001010010").await.unwrap().balance, 50);
+    // Ledger entries have their own intake: the generic one refuses them.
+    let generic = OpenCase {
+        programme: "coins".into(),
+        kind: "entry".into(),
+        priority: None,
+        region: "331004".into(),
+        grid: None,
+        channel: "coin_rule".into(),
+        intake_org: None,
+        fields: object(json!({"title": "x", "resident": resident, "coin_rule": "patrol", "coins": 9000})),
+    };
+    assert_eq!(engine.open_case(&raiser, generic).await.unwrap_err().code(), "intake_engine_only");
     engine.redeem_coins(&raiser, "331004", &resident, "redeem_goods", 40, "兑换大米一袋").await.unwrap();
     let err = engine.redeem_coins(&raiser, "331004", &resident, "redeem_service", 20, "兑换理发").await.unwrap_err();
     assert_eq!(err.code(), "coins_insufficient");

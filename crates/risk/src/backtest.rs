@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::events::{Event, date_of, day_number};
 use crate::grid::Grid;
-use crate::metrics::{Calibration, ReliabilityBin, pai_pei};
+use crate::metrics::{Calibration, ReliabilityBin, pai_pei_of};
 use crate::model::{Cells, Forecaster, KdeForecast, Ours, PreviousPeriod};
 
 /// Shares of the area at which PAI and PEI are reported (percent).
@@ -67,6 +67,10 @@ pub enum BacktestError {
     NothingToScore(NaiveDate),
     #[error("the cell size must be between 10 and 10,000 metres")]
     CellSize,
+    #[error(
+        "the events before the end of training spread too far for cells of this size (over 4,000,000 cells): check for stray points"
+    )]
+    TooManyCells,
     #[error("fewer than a year and a horizon of history before the end of training: nothing to fit on")]
     TooLittleHistory,
 }
@@ -92,7 +96,10 @@ pub struct Report {
     pub origins: Vec<NaiveDate>,
     pub study_cells: usize,
     pub training_events: usize,
+    /// Events of the scoring horizons, and of them those outside the study cells (they count in
+    /// the hit rate's denominator and can never be captured).
     pub scored_events: f64,
+    pub scored_outside_study: f64,
     /// The kernel-density baseline's cross-validated window (days; null: all) and bandwidth (m).
     pub kde_window_days: Option<i32>,
     pub kde_bandwidth_metres: f64,
@@ -123,7 +130,8 @@ pub fn run(events: &[Event], spec: &Backtest) -> Result<Report, BacktestError> {
     if before.is_empty() {
         return Err(BacktestError::NoTraining(spec.train_until));
     }
-    let grid = Grid::covering(events.iter().map(|e| (e.lon, e.lat)), spec.cell_metres).ok_or(BacktestError::CellSize)?;
+    // The grid is laid over the training events only: nothing after training shapes it.
+    let grid = Grid::covering(before.iter().map(|e| (e.lon, e.lat)), spec.cell_metres).ok_or(BacktestError::TooManyCells)?;
     let mut study: Vec<usize> = before.iter().filter_map(|e| grid.cell_of(e.lon, e.lat)).collect();
     study.sort_unstable();
     study.dedup();
@@ -133,6 +141,12 @@ pub fn run(events: &[Event], spec: &Backtest) -> Result<Report, BacktestError> {
         .filter_map(|e| grid.cell_of(e.lon, e.lat).map(|c| (e.day, c)))
         .collect();
     category.sort_unstable();
+    // Every event of the category by day, on the grid or not: the hit rate's denominator.
+    let mut category_days: Vec<i32> = events.iter().filter(|e| e.category == spec.category).map(|e| e.day).collect();
+    category_days.sort_unstable();
+    let in_horizon = |origin: i32| {
+        (category_days.partition_point(|d| *d < origin + horizon) - category_days.partition_point(|d| *d < origin)) as f64
+    };
     let mut all_events: Vec<(i32, usize)> =
         events.iter().filter_map(|e| grid.cell_of(e.lon, e.lat).map(|c| (e.day, c))).collect();
     all_events.sort_unstable();
@@ -161,6 +175,7 @@ pub fn run(events: &[Event], spec: &Backtest) -> Result<Report, BacktestError> {
 
     let mut scores = BTreeMap::new();
     let mut scored_events = 0.0;
+    let mut outside_study = 0.0;
     for (m, model) in models.iter().enumerate() {
         let mut pai: BTreeMap<u32, (f64, u32)> = BTreeMap::new();
         let mut pei: BTreeMap<u32, (f64, u32)> = BTreeMap::new();
@@ -168,11 +183,13 @@ pub fn run(events: &[Event], spec: &Backtest) -> Result<Report, BacktestError> {
         for &origin in &scoring {
             let expected = model.expected(&cells, origin, horizon);
             let actual = cells.outcome(origin, horizon);
+            let total = in_horizon(origin);
             if m == 0 {
-                scored_events += actual.iter().sum::<f64>();
+                scored_events += total;
+                outside_study += total - actual.iter().sum::<f64>();
             }
             for area in AREAS {
-                if let Some((a, e)) = pai_pei(&expected, &actual, f64::from(area) / 100.0) {
+                if let Some((a, e)) = pai_pei_of(&expected, &actual, f64::from(area) / 100.0, total) {
                     let entry = pai.entry(area).or_default();
                     (entry.0, entry.1) = (entry.0 + a, entry.1 + 1);
                     let entry = pei.entry(area).or_default();
@@ -208,6 +225,7 @@ pub fn run(events: &[Event], spec: &Backtest) -> Result<Report, BacktestError> {
         study_cells: cells.study.len(),
         training_events: cells.events.iter().filter(|(d, _)| *d < train_end).count(),
         scored_events,
+        scored_outside_study: outside_study,
         kde_window_days: kde.kde.window,
         kde_bandwidth_metres: kde.kde.sigma * spec.cell_metres,
         ours_feature_set: ours.feature_set.to_owned(),

@@ -3,6 +3,9 @@
 
 use crate::projection::Local;
 
+/// The most cells a grid may have (a city at 50 m cells is about a million).
+pub const MAX_CELLS: usize = 4_000_000;
+
 /// A grid of square cells covering the events, with a margin.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grid {
@@ -30,8 +33,13 @@ impl Grid {
             (min_x, min_y, max_x, max_y) = (min_x.min(x), min_y.min(y), max_x.max(x), max_y.max(y));
         }
         let margin = 2.0 * cell;
-        let cols = ((max_x - min_x + 2.0 * margin) / cell).ceil() as usize + 1;
-        let rows = ((max_y - min_y + 2.0 * margin) / cell).ceil() as usize + 1;
+        let cols = ((max_x - min_x + 2.0 * margin) / cell).ceil() + 1.0;
+        let rows = ((max_y - min_y + 2.0 * margin) / cell).ceil() + 1.0;
+        // A stray point (a failed geocode at 0, 0) must not ask for billions of cells.
+        if (cols * rows).is_nan() || cols * rows > MAX_CELLS as f64 {
+            return None;
+        }
+        let (cols, rows) = (cols as usize, rows as usize);
         Some(Grid { local, x0: min_x - margin, y0: min_y - margin, cell, cols, rows })
     }
 
@@ -104,6 +112,8 @@ mod tests {
         let (lon, lat) = grid.centre(cells[0]);
         assert!((lon + 122.68).abs() < 0.003 && (lat - 45.52).abs() < 0.002);
         assert_eq!(grid.cell_of(-100.0, 45.5), None);
+        // A stray point at 0, 0 would ask for billions of 200 m cells: refused.
+        assert!(Grid::covering(points.iter().copied().chain([(0.0, 0.0)]), 200.0).is_none());
         let mut values = vec![0.0; grid.len()];
         values[cells[1]] = 10.0;
         let blurred = grid.blur(&values, 0.6);

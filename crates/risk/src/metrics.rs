@@ -19,7 +19,8 @@ pub fn captured(score: &[f64], actual: &[f64], k: f64) -> f64 {
     let mut i = 0;
     while i < order.len() && taken < k {
         let mut j = i;
-        while j < order.len() && score[order[j]] == score[order[i]] {
+        // total_cmp, not ==: a NaN equals itself here, so the loop always moves on.
+        while j < order.len() && score[order[j]].total_cmp(&score[order[i]]).is_eq() {
             j += 1;
         }
         let group = (j - i) as f64;
@@ -46,7 +47,11 @@ pub fn best_possible(actual: &[f64], k: f64) -> f64 {
 
 /// PAI and PEI of one forecast at a share of the area; `None` without events.
 pub fn pai_pei(score: &[f64], actual: &[f64], share: f64) -> Option<(f64, f64)> {
-    let total: f64 = actual.iter().sum();
+    pai_pei_of(score, actual, share, actual.iter().sum())
+}
+
+/// The same with the hit rate over `total` events, those outside the study cells included.
+pub fn pai_pei_of(score: &[f64], actual: &[f64], share: f64, total: f64) -> Option<(f64, f64)> {
     if total <= 0.0 || score.is_empty() {
         return None;
     }

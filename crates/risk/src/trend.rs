@@ -48,7 +48,7 @@ pub fn trend(series: &[f64], buffer: &mut Vec<f64>) -> Option<Trend> {
     let mut i = 0;
     while i < n {
         let mut j = i;
-        while j < n && sorted[j] == sorted[i] {
+        while j < n && sorted[j].total_cmp(&sorted[i]).is_eq() {
             j += 1;
         }
         let t = (j - i) as f64;

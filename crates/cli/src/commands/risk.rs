@@ -88,7 +88,7 @@ pub fn run(command: RiskCommand) -> Outcome {
 
 fn print_report(r: &Report) {
     println!(
-        "{} · horizon {} days · cells {} m · trained to {} · {} origins ({} to {}) · {} study cells · {} training events, {} scored",
+        "{} · horizon {} days · cells {} m · trained to {} · {} origins ({} to {}) · {} study cells · {} training events, {} scored ({} outside the study cells)",
         r.category,
         r.horizon_days,
         r.cell_metres,
@@ -98,7 +98,8 @@ fn print_report(r: &Report) {
         r.origins.last().map(ToString::to_string).unwrap_or_default(),
         r.study_cells,
         r.training_events,
-        r.scored_events
+        r.scored_events,
+        r.scored_outside_study
     );
     println!("model              PAI 1%   PAI 5%  PAI 10%   PEI 1%   PEI 5%  PEI 10%    Brier");
     for (name, s) in &r.models {

@@ -860,6 +860,8 @@ fn load_kind(
         on_subtasks_done,
         start_clocks,
         intake_roles,
+        engine_intake: k.engine_intake || k.ledger,
+        ledger: k.ledger,
         channels,
         outcomes,
         figures,

@@ -113,6 +113,10 @@ pub struct CaseKind {
     pub start_clocks: Vec<String>,
     /// Roles that may register a case of this kind (the system and operators always may).
     pub intake_roles: Vec<RoleCode>,
+    /// Opened only through the engine's own use case, never the generic API or forms.
+    pub engine_intake: bool,
+    /// Ledger entries rather than work (left out of work figures).
+    pub ledger: bool,
     /// The intake channels a case of this kind may come through (`station`, `shared_court`,
     /// `online`, `open311`, `hotline`, `court_referral`, `referral`, `grid`...). Empty: any.
     pub channels: Vec<String>,

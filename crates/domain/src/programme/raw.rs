@@ -85,6 +85,14 @@ pub(super) struct RawKind {
     pub start_clocks: Vec<S<String>>,
     #[serde(default)]
     pub intake_roles: Vec<S<String>>,
+    /// Opened only by the engine's own intake (records checked against a standard, ledger
+    /// entries whose amounts come from their rule), never by the generic API or forms.
+    #[serde(default)]
+    pub engine_intake: bool,
+    /// Entries of a ledger (points, coins), not work: left out of work figures such as the
+    /// governance index. Implies `engine_intake`.
+    #[serde(default)]
+    pub ledger: bool,
     #[serde(default)]
     pub channels: Vec<S<String>>,
     pub dispatch: Option<S<RawDispatch>>,

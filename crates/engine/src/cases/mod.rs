@@ -184,8 +184,25 @@ impl Engine {
         serde_json::from_str(&record.snapshot).map_err(|e| StoreError::corrupt(format!("case {id}"), e).into())
     }
 
-    /// Opens a case.
+    /// Opens a case. Kinds opened only by the engine's own intake (inspection records, ledger
+    /// entries) are refused here: they go through their use case.
     pub async fn open_case(&self, actor: &Actor, request: OpenCase) -> Result<CaseView, EngineError> {
+        let programme = self.programme(&request.programme)?;
+        if programme.kind(&request.kind).is_some_and(|k| k.engine_intake) {
+            return Err(EngineError::Refused {
+                code: "intake_engine_only",
+                field: Some("kind".into()),
+                message: format!(
+                    "{} cases are opened through their own intake (the API's programme endpoints or the CLI), not as generic cases",
+                    request.kind
+                ),
+            });
+        }
+        self.open_case_as_engine(actor, request).await
+    }
+
+    /// Opens a case of any kind, engine-only kinds included: for the engine's own use cases.
+    pub(crate) async fn open_case_as_engine(&self, actor: &Actor, request: OpenCase) -> Result<CaseView, EngineError> {
         let programme = self.programme(&request.programme)?;
         let region = RegionCode::parse(request.region.trim())
             .map_err(|e| EngineError::field("region_code_invalid", "region", e.to_string()))?;

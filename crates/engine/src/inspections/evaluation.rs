@@ -48,6 +48,8 @@ impl Engine {
             .await?
             .iter()
             .filter(|c| c.state == "agreed" || c.state == "disagreed")
+            // Only re-checks of the period's records.
+            .filter(|c| text_field(c, "record_number").is_some_and(|n| records.iter().any(|r| r.number == n)))
             .filter_map(|c| {
                 Some(Recheck {
                     record: text_field(c, "record_number")?.to_owned(),

@@ -78,7 +78,7 @@ impl Engine {
             intake_org: None,
             fields,
         };
-        self.open_case(actor, request).await
+        self.open_case_as_engine(actor, request).await
     }
 
     /// Supervision and evaluation read the whole city: supervisors and leaders over it.

@@ -139,6 +139,7 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
         }
     }
     if high > 0.0 && !density {
+        legend.push(("#f7f7f7", "0".to_owned()));
         // Whole counts per class: class k holds the counts whose share of the highest is in
         // (k/5, (k+1)/5]; a class no count falls in is not listed.
         for (k, fill) in REDS.iter().enumerate() {

@@ -38,7 +38,8 @@ fn intake_kinds(engine: &Engine, viewer: &Viewer) -> Vec<(Arc<Programme>, CaseKi
     let account = viewer.account();
     let mut out = Vec::new();
     for programme in engine.programmes().all() {
-        for kind in &programme.kinds {
+        // Kinds with their own intake (inspection records, ledger entries) have no form here.
+        for kind in programme.kinds.iter().filter(|k| !k.engine_intake) {
             let mut regions: Vec<RegionCode> =
                 account.grants.iter().filter(|g| kind.intake_roles.contains(&g.role)).map(|g| g.scope.region.clone()).collect();
             regions.sort();

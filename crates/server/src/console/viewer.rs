@@ -50,7 +50,7 @@ impl Nav {
             let outcomes = programme.kinds.iter().any(|k| !k.outcomes.is_empty());
             nav.figures |= outcomes && (broad || holds(RoleCode::LEADER));
             for kind in &programme.kinds {
-                nav.intake |= kind.intake_roles.iter().any(|r| holds(r.as_str()));
+                nav.intake |= !kind.engine_intake && kind.intake_roles.iter().any(|r| holds(r.as_str()));
                 // Dispatching: actions on waiting cases that choose a unit or draw one.
                 nav.dispatch |= kind.actions.iter().any(|a| {
                     let waiting = a.from.iter().any(|s| s == "dispatching" || s == "submitted");

@@ -695,6 +695,30 @@ pub enum RiskCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The whistle list (吹哨): the cells whose forecast for the horizon from --at reaches a
+    /// warning level (blue, yellow, orange, red) by the level table (probability thresholds per
+    /// category, a rising trend raising a level), highest first.
+    ///
+    /// Example: fengqiao risk whistle --events data/samples/portland-nij/portland_nij.csv --cell-size 300 --category vehicle_theft --horizon 30d --at 2017-03-01
+    Whistle {
+        #[arg(long, value_name = "FILE.csv")]
+        events: PathBuf,
+        #[arg(long, value_name = "METRES")]
+        cell_size: f64,
+        #[arg(long)]
+        category: String,
+        /// 7d or 30d.
+        #[arg(long)]
+        horizon: String,
+        /// The first day of the horizon; events from it on are not used.
+        #[arg(long, value_name = "DATE")]
+        at: chrono::NaiveDate,
+        /// A level table instead of the shipped one (data/risk/levels-v1.toml).
+        #[arg(long, value_name = "FILE.toml")]
+        levels: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// The 72-hour trace: a person's or vessel's track over the hours before a time, from
     /// position reports (AIS, Beidou, checkpoint logs: columns id or mmsi, time or
     /// basedatetime, lat, lon), and everyone who came within a distance of it meanwhile.

@@ -113,6 +113,38 @@ pub struct Report {
     pub pei5_minus_kde: f64,
 }
 
+/// The category's events on a grid laid over the events before `train_end` (exclusive day), the
+/// study area being the cells with any event before it.
+pub fn cells_for(events: &[Event], category: &str, cell_metres: f64, train_end: i32) -> Result<Cells, BacktestError> {
+    if !events.iter().any(|e| e.category == category) {
+        let mut known: Vec<&str> = events.iter().map(|e| e.category.as_str()).collect();
+        known.sort_unstable();
+        known.dedup();
+        return Err(BacktestError::CategoryUnknown { wanted: category.to_owned(), known: known.join(", ") });
+    }
+    let before: Vec<&Event> = events.iter().filter(|e| e.day < train_end).collect();
+    if before.is_empty() {
+        return Err(BacktestError::NoTraining(date_of(train_end - 1)));
+    }
+    // The grid is laid over the training events only: nothing after training shapes it.
+    let grid = Grid::covering(before.iter().map(|e| (e.lon, e.lat)), cell_metres).ok_or(BacktestError::TooManyCells)?;
+    let mut study: Vec<usize> = before.iter().filter_map(|e| grid.cell_of(e.lon, e.lat)).collect();
+    study.sort_unstable();
+    study.dedup();
+    let on_grid = |wanted: Option<&str>| {
+        let mut out: Vec<(i32, usize)> = events
+            .iter()
+            .filter(|e| wanted.is_none_or(|c| e.category == c))
+            .filter_map(|e| grid.cell_of(e.lon, e.lat).map(|c| (e.day, c)))
+            .collect();
+        out.sort_unstable();
+        out
+    };
+    let (category_events, all_events) = (on_grid(Some(category)), on_grid(None));
+    let first_day = events.iter().map(|e| e.day).min().unwrap_or(train_end);
+    Ok(Cells { grid, study, events: category_events, all_events, first_day })
+}
+
 /// Runs the backtest on `events`.
 pub fn run(events: &[Event], spec: &Backtest) -> Result<Report, BacktestError> {
     if !(10.0..=10_000.0).contains(&spec.cell_metres) {
@@ -120,39 +152,17 @@ pub fn run(events: &[Event], spec: &Backtest) -> Result<Report, BacktestError> {
     }
     let train_end = day_number(spec.train_until) + 1;
     let horizon = spec.horizon.days();
-    if !events.iter().any(|e| e.category == spec.category) {
-        let mut known: Vec<&str> = events.iter().map(|e| e.category.as_str()).collect();
-        known.sort_unstable();
-        known.dedup();
-        return Err(BacktestError::CategoryUnknown { wanted: spec.category.clone(), known: known.join(", ") });
-    }
-    let before: Vec<&Event> = events.iter().filter(|e| e.day < train_end).collect();
-    if before.is_empty() {
-        return Err(BacktestError::NoTraining(spec.train_until));
-    }
-    // The grid is laid over the training events only: nothing after training shapes it.
-    let grid = Grid::covering(before.iter().map(|e| (e.lon, e.lat)), spec.cell_metres).ok_or(BacktestError::TooManyCells)?;
-    let mut study: Vec<usize> = before.iter().filter_map(|e| grid.cell_of(e.lon, e.lat)).collect();
-    study.sort_unstable();
-    study.dedup();
-    let mut category: Vec<(i32, usize)> = events
-        .iter()
-        .filter(|e| e.category == spec.category)
-        .filter_map(|e| grid.cell_of(e.lon, e.lat).map(|c| (e.day, c)))
-        .collect();
-    category.sort_unstable();
+    let cells = cells_for(events, &spec.category, spec.cell_metres, train_end).map_err(|e| match e {
+        BacktestError::NoTraining(_) => BacktestError::NoTraining(spec.train_until),
+        other => other,
+    })?;
     // Every event of the category by day, on the grid or not: the hit rate's denominator.
     let mut category_days: Vec<i32> = events.iter().filter(|e| e.category == spec.category).map(|e| e.day).collect();
     category_days.sort_unstable();
     let in_horizon = |origin: i32| {
         (category_days.partition_point(|d| *d < origin + horizon) - category_days.partition_point(|d| *d < origin)) as f64
     };
-    let mut all_events: Vec<(i32, usize)> =
-        events.iter().filter_map(|e| grid.cell_of(e.lon, e.lat).map(|c| (e.day, c))).collect();
-    all_events.sort_unstable();
-    let first_day = events.iter().map(|e| e.day).min().unwrap_or(train_end);
     let last_day = events.iter().map(|e| e.day).max().unwrap_or(train_end);
-    let cells = Cells { grid, study, events: category, all_events, first_day };
 
     let stride = 7;
     let training = cells.training_origins(train_end, horizon, stride, 730);

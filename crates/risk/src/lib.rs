@@ -9,6 +9,7 @@ pub mod backtest;
 pub mod events;
 pub mod grid;
 pub mod kde;
+pub mod levels;
 pub mod locate;
 pub mod metrics;
 pub mod model;
@@ -17,6 +18,7 @@ pub mod poisson;
 pub mod projection;
 pub mod trace;
 pub mod trend;
+pub mod whistle;
 
 pub use backtest::{Backtest, BacktestError, Horizon, ModelScore, Report, run};
 pub use events::{Event, EventError, read_events};

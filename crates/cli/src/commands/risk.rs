@@ -3,6 +3,9 @@
 use fq_risk::{Backtest, Horizon, Report, read_events};
 
 use crate::args::RiskCommand;
+
+/// The shipped level table.
+const SHIPPED_LEVELS: &str = include_str!("../../../../data/risk/levels-v1.toml");
 use crate::failure::{Failure, Outcome};
 
 pub fn run(command: RiskCommand) -> Outcome {
@@ -29,6 +32,49 @@ pub fn run(command: RiskCommand) -> Outcome {
                 println!("{}", serde_json::to_string(&report).unwrap_or_default());
             } else {
                 print_report(&report);
+            }
+            Ok(())
+        }
+        RiskCommand::Whistle { events, cell_size, category, horizon, at, levels, json } => {
+            let bytes = std::fs::read(&events)
+                .map_err(|e| Failure::new("file_unreadable", format!("cannot read {}: {e}", events.display())))?;
+            let horizon = Horizon::parse(&horizon)
+                .ok_or_else(|| Failure::new("horizon_invalid", format!("--horizon {horizon:?} is not 7d or 30d")))?;
+            let table = match &levels {
+                None => SHIPPED_LEVELS.to_owned(),
+                Some(path) => std::fs::read_to_string(path)
+                    .map_err(|e| Failure::new("file_unreadable", format!("cannot read {}: {e}", path.display())))?,
+            };
+            let table = fq_risk::levels::LevelTable::load(&table).map_err(|e| Failure::new("levels_invalid", e))?;
+            let read = read_events(&bytes).map_err(|e| Failure {
+                code: "events_invalid",
+                message: format!("{}: {e}", events.display()),
+                exit: 4,
+            })?;
+            if !(10.0..=10_000.0).contains(&cell_size) {
+                return Err(Failure::new("argument_invalid", "--cell-size is 10 to 10,000 metres"));
+            }
+            let list = fq_risk::whistle::whistles(&read, &category, cell_size, horizon, at, &table)
+                .map_err(|e| Failure::new("whistle_invalid", e.to_string()))?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "category": category, "at": at, "horizon_days": horizon.days(), "cells": list })
+                );
+            } else {
+                println!("{} cells reach a warning level for {category}, {} days from {at}:", list.len(), horizon.days());
+                for w in list.iter().take(50) {
+                    println!(
+                        "  {:<7} p {:.3}  expected {:.2}  slope {:+.2}{}  at {:.5}, {:.5}",
+                        format!("{:?}", w.level).to_lowercase(),
+                        w.probability,
+                        w.expected,
+                        w.slope,
+                        if w.rising { " rising" } else { "" },
+                        w.lon,
+                        w.lat
+                    );
+                }
             }
             Ok(())
         }

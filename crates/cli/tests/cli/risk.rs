@@ -91,3 +91,31 @@ fn the_trace_lists_a_vessel_and_its_neighbours() {
     assert_eq!(refused.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("line 2, lat/lon"));
 }
+
+#[test]
+fn the_whistle_list_ranks_cells_by_level() {
+    let w = Workspace::new();
+    let run = w
+        .bare_command()
+        .args(["risk", "whistle", "--events", EVENTS, "--cell-size", "300", "--category", "vehicle_theft"])
+        .args(["--horizon", "30d", "--at", "2017-03-01", "--json"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let cells = report["cells"].as_array().unwrap();
+    assert!(!cells.is_empty());
+    let order = ["red", "orange", "yellow", "blue"];
+    let ranks: Vec<usize> = cells.iter().map(|c| order.iter().position(|l| *l == c["level"]).unwrap()).collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "highest level first");
+    let bad = w.path().join("levels.toml");
+    std::fs::write(&bad, "version = 1\n[default]\nblue = 0.5\nyellow = 0.2\norange = 0.6\nred = 0.9\n").unwrap();
+    let refused = w
+        .bare_command()
+        .args(["risk", "whistle", "--events", EVENTS, "--cell-size", "300", "--category", "vehicle_theft", "--horizon", "7d"])
+        .args(["--at", "2017-03-01", "--levels"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("error[levels_invalid]"));
+}

@@ -1,0 +1,93 @@
+//! The whistle list (吹哨): at a day, our model fitted on everything before it forecasts each
+//! study cell's next horizon; each cell's weekly counts over the last 26 weeks give its trend
+//! (Mann–Kendall with Sen's slope, EWMA and CUSUM); the level table turns the probability and
+//! the trend into a warning level. Cells below blue are not listed.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::backtest::{BacktestError, Horizon, cells_for};
+use crate::events::{Event, day_number};
+use crate::levels::{Level, LevelTable};
+use crate::model::{Forecaster, KdeForecast, Ours};
+use crate::trend::{cusum_alarm, ewma_alarm, trend};
+
+/// Weeks of history behind a cell's trend.
+const TREND_WEEKS: i32 = 26;
+
+/// One cell that reaches a level.
+#[derive(Debug, Clone, Serialize)]
+pub struct Whistle {
+    pub lon: f64,
+    pub lat: f64,
+    pub level: Level,
+    pub probability: f64,
+    pub expected: f64,
+    /// Sen's slope of the weekly counts, and whether the trend counts as rising.
+    pub slope: f64,
+    pub rising: bool,
+}
+
+/// The cells of `category` that reach a level for the horizon starting `at`, highest level and
+/// probability first.
+pub fn whistles(
+    events: &[Event],
+    category: &str,
+    cell_metres: f64,
+    horizon: Horizon,
+    at: NaiveDate,
+    levels: &LevelTable,
+) -> Result<Vec<Whistle>, BacktestError> {
+    let origin = day_number(at);
+    let cells = cells_for(events, category, cell_metres, origin)?;
+    let h = horizon.days();
+    let training = cells.training_origins(origin, h, 7, 730);
+    if training.is_empty() {
+        return Err(BacktestError::TooLittleHistory);
+    }
+    let kde = KdeForecast::fit(&cells, &training, h);
+    let ours = Ours::fit(&cells, kde.kde, &training, h);
+    let expected = ours.expected(&cells, origin, h);
+    let weekly: Vec<Vec<f64>> =
+        (0..TREND_WEEKS).map(|w| cells.counts(origin - (TREND_WEEKS - w) * 7, origin - (TREND_WEEKS - w - 1) * 7)).collect();
+    let mut buffer = Vec::new();
+    let mut out = Vec::new();
+    for (i, &cell) in cells.study.iter().enumerate() {
+        let lambda = expected[i].max(0.0);
+        let probability = 1.0 - (-lambda).exp();
+        let series: Vec<f64> = weekly.iter().map(|week| week[cell]).collect();
+        let t = trend(&series, &mut buffer);
+        let rising = t.is_some_and(|t| t.p_value < 0.05 && t.slope > 0.0)
+            || ewma_alarm(&series, 20, 0.3, 3.0).is_some_and(|k| k + 2 >= series.len())
+            || cusum_alarm(&series, 20, 0.5, 4.0).is_some_and(|k| k + 2 >= series.len());
+        if let Some(level) = levels.level(category, probability, rising) {
+            let (lon, lat) = cells.grid.centre(cell);
+            out.push(Whistle { lon, lat, level, probability, expected: lambda, slope: t.map_or(0.0, |t| t.slope), rising });
+        }
+    }
+    out.sort_by(|a, b| b.level.cmp(&a.level).then(b.probability.total_cmp(&a.probability)));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PORTLAND: &[u8] =
+        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/samples/portland-nij/portland_nij.csv"));
+    const LEVELS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/risk/levels-v1.toml"));
+
+    #[test]
+    fn the_hottest_vehicle_theft_cells_of_portland_are_whistled() {
+        let events = crate::read_events(PORTLAND).unwrap();
+        let levels = LevelTable::load(LEVELS).unwrap();
+        let at = NaiveDate::from_ymd_opt(2017, 3, 1).unwrap();
+        let list = whistles(&events, "vehicle_theft", 300.0, Horizon::Month, at, &levels).unwrap();
+        assert!(!list.is_empty() && list.len() < 2000, "{} cells", list.len());
+        assert!(list.windows(2).all(|w| w[0].level >= w[1].level));
+        for w in &list {
+            assert_eq!(levels.level("vehicle_theft", w.probability, w.rising), Some(w.level));
+            assert!((45.3..45.8).contains(&w.lat) && (-123.0..-122.3).contains(&w.lon));
+        }
+    }
+}

@@ -695,6 +695,19 @@ pub enum RiskCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Ingest a file of risk events from one of the sources of data/risk/sources-v1.toml (CSV
+    /// or JSON as the source says): all or nothing (every bad row named, exit 4), events placed
+    /// in the grid of their point or by their region code, ids sent before skipped, events
+    /// outside every grid without a region code reported.
+    ///
+    /// Example: fengqiao risk ingest --source grid_patrol patrol-2026-11-26.csv
+    Ingest {
+        #[arg(long)]
+        source: String,
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// The whistle list (吹哨): the cells whose forecast for the horizon from --at reaches a
     /// warning level (blue, yellow, orange, red) by the level table (probability thresholds per
     /// category, a rising trend raising a level), highest first.

@@ -81,7 +81,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Bench(args::BenchCommand::Risk { json }) => bench::risk::run(json),
         Command::Simulate(command) => commands::simulate::run(command),
         Command::Inspection(command) => commands::inspection::run(&config, command).await,
-        Command::Risk(command) => commands::risk::run(command),
+        Command::Risk(command) => commands::risk::run(&config, command).await,
     }
 }
 

@@ -16,6 +16,7 @@ pub mod model;
 pub mod nij;
 pub mod poisson;
 pub mod projection;
+pub mod sources;
 pub mod trace;
 pub mod trend;
 pub mod whistle;

@@ -517,3 +517,41 @@ async fn inspection_records_over_http_on_postgres() {
     store.close().await;
     db.drop_now().await;
 }
+
+/// Risk events pushed over HTTP: the source's feed account may, anyone else may not; a bad row
+/// refuses the body.
+async fn risk_push_story(store: Arc<dyn Store>) {
+    let world = World::new(store).await;
+    let org = world.org("路桥区社会治理中心", "centre", "331004", None).await;
+    let feed = world.account("feed-grid-patrol", org, "grid_worker", "331004").await;
+    let other = world.account("somebody", org, "grid_worker", "331004").await;
+    let body = "report_id,reported_at,lon,lat,village,type,level,note\nP1,2026-03-01 09:00,,,331004,欠薪,2,某厂欠薪\n";
+    let push = |token: String, body: &'static str| {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/risk/sources/grid_patrol/events")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "text/csv");
+        world.app.clone().oneshot(request.body(Body::from(body)).unwrap())
+    };
+    let reply = push(other.clone(), body).await.unwrap();
+    assert_eq!(reply.status(), StatusCode::FORBIDDEN);
+    let reply = push(feed.clone(), body).await.unwrap();
+    assert_eq!(reply.status(), StatusCode::OK);
+    let report: Value = serde_json::from_slice(&axum::body::to_bytes(reply.into_body(), 1 << 20).await.unwrap()).unwrap();
+    assert_eq!((report["stored"].as_u64(), report["by_region"].as_u64()), (Some(1), Some(1)), "{report}");
+    let again = push(feed.clone(), body).await.unwrap();
+    let report: Value = serde_json::from_slice(&axum::body::to_bytes(again.into_body(), 1 << 20).await.unwrap()).unwrap();
+    assert_eq!((report["stored"].as_u64(), report["duplicates"].as_u64()), (Some(0), Some(1)));
+    let bad = push(feed, "report_id,reported_at,lon,lat,village,type,level,note\nP2,soon,,,331004,欠薪,2,\n").await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn risk_events_are_pushed_by_their_feed_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = fq_store_sqlite::SqliteStore::open(&dir.path().join("fengqiao.db"), fq_store_sqlite::SqliteOptions::default())
+        .await
+        .unwrap();
+    risk_push_story(Arc::new(store)).await;
+}

@@ -14,6 +14,7 @@ mod case_reads;
 mod console_reads;
 mod ops;
 mod reads;
+mod risk_reads;
 pub mod scratch;
 mod writer;
 
@@ -44,6 +45,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "cases", include_str!("../migrations/0002_cases.sql")),
     (3, "console", include_str!("../migrations/0003_console.sql")),
     (4, "region_lists", include_str!("../migrations/0004_region_lists.sql")),
+    (5, "risk_events", include_str!("../migrations/0005_risk_events.sql")),
 ];
 
 /// The schema version this build writes.
@@ -341,6 +343,22 @@ impl AttachmentStore for PgStore {
 
     async fn case_attachments(&self, case: CaseId) -> Result<Vec<AttachmentRecord>, StoreError> {
         console_reads::case_attachments(&self.pool, case).await
+    }
+}
+
+#[async_trait]
+impl fq_store::RiskStore for PgStore {
+    async fn risk_events(
+        &self,
+        region: &RegionCode,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<fq_store::RiskEventRecord>, StoreError> {
+        risk_reads::risk_events(&self.pool, region, from, to).await
+    }
+
+    async fn risk_event_ids(&self, source: &str, ids: &[String]) -> Result<Vec<String>, StoreError> {
+        risk_reads::risk_event_ids(&self.pool, source, ids).await
     }
 }
 

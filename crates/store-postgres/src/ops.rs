@@ -183,6 +183,27 @@ pub(crate) async fn apply(conn: &mut PgConnection, op: &Op) -> Result<(), StoreE
                 .map_err(StoreError::backend)?;
             must_touch(done.rows_affected(), "API token", &token.to_string())?;
         }
+        Op::InsertRiskEvents(events) => {
+            for e in events {
+                sqlx::query(
+                    "INSERT INTO risk_events (source, source_id, occurred_at, lon, lat, region, grid, category, severity, text) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (source, source_id) DO NOTHING",
+                )
+                .bind(&e.source)
+                .bind(&e.source_id)
+                .bind(e.occurred_at)
+                .bind(e.lon)
+                .bind(e.lat)
+                .bind(e.region.as_str())
+                .bind(&e.grid)
+                .bind(&e.category)
+                .bind(e.severity)
+                .bind(&e.text)
+                .execute(&mut *conn)
+                .await
+                .map_err(StoreError::backend)?;
+            }
+        }
         Op::PutSetting { key, value } => {
             sqlx::query(
                 "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -25,6 +25,7 @@ mod group_commit;
 mod migrate;
 mod ops;
 mod reads;
+mod risk_reads;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -420,6 +421,24 @@ impl AttachmentStore for SqliteStore {
 
     async fn case_attachments(&self, case: CaseId) -> Result<Vec<AttachmentRecord>, StoreError> {
         self.point_read(|c| console_reads::case_attachments(c, case))
+    }
+}
+
+#[async_trait]
+impl fq_store::RiskStore for SqliteStore {
+    async fn risk_events(
+        &self,
+        region: &RegionCode,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<fq_store::RiskEventRecord>, StoreError> {
+        let region = region.clone();
+        self.read(move |c| risk_reads::risk_events(c, &region, from, to)).await
+    }
+
+    async fn risk_event_ids(&self, source: &str, ids: &[String]) -> Result<Vec<String>, StoreError> {
+        let (source, ids) = (source.to_owned(), ids.to_vec());
+        self.read(move |c| risk_reads::risk_event_ids(c, &source, &ids)).await
     }
 }
 

@@ -180,6 +180,29 @@ pub(crate) fn apply(conn: &Connection, op: &Op) -> Result<(), StoreError> {
                 .map_err(StoreError::backend)?;
             must_touch(rows, "API token", &id)?;
         }
+        Op::InsertRiskEvents(events) => {
+            let mut stmt = conn
+                .prepare_cached(
+                    "INSERT INTO risk_events (source, source_id, occurred_at, lon, lat, region, grid, category, severity, text) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (source, source_id) DO NOTHING",
+                )
+                .map_err(StoreError::backend)?;
+            for e in events {
+                stmt.execute(params![
+                    e.source,
+                    e.source_id,
+                    journal_time(e.occurred_at),
+                    e.lon,
+                    e.lat,
+                    e.region.as_str(),
+                    e.grid,
+                    e.category,
+                    e.severity,
+                    e.text
+                ])
+                .map_err(StoreError::backend)?;
+            }
+        }
         Op::PutSetting { key, value } => {
             conn.prepare_cached(
                 "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

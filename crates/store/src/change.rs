@@ -54,6 +54,8 @@ pub enum Op {
     RevokeAccountTokens {
         account: AccountId,
     },
+    /// Inserts risk events; one whose (source, source id) is stored already is left as it is.
+    InsertRiskEvents(Vec<crate::RiskEventRecord>),
     /// Sets a key in the settings table (instance-wide facts such as "demo data seeded").
     PutSetting {
         key: String,

@@ -14,6 +14,7 @@ mod cases;
 mod change;
 mod error;
 mod location;
+mod risk;
 mod traits;
 
 pub use access::{LoginThrottle, SessionRecord};
@@ -25,7 +26,8 @@ pub use cases::{
 pub use change::{Change, Committed, Expectation, Op};
 pub use error::StoreError;
 pub use location::{BackendKind, DatabaseLocation, LocationError, SQLITE_FILE_NAME, redact_url};
+pub use risk::RiskEventRecord;
 pub use traits::{
     AccountStore, AttachmentStore, BackupReport, CaseStore, GridStore, JournalExtent, JournalStore, OrgStore, RegionStore,
-    SessionStore, Store, StoredBoundary,
+    RiskStore, SessionStore, Store, StoredBoundary,
 };

@@ -156,6 +156,20 @@ pub trait AttachmentStore: Send + Sync {
     async fn case_attachments(&self, case: CaseId) -> Result<Vec<AttachmentRecord>>;
 }
 
+/// Risk events.
+#[async_trait]
+pub trait RiskStore: Send + Sync {
+    /// The events located within `region` that occurred in `[from, to)`, oldest first.
+    async fn risk_events(
+        &self,
+        region: &RegionCode,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<crate::RiskEventRecord>>;
+    /// Which of `ids` the source has stored already.
+    async fn risk_event_ids(&self, source: &str, ids: &[String]) -> Result<Vec<String>>;
+}
+
 /// What a backup wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackupReport {
@@ -167,7 +181,7 @@ pub struct BackupReport {
 /// A complete backend.
 #[async_trait]
 pub trait Store:
-    JournalStore + RegionStore + GridStore + OrgStore + AccountStore + CaseStore + SessionStore + AttachmentStore
+    JournalStore + RegionStore + GridStore + OrgStore + AccountStore + CaseStore + SessionStore + AttachmentStore + RiskStore
 {
     /// Where the data lives (never shows a password).
     fn location(&self) -> &DatabaseLocation;

@@ -3,13 +3,52 @@
 use fq_risk::{Backtest, Horizon, Report, read_events};
 
 use crate::args::RiskCommand;
+use crate::config::Config;
+use crate::open;
 
 /// The shipped level table.
 const SHIPPED_LEVELS: &str = include_str!("../../../../data/risk/levels-v1.toml");
 use crate::failure::{Failure, Outcome};
 
-pub fn run(command: RiskCommand) -> Outcome {
+pub async fn run(config: &Config, command: RiskCommand) -> Outcome {
     match command {
+        RiskCommand::Ingest { source, file, json } => {
+            let bytes = std::fs::read(&file)
+                .map_err(|e| Failure::new("file_unreadable", format!("cannot read {}: {e}", file.display())))?;
+            open::with_engine(config, |engine| async move {
+                engine.ensure_reference_data().await?;
+                let report = engine.ingest_risk_events(&crate::commands::cli_actor(), &source, &bytes).await?;
+                if json {
+                    println!("{}", serde_json::to_string(&report).unwrap_or_default());
+                } else {
+                    for bad in &report.bad {
+                        eprintln!("{}:{}: {}: {}", file.display(), bad.line, bad.column, bad.message);
+                    }
+                    println!(
+                        "{source}: {} rows, {} stored ({} in grids, {} by region code), {} sent before, {} outside every grid without a region",
+                        report.rows,
+                        report.stored,
+                        report.in_grids,
+                        report.by_region,
+                        report.duplicates,
+                        report.outside.len()
+                    );
+                }
+                if report.bad.is_empty() {
+                    Ok(())
+                } else {
+                    Err(Failure { code: "events_invalid", message: format!("{} bad rows; nothing was stored", report.bad.len()), exit: 4 })
+                }
+            })
+            .await
+        }
+        other => offline(other),
+    }
+}
+
+fn offline(command: RiskCommand) -> Outcome {
+    match command {
+        RiskCommand::Ingest { .. } => Ok(()),
         RiskCommand::Backtest { events, cell_size, category, horizon, train_until, origins, score_until, json } => {
             let bytes = std::fs::read(&events)
                 .map_err(|e| Failure::new("file_unreadable", format!("cannot read {}: {e}", events.display())))?;

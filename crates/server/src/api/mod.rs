@@ -10,6 +10,7 @@ pub(crate) mod openapi;
 mod orgs;
 pub(crate) mod programmes;
 mod regions;
+mod risk;
 mod status;
 
 use axum::Router;
@@ -27,4 +28,5 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .merge(accounts::routes(state))
         .merge(kpis::routes())
         .merge(inspection::routes())
+        .merge(risk::routes())
 }

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, attachments, cases, inspection, kpis, orgs, programmes, regions, status};
+use super::{accounts, attachments, cases, inspection, kpis, orgs, programmes, regions, risk, status};
 
 struct Security;
 
@@ -47,6 +47,7 @@ impl Modify for Security {
         regions::region, regions::grids,
         kpis::kpis,
         inspection::push, inspection::batch, inspection::record, inspection::ranking, inspection::evaluation,
+        risk::push,
     ),
     modifiers(&Security),
     tags(
@@ -58,6 +59,7 @@ impl Modify for Security {
         (name = "regions", description = "行政区划 and grids"),
         (name = "kpis", description = "指标"),
         (name = "inspection", description = "机动车检验审核: records pushed by stations, ranking, evaluation"),
+        (name = "risk", description = "风险预警: events pushed by their sources"),
         (name = "status", description = "what is running"),
     )
 )]

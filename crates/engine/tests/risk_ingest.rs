@@ -1,0 +1,169 @@
+//! Risk events from the ten shipped sources at once, on SQLite and PostgreSQL: each file mapped
+//! onto events (categories through the source's table), placed in the grid its point falls in or
+//! by its region code, events outside every grid without a region reported and not stored; the
+//! same files again store nothing twice; a file with a bad row stores nothing; only a source's
+//! feed account may push to it.
+//!
+//! PostgreSQL: FENGQIAO_TEST_POSTGRES (default `postgres://postgres@127.0.0.1:5432/postgres`);
+//! skipped with a note when unreachable, a failure when CI=true.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use fq_domain::Coded;
+use fq_domain::actor::Actor;
+use fq_domain::region::RegionCode;
+use fq_engine::Engine;
+use fq_risk::sources::{Format, SourceDef};
+use fq_store::Store;
+use fq_store_postgres::{PgOptions, PgStore};
+use fq_store_sqlite::{SqliteOptions, SqliteStore};
+use geo::Centroid;
+use serde_json::{Map, Value as Json};
+
+fn cli() -> Actor {
+    Actor::Cli { os_user: "test".into() }
+}
+
+/// Three events of a source: one at a point in a 路桥 grid, one at a point far from any grid, one
+/// placed by region code only (when the source has a region column).
+fn file(def: &SourceDef, inside: (f64, f64)) -> Vec<u8> {
+    let c = &def.columns;
+    let category = def.categories.keys().next().unwrap().clone();
+    let mut rows: Vec<Map<String, Json>> = Vec::new();
+    for i in 0..3 {
+        let mut row = Map::new();
+        row.insert(c.id.clone(), Json::from(format!("{}-{i}", def.code)));
+        row.insert(c.time.clone(), Json::from("2026-11-26 09:00"));
+        row.insert(c.category.clone(), Json::from(category.clone()));
+        if let Some(s) = &c.severity {
+            row.insert(s.clone(), Json::from("2"));
+        }
+        if let Some(t) = &c.text {
+            row.insert(t.clone(), Json::from("演示事件"));
+        }
+        let point = match i {
+            0 => Some(inside),
+            1 => Some((100.0, 10.0)),
+            _ => None,
+        };
+        if let (Some((x, y)), Some(lon), Some(lat)) = (point, &c.lon, &c.lat) {
+            row.insert(lon.clone(), Json::from(x.to_string()));
+            row.insert(lat.clone(), Json::from(y.to_string()));
+        }
+        if let Some(region) = &c.region {
+            row.insert(region.clone(), Json::from("331004"));
+        }
+        // A row with neither place would be bad: only sources with a region column get the third.
+        let placed = row.contains_key(c.region.as_deref().unwrap_or("-")) || (point.is_some() && c.lon.is_some());
+        if placed {
+            rows.push(row);
+        }
+    }
+    match def.format {
+        Format::Json => serde_json::to_vec(&rows).unwrap(),
+        Format::Csv => {
+            let mut columns: Vec<String> = rows.iter().flat_map(|r| r.keys().cloned()).collect();
+            columns.sort();
+            columns.dedup();
+            let mut out = columns.join(",") + "\n";
+            for r in &rows {
+                let cells: Vec<String> =
+                    columns.iter().map(|k| r.get(k).and_then(Json::as_str).unwrap_or("").to_owned()).collect();
+                out += &(cells.join(",") + "\n");
+            }
+            out.into_bytes()
+        }
+    }
+}
+
+async fn ingest(store: Arc<dyn Store>) {
+    let engine = Engine::new(Arc::clone(&store)).with_clock(Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 27, 2, 0, 0).unwrap()));
+    engine.ensure_reference_data().await.unwrap();
+    let luqiao = RegionCode::parse("331004").unwrap();
+    engine.generate_grids(&cli(), &luqiao, 1000).await.unwrap();
+    let grid = store.grids_within(&luqiao).await.unwrap().into_iter().next().unwrap();
+    let centre = grid.area.centroid().unwrap();
+    let sources = engine.risk_sources().unwrap();
+    assert!(sources.sources.len() >= 10);
+    // Ten sources at once.
+    let mut tasks = Vec::new();
+    for def in sources.sources.clone() {
+        let engine = engine.clone();
+        let bytes = file(&def, (centre.x(), centre.y()));
+        tasks.push(tokio::spawn(
+            async move { (def.clone(), engine.ingest_risk_events(&cli(), &def.code, &bytes).await.unwrap()) },
+        ));
+    }
+    let mut stored = 0;
+    for task in tasks {
+        let (def, report) = task.await.unwrap();
+        assert!(report.bad.is_empty(), "{}: {:?}", def.code, report.bad);
+        let has_point = def.columns.lon.is_some();
+        let has_region = def.columns.region.is_some();
+        assert_eq!(report.in_grids, usize::from(has_point), "{}", def.code);
+        // Far from any grid: by its region when it has one, else reported.
+        assert_eq!(report.outside.len(), usize::from(has_point && !has_region), "{}", def.code);
+        stored += report.stored;
+    }
+    let day = |d| Utc.with_ymd_and_hms(2026, 11, d, 0, 0, 0).unwrap();
+    let events = store.risk_events(&luqiao, day(25), day(28)).await.unwrap();
+    assert_eq!(events.len(), stored);
+    assert!(events.iter().any(|e| e.grid.as_deref() == Some(&grid.code.to_string()) && e.region == grid.region));
+    // The same files again: nothing stored twice.
+    for def in &sources.sources {
+        let report = engine.ingest_risk_events(&cli(), &def.code, &file(def, (centre.x(), centre.y()))).await.unwrap();
+        assert_eq!(report.stored, 0, "{}", def.code);
+    }
+    assert_eq!(store.risk_events(&luqiao, day(25), day(28)).await.unwrap().len(), stored);
+    // A bad row refuses the whole file.
+    let bad = "report_id,reported_at,lon,lat,village,type,level,note\nX1,2026-11-26 09:00,121.4,28.5,,欠薪,1,\nX2,yesterday,121.4,28.5,,欠薪,1,\nX3,2026-11-26,,,999999,欠薪,1,\n";
+    let report = engine.ingest_risk_events(&cli(), "grid_patrol", bad.as_bytes()).await.unwrap();
+    assert_eq!(report.stored, 0);
+    assert_eq!(report.bad.iter().map(|b| b.line).collect::<Vec<_>>(), [3]);
+    let unknown_region = "report_id,reported_at,lon,lat,village,type,level,note\nX3,2026-11-26,,,339999,欠薪,1,\n";
+    let report = engine.ingest_risk_events(&cli(), "grid_patrol", unknown_region.as_bytes()).await.unwrap();
+    assert!(report.bad[0].message.contains("not a region"), "{:?}", report.bad);
+    assert_eq!(store.risk_events(&luqiao, day(25), day(28)).await.unwrap().len(), stored);
+    // Only the source's feed account pushes to it.
+    let org = engine
+        .create_organisation(
+            &cli(),
+            fq_engine::NewOrganisation { name: "x".into(), kind: "centre".into(), region: "331004".into(), parent: None },
+        )
+        .await
+        .unwrap()
+        .0
+        .id
+        .0;
+    let request = fq_engine::NewAccount {
+        login: "someone".into(),
+        display_name: "x".into(),
+        org,
+        password: None,
+        grants: vec![("analyst".into(), "331004".into(), None)],
+    };
+    engine.create_account(&cli(), request).await.unwrap();
+    let someone = Actor::Account(Box::new(
+        store.account_by_login(&fq_domain::account::Login::parse("someone").unwrap()).await.unwrap().unwrap(),
+    ));
+    let err = engine.ingest_risk_events(&someone, "grid_patrol", b"").await.unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_sources_at_once_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("fengqiao.db"), SqliteOptions::default()).await.unwrap());
+    ingest(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_sources_at_once_on_postgres() {
+    let Some(db) = fq_store_postgres::scratch::ScratchDatabase::create().await else { return };
+    let store: Arc<dyn Store> = Arc::new(PgStore::connect(&db.url, PgOptions::default()).await.unwrap());
+    ingest(Arc::clone(&store)).await;
+    store.close().await;
+    db.drop_now().await;
+}

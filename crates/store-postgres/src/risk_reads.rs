@@ -1,0 +1,55 @@
+//! Reads of risk events.
+
+use chrono::{DateTime, Utc};
+use fq_domain::region::RegionCode;
+use fq_store::{RiskEventRecord, StoreError};
+use sqlx::{PgPool, Row};
+
+fn db(e: sqlx::Error) -> StoreError {
+    StoreError::backend(e)
+}
+
+pub(crate) async fn risk_events(
+    pool: &PgPool,
+    region: &RegionCode,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<RiskEventRecord>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT source, source_id, occurred_at, lon, lat, region, grid, category, severity, text FROM risk_events \
+         WHERE starts_with(region, $1) AND occurred_at >= $2 AND occurred_at < $3 ORDER BY occurred_at, source, source_id",
+    )
+    .bind(region.as_str())
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            let region: String = r.try_get("region").map_err(db)?;
+            Ok(RiskEventRecord {
+                source: r.try_get("source").map_err(db)?,
+                source_id: r.try_get("source_id").map_err(db)?,
+                occurred_at: r.try_get("occurred_at").map_err(db)?,
+                lon: r.try_get("lon").map_err(db)?,
+                lat: r.try_get("lat").map_err(db)?,
+                region: RegionCode::parse(&region).map_err(|e| StoreError::corrupt("risk event", e))?,
+                grid: r.try_get("grid").map_err(db)?,
+                category: r.try_get("category").map_err(db)?,
+                severity: r.try_get("severity").map_err(db)?,
+                text: r.try_get("text").map_err(db)?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn risk_event_ids(pool: &PgPool, source: &str, ids: &[String]) -> Result<Vec<String>, StoreError> {
+    let rows = sqlx::query("SELECT source_id FROM risk_events WHERE source = $1 AND source_id = ANY($2)")
+        .bind(source)
+        .bind(ids)
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
+    rows.iter().map(|r| r.try_get::<String, _>("source_id").map_err(db)).collect()
+}

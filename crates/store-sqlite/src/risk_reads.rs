@@ -1,0 +1,77 @@
+//! Reads of risk events.
+
+use chrono::{DateTime, Utc};
+use fq_domain::journal::journal_time;
+use fq_domain::region::RegionCode;
+use fq_store::{RiskEventRecord, StoreError};
+use rusqlite::{Connection, params, params_from_iter};
+
+use crate::decode;
+
+fn db(e: rusqlite::Error) -> StoreError {
+    StoreError::backend(e)
+}
+
+pub(crate) fn risk_events(
+    conn: &Connection,
+    region: &RegionCode,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<RiskEventRecord>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT source, source_id, occurred_at, lon, lat, region, grid, category, severity, text FROM risk_events \
+             WHERE substr(region, 1, length(?1)) = ?1 AND occurred_at >= ?2 AND occurred_at < ?3 ORDER BY occurred_at, source, source_id",
+        )
+        .map_err(db)?;
+    let rows = stmt
+        .query_map(params![region.as_str(), journal_time(from), journal_time(to)], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<f64>>(3)?,
+                r.get::<_, Option<f64>>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, String>(7)?,
+                r.get::<_, i16>(8)?,
+                r.get::<_, String>(9)?,
+            ))
+        })
+        .map_err(db)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (source, source_id, at, lon, lat, region, grid, category, severity, text) = row.map_err(db)?;
+        out.push(RiskEventRecord {
+            source,
+            source_id,
+            occurred_at: decode::time(&at).map_err(|e| StoreError::corrupt("risk event", e))?,
+            lon,
+            lat,
+            region: RegionCode::parse(&region).map_err(|e| StoreError::corrupt("risk event", e))?,
+            grid,
+            category,
+            severity,
+            text,
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) fn risk_event_ids(conn: &Connection, source: &str, ids: &[String]) -> Result<Vec<String>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT source_id FROM risk_events WHERE source = ? AND source_id IN ({})",
+            std::iter::repeat_n("?", chunk.len()).collect::<Vec<_>>().join(", ")
+        );
+        let mut stmt = conn.prepare(&sql).map_err(db)?;
+        let values = std::iter::once(source.to_owned()).chain(chunk.iter().cloned());
+        let rows = stmt.query_map(params_from_iter(values), |r| r.get::<_, String>(0)).map_err(db)?;
+        for row in rows {
+            out.push(row.map_err(db)?);
+        }
+    }
+    Ok(out)
+}

@@ -336,6 +336,12 @@ class Flow:
         self.go("/heatmap?programme=demo&layer=density")
         self.check(len(self.driver.find_elements(By.CSS_SELECTOR, "svg.heatmap rect")) > 10, "the density layer is drawn")
         self.shot("30-heatmap-density")
+        # The stored risk events (the demo's grid-patrol reports, ingested through their source).
+        self.go("/heatmap?programme=risk_events")
+        cells = self.driver.find_elements(By.CSS_SELECTOR, "svg.heatmap path")
+        coloured = [c for c in cells if c.get_attribute("fill") != "#f7f7f7"]
+        self.check(len(coloured) >= 3, f"{len(coloured)} grids carry risk events")
+        self.shot("31-heatmap-risk-events")
 
     def agreement_pdf(self, number):
         """The case's mediation agreement, produced as the console's form does (a POST with the

@@ -216,6 +216,7 @@ impl Engine {
         }
         if self.programmes.get("risk").is_some() {
             cases += self.seed_demo_warnings().await?;
+            self.seed_demo_risk_events().await?;
         }
         if let Some(putuo) = maritime_county {
             cases += self.seed_demo_maritime_cases(&putuo).await?;

@@ -68,4 +68,41 @@ impl Engine {
         }
         Ok(WARNINGS.len())
     }
+
+    /// A fortnight of 【演示】 grid-patrol reports in 路桥区, pushed through the real ingest of the
+    /// `grid_patrol` source: clustered around a few grids, for the heat map of risk events.
+    pub(crate) async fn seed_demo_risk_events(&self) -> Result<usize, EngineError> {
+        use geo::Centroid;
+        let luqiao = fq_domain::region::RegionCode::parse("331004").expect("路桥区");
+        let grids = self.store.grids_within(&luqiao).await?;
+        if grids.is_empty() {
+            return Ok(0);
+        }
+        let kinds = ["欠薪", "邻里纠纷", "消防隐患", "安全生产隐患", "重点人员"];
+        let mut csv = String::from("report_id,reported_at,lon,lat,village,type,level,note\n");
+        let today = fq_domain::calendar::local_date(self.now());
+        let mut n = 0;
+        // Three hot spots (a grid and its two neighbours in the list) and a scatter over the
+        // county: the demo's own pattern, not real events.
+        let len = grids.len();
+        let mut picks: Vec<usize> = Vec::new();
+        for (spot, count) in [(len / 5, 18), (len / 2, 12), (len * 4 / 5, 8)] {
+            picks.extend((0..count).map(|k| (spot + k % 3) % len));
+        }
+        picks.extend((0..20).map(|k| (k * 37) % len));
+        for (k, g) in picks.into_iter().enumerate() {
+            let Some(c) = grids[g].area.centroid() else { continue };
+            let day = today - chrono::Duration::days((k % 14) as i64);
+            csv.push_str(&format!(
+                "DEMO-{n:04},{day} 10:00,{:.6},{:.6},,{},{},【演示】网格员巡查上报\n",
+                c.x(),
+                c.y(),
+                kinds[k % kinds.len()],
+                1 + k % 3
+            ));
+            n += 1;
+        }
+        let report = self.ingest_risk_events(&Actor::System, "grid_patrol", csv.as_bytes()).await?;
+        Ok(report.stored)
+    }
 }

@@ -15,11 +15,14 @@ use crate::Engine;
 use crate::access::reads_programme;
 use crate::error::EngineError;
 
+/// The `programme` of a query that maps the stored risk events (readers of the risk programme).
+pub const RISK_EVENTS: &str = "risk_events";
+
 /// What to map.
 #[derive(Debug, Clone)]
 pub struct HeatQuery {
     pub county: RegionCode,
-    /// One programme, or every one.
+    /// One programme, or every one; [`RISK_EVENTS`] maps the stored risk events instead of cases.
     pub programme: Option<String>,
     /// Cases whose `category` field has this code.
     pub category: Option<String>,
@@ -47,6 +50,44 @@ pub struct HeatMap {
     pub outside_grids: usize,
 }
 
+impl Engine {
+    /// The county's grids with the stored risk events placed in each.
+    async fn risk_event_map(&self, actor: &Actor, query: &HeatQuery) -> Result<HeatMap, EngineError> {
+        let programme = self.programme("risk")?;
+        if !reads_programme(actor, &programme, &query.county) {
+            return Err(EngineError::forbidden(format!("the risk events of {} are outside your scope", query.county)));
+        }
+        let grids = self.store.grids_within(&query.county).await?;
+        let mut cells: Vec<HeatCell> = grids
+            .iter()
+            .map(|g| HeatCell {
+                code: g.code.to_string(),
+                name: g.name.clone(),
+                generated: g.generated,
+                area: g.area.clone(),
+                count: 0,
+            })
+            .collect();
+        let mut map = HeatMap { cells: Vec::new(), points: Vec::new(), cases: 0, without_location: 0, outside_grids: 0 };
+        for event in self.store.risk_events(&query.county, query.from, query.to).await? {
+            if query.category.as_ref().is_some_and(|c| *c != event.category) {
+                continue;
+            }
+            map.cases += 1;
+            match event.grid.as_ref().and_then(|g| cells.iter().position(|c| c.code == *g)) {
+                Some(i) => cells[i].count += 1,
+                None => map.outside_grids += usize::from(event.lon.is_some()),
+            }
+            match (event.lon, event.lat) {
+                (Some(x), Some(y)) => map.points.push((x, y)),
+                _ => map.without_location += 1,
+            }
+        }
+        map.cells = cells;
+        Ok(map)
+    }
+}
+
 fn location(case: &Case) -> Option<(f64, f64)> {
     match case.fields.get("location") {
         Some(FieldValue::Location { lon, lat }) => Some((*lon, *lat)),
@@ -59,6 +100,9 @@ impl Engine {
     pub async fn heat_map(&self, actor: &Actor, query: &HeatQuery) -> Result<HeatMap, EngineError> {
         if query.county.level() != RegionLevel::County {
             return Err(EngineError::field("region_not_county", "region", format!("{} is not a county", query.county)));
+        }
+        if query.programme.as_deref() == Some(RISK_EVENTS) {
+            return self.risk_event_map(actor, query).await;
         }
         // Only the programmes the reader reads over the county; one asked for must be one of them.
         let readable: Vec<String> =

@@ -59,7 +59,7 @@ pub use error::EngineError;
 pub use figures::{Breakdown, FigureQuery, FigureReport, FigureRow, Figures, figure_kind};
 pub use governance::{DIMENSIONS as GOVERNANCE_DIMENSIONS, GovernanceIndex, IndexRow};
 pub use grids::GridImportReport;
-pub use heatmap::{HeatCell, HeatMap, HeatQuery};
+pub use heatmap::{HeatCell, HeatMap, HeatQuery, RISK_EVENTS};
 pub use import_cases::{BadRow, ImportReport, Table, read_table};
 pub use inspections::{
     EvaluationView, InspectionImport, Received, SHIPPED_RULES, StationRank, SupervisionRun, city_county_weights,

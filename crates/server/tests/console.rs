@@ -427,6 +427,8 @@ async fn every_page_template_renders_with_real_data() {
     let density = visit(&mut leader, "/heatmap?layer=density&programme=demo", StatusCode::OK).await;
     assert!(density.body.contains("fill-opacity"), "the density layer");
     visit(&mut leader, "/heatmap?region=3310", StatusCode::UNPROCESSABLE_ENTITY).await;
+    let events = visit(&mut leader, "/heatmap?programme=risk_events", StatusCode::OK).await;
+    assert!(events.body.contains("网格员巡查上报") || events.body.contains("<path"), "the risk events' map");
     for by in ["region", "channel", "station", "category", "month"] {
         visit(&mut leader, &format!("/figures?programme=finance&by={by}"), StatusCode::OK).await;
     }

@@ -156,10 +156,15 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
     let mut busiest: Vec<(String, u32)> = map.cells.iter().filter(|c| c.count > 0).map(|c| (c.name.clone(), c.count)).collect();
     busiest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     busiest.truncate(10);
-    let programmes: Vec<(String, String)> = readable.iter().map(|(p, _)| (p.code.clone(), p.name.clone())).collect();
+    let mut programmes: Vec<(String, String)> = readable.iter().map(|(p, _)| (p.code.clone(), p.name.clone())).collect();
+    if readable.iter().any(|(p, _)| p.code == "risk") {
+        programmes.push((fq_engine::RISK_EVENTS.to_owned(), i18n::text(lang, "heat.risk_events")));
+    }
+    let catalog_of = |code: &str| if code == fq_engine::RISK_EVENTS { "risk" } else { code }.to_owned();
     let categories: Vec<(String, String)> = programme
         .as_deref()
-        .and_then(|code| engine.programmes().get(code))
+        .map(catalog_of)
+        .and_then(|code| engine.programmes().get(&code).cloned())
         .and_then(|p| {
             let catalog = p.kinds.iter().flat_map(|k| &k.fields).find_map(|f| match (&f.kind, f.code.as_str()) {
                 (fq_domain::programme::FieldType::Enum { catalog }, "category") => Some(catalog.clone()),
@@ -178,6 +183,7 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
         programme => programme,
         category => category,
         density => density,
+        events => programme.as_deref() == Some(fq_engine::RISK_EVENTS),
         programmes => value(&programmes),
         categories => value(&categories),
         width => WIDTH,

@@ -174,6 +174,7 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
         })
         .unwrap_or_default();
     let generated = map.cells.iter().any(|c| c.generated);
+    let events = programme.as_deref() == Some(fq_engine::RISK_EVENTS);
     let mut names = Names::new(engine);
     let ctx = minijinja::context! {
         place => names.region(&region).await,
@@ -183,7 +184,7 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
         programme => programme,
         category => category,
         density => density,
-        events => programme.as_deref() == Some(fq_engine::RISK_EVENTS),
+        events => events,
         programmes => value(&programmes),
         categories => value(&categories),
         width => WIDTH,

@@ -9,7 +9,7 @@ use fq_domain::actor::Actor;
 use fq_domain::case::Case;
 use fq_domain::programme::{FieldValue, Party, valid_id_number};
 use fq_domain::region::RegionCode;
-use fq_store::{CaseFilter, StoreError};
+use fq_store::CaseFilter;
 use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 
@@ -75,8 +75,7 @@ impl Engine {
             ..CaseFilter::default()
         };
         let mut out = Vec::new();
-        for snapshot in self.store.case_snapshots(&filter).await? {
-            let case: Case = serde_json::from_str(&snapshot).map_err(|e| StoreError::corrupt("case snapshot", e))?;
+        for case in self.cases_matching(&filter).await? {
             let same = matches!(case.fields.get("resident"), Some(FieldValue::Party(p))
                 if p.id_number.as_deref().is_some_and(|id| id.eq_ignore_ascii_case(id_number)));
             if same {

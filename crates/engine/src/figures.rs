@@ -15,7 +15,7 @@ use fq_domain::case::Case;
 use fq_domain::org::OrgId;
 use fq_domain::programme::{CaseKind, FieldValue, Programme};
 use fq_domain::region::RegionCode;
-use fq_store::{CaseFilter, StoreError};
+use fq_store::CaseFilter;
 use serde::Serialize;
 
 use crate::Engine;
@@ -320,11 +320,7 @@ impl Engine {
             opened_to: Some(to),
             ..CaseFilter::default()
         };
-        let snapshots = self.store.case_snapshots(&filter).await?;
-        snapshots
-            .iter()
-            .map(|s| serde_json::from_str::<Case>(s).map_err(|e| StoreError::corrupt("case snapshot", e).into()))
-            .collect()
+        self.cases_matching(&filter).await
     }
 }
 

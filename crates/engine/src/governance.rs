@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use fq_domain::actor::Actor;
 use fq_domain::case::Case;
 use fq_domain::region::RegionCode;
-use fq_store::{CaseFilter, StoreError};
+use fq_store::CaseFilter;
 use serde::Serialize;
 
 use crate::Engine;
@@ -130,13 +130,7 @@ impl Engine {
         }
         let filter =
             CaseFilter { regions: vec![region.clone()], opened_from: Some(from), opened_to: Some(to), ..CaseFilter::default() };
-        let cases: Vec<Case> = self
-            .store
-            .case_snapshots(&filter)
-            .await?
-            .iter()
-            .map(|s| serde_json::from_str::<Case>(s).map_err(|e| StoreError::corrupt("case snapshot", e).into()))
-            .collect::<Result<_, EngineError>>()?;
+        let cases = self.cases_matching(&filter).await?;
         let resolved = |case: &Case| {
             let programme = self.programmes.get(&case.programme)?;
             let kind = programme.kind(&case.kind)?;

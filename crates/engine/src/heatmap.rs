@@ -8,7 +8,7 @@ use fq_domain::actor::Actor;
 use fq_domain::case::Case;
 use fq_domain::programme::FieldValue;
 use fq_domain::region::{RegionCode, RegionLevel};
-use fq_store::{CaseFilter, StoreError};
+use fq_store::CaseFilter;
 use geo::{BoundingRect, Contains, MultiPolygon, Point};
 
 use crate::Engine;
@@ -58,16 +58,7 @@ impl Engine {
             return Err(EngineError::forbidden(format!("the risk events of {} are outside your scope", query.county)));
         }
         let grids = self.store.grids_within(&query.county).await?;
-        let mut cells: Vec<HeatCell> = grids
-            .iter()
-            .map(|g| HeatCell {
-                code: g.code.to_string(),
-                name: g.name.clone(),
-                generated: g.generated,
-                area: g.area.clone(),
-                count: 0,
-            })
-            .collect();
+        let mut cells = cells_of(&grids);
         let mut map = HeatMap { cells: Vec::new(), points: Vec::new(), cases: 0, without_location: 0, outside_grids: 0 };
         for event in self.store.risk_events(&query.county, query.from, query.to).await? {
             if query.category.as_ref().is_some_and(|c| *c != event.category) {
@@ -86,6 +77,20 @@ impl Engine {
         map.cells = cells;
         Ok(map)
     }
+}
+
+/// The grids as cells of the map, with no count yet.
+fn cells_of(grids: &[fq_domain::grid::Grid]) -> Vec<HeatCell> {
+    grids
+        .iter()
+        .map(|g| HeatCell {
+            code: g.code.to_string(),
+            name: g.name.clone(),
+            generated: g.generated,
+            area: g.area.clone(),
+            count: 0,
+        })
+        .collect()
 }
 
 fn location(case: &Case) -> Option<(f64, f64)> {
@@ -114,16 +119,7 @@ impl Engine {
             return Err(EngineError::field("period_invalid", "to", "the end of the period must come after its start"));
         }
         let grids = self.store.grids_within(&query.county).await?;
-        let mut cells: Vec<HeatCell> = grids
-            .iter()
-            .map(|g| HeatCell {
-                code: g.code.to_string(),
-                name: g.name.clone(),
-                generated: g.generated,
-                area: g.area.clone(),
-                count: 0,
-            })
-            .collect();
+        let mut cells = cells_of(&grids);
         let boxes: Vec<Option<geo::Rect<f64>>> = cells.iter().map(|c| c.area.bounding_rect()).collect();
         let filter = CaseFilter {
             programme: query.programme.clone(),
@@ -133,8 +129,7 @@ impl Engine {
             ..CaseFilter::default()
         };
         let mut map = HeatMap { cells: Vec::new(), points: Vec::new(), cases: 0, without_location: 0, outside_grids: 0 };
-        for snapshot in self.store.case_snapshots(&filter).await? {
-            let case: Case = serde_json::from_str(&snapshot).map_err(|e| StoreError::corrupt("case snapshot", e))?;
+        for case in self.cases_matching(&filter).await? {
             if !readable.contains(&case.programme) {
                 continue;
             }

@@ -9,7 +9,7 @@ use fq_domain::actor::Actor;
 use fq_domain::calendar::beijing;
 use fq_domain::case::Case;
 use fq_domain::region::RegionCode;
-use fq_store::{CaseFilter, StoreError};
+use fq_store::CaseFilter;
 use serde::Serialize;
 
 use crate::Engine;
@@ -88,8 +88,7 @@ impl Engine {
         };
         let text = text.map(str::trim).filter(|t| !t.is_empty());
         let mut out = Vec::new();
-        for snapshot in self.store.case_snapshots(&filter).await? {
-            let case: Case = serde_json::from_str(&snapshot).map_err(|e| StoreError::corrupt("case snapshot", e))?;
+        for case in self.cases_matching(&filter).await? {
             let (title, handling, code) = (text_of(&case, "title"), text_of(&case, "handling"), text_of(&case, "category"));
             if category.is_some_and(|c| c != code) || text.is_some_and(|t| !title.contains(t) && !handling.contains(t)) {
                 continue;
@@ -120,13 +119,7 @@ impl Engine {
             regions: vec![region.clone()],
             ..CaseFilter::default()
         };
-        let cases: Vec<Case> = self
-            .store
-            .case_snapshots(&filter)
-            .await?
-            .iter()
-            .map(|s| serde_json::from_str::<Case>(s).map_err(|e| StoreError::corrupt("case snapshot", e).into()))
-            .collect::<Result<_, EngineError>>()?;
+        let cases = self.cases_matching(&filter).await?;
         let (start, end) = (end_of(day.pred_opt().unwrap_or(day)), end_of(day));
         let mut levels: BTreeMap<&str, LevelRollUp> =
             LEVELS.iter().map(|l| (*l, LevelRollUp { level: (*l).to_owned(), ..LevelRollUp::default() })).collect();

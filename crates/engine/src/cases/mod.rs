@@ -184,6 +184,16 @@ impl Engine {
         serde_json::from_str(&record.snapshot).map_err(|e| StoreError::corrupt(format!("case {id}"), e).into())
     }
 
+    /// The snapshots of the cases `filter` selects, decoded (figures, boards, oversight).
+    pub(crate) async fn cases_matching(&self, filter: &CaseFilter) -> Result<Vec<Case>, EngineError> {
+        self.store
+            .case_snapshots(filter)
+            .await?
+            .iter()
+            .map(|s| serde_json::from_str::<Case>(s).map_err(|e| StoreError::corrupt("case snapshot", e).into()))
+            .collect()
+    }
+
     /// Opens a case. Kinds opened only by the engine's own intake (inspection records, ledger
     /// entries) are refused here: they go through their use case.
     pub async fn open_case(&self, actor: &Actor, request: OpenCase) -> Result<CaseView, EngineError> {

@@ -18,7 +18,7 @@ use fq_domain::inspection::{CountyWeight, RuleSet};
 use fq_domain::programme::FieldValue;
 use fq_domain::region::{RegionCode, RegionLevel};
 use fq_domain::region_dataset::parse_division_tree;
-use fq_store::{CaseFilter, StoreError};
+use fq_store::CaseFilter;
 
 pub use evaluation::EvaluationView;
 pub use intake::{InspectionImport, Received};
@@ -106,12 +106,7 @@ impl Engine {
             opened_to: to,
             ..CaseFilter::default()
         };
-        self.store
-            .case_snapshots(&filter)
-            .await?
-            .iter()
-            .map(|s| serde_json::from_str::<Case>(s).map_err(|e| StoreError::corrupt("case snapshot", e).into()))
-            .collect()
+        self.cases_matching(&filter).await
     }
 }
 

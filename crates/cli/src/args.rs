@@ -712,10 +712,19 @@ pub enum RiskCommand {
     /// warning level (blue, yellow, orange, red) by the level table (probability thresholds per
     /// category, a rising trend raising a level), highest first.
     ///
+    /// With --county instead of --events: over the events stored for the county, opening a
+    /// warning case (model channel, dispatched with its response plan) for each orange or red
+    /// cell in the town of its grid (horizon 7d).
+    ///
     /// Example: fengqiao risk whistle --events data/samples/portland-nij/portland_nij.csv --cell-size 300 --category vehicle_theft --horizon 30d --at 2017-03-01
+    ///
+    /// Example: fengqiao risk whistle --county 331004 --cell-size 300 --category dispute_labour --horizon 7d --at 2026-11-27
     Whistle {
-        #[arg(long, value_name = "FILE.csv")]
-        events: PathBuf,
+        #[arg(long, value_name = "FILE.csv", required_unless_present = "county", conflicts_with = "county")]
+        events: Option<PathBuf>,
+        /// Whistle over the stored events of this county and open warning cases.
+        #[arg(long, value_name = "COUNTY")]
+        county: Option<String>,
         #[arg(long, value_name = "METRES")]
         cell_size: f64,
         #[arg(long)]

@@ -149,6 +149,33 @@ async fn ingest(store: Arc<dyn Store>) {
     ));
     let err = engine.ingest_risk_events(&someone, "grid_patrol", b"").await.unwrap_err();
     assert_eq!(err.code(), "forbidden");
+
+    // A year and more of wage-arrears reports around one grid: the whistle opens a red or orange
+    // warning there, dispatched to the county's centre; a second run the same day opens none.
+    let hot = store.grids_within(&luqiao).await.unwrap().into_iter().nth(40).unwrap();
+    let c = hot.area.centroid().unwrap();
+    let mut csv = String::from("report_id,reported_at,lon,lat,village,type,level,note\n");
+    let first = chrono::NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
+    for d in 0..450 {
+        if d % 2 == 0 {
+            let day = first + chrono::Duration::days(d);
+            csv += &format!("W{d},{day} 09:00,{:.6},{:.6},,欠薪,2,\n", c.x(), c.y());
+        }
+    }
+    let report = engine.ingest_risk_events(&cli(), "grid_patrol", csv.as_bytes()).await.unwrap();
+    assert_eq!(report.stored, 225, "{:?}", report.bad);
+    let day = first + chrono::Duration::days(450);
+    let err = engine.whistle(&someone, &luqiao, "dispute_labour", 300.0, day).await.unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+    let run = engine.whistle(&cli(), &luqiao, "dispute_labour", 300.0, day).await.unwrap();
+    assert_eq!(run.opened.len(), 1, "{run:?}");
+    let warning = engine.find_case(&cli(), &run.opened[0]).await.unwrap().case;
+    assert_eq!((warning.channel.as_str(), warning.state.as_str()), ("model", "handling"));
+    assert!(warning.priority == "red" || warning.priority == "orange");
+    assert_eq!(warning.grid.map(|g| g.to_string()), Some(hot.code.to_string()));
+    assert_eq!(warning.unit.map(|u| u.0), Some(org));
+    let again = engine.whistle(&cli(), &luqiao, "dispute_labour", 300.0, day).await.unwrap();
+    assert_eq!((again.opened.len(), again.known), (0, 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,6 +12,27 @@ use crate::failure::{Failure, Outcome};
 
 pub async fn run(config: &Config, command: RiskCommand) -> Outcome {
     match command {
+        RiskCommand::Whistle { county: Some(county), category, cell_size, at, json, .. } => {
+            let county = fq_domain::region::RegionCode::parse(&county)
+                .map_err(|e| Failure::new("region_code_invalid", format!("--county: {e}")))?;
+            open::with_engine(config, |engine| async move {
+                let run = engine.whistle(&crate::commands::cli_actor(), &county, &category, cell_size, at).await?;
+                if json {
+                    println!("{}", serde_json::to_string(&run).unwrap_or_default());
+                } else {
+                    println!(
+                        "{} cells reach a level; opened {} warning cases ({} grids already have an open model warning, {} cells outside every grid): {}",
+                        run.cells,
+                        run.opened.len(),
+                        run.known,
+                        run.unplaced,
+                        run.opened.join(" ")
+                    );
+                }
+                Ok(())
+            })
+            .await
+        }
         RiskCommand::Ingest { source, file, json } => {
             let bytes = std::fs::read(&file)
                 .map_err(|e| Failure::new("file_unreadable", format!("cannot read {}: {e}", file.display())))?;
@@ -48,7 +69,7 @@ pub async fn run(config: &Config, command: RiskCommand) -> Outcome {
 
 fn offline(command: RiskCommand) -> Outcome {
     match command {
-        RiskCommand::Ingest { .. } => Ok(()),
+        RiskCommand::Ingest { .. } | RiskCommand::Whistle { events: None, .. } => Ok(()),
         RiskCommand::Backtest { events, cell_size, category, horizon, train_until, origins, score_until, json } => {
             let bytes = std::fs::read(&events)
                 .map_err(|e| Failure::new("file_unreadable", format!("cannot read {}: {e}", events.display())))?;
@@ -74,7 +95,7 @@ fn offline(command: RiskCommand) -> Outcome {
             }
             Ok(())
         }
-        RiskCommand::Whistle { events, cell_size, category, horizon, at, levels, json } => {
+        RiskCommand::Whistle { events: Some(events), cell_size, category, horizon, at, levels, json, .. } => {
             let bytes = std::fs::read(&events)
                 .map_err(|e| Failure::new("file_unreadable", format!("cannot read {}: {e}", events.display())))?;
             let horizon = Horizon::parse(&horizon)

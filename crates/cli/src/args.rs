@@ -708,6 +708,22 @@ pub enum RiskCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Pull the service requests of an Open311 GeoReport v2 server (GET {url}/requests.json)
+    /// and ingest them as the events of an Open311 source of data/risk/sources-v1.toml.
+    ///
+    /// Example: fengqiao risk pull-open311 --source open311_portal --url http://10.0.0.5:8080/open311/v2 --start-date 2026-11-01T00:00:00Z
+    PullOpen311 {
+        #[arg(long, default_value = "open311_portal")]
+        source: String,
+        /// The server's GeoReport v2 base URL.
+        #[arg(long)]
+        url: String,
+        /// Only requests from this instant (RFC 3339), as the server's start_date.
+        #[arg(long)]
+        start_date: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// The whistle list (吹哨): the cells whose forecast for the horizon from --at reaches a
     /// warning level (blue, yellow, orange, red) by the level table (probability thresholds per
     /// category, a rising trend raising a level), highest first.

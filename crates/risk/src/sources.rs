@@ -30,6 +30,9 @@ pub struct SourceDef {
     /// Our category for the source's values not listed (none: such a row is bad).
     #[serde(default)]
     pub other: Option<String>,
+    /// The region a row without a place is in (a county's own portal), when the source covers one.
+    #[serde(default)]
+    pub area: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -89,7 +92,7 @@ impl SourceFile {
             if !codes.insert(&s.code) {
                 return Err(format!("source {} appears twice", s.code));
             }
-            if s.columns.region.is_none() && (s.columns.lon.is_none() || s.columns.lat.is_none()) {
+            if s.columns.region.is_none() && s.area.is_none() && (s.columns.lon.is_none() || s.columns.lat.is_none()) {
                 return Err(format!("source {}: a place needs lon and lat columns, or a region column", s.code));
             }
             if let Some(bad) = s.categories.values().chain(s.other.iter()).find(|c| !known(c)) {
@@ -195,7 +198,7 @@ impl SourceDef {
             (Some(x), Some(y)) => Some((x, y)),
             _ => None,
         };
-        let region = get(&c.region).map(str::to_owned);
+        let region = get(&c.region).map(str::to_owned).or_else(|| if point.is_none() { self.area.clone() } else { None });
         if point.is_none() && region.is_none() {
             return Err(bad("place", "neither a point (lon, lat) nor a region code".into()));
         }

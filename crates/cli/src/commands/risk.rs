@@ -63,13 +63,54 @@ pub async fn run(config: &Config, command: RiskCommand) -> Outcome {
             })
             .await
         }
+        RiskCommand::PullOpen311 { source, url, start_date, json } => {
+            let mut address = format!("{}/requests.json", url.trim_end_matches('/'));
+            if let Some(start) = &start_date {
+                address = format!("{address}?start_date={start}");
+            }
+            let agent: ureq::Agent =
+                ureq::Agent::config_builder().timeout_global(Some(std::time::Duration::from_secs(60))).build().into();
+            let body = agent
+                .get(&address)
+                .call()
+                .map_err(|e| Failure::new("open311_unreachable", format!("{address}: {e}")))?
+                .body_mut()
+                .read_to_vec()
+                .map_err(|e| Failure::new("open311_unreadable", format!("{address}: {e}")))?;
+            open::with_engine(config, |engine| async move {
+                engine.ensure_reference_data().await?;
+                let report = engine.ingest_risk_events(&crate::commands::cli_actor(), &source, &body).await?;
+                if json {
+                    println!("{}", serde_json::to_string(&report).unwrap_or_default());
+                } else {
+                    println!(
+                        "{address}: {} requests, {} stored ({} in grids), {} pulled before, {} outside every grid",
+                        report.rows,
+                        report.stored,
+                        report.in_grids,
+                        report.duplicates,
+                        report.outside.len()
+                    );
+                }
+                if report.bad.is_empty() {
+                    Ok(())
+                } else {
+                    Err(Failure {
+                        code: "events_invalid",
+                        message: format!("{} bad requests; nothing was stored", report.bad.len()),
+                        exit: 4,
+                    })
+                }
+            })
+            .await
+        }
         other => offline(other),
     }
 }
 
 fn offline(command: RiskCommand) -> Outcome {
     match command {
-        RiskCommand::Ingest { .. } | RiskCommand::Whistle { events: None, .. } => Ok(()),
+        RiskCommand::Ingest { .. } | RiskCommand::PullOpen311 { .. } | RiskCommand::Whistle { events: None, .. } => Ok(()),
         RiskCommand::Backtest { events, cell_size, category, horizon, train_until, origins, score_until, json } => {
             let bytes = std::fs::read(&events)
                 .map_err(|e| Failure::new("file_unreadable", format!("cannot read {}: {e}", events.display())))?;

@@ -119,3 +119,29 @@ fn the_whistle_list_ranks_cells_by_level() {
         .unwrap();
     assert!(String::from_utf8_lossy(&refused.stderr).contains("error[levels_invalid]"));
 }
+
+#[test]
+fn service_requests_are_pulled_from_an_open311_server() {
+    // A portal (another fengqiao with its demo cases, public through Open311) and ours.
+    let portal = Workspace::new();
+    let server = portal.serve(&[]);
+    let w = Workspace::new();
+    w.run(&["import", "regions"]).ok();
+    w.run(&["import", "boundaries", &format!("{}/../../data/boundaries/county.geojson", env!("CARGO_MANIFEST_DIR"))]).ok();
+    w.run(&["import", "grids", "--generate-for", "331004", "--cell-metres", "1000"]).ok();
+    let url = server.url("/open311/v2");
+    let pull = |w: &Workspace| {
+        let run = w.command().args(["risk", "pull-open311", "--url", &url, "--json"]).output().unwrap();
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        serde_json::from_slice::<serde_json::Value>(&run.stdout).unwrap()
+    };
+    let first = pull(&w);
+    let rows = first["rows"].as_u64().unwrap();
+    assert!(rows > 0 && first["stored"].as_u64().unwrap() > 0, "{first}");
+    let placed = first["in_grids"].as_u64().unwrap() + first["by_region"].as_u64().unwrap();
+    assert_eq!(placed, first["stored"].as_u64().unwrap(), "by their point or the portal's area: {first}");
+    let again = pull(&w);
+    assert_eq!((again["stored"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(first["stored"].as_u64().unwrap())));
+    let down = w.command().args(["risk", "pull-open311", "--url", "http://127.0.0.1:9/open311/v2"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&down.stderr).contains("error[open311_unreachable]"));
+}

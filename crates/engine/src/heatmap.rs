@@ -9,7 +9,7 @@ use fq_domain::case::Case;
 use fq_domain::programme::FieldValue;
 use fq_domain::region::{RegionCode, RegionLevel};
 use fq_store::CaseFilter;
-use geo::{BoundingRect, Contains, MultiPolygon, Point};
+use geo::MultiPolygon;
 
 use crate::Engine;
 use crate::access::reads_programme;
@@ -120,7 +120,10 @@ impl Engine {
         }
         let grids = self.store.grids_within(&query.county).await?;
         let mut cells = cells_of(&grids);
-        let boxes: Vec<Option<geo::Rect<f64>>> = cells.iter().map(|c| c.area.bounding_rect()).collect();
+        // The same point-to-grid look-up as ingest: the cell of a grid code.
+        let index = crate::risk_ingest::grid_index(&grids);
+        let position: std::collections::HashMap<String, usize> =
+            cells.iter().enumerate().map(|(i, c)| (c.code.clone(), i)).collect();
         let filter = CaseFilter {
             programme: query.programme.clone(),
             regions: vec![query.county.clone()],
@@ -140,14 +143,8 @@ impl Engine {
             }
             map.cases += 1;
             let point = location(&case);
-            let by_grid = case.grid.as_ref().and_then(|g| cells.iter().position(|c| c.code == g.to_string()));
-            let by_point = point.and_then(|(x, y)| {
-                let p = Point::new(x, y);
-                (0..cells.len()).find(|&i| {
-                    boxes[i].is_some_and(|b| b.min().x <= x && x <= b.max().x && b.min().y <= y && y <= b.max().y)
-                        && cells[i].area.contains(&p)
-                })
-            });
+            let by_grid = case.grid.as_ref().and_then(|g| position.get(&g.to_string()).copied());
+            let by_point = point.and_then(|(x, y)| index.locate(x, y)).and_then(|i| position.get(index.code(i)).copied());
             match by_grid.or(by_point) {
                 Some(i) => cells[i].count += 1,
                 None if point.is_some() => map.outside_grids += 1,

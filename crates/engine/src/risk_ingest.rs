@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use fq_domain::actor::Actor;
+use fq_domain::grid::Grid;
 use fq_domain::journal::NewEvent;
 use fq_domain::region::RegionCode;
 use fq_risk::locate::{Polygon, PolygonIndex};
@@ -39,6 +40,25 @@ pub struct IngestReport {
     pub outside: Vec<(u64, String)>,
     /// Every bad row; when there is one, nothing is stored.
     pub bad: Vec<RowError>,
+}
+
+/// The point-to-polygon index of `grids` (every part of each grid, its rings with holes),
+/// whose polygon codes are the grid codes.
+pub(crate) fn grid_index(grids: &[Grid]) -> PolygonIndex {
+    PolygonIndex::new(
+        grids
+            .iter()
+            .flat_map(|g| {
+                g.area.0.iter().map(|p| Polygon {
+                    code: g.code.to_string(),
+                    rings: std::iter::once(p.exterior())
+                        .chain(p.interiors())
+                        .map(|ring| ring.coords().map(|c| [c.x, c.y]).collect())
+                        .collect(),
+                })
+            })
+            .collect(),
+    )
 }
 
 impl Engine {
@@ -108,20 +128,7 @@ impl Engine {
             return Ok(report);
         }
         let grids = self.store.grids_within(&RegionCode::parse("33").expect("the province")).await?;
-        let index = PolygonIndex::new(
-            grids
-                .iter()
-                .flat_map(|g| {
-                    g.area.0.iter().map(|p| Polygon {
-                        code: g.code.to_string(),
-                        rings: std::iter::once(p.exterior())
-                            .chain(p.interiors())
-                            .map(|ring| ring.coords().map(|c| [c.x, c.y]).collect())
-                            .collect(),
-                    })
-                })
-                .collect(),
-        );
+        let index = grid_index(&grids);
         let region_of_grid: HashMap<String, RegionCode> = grids.iter().map(|g| (g.code.to_string(), g.region.clone())).collect();
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         let known: std::collections::HashSet<String> = self.store.risk_event_ids(source, &ids).await?.into_iter().collect();

@@ -5,14 +5,13 @@
 //! response plan to that place's responsible centre. A grid with an open model warning of the
 //! category is not whistled again until that one is cleared.
 
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use fq_domain::actor::Actor;
-use fq_domain::calendar::beijing;
+use fq_domain::calendar::{local_date, start_of_day};
 use fq_domain::region::RegionCode;
 use fq_risk::Event;
 use fq_risk::backtest::Horizon;
 use fq_risk::levels::{Level, LevelTable};
-use fq_risk::locate::{Polygon, PolygonIndex};
 use fq_store::CaseFilter;
 use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
@@ -20,6 +19,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::Engine;
 use crate::cases::OpenCase;
 use crate::error::EngineError;
+use crate::risk_ingest::grid_index;
 
 /// The shipped level table.
 const LEVELS: &str = include_str!("../../../data/risk/levels-v1.toml");
@@ -51,12 +51,7 @@ impl Engine {
         if !programme.in_catalog("risk_category", category) {
             return Err(EngineError::field("category_unknown", "category", format!("{category} is not a risk category")));
         }
-        let start = |d: NaiveDate| {
-            beijing().from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default()).single().map(|t| t.to_utc())
-        };
-        let (Some(from), Some(to)) = (start(NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(day)), start(day)) else {
-            return Err(EngineError::field("day_invalid", "day", "not a day"));
-        };
+        let (from, to) = (start_of_day(NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(day)), start_of_day(day));
         let events: Vec<Event> = self
             .store
             .risk_events(county, from, to)
@@ -64,32 +59,14 @@ impl Engine {
             .into_iter()
             .filter_map(|e| {
                 let (lon, lat) = (e.lon?, e.lat?);
-                Some(Event {
-                    day: fq_risk::events::day_number(e.occurred_at.with_timezone(&beijing()).date_naive()),
-                    lon,
-                    lat,
-                    category: e.category,
-                })
+                Some(Event { day: fq_risk::events::day_number(local_date(e.occurred_at)), lon, lat, category: e.category })
             })
             .collect();
         let table = LevelTable::load(LEVELS).map_err(|e| EngineError::field("levels_invalid", "levels", e))?;
         let list = fq_risk::whistle::whistles(&events, category, cell_metres, Horizon::Week, day, &table)
             .map_err(|e| EngineError::field("whistle_invalid", "events", e.to_string()))?;
         let grids = self.store.grids_within(county).await?;
-        let index = PolygonIndex::new(
-            grids
-                .iter()
-                .flat_map(|g| {
-                    g.area.0.iter().map(|p| Polygon {
-                        code: g.code.to_string(),
-                        rings: std::iter::once(p.exterior())
-                            .chain(p.interiors())
-                            .map(|r| r.coords().map(|c| [c.x, c.y]).collect())
-                            .collect(),
-                    })
-                })
-                .collect(),
-        );
+        let index = grid_index(&grids);
         let filter = CaseFilter {
             programme: Some("risk".into()),
             kind: Some("warning".into()),
@@ -102,7 +79,7 @@ impl Engine {
             .await?
             .iter()
             .filter(|c| c.channel == "model")
-            .filter_map(|c| Some((c.grid.as_ref()?.to_string(), text(c, "category")?)))
+            .filter_map(|c| Some((c.grid.as_ref()?.to_string(), c.text("category")?.to_owned())))
             .collect();
         let mut run = WhistleRun { cells: list.len(), ..WhistleRun::default() };
         let system = Actor::System;
@@ -149,12 +126,5 @@ impl Engine {
             run.opened.push(opened.case.number);
         }
         Ok(run)
-    }
-}
-
-fn text(case: &fq_domain::case::Case, code: &str) -> Option<String> {
-    match case.fields.get(code) {
-        Some(fq_domain::programme::FieldValue::Enum(t) | fq_domain::programme::FieldValue::Text(t)) => Some(t.clone()),
-        _ => None,
     }
 }

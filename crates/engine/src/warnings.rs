@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use fq_domain::actor::Actor;
-use fq_domain::calendar::beijing;
+use fq_domain::calendar::{end_of_day, start_of_day};
 use fq_domain::case::Case;
 use fq_domain::region::RegionCode;
 use fq_store::CaseFilter;
@@ -41,11 +41,6 @@ pub struct WarningBoard {
     pub open: Vec<Case>,
 }
 
-fn end_of(day: NaiveDate) -> DateTime<Utc> {
-    let next = day.succ_opt().unwrap_or(day);
-    beijing().from_local_datetime(&next.and_hms_opt(0, 0, 0).unwrap_or_default()).single().map_or_else(Utc::now, |t| t.to_utc())
-}
-
 /// A closed warning for the library of typical cases (典型案例库).
 #[derive(Debug, Clone, Serialize)]
 pub struct TypicalCase {
@@ -57,14 +52,17 @@ pub struct TypicalCase {
     pub closed_at: DateTime<Utc>,
 }
 
-fn text_of(case: &Case, code: &str) -> String {
-    match case.fields.get(code) {
-        Some(fq_domain::programme::FieldValue::Text(t) | fq_domain::programme::FieldValue::Enum(t)) => t.clone(),
-        _ => String::new(),
-    }
-}
-
 impl Engine {
+    /// The warnings of `region` are read by the risk programme's roles and leaders over it.
+    fn check_reads_warnings(&self, actor: &Actor, region: &RegionCode) -> Result<(), EngineError> {
+        let programme = self.programme("risk")?;
+        if reads_programme(actor, &programme, region) {
+            Ok(())
+        } else {
+            Err(EngineError::forbidden(format!("the warnings of {region} are outside your scope")))
+        }
+    }
+
     /// Cleared warnings of `region` (their handling reported), newest first, optionally of one
     /// category and containing `text` in the title or the handling: the library of typical
     /// cases to learn from.
@@ -75,10 +73,7 @@ impl Engine {
         category: Option<&str>,
         text: Option<&str>,
     ) -> Result<Vec<TypicalCase>, EngineError> {
-        let programme = self.programme("risk")?;
-        if !reads_programme(actor, &programme, region) {
-            return Err(EngineError::forbidden(format!("the warnings of {region} are outside your scope")));
-        }
+        self.check_reads_warnings(actor, region)?;
         let filter = CaseFilter {
             programme: Some("risk".into()),
             kind: Some("warning".into()),
@@ -89,7 +84,8 @@ impl Engine {
         let text = text.map(str::trim).filter(|t| !t.is_empty());
         let mut out = Vec::new();
         for case in self.cases_matching(&filter).await? {
-            let (title, handling, code) = (text_of(&case, "title"), text_of(&case, "handling"), text_of(&case, "category"));
+            let field = |code: &str| case.text(code).unwrap_or_default().to_owned();
+            let (title, handling, code) = (field("title"), field("handling"), field("category"));
             if category.is_some_and(|c| c != code) || text.is_some_and(|t| !title.contains(t) && !handling.contains(t)) {
                 continue;
             }
@@ -109,10 +105,7 @@ impl Engine {
 
     /// The warnings board of `region` for the Beijing `day` (open warnings as they are now).
     pub async fn warning_board(&self, actor: &Actor, region: &RegionCode, day: NaiveDate) -> Result<WarningBoard, EngineError> {
-        let programme = self.programme("risk")?;
-        if !reads_programme(actor, &programme, region) {
-            return Err(EngineError::forbidden(format!("the warnings of {region} are outside your scope")));
-        }
+        self.check_reads_warnings(actor, region)?;
         let filter = CaseFilter {
             programme: Some("risk".into()),
             kind: Some("warning".into()),
@@ -120,7 +113,7 @@ impl Engine {
             ..CaseFilter::default()
         };
         let cases = self.cases_matching(&filter).await?;
-        let (start, end) = (end_of(day.pred_opt().unwrap_or(day)), end_of(day));
+        let (start, end) = (start_of_day(day), end_of_day(day));
         let mut levels: BTreeMap<&str, LevelRollUp> =
             LEVELS.iter().map(|l| (*l, LevelRollUp { level: (*l).to_owned(), ..LevelRollUp::default() })).collect();
         for case in &cases {

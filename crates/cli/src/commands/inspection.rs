@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
-use fq_domain::calendar::beijing;
+use chrono::{Datelike, NaiveDate};
+use fq_domain::calendar::start_of_day;
 use fq_engine::Engine;
 
 use fq_domain::calendar::local_date;
@@ -88,11 +88,6 @@ fn review(records: &Path, rules: Option<&Path>, json: bool) -> Outcome {
     Ok(())
 }
 
-/// The start of a Beijing day.
-fn start_of(day: NaiveDate) -> DateTime<Utc> {
-    beijing().from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default()).single().map_or_else(Utc::now, |t| t.to_utc())
-}
-
 fn month_of(text: &str) -> Result<(i32, u32), Failure> {
     let first = NaiveDate::parse_from_str(&format!("{}-01", text.trim()), "%Y-%m-%d")
         .map_err(|_| Failure::new("month_invalid", format!("--month {text:?} is not YYYY-MM")))?;
@@ -104,7 +99,7 @@ async fn oversee(engine: &Engine, command: InspectionCommand) -> Outcome {
     match command {
         InspectionCommand::Review { .. } => Ok(()),
         InspectionCommand::Supervise { city, from, to, dry_run, json } => {
-            let run = engine.run_inspection_supervision(&actor, &city, start_of(from), start_of(to), dry_run).await?;
+            let run = engine.run_inspection_supervision(&actor, &city, start_of_day(from), start_of_day(to), dry_run).await?;
             if json {
                 println!("{}", serde_json::to_string(&run).unwrap_or_default());
             } else {
@@ -122,7 +117,7 @@ async fn oversee(engine: &Engine, command: InspectionCommand) -> Outcome {
             Ok(())
         }
         InspectionCommand::Recheck { city, from, to, share, key, json } => {
-            let run = engine.draw_inspection_rechecks(&actor, &city, start_of(from), start_of(to), share, &key).await?;
+            let run = engine.draw_inspection_rechecks(&actor, &city, start_of_day(from), start_of_day(to), share, &key).await?;
             if json {
                 println!("{}", serde_json::to_string(&run).unwrap_or_default());
             } else {
@@ -165,7 +160,7 @@ async fn oversee(engine: &Engine, command: InspectionCommand) -> Outcome {
             Ok(())
         }
         InspectionCommand::Evaluation { city, from, to, json } => {
-            let view = engine.inspection_evaluation(&actor, &city, start_of(from), start_of(to)).await?;
+            let view = engine.inspection_evaluation(&actor, &city, start_of_day(from), start_of_day(to)).await?;
             if json {
                 println!("{}", serde_json::to_string(&view).unwrap_or_default());
             } else {

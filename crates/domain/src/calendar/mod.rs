@@ -36,6 +36,11 @@ fn instant(date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
     NaiveDateTime::new(date, time).and_local_timezone(beijing()).single().expect("fixed offsets are unambiguous").to_utc()
 }
 
+/// The instant a day begins (00:00) in Beijing time.
+pub fn start_of_day(date: NaiveDate) -> DateTime<Utc> {
+    instant(date, NaiveTime::MIN)
+}
+
 /// The instant a day ends (24:00, i.e. the next day's 00:00) in Beijing time.
 pub fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
     instant(date + Days::new(1), NaiveTime::MIN)

@@ -205,6 +205,14 @@ impl Case {
     }
 
     /// The earliest deadline among running clocks (the case's "due" for lists and colours).
+    /// The value of a text or catalog (enum) field, if it has one.
+    pub fn text(&self, code: &str) -> Option<&str> {
+        match self.fields.get(code) {
+            Some(FieldValue::Text(t) | FieldValue::Enum(t)) => Some(t),
+            _ => None,
+        }
+    }
+
     pub fn next_due(&self) -> Option<DateTime<Utc>> {
         self.clocks.values().filter(|c| c.stopped_at.is_none() && c.stage != TIER_CLOCK).map(|c| c.due_at).min()
     }

@@ -11,8 +11,8 @@ use fq_domain::inspection::{EvaluationReport, Recheck, ReviewDone, evaluate};
 use fq_domain::region::RegionLevel;
 use serde::Serialize;
 
+use super::city_code;
 use super::supervise::review_of;
-use super::{city_code, text_field};
 use crate::Engine;
 use crate::error::EngineError;
 
@@ -39,21 +39,19 @@ impl Engine {
         self.check_inspection_oversight(actor, &city)?;
         let records = self.inspection_cases("record", &city, Some(from), Some(to)).await?;
         let reviews: Vec<ReviewDone> = records.iter().filter_map(review_of).collect();
-        let reasons: BTreeMap<String, Vec<String>> = records
-            .iter()
-            .filter_map(|c| text_field(c, "reject_reason").map(|r| (c.number.clone(), vec![r.to_owned()])))
-            .collect();
+        let reasons: BTreeMap<String, Vec<String>> =
+            records.iter().filter_map(|c| c.text("reject_reason").map(|r| (c.number.clone(), vec![r.to_owned()]))).collect();
         let rechecks: Vec<Recheck> = self
             .inspection_cases("recheck", &city, Some(from), None)
             .await?
             .iter()
             .filter(|c| c.state == "agreed" || c.state == "disagreed")
             // Only re-checks of the period's records.
-            .filter(|c| text_field(c, "record_number").is_some_and(|n| records.iter().any(|r| r.number == n)))
+            .filter(|c| c.text("record_number").is_some_and(|n| records.iter().any(|r| r.number == n)))
             .filter_map(|c| {
                 Some(Recheck {
-                    record: text_field(c, "record_number")?.to_owned(),
-                    first_reviewer: text_field(c, "first_reviewer")?.to_owned(),
+                    record: c.text("record_number")?.to_owned(),
+                    first_reviewer: c.text("first_reviewer")?.to_owned(),
                     second_passed: c.state == "agreed",
                 })
             })

@@ -15,7 +15,6 @@ use fq_domain::account::RoleCode;
 use fq_domain::actor::Actor;
 use fq_domain::case::Case;
 use fq_domain::inspection::{CountyWeight, RuleSet};
-use fq_domain::programme::FieldValue;
 use fq_domain::region::{RegionCode, RegionLevel};
 use fq_domain::region_dataset::parse_division_tree;
 use fq_store::CaseFilter;
@@ -39,14 +38,6 @@ pub(crate) fn rule_sets() -> Result<Arc<Vec<RuleSet>>, EngineError> {
     SETS.get_or_init(|| shipped_rule_sets().map(Arc::new).map_err(|e| e.to_string()))
         .clone()
         .map_err(|message| EngineError::field("rules_invalid", "rules", message))
-}
-
-/// The text of a case's text field.
-pub(crate) fn text_field<'c>(case: &'c Case, code: &str) -> Option<&'c str> {
-    match case.fields.get(code) {
-        Some(FieldValue::Text(t) | FieldValue::Enum(t)) => Some(t),
-        _ => None,
-    }
 }
 
 /// A city code (4 digits) from a parameter.

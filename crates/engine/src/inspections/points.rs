@@ -4,17 +4,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Datelike, NaiveDate, TimeZone};
+use chrono::{Datelike, NaiveDate};
 use fq_domain::actor::Actor;
-use fq_domain::calendar::{beijing, local_date};
+use fq_domain::calendar::{local_date, start_of_day};
 use fq_domain::case::Case;
 use fq_domain::inspection::{Entry, default_rules, monthly_ranking};
 use fq_domain::programme::FieldValue;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
+use super::city_code;
 use super::supervise::review_of;
-use super::{city_code, text_field};
 use crate::Engine;
 use crate::cases::CaseView;
 use crate::error::EngineError;
@@ -41,23 +41,16 @@ fn month_bounds(year: i32, month: u32) -> Result<(NaiveDate, NaiveDate), EngineE
     Ok((first, next))
 }
 
-fn start_of(day: NaiveDate) -> chrono::DateTime<chrono::Utc> {
-    beijing()
-        .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
-        .single()
-        .map_or_else(chrono::Utc::now, |t| t.to_utc())
-}
-
 /// An entry of the domain's ledger from a points case.
 fn entry_of(case: &Case) -> Option<Entry> {
     let Some(FieldValue::Number(points)) = case.fields.get("points") else { return None };
     let Some(FieldValue::Date(day)) = case.fields.get("occurred_on") else { return None };
     Some(Entry {
-        station: text_field(case, "station_code")?.to_owned(),
-        rule: text_field(case, "points_rule")?.to_owned(),
+        station: case.text("station_code")?.to_owned(),
+        rule: case.text("points_rule")?.to_owned(),
         points: *points as i32,
-        at: start_of(*day) + chrono::Duration::hours(12),
-        note: text_field(case, "title").unwrap_or_default().to_owned(),
+        at: start_of_day(*day) + chrono::Duration::hours(12),
+        note: case.text("title").unwrap_or_default().to_owned(),
         appeal: match case.state.as_str() {
             "appealed" => Some(fq_domain::inspection::Appeal::Pending),
             "upheld" => Some(fq_domain::inspection::Appeal::Upheld),
@@ -111,14 +104,14 @@ impl Engine {
         let city_code = city_code(city)?;
         self.check_inspection_oversight(actor, &city_code)?;
         let (first, next) = month_bounds(year, month)?;
-        let rechecks = self.inspection_cases("recheck", &city_code, Some(start_of(first)), Some(start_of(next))).await?;
+        let rechecks = self.inspection_cases("recheck", &city_code, Some(start_of_day(first)), Some(start_of_day(next))).await?;
         let entries = self.inspection_cases("points", &city_code, None, None).await?;
-        let sourced: BTreeSet<&str> = entries.iter().filter_map(|c| text_field(c, "source_case")).collect();
+        let sourced: BTreeSet<&str> = entries.iter().filter_map(|c| c.text("source_case")).collect();
         let month_tag = format!("{year}-{month:02}");
         let mut made = Vec::new();
         let mut stations: BTreeMap<(String, String), bool> = BTreeMap::new();
         for case in rechecks.iter().filter(|c| c.state == "agreed" || c.state == "disagreed") {
-            let Some(station) = text_field(case, "station_code") else { continue };
+            let Some(station) = case.text("station_code") else { continue };
             let clean = stations.entry((station.to_owned(), case.region.to_string())).or_insert(true);
             if case.state == "disagreed" {
                 *clean = false;
@@ -167,10 +160,10 @@ impl Engine {
         let (first, next) = month_bounds(year, month)?;
         let points = self.inspection_cases("points", &city_code, None, None).await?;
         let entries: Vec<Entry> = points.iter().filter_map(entry_of).collect();
-        let records = self.inspection_cases("record", &city_code, Some(start_of(first)), Some(start_of(next))).await?;
+        let records = self.inspection_cases("record", &city_code, Some(start_of_day(first)), Some(start_of_day(next))).await?;
         let mut reviewed: BTreeMap<String, (u32, u32)> = BTreeMap::new();
         for case in &records {
-            let Some(station) = text_field(case, "station_code") else { continue };
+            let Some(station) = case.text("station_code") else { continue };
             let tally = reviewed.entry(station.to_owned()).or_default();
             if let Some(review) = review_of(case) {
                 tally.0 += 1;

@@ -13,7 +13,7 @@ use fq_domain::programme::FieldValue;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
-use super::{city_code, text_field};
+use super::city_code;
 use crate::Engine;
 use crate::error::EngineError;
 
@@ -93,7 +93,7 @@ impl Engine {
             .inspection_cases("supervision", &city, None, None)
             .await?
             .iter()
-            .filter_map(|c| text_field(c, "anomaly_key").map(str::to_owned))
+            .filter_map(|c| c.text("anomaly_key").map(str::to_owned))
             .collect();
         let mut run = SupervisionRun { records: records.len(), reviews: reviews.len(), ..SupervisionRun::default() };
         for anomaly in &found {
@@ -149,7 +149,7 @@ impl Engine {
             .inspection_cases("recheck", &city, None, None)
             .await?
             .iter()
-            .filter_map(|c| text_field(c, "record_number").map(str::to_owned))
+            .filter_map(|c| c.text("record_number").map(str::to_owned))
             .collect();
         let mut run = SupervisionRun { records: cases.len(), reviews: passed.len(), ..SupervisionRun::default() };
         for number in recheck_sample(&passed, share, key) {
@@ -160,7 +160,7 @@ impl Engine {
             let case = by_number[number];
             let mut fields = Map::new();
             for code in ["title", "vehicle_class", "station_code"] {
-                fields.insert(code.into(), Json::from(text_field(case, code).unwrap_or_default()));
+                fields.insert(code.into(), Json::from(case.text(code).unwrap_or_default()));
             }
             fields.insert("record_number".into(), Json::from(number));
             fields.insert("first_reviewer".into(), Json::from(case.person.map(|p| p.to_string()).unwrap_or_default()));

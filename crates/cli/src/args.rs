@@ -691,6 +691,17 @@ pub enum RiskCommand {
         /// validation period that ends before an official scoring window.
         #[arg(long, value_name = "DATE")]
         score_until: Option<chrono::NaiveDate>,
+        /// The file's own column names, as ours=theirs pairs (for published data sets):
+        /// `--columns time=Date,lon=X,lat=Y,category=Category`.
+        #[arg(long, value_name = "PAIRS")]
+        columns: Option<String>,
+        /// How the time column writes dates (a chrono format such as %m/%d/%Y); ISO by default.
+        #[arg(long, value_name = "FORMAT")]
+        date_format: Option<String>,
+        /// Leave out bad rows (counted and the first few named on standard error) instead of
+        /// refusing the file; for published data sets with a few blank cells.
+        #[arg(long)]
+        skip_bad_rows: bool,
         /// Print the report as one JSON object.
         #[arg(long)]
         json: bool,
@@ -735,6 +746,9 @@ pub enum RiskCommand {
     /// Example: fengqiao risk whistle --events data/samples/portland-nij/portland_nij.csv --cell-size 300 --category vehicle_theft --horizon 30d --at 2017-03-01
     ///
     /// Example: fengqiao risk whistle --county 331004 --cell-size 300 --category dispute_labour --horizon 7d --at 2026-11-27
+    ///
+    /// With --county and no --category: every risk category among the county's stored events
+    /// (what the nightly run does for every county; see `scheduler.nightly_hour`).
     Whistle {
         #[arg(long, value_name = "FILE.csv", required_unless_present = "county", conflicts_with = "county")]
         events: Option<PathBuf>,
@@ -743,8 +757,9 @@ pub enum RiskCommand {
         county: Option<String>,
         #[arg(long, value_name = "METRES")]
         cell_size: f64,
-        #[arg(long)]
-        category: String,
+        /// The category to forecast (required with --events).
+        #[arg(long, required_unless_present = "county")]
+        category: Option<String>,
         /// 7d or 30d.
         #[arg(long)]
         horizon: String,

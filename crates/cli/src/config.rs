@@ -48,11 +48,27 @@ pub struct SchedulerConfig {
     pub in_server: bool,
     /// Seconds between passes over due timers.
     pub interval_seconds: u64,
+    /// The Beijing-time hour (0–23) after which the nightly risk run starts: the Open311 pulls,
+    /// then the whistle for every county and category with stored events; once a day across
+    /// every process on the database.
+    pub nightly_hour: u32,
+    /// Open311 servers pulled each night before the whistle, each as the risk source it feeds.
+    pub open311_pulls: Vec<Open311Pull>,
+}
+
+/// An Open311 GeoReport v2 server pulled every night into a risk source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Open311Pull {
+    /// A source of data/risk/sources-v1.toml in the open311 format.
+    pub source: String,
+    /// The server's base address (requests.json is read under it).
+    pub url: String,
 }
 
 impl Default for SchedulerConfig {
     fn default() -> SchedulerConfig {
-        SchedulerConfig { in_server: true, interval_seconds: 5 }
+        SchedulerConfig { in_server: true, interval_seconds: 5, nightly_hour: 2, open311_pulls: Vec::new() }
     }
 }
 
@@ -182,6 +198,12 @@ pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
     let config: Config = figment.extract().map_err(|e| ConfigError::Invalid(e.to_string().replace('\n', "; ")))?;
     if config.storage.group_commit_max == 0 {
         return Err(ConfigError::Invalid("storage.group_commit_max must be at least 1".into()));
+    }
+    if config.scheduler.nightly_hour > 23 {
+        return Err(ConfigError::Invalid(format!(
+            "scheduler.nightly_hour {} is not an hour (0 to 23)",
+            config.scheduler.nightly_hour
+        )));
     }
     Ok(config)
 }

@@ -6,6 +6,7 @@ mod bench;
 mod commands;
 mod config;
 mod failure;
+mod nightly;
 mod open;
 mod progress;
 

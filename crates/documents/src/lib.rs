@@ -59,6 +59,8 @@
 //! | `date` | 2026年11月27日 | date of the document |
 //! | `demo` | boolean | `true` prints a visible 「演示数据」 mark on every page |
 
+pub mod fonts;
+
 use std::fmt;
 
 mod capitals;

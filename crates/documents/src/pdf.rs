@@ -14,8 +14,7 @@ use typst_layout::PagedDocument;
 
 use crate::DocumentError;
 
-static REGULAR: &[u8] = include_bytes!("../../../assets/fonts/NotoSerifCJKsc-Regular-subset.otf");
-static BOLD: &[u8] = include_bytes!("../../../assets/fonts/NotoSerifCJKsc-Bold-subset.otf");
+use crate::fonts::{BOLD, REGULAR};
 
 /// Built on first use: parses the embedded fonts, builds the font book and the standard library.
 static ENGINE: LazyLock<TypstEngine> = LazyLock::new(|| {

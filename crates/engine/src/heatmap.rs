@@ -28,6 +28,9 @@ pub struct HeatQuery {
     pub category: Option<String>,
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
+    /// With [`RISK_EVENTS`]: each grid's forecast for the week after the period (our model over
+    /// the events stored before it), besides the period's counts.
+    pub forecast: bool,
 }
 
 /// One grid and its count.
@@ -38,6 +41,8 @@ pub struct HeatCell {
     pub generated: bool,
     pub area: MultiPolygon<f64>,
     pub count: u32,
+    /// The forecast's expected count over its week (forecast maps only).
+    pub expected: f64,
 }
 
 /// The map's data.
@@ -48,6 +53,8 @@ pub struct HeatMap {
     pub cases: usize,
     pub without_location: usize,
     pub outside_grids: usize,
+    /// What the forecast layer forecast, when asked for.
+    pub forecast: Option<crate::risk_forecast::ForecastLayer>,
 }
 
 impl Engine {
@@ -59,7 +66,8 @@ impl Engine {
         }
         let grids = self.store.grids_within(&query.county).await?;
         let mut cells = cells_of(&grids);
-        let mut map = HeatMap { cells: Vec::new(), points: Vec::new(), cases: 0, without_location: 0, outside_grids: 0 };
+        let mut map =
+            HeatMap { cells: Vec::new(), points: Vec::new(), cases: 0, without_location: 0, outside_grids: 0, forecast: None };
         for event in self.store.risk_events(&query.county, query.from, query.to).await? {
             if query.category.as_ref().is_some_and(|c| *c != event.category) {
                 continue;
@@ -74,13 +82,17 @@ impl Engine {
                 _ => map.without_location += 1,
             }
         }
+        if query.forecast {
+            map.forecast =
+                Some(self.forecast_grids(&query.county, query.category.as_deref(), query.to, &grids, &mut cells).await?);
+        }
         map.cells = cells;
         Ok(map)
     }
 }
 
 /// The grids as cells of the map, with no count yet.
-fn cells_of(grids: &[fq_domain::grid::Grid]) -> Vec<HeatCell> {
+pub(crate) fn cells_of(grids: &[fq_domain::grid::Grid]) -> Vec<HeatCell> {
     grids
         .iter()
         .map(|g| HeatCell {
@@ -89,6 +101,7 @@ fn cells_of(grids: &[fq_domain::grid::Grid]) -> Vec<HeatCell> {
             generated: g.generated,
             area: g.area.clone(),
             count: 0,
+            expected: 0.0,
         })
         .collect()
 }
@@ -131,7 +144,8 @@ impl Engine {
             opened_to: Some(query.to),
             ..CaseFilter::default()
         };
-        let mut map = HeatMap { cells: Vec::new(), points: Vec::new(), cases: 0, without_location: 0, outside_grids: 0 };
+        let mut map =
+            HeatMap { cells: Vec::new(), points: Vec::new(), cases: 0, without_location: 0, outside_grids: 0, forecast: None };
         for case in self.cases_matching(&filter).await? {
             if !readable.contains(&case.programme) {
                 continue;

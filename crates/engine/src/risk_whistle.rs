@@ -6,13 +6,15 @@
 //! category is not whistled again until that one is cleared.
 
 use chrono::NaiveDate;
+use fq_domain::Coded;
 use fq_domain::actor::Actor;
 use fq_domain::calendar::{local_date, start_of_day};
+use fq_domain::journal::NewEvent;
 use fq_domain::region::RegionCode;
 use fq_risk::Event;
 use fq_risk::backtest::Horizon;
 use fq_risk::levels::{Level, LevelTable};
-use fq_store::CaseFilter;
+use fq_store::{CaseFilter, Change, Expectation, StoreError};
 use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 
@@ -22,7 +24,7 @@ use crate::error::EngineError;
 use crate::risk_ingest::grid_index;
 
 /// The shipped level table.
-const LEVELS: &str = include_str!("../../../data/risk/levels-v1.toml");
+pub(crate) const LEVELS: &str = include_str!("../../../data/risk/levels-v1.toml");
 
 /// What a whistle run did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -34,6 +36,32 @@ pub struct WhistleRun {
     /// Cells at orange or red whose centre is in no grid (no responsible place to send to).
     pub unplaced: usize,
 }
+
+/// What the nightly whistle did: every county with stored events, every category among them.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NightlyRun {
+    pub day: NaiveDate,
+    pub runs: Vec<CountyWhistle>,
+}
+
+/// One county's whistle for one category.
+#[derive(Debug, Clone, Serialize)]
+pub struct CountyWhistle {
+    pub county: String,
+    pub category: String,
+    #[serde(flatten)]
+    pub run: WhistleRun,
+    /// Why the category was not forecast (too little history), when it was not.
+    pub skipped: Option<String>,
+}
+
+/// The journal stream that claims a day's nightly run: its first event is the claim.
+fn nightly_stream(day: NaiveDate) -> String {
+    format!("risk_nightly:{day}")
+}
+
+/// The cell size of the nightly whistle, in metres: a walkable block, the size of the backtests.
+pub const NIGHTLY_CELL_METRES: f64 = 300.0;
 
 impl Engine {
     /// Runs the whistle for `county` and `category` at `day` (the forecast's first day), over
@@ -51,8 +79,74 @@ impl Engine {
         if !programme.in_catalog("risk_category", category) {
             return Err(EngineError::field("category_unknown", "category", format!("{category} is not a risk category")));
         }
+        let stored = self.stored_events(county, day).await?;
+        self.whistle_stored(county, category, cell_metres, day, &stored).await
+    }
+
+    /// The whistle for every risk category among the county's stored events.
+    pub async fn whistle_all(
+        &self,
+        actor: &Actor,
+        county: &RegionCode,
+        cell_metres: f64,
+        day: NaiveDate,
+    ) -> Result<Vec<CountyWhistle>, EngineError> {
+        crate::access::require_operator(actor, "running the whistle")?;
+        let programme = self.programme("risk")?;
+        let stored = self.stored_events(county, day).await?;
+        let mut categories: Vec<&str> =
+            stored.iter().map(|e| e.category.as_str()).filter(|c| programme.in_catalog("risk_category", c)).collect();
+        categories.sort_unstable();
+        categories.dedup();
+        let mut runs = Vec::new();
+        for category in categories {
+            let (run, skipped) = match self.whistle_stored(county, category, cell_metres, day, &stored).await {
+                Ok(run) => (run, None),
+                // Too little history for one category leaves the others to run.
+                Err(e) if e.code() == "whistle_invalid" => (WhistleRun::default(), Some(e.to_string())),
+                Err(e) => return Err(e),
+            };
+            runs.push(CountyWhistle { county: county.to_string(), category: category.to_owned(), run, skipped });
+        }
+        Ok(runs)
+    }
+
+    /// Claims `day`'s nightly run for this process: true once per day across every server and
+    /// worker on the database (the claim is the first event of the day's stream; a second
+    /// claimant finds the stream moved).
+    pub async fn claim_nightly(&self, day: NaiveDate) -> Result<bool, EngineError> {
+        let stream = nightly_stream(day);
+        let change = Change::new()
+            .expect(Expectation::StreamVersion { stream: stream.clone(), version: 0 })
+            .event(NewEvent::new(stream, "risk.nightly_claimed", Actor::System.journal_name(), json!({ "day": day })));
+        match self.store.commit(change).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::StreamMoved { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The nightly whistle (after [`Engine::claim_nightly`]): every county with events stored
+    /// in the last three years, every category among them, forecasting from `day`; the
+    /// summary is journaled on the day's stream.
+    pub async fn nightly_whistle(&self, day: NaiveDate) -> Result<NightlyRun, EngineError> {
+        let system = Actor::System;
+        let from = start_of_day(day - chrono::Duration::days(3 * 366));
+        let mut run = NightlyRun { day, runs: Vec::new() };
+        for county in self.store.risk_event_counties(from, start_of_day(day)).await? {
+            run.runs.extend(self.whistle_all(&system, &county, NIGHTLY_CELL_METRES, day).await?);
+        }
+        let opened: usize = run.runs.iter().map(|r| r.run.opened.len()).sum();
+        let summary = json!({ "day": day, "whistles": run.runs.len(), "opened": opened });
+        let change = Change::new().event(NewEvent::new(nightly_stream(day), "risk.nightly_done", system.journal_name(), summary));
+        self.store.commit(change).await?;
+        Ok(run)
+    }
+
+    /// The county's events with a point stored before `day`, as the forecasts read them.
+    pub(crate) async fn stored_events(&self, county: &RegionCode, day: NaiveDate) -> Result<Vec<Event>, EngineError> {
         let (from, to) = (start_of_day(NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(day)), start_of_day(day));
-        let events: Vec<Event> = self
+        Ok(self
             .store
             .risk_events(county, from, to)
             .await?
@@ -61,9 +155,19 @@ impl Engine {
                 let (lon, lat) = (e.lon?, e.lat?);
                 Some(Event { day: fq_risk::events::day_number(local_date(e.occurred_at)), lon, lat, category: e.category })
             })
-            .collect();
+            .collect())
+    }
+
+    async fn whistle_stored(
+        &self,
+        county: &RegionCode,
+        category: &str,
+        cell_metres: f64,
+        day: NaiveDate,
+        events: &[Event],
+    ) -> Result<WhistleRun, EngineError> {
         let table = LevelTable::load(LEVELS).map_err(|e| EngineError::field("levels_invalid", "levels", e))?;
-        let list = fq_risk::whistle::whistles(&events, category, cell_metres, Horizon::Week, day, &table)
+        let list = fq_risk::whistle::whistles(events, category, cell_metres, Horizon::Week, day, &table)
             .map_err(|e| EngineError::field("whistle_invalid", "events", e.to_string()))?;
         let grids = self.store.grids_within(county).await?;
         let index = grid_index(&grids);

@@ -176,6 +176,51 @@ async fn ingest(store: Arc<dyn Store>) {
     assert_eq!(warning.unit.map(|u| u.0), Some(org));
     let again = engine.whistle(&cli(), &luqiao, "dispute_labour", 300.0, day).await.unwrap();
     assert_eq!((again.opened.len(), again.known), (0, 1));
+
+    // The heat map's forecast layer: the hot grid expects the most in the week from the day.
+    let heat = fq_engine::HeatQuery {
+        county: luqiao.clone(),
+        programme: Some(fq_engine::RISK_EVENTS.into()),
+        category: Some("dispute_labour".into()),
+        from: fq_domain::calendar::start_of_day(day - chrono::Duration::days(90)),
+        to: fq_domain::calendar::start_of_day(day),
+        forecast: true,
+    };
+    let map = engine.heat_map(&cli(), &heat).await.unwrap();
+    let layer = map.forecast.as_ref().unwrap();
+    assert_eq!((layer.day, layer.categories.as_slice()), (day, ["dispute_labour".to_owned()].as_slice()));
+    let top = map.cells.iter().max_by(|a, b| a.expected.total_cmp(&b.expected)).unwrap();
+    assert_eq!(top.code, hot.code.to_string());
+    assert!(top.expected > 0.5, "{}", top.expected);
+    assert!(engine.heat_map(&someone, &heat).await.is_ok(), "the county's risk analyst reads the forecast");
+    let unknown = fq_engine::HeatQuery { category: Some("no_such".into()), ..heat };
+    let layer = engine.heat_map(&cli(), &unknown).await.unwrap().forecast.unwrap();
+    assert!(layer.categories.is_empty() && layer.skipped.len() == 1, "{layer:?}");
+
+    // A week of fire reports in 椒江区 (placed by village code, points kept): too little history.
+    let mut fires = String::from("report_id,reported_at,lon,lat,village,type,level,note\n");
+    for d in 1..=7 {
+        fires += &format!("F{d},{} 20:00,121.44,28.68,331002001003,消防隐患,3,\n", day - chrono::Duration::days(d));
+    }
+    let report = engine.ingest_risk_events(&cli(), "grid_patrol", fires.as_bytes()).await.unwrap();
+    assert_eq!(report.stored, 7, "{report:?}");
+
+    // The nightly run: claimed once per day whoever asks; every category of every county with
+    // events; a category with too little history is named, not fatal; the open warning stands.
+    let from = fq_domain::calendar::start_of_day(first);
+    let counties = store.risk_event_counties(from, fq_domain::calendar::start_of_day(day)).await.unwrap();
+    assert!(counties.iter().any(|c| c.as_str() == "331004"), "{counties:?}");
+    assert!(counties.iter().all(|c| c.as_str().len() == 6), "{counties:?}");
+    let empty = store.risk_event_counties(from - chrono::Duration::days(400), from).await.unwrap();
+    assert!(empty.is_empty(), "{empty:?}");
+    assert!(engine.claim_nightly(day).await.unwrap());
+    assert!(!engine.claim_nightly(day).await.unwrap(), "a second claim of the same day");
+    let night = engine.nightly_whistle(day).await.unwrap();
+    let labour = night.runs.iter().find(|r| r.county == "331004" && r.category == "dispute_labour").unwrap();
+    assert_eq!((labour.run.opened.len(), labour.run.known, labour.skipped.as_deref()), (0, 1, None));
+    let fire = night.runs.iter().find(|r| r.county == "331002" && r.category == "fire").unwrap();
+    assert!(fire.skipped.as_deref().is_some_and(|s| s.contains("history")), "{fire:?}");
+    assert!(engine.claim_nightly(day + chrono::Duration::days(1)).await.unwrap(), "the next day is free");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

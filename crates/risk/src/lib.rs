@@ -22,4 +22,4 @@ pub mod trend;
 pub mod whistle;
 
 pub use backtest::{Backtest, BacktestError, Horizon, ModelScore, Report, run};
-pub use events::{Event, EventError, read_events};
+pub use events::{Event, EventError, Layout, read_events, read_events_as};

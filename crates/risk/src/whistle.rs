@@ -28,6 +28,64 @@ pub struct Whistle {
     pub rising: bool,
 }
 
+/// One study cell's forecast: its centre and the expected count over the horizon.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CellForecast {
+    pub lon: f64,
+    pub lat: f64,
+    pub expected: f64,
+}
+
+impl CellForecast {
+    /// The probability of at least one event (a Poisson count with the expected mean).
+    pub fn probability(&self) -> f64 {
+        1.0 - (-self.expected.max(0.0)).exp()
+    }
+}
+
+/// Our model fitted on everything before `at`: the cells and each study cell's expected count
+/// for the horizon starting `at`, in the order of `cells.study`.
+fn fit_and_forecast(
+    events: &[Event],
+    category: &str,
+    cell_metres: f64,
+    horizon: Horizon,
+    at: NaiveDate,
+) -> Result<(crate::model::Cells, Vec<f64>), BacktestError> {
+    let origin = day_number(at);
+    let cells = cells_for(events, category, cell_metres, origin)?;
+    let h = horizon.days();
+    let training = cells.training_origins(origin, h, 7, 730);
+    if training.is_empty() {
+        return Err(BacktestError::TooLittleHistory);
+    }
+    let kde = KdeForecast::fit(&cells, &training, h);
+    let ours = Ours::fit(&cells, kde.kde, &training, h);
+    let expected = ours.expected(&cells, origin, h);
+    Ok((cells, expected))
+}
+
+/// Every study cell's forecast of `category` for the horizon starting `at` (the heat map's
+/// forecast layer).
+pub fn forecast_cells(
+    events: &[Event],
+    category: &str,
+    cell_metres: f64,
+    horizon: Horizon,
+    at: NaiveDate,
+) -> Result<Vec<CellForecast>, BacktestError> {
+    let (cells, expected) = fit_and_forecast(events, category, cell_metres, horizon, at)?;
+    Ok(cells
+        .study
+        .iter()
+        .zip(expected)
+        .map(|(&cell, e)| {
+            let (lon, lat) = cells.grid.centre(cell);
+            CellForecast { lon, lat, expected: e.max(0.0) }
+        })
+        .collect())
+}
+
 /// The cells of `category` that reach a level for the horizon starting `at`, highest level and
 /// probability first.
 pub fn whistles(
@@ -39,15 +97,7 @@ pub fn whistles(
     levels: &LevelTable,
 ) -> Result<Vec<Whistle>, BacktestError> {
     let origin = day_number(at);
-    let cells = cells_for(events, category, cell_metres, origin)?;
-    let h = horizon.days();
-    let training = cells.training_origins(origin, h, 7, 730);
-    if training.is_empty() {
-        return Err(BacktestError::TooLittleHistory);
-    }
-    let kde = KdeForecast::fit(&cells, &training, h);
-    let ours = Ours::fit(&cells, kde.kde, &training, h);
-    let expected = ours.expected(&cells, origin, h);
+    let (cells, expected) = fit_and_forecast(events, category, cell_metres, horizon, at)?;
     let weekly: Vec<Vec<f64>> =
         (0..TREND_WEEKS).map(|w| cells.counts(origin - (TREND_WEEKS - w) * 7, origin - (TREND_WEEKS - w - 1) * 7)).collect();
     let mut buffer = Vec::new();
@@ -89,5 +139,12 @@ mod tests {
             assert_eq!(levels.level("vehicle_theft", w.probability, w.rising), Some(w.level));
             assert!((45.3..45.8).contains(&w.lat) && (-123.0..-122.3).contains(&w.lon));
         }
+        // The forecast layer covers every study cell; the whistled ones are its likeliest.
+        let all = forecast_cells(&events, "vehicle_theft", 300.0, Horizon::Month, at).unwrap();
+        assert!(all.len() > list.len());
+        let top = all.iter().map(CellForecast::probability).fold(0.0, f64::max);
+        assert!(list.iter().all(|w| w.probability <= top + 1e-12));
+        assert!(list.iter().any(|w| (w.probability - top).abs() < 1e-12), "the likeliest cell is whistled");
+        assert!(all.iter().all(|c| c.expected >= 0.0 && (0.0..1.0).contains(&c.probability())));
     }
 }

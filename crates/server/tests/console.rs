@@ -429,6 +429,22 @@ async fn every_page_template_renders_with_real_data() {
     visit(&mut leader, "/heatmap?region=3310", StatusCode::UNPROCESSABLE_ENTITY).await;
     let events = visit(&mut leader, "/heatmap?programme=risk_events", StatusCode::OK).await;
     assert!(events.body.contains("网格员巡查上报") || events.body.contains("<path"), "the risk events' map");
+    let forecast = visit(&mut leader, "/heatmap?layer=forecast", StatusCode::OK).await;
+    assert!(forecast.body.contains("风险预测（未来7天）") && forecast.body.contains("7 天内至少发生一起"), "the forecast layer");
+    assert!(
+        forecast.body.contains("programme=risk_events") && forecast.body.contains("layer=forecast"),
+        "downloads keep the query"
+    );
+    let drawing = w.get(&mut leader, "/heatmap.svg?layer=forecast").await;
+    assert_eq!((drawing.status, drawing.content_type.as_str()), (StatusCode::OK, "image/svg+xml"));
+    assert!(drawing.body.starts_with("<svg") && drawing.body.contains("风险预测图") && drawing.body.contains("红色"));
+    let picture = w.get(&mut leader, "/heatmap.png?programme=demo").await;
+    assert_eq!((picture.status, picture.content_type.as_str()), (StatusCode::OK, "image/png"));
+    assert!(picture.body.get(1..8).is_some_and(|b| b.contains("PNG")) || picture.body.contains("PNG\r\n"), "a PNG file");
+    let bad = w.get(&mut leader, "/heatmap.png?region=3310").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "a bad region is named, not drawn");
+    let mut outsider = w.sign_in("demo-putuo-reviewer").await;
+    assert_eq!(w.get(&mut outsider, "/heatmap.svg").await.status, StatusCode::FORBIDDEN, "no programme of the map, no drawing");
     for by in ["region", "channel", "station", "category", "month"] {
         visit(&mut leader, &format!("/figures?programme=finance&by={by}"), StatusCode::OK).await;
     }

@@ -360,6 +360,10 @@ impl fq_store::RiskStore for PgStore {
     async fn risk_event_ids(&self, source: &str, ids: &[String]) -> Result<Vec<String>, StoreError> {
         risk_reads::risk_event_ids(&self.pool, source, ids).await
     }
+
+    async fn risk_event_counties(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RegionCode>, StoreError> {
+        risk_reads::risk_event_counties(&self.pool, from, to).await
+    }
 }
 
 #[async_trait]

@@ -53,3 +53,24 @@ pub(crate) async fn risk_event_ids(pool: &PgPool, source: &str, ids: &[String]) 
         .map_err(db)?;
     rows.iter().map(|r| r.try_get::<String, _>("source_id").map_err(db)).collect()
 }
+
+pub(crate) async fn risk_event_counties(
+    pool: &PgPool,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<RegionCode>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT left(region, 6) AS county FROM risk_events WHERE occurred_at >= $1 AND occurred_at < $2 ORDER BY 1",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            let code: String = r.try_get("county").map_err(db)?;
+            RegionCode::parse(&code).map_err(|e| StoreError::corrupt("risk event", e))
+        })
+        .collect()
+}

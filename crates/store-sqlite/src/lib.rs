@@ -440,6 +440,10 @@ impl fq_store::RiskStore for SqliteStore {
         let (source, ids) = (source.to_owned(), ids.to_vec());
         self.read(move |c| risk_reads::risk_event_ids(c, &source, &ids)).await
     }
+
+    async fn risk_event_counties(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RegionCode>, StoreError> {
+        self.read(move |c| risk_reads::risk_event_counties(c, from, to)).await
+    }
 }
 
 #[async_trait]

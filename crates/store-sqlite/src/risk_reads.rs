@@ -75,3 +75,21 @@ pub(crate) fn risk_event_ids(conn: &Connection, source: &str, ids: &[String]) ->
     }
     Ok(out)
 }
+
+pub(crate) fn risk_event_counties(
+    conn: &Connection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<RegionCode>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT DISTINCT substr(region, 1, 6) FROM risk_events WHERE occurred_at >= ?1 AND occurred_at < ?2 ORDER BY 1",
+        )
+        .map_err(db)?;
+    let codes = stmt.query_map(params![journal_time(from), journal_time(to)], |r| r.get::<_, String>(0)).map_err(db)?;
+    let mut out = Vec::new();
+    for code in codes {
+        out.push(RegionCode::parse(&code.map_err(db)?).map_err(|e| StoreError::corrupt("risk event", e))?);
+    }
+    Ok(out)
+}

@@ -168,6 +168,9 @@ pub trait RiskStore: Send + Sync {
     ) -> Result<Vec<crate::RiskEventRecord>>;
     /// Which of `ids` the source has stored already.
     async fn risk_event_ids(&self, source: &str, ids: &[String]) -> Result<Vec<String>>;
+    /// The counties (six-digit codes) with stored events that occurred in `[from, to)`: where
+    /// the nightly whistle has something to read.
+    async fn risk_event_counties(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RegionCode>>;
 }
 
 /// What a backup wrote.

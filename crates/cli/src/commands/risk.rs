@@ -1,6 +1,6 @@
 //! `fengqiao risk backtest|convert-nij`: the risk forecasts measured on real data.
 
-use fq_risk::{Backtest, Horizon, Report, read_events};
+use fq_risk::{Backtest, Horizon, Layout, Report, read_events, read_events_as};
 
 use crate::args::RiskCommand;
 use crate::config::Config;
@@ -16,18 +16,26 @@ pub async fn run(config: &Config, command: RiskCommand) -> Outcome {
             let county = fq_domain::region::RegionCode::parse(&county)
                 .map_err(|e| Failure::new("region_code_invalid", format!("--county: {e}")))?;
             open::with_engine(config, |engine| async move {
-                let run = engine.whistle(&crate::commands::cli_actor(), &county, &category, cell_size, at).await?;
+                let actor = crate::commands::cli_actor();
+                let runs = match &category {
+                    Some(category) => {
+                        let run = engine.whistle(&actor, &county, category, cell_size, at).await?;
+                        vec![fq_engine::CountyWhistle {
+                            county: county.to_string(),
+                            category: category.clone(),
+                            run,
+                            skipped: None,
+                        }]
+                    }
+                    None => engine.whistle_all(&actor, &county, cell_size, at).await?,
+                };
                 if json {
-                    println!("{}", serde_json::to_string(&run).unwrap_or_default());
-                } else {
-                    println!(
-                        "{} cells reach a level; opened {} warning cases ({} grids already have an open model warning, {} cells outside every grid): {}",
-                        run.cells,
-                        run.opened.len(),
-                        run.known,
-                        run.unplaced,
-                        run.opened.join(" ")
-                    );
+                    println!("{}", serde_json::to_string(&runs).unwrap_or_default());
+                } else if runs.is_empty() {
+                    println!("{county}: no stored events with a point before {at}");
+                }
+                for r in runs.iter().filter(|_| !json) {
+                    print_whistle_run(r);
                 }
                 Ok(())
             })
@@ -64,19 +72,7 @@ pub async fn run(config: &Config, command: RiskCommand) -> Outcome {
             .await
         }
         RiskCommand::PullOpen311 { source, url, start_date, json } => {
-            let mut address = format!("{}/requests.json", url.trim_end_matches('/'));
-            if let Some(start) = &start_date {
-                address = format!("{address}?start_date={start}");
-            }
-            let agent: ureq::Agent =
-                ureq::Agent::config_builder().timeout_global(Some(std::time::Duration::from_secs(60))).build().into();
-            let body = agent
-                .get(&address)
-                .call()
-                .map_err(|e| Failure::new("open311_unreachable", format!("{address}: {e}")))?
-                .body_mut()
-                .read_to_vec()
-                .map_err(|e| Failure::new("open311_unreadable", format!("{address}: {e}")))?;
+            let (address, body) = crate::nightly::fetch_open311(&url, start_date.as_deref())?;
             open::with_engine(config, |engine| async move {
                 engine.ensure_reference_data().await?;
                 let report = engine.ingest_risk_events(&crate::commands::cli_actor(), &source, &body).await?;
@@ -108,25 +104,65 @@ pub async fn run(config: &Config, command: RiskCommand) -> Outcome {
     }
 }
 
+/// One county's whistle for one category, as a line.
+pub fn print_whistle_run(r: &fq_engine::CountyWhistle) {
+    if let Some(why) = &r.skipped {
+        println!("{} {}: not forecast: {why}", r.county, r.category);
+        return;
+    }
+    let run = &r.run;
+    println!(
+        "{} {}: {} cells reach a level; opened {} warning cases ({} grids already have an open model warning, {} cells outside every grid){}{}",
+        r.county,
+        r.category,
+        run.cells,
+        run.opened.len(),
+        run.known,
+        run.unplaced,
+        if run.opened.is_empty() { "" } else { ": " },
+        run.opened.join(" ")
+    );
+}
+
 fn offline(command: RiskCommand) -> Outcome {
     match command {
         RiskCommand::Ingest { .. } | RiskCommand::PullOpen311 { .. } | RiskCommand::Whistle { events: None, .. } => Ok(()),
-        RiskCommand::Backtest { events, cell_size, category, horizon, train_until, origins, score_until, json } => {
+        RiskCommand::Backtest {
+            events,
+            cell_size,
+            category,
+            horizon,
+            train_until,
+            origins,
+            score_until,
+            columns,
+            date_format,
+            skip_bad_rows,
+            json,
+        } => {
             let bytes = std::fs::read(&events)
                 .map_err(|e| Failure::new("file_unreadable", format!("cannot read {}: {e}", events.display())))?;
             let horizon = Horizon::parse(&horizon)
                 .ok_or_else(|| Failure::new("horizon_invalid", format!("--horizon {horizon:?} is not 7d or 30d")))?;
-            let events_read = read_events(&bytes).map_err(|e| {
-                let detail = match &e {
-                    fq_risk::EventError::BadRows(rows) => rows
-                        .iter()
-                        .take(20)
-                        .map(|r| format!("\n  line {}, {}: {}", r.line, r.column, r.message))
-                        .collect::<String>(),
-                    _ => String::new(),
-                };
-                Failure { code: "events_invalid", message: format!("{}: {e}{detail}", events.display()), exit: 4 }
-            })?;
+            let layout = Layout { date_format, ..Layout::default() }
+                .with_columns(columns.as_deref().unwrap_or(""))
+                .map_err(|e| Failure::new("columns_invalid", format!("--columns: {e}")))?;
+            let invalid = |message: String| Failure { code: "events_invalid", message, exit: 4 };
+            let (events_read, bad) =
+                read_events_as(&bytes, &layout).map_err(|e| invalid(format!("{}: {e}", events.display())))?;
+            let named = bad.iter().take(20).map(|r| format!("\n  line {}, {}: {}", r.line, r.column, r.message));
+            if !bad.is_empty() && !skip_bad_rows {
+                return Err(invalid(format!("{}: {} bad rows{}", events.display(), bad.len(), named.collect::<String>())));
+            }
+            if !bad.is_empty() {
+                eprintln!(
+                    "{}: left out {} bad rows of {}{}",
+                    events.display(),
+                    bad.len(),
+                    bad.len() + events_read.len(),
+                    named.collect::<String>()
+                );
+            }
             let spec = Backtest { cell_metres: cell_size, category, horizon, train_until, origins, score_until };
             let report = fq_risk::run(&events_read, &spec).map_err(|e| Failure::new("backtest_invalid", e.to_string()))?;
             if json {
@@ -137,6 +173,7 @@ fn offline(command: RiskCommand) -> Outcome {
             Ok(())
         }
         RiskCommand::Whistle { events: Some(events), cell_size, category, horizon, at, levels, json, .. } => {
+            let category = category.ok_or_else(|| Failure::new("category_missing", "--category is required with --events"))?;
             let bytes = std::fs::read(&events)
                 .map_err(|e| Failure::new("file_unreadable", format!("cannot read {}: {e}", events.display())))?;
             let horizon = Horizon::parse(&horizon)

@@ -51,15 +51,21 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Outcome {
     std::io::stdout().flush()?;
     let (stop_scheduler, stopped) = tokio::sync::watch::channel(false);
     let scheduler = config.scheduler.in_server.then(|| {
-        let engine = engine.clone();
+        let (engine, nightly_engine) = (engine.clone(), engine.clone());
         let every = Duration::from_secs(config.scheduler.interval_seconds.max(1));
-        tokio::spawn(async move { engine.run_scheduler(every, wait_for(stopped)).await })
+        let (timers_stop, nightly_stop) = (stopped.clone(), stopped);
+        let nightly_config = config.scheduler.clone();
+        (
+            tokio::spawn(async move { engine.run_scheduler(every, wait_for(timers_stop)).await }),
+            tokio::spawn(async move { crate::nightly::run(nightly_engine, nightly_config, wait_for(nightly_stop)).await }),
+        )
     });
     let served = fq_server::serve(listener, AppState::new(engine.clone()), shutdown_signal()).await;
     tracing::info!("shutting down: finishing queued writes");
     let _ = stop_scheduler.send(true);
-    if let Some(task) = scheduler {
-        let _ = task.await;
+    if let Some((timers, nightly)) = scheduler {
+        let _ = timers.await;
+        let _ = nightly.await;
     }
     engine.store().close().await;
     served.map_err(|e| Failure::new("server_failed", e.to_string()))
@@ -69,9 +75,18 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Outcome {
 pub async fn worker(config: Config) -> Outcome {
     let engine = open::engine(&config).await?;
     let every = Duration::from_secs(config.scheduler.interval_seconds.max(1));
-    println!("fengqiao worker: firing due timers every {}s on {}", every.as_secs(), open::location(&config)?);
+    println!(
+        "fengqiao worker: firing due timers every {}s, the nightly risk run after {:02}:00 Beijing time, on {}",
+        every.as_secs(),
+        config.scheduler.nightly_hour,
+        open::location(&config)?
+    );
     std::io::stdout().flush()?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let nightly = tokio::spawn(crate::nightly::run(engine.clone(), config.scheduler.clone(), wait_for(stopped)));
     engine.run_scheduler(every, shutdown_signal()).await;
+    let _ = stop.send(true);
+    let _ = nightly.await;
     engine.store().close().await;
     Ok(())
 }

@@ -51,6 +51,18 @@ fn bad_input_is_refused_with_the_reason() {
     let (code, err) = refused(&[&[bad.to_str().unwrap(), "--category", "burglary"], &base[..]].concat());
     assert_eq!(code, Some(4));
     assert!(err.contains("line 3, time"), "{err}");
+    // A published layout: named columns and US dates; a bad row left out only when asked.
+    let sf = w.path().join("sf.csv");
+    std::fs::write(&sf, "Category,Date,X,Y\nBURGLARY,07/11/2017,-122.4,37.77\n,07/12/2017,-122.4,37.77\n").unwrap();
+    let layout = ["--columns", "time=Date,lon=X,lat=Y,category=Category", "--date-format", "%m/%d/%Y"];
+    let sf_args = [sf.to_str().unwrap(), "--category", "BURGLARY"];
+    let (code, err) = refused(&[&sf_args[..], &layout[..], &base[..]].concat());
+    assert_eq!(code, Some(4));
+    assert!(err.contains("line 3, category"), "{err}");
+    let (_, err) = refused(&[&sf_args[..], &layout[..], &base[..], &["--skip-bad-rows"][..]].concat());
+    assert!(err.contains("left out 1 bad rows of 2") && !err.contains("events_invalid"), "{err}");
+    let (_, err) = refused(&[&sf_args[..], &["--columns", "place=X"][..], &base[..]].concat());
+    assert!(err.contains("error[columns_invalid]"), "{err}");
 }
 
 #[test]

@@ -3,8 +3,7 @@
 //! neither do exports; titles are the matter, not a person.
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use fq_engine::EngineError;
 use fq_store::CaseSummary;
 
@@ -103,16 +102,6 @@ async fn lines(state: &AppState, lang: Lang, cases: Vec<CaseSummary>) -> Vec<Lin
     out
 }
 
-fn attachment(body: Vec<u8>, content_type: &'static str, name: &str) -> Response {
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
-}
-
 fn file_name(state: &AppState, filters: &Filters, ext: &str) -> String {
     let programme: String = filters.programme.as_deref().unwrap_or("cases").chars().filter(char::is_ascii_alphanumeric).collect();
     let today = display::day(state.engine.current_time()).replace('-', "");
@@ -172,26 +161,19 @@ async fn export(state: &AppState, viewer: &Viewer, filters: &Filters) -> Result<
     }
 }
 
-fn internal(state: &AppState, viewer: &Viewer, error: &dyn std::fmt::Display) -> Response {
-    tracing::error!(error = %error, "export failed");
-    let lang = viewer.lang;
-    let status = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
-    layout::error_page(state, viewer, status, &i18n::text(lang, "err.internal_title"), &i18n::text(lang, "err.internal"))
-}
-
 /// `GET /export/cases.csv`.
 pub(crate) async fn csv(State(state): State<AppState>, viewer: Viewer, Query(filters): Query<Filters>) -> Page {
     let lines = export(&state, &viewer, &filters).await?;
-    let body = csv_bytes(viewer.lang, &lines).map_err(|e| internal(&state, &viewer, &e))?;
-    Ok(attachment(body, "text/csv; charset=utf-8", &file_name(&state, &filters, "csv")))
+    let body = csv_bytes(viewer.lang, &lines).map_err(|e| layout::internal(&state, &viewer, &e))?;
+    Ok(layout::attachment(body, "text/csv; charset=utf-8", &file_name(&state, &filters, "csv")))
 }
 
 /// `GET /export/cases.xlsx`.
 pub(crate) async fn xlsx(State(state): State<AppState>, viewer: Viewer, Query(filters): Query<Filters>) -> Page {
     let lines = export(&state, &viewer, &filters).await?;
-    let body = xlsx_bytes(viewer.lang, &lines).map_err(|e| internal(&state, &viewer, &e))?;
+    let body = xlsx_bytes(viewer.lang, &lines).map_err(|e| layout::internal(&state, &viewer, &e))?;
     let kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-    Ok(attachment(body, kind, &file_name(&state, &filters, "xlsx")))
+    Ok(layout::attachment(body, kind, &file_name(&state, &filters, "xlsx")))
 }
 
 #[cfg(test)]

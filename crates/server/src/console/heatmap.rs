@@ -56,13 +56,87 @@ fn class(v: f64, high: f64) -> usize {
     if high <= 0.0 { 0 } else { ((v / high * 5.0).ceil() as usize).clamp(1, 5) - 1 }
 }
 
+/// The warning levels' colours (蓝 黄 橙 红) for the forecast layer, and below blue.
+const LEVEL_FILLS: [&str; 4] = ["#3b7dd8", "#f2c94c", "#f2994a", "#d7263d"];
+const BELOW_BLUE: &str = "#f7f7f7";
+
+/// The colour of a forecast probability by the thresholds: below blue, or a level's.
+fn level_fill(probability: f64, t: &fq_risk::levels::Thresholds) -> &'static str {
+    [t.blue, t.yellow, t.orange, t.red].iter().rposition(|&at| probability >= at).map_or(BELOW_BLUE, |k| LEVEL_FILLS[k])
+}
+
 /// `GET /heatmap`.
 pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HeatParams>) -> Page {
+    let (status, ctx) = view(&state, &viewer, &q).await?;
+    Ok(layout::page_with_status(&state, &viewer, status, "heatmap.html", ctx))
+}
+
+/// `GET /heatmap.svg`: the map as a standalone drawing with its title and legend.
+pub(crate) async fn svg(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HeatParams>) -> Page {
+    let (status, ctx) = view(&state, &viewer, &q).await?;
+    if status != StatusCode::OK {
+        return Ok(layout::page_with_status(&state, &viewer, status, "heatmap.html", ctx));
+    }
+    let drawing =
+        drawing(&state, &viewer, ctx).ok_or_else(|| layout::internal(&state, &viewer, &"the heat map drawing failed"))?;
+    Ok(layout::attachment(drawing.into_bytes(), "image/svg+xml", "heatmap.svg"))
+}
+
+/// `GET /heatmap.png`: the same drawing rasterised (twice its size), for reports and slides.
+pub(crate) async fn png(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HeatParams>) -> Page {
+    let (status, ctx) = view(&state, &viewer, &q).await?;
+    if status != StatusCode::OK {
+        return Ok(layout::page_with_status(&state, &viewer, status, "heatmap.html", ctx));
+    }
+    let drawing =
+        drawing(&state, &viewer, ctx).ok_or_else(|| layout::internal(&state, &viewer, &"the heat map drawing failed"))?;
+    let bytes = tokio::task::spawn_blocking(move || super::raster::png(&drawing, 2.0))
+        .await
+        .map_err(|e| layout::internal(&state, &viewer, &e))?
+        .map_err(|e| layout::internal(&state, &viewer, &e))?;
+    Ok(layout::attachment(bytes, "image/png", "heatmap.png"))
+}
+
+/// The standalone drawing of a map's context (None when the template fails, which it logs).
+fn drawing(state: &AppState, viewer: &Viewer, ctx: minijinja::Value) -> Option<String> {
+    let ctx = minijinja::context! { lang => viewer.lang.as_str(), ..ctx };
+    state.pages.render("heatmap.svg", ctx).ok()
+}
+
+/// The page's own query, for the download links.
+fn query_string(
+    region: &RegionCode,
+    programme: Option<&str>,
+    category: Option<&str>,
+    shown: &period::Period,
+    layer: Option<&str>,
+) -> String {
+    let (from, to) = (shown.from_day.format("%Y-%m-%d").to_string(), shown.to_day.format("%Y-%m-%d").to_string());
+    let pairs = [
+        ("region", Some(region.as_str())),
+        ("programme", programme),
+        ("category", category),
+        ("from", Some(from.as_str())),
+        ("to", Some(to.as_str())),
+        ("layer", layer),
+    ];
+    let present: Vec<(&str, &str)> = pairs.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect();
+    serde_urlencoded::to_string(present).unwrap_or_default()
+}
+
+/// The map's context for the page and the drawings, with the status to answer with (422 for a
+/// bad period or region, the page then showing the reason).
+async fn view(
+    state: &AppState,
+    viewer: &Viewer,
+    q: &HeatParams,
+) -> Result<(StatusCode, minijinja::Value), axum::response::Response> {
+    let state = state.clone();
     let engine = &state.engine;
     let lang = viewer.lang;
-    let fail = |e: EngineError| layout::fail(&state, &viewer, &e);
+    let fail = |e: EngineError| layout::fail(&state, viewer, &e);
     let readable = readable_programmes(engine, viewer.account());
-    let Some((_, scopes)) = readable.first() else { return Err(layout::denied(&state, &viewer)) };
+    let Some((_, scopes)) = readable.first() else { return Err(layout::denied(&state, viewer)) };
     // A county: the one asked for, the reader's own, or the first county below the reader's region.
     let region = match q.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         Some(text) => {
@@ -74,21 +148,27 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
         }
         None => engine.region_children(&scopes[0]).await.map_err(fail)?.first().map_or(scopes[0].clone(), |r| r.code.clone()),
     };
-    let programme = q.programme.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned);
+    let mut programme = q.programme.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned);
     let category = q.category.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
     let density = q.layer.as_deref() == Some("density");
+    // The forecast is of risk events: asking for it maps them.
+    let forecast = q.layer.as_deref() == Some("forecast") && readable.iter().any(|(p, _)| p.code == "risk");
+    if forecast {
+        programme = Some(fq_engine::RISK_EVENTS.to_owned());
+    }
     let today = engine.current_time().with_timezone(&beijing()).date_naive();
     let shown = period::period(q.from.as_deref(), q.to.as_deref(), today, 90, 3 * 366);
     let Some((from, to)) = shown.range else {
         let ctx = minijinja::context! { error => i18n::text(lang, "fig.bad_period") };
-        return Ok(layout::page_with_status(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, "heatmap.html", ctx));
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, ctx));
     };
-    let query = HeatQuery { county: region.clone(), programme: programme.clone(), category: category.clone(), from, to };
+    let query =
+        HeatQuery { county: region.clone(), programme: programme.clone(), category: category.clone(), from, to, forecast };
     let map = match engine.heat_map(&viewer.actor, &query).await {
         Ok(map) => map,
         Err(e @ EngineError::Invalid { .. }) => {
             let ctx = minijinja::context! { error => layout::reason(lang, &e) };
-            return Ok(layout::page_with_status(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, "heatmap.html", ctx));
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, ctx));
         }
         Err(e) => return Err(fail(e)),
     };
@@ -99,8 +179,23 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
     let mut legend: Vec<(&str, String)> = Vec::new();
     if let Some(p) = &projection {
         for cell in &map.cells {
-            let fill = if density || cell.count == 0 { "#f7f7f7" } else { REDS[class(f64::from(cell.count), high)] };
-            let title = i18n::text(lang, "heat.cell_title").replace("{name}", &cell.name).replace("{n}", &cell.count.to_string());
+            let (fill, title) = match &map.forecast {
+                Some(layer) => {
+                    let probability = 1.0 - (-cell.expected).exp();
+                    let title = i18n::text(lang, "heat.forecast_title")
+                        .replace("{name}", &cell.name)
+                        .replace("{p}", &format!("{:.1}", probability * 100.0))
+                        .replace("{e}", &format!("{:.2}", cell.expected))
+                        .replace("{n}", &cell.count.to_string());
+                    (level_fill(probability, &layer.thresholds), title)
+                }
+                None => {
+                    let fill = if density || cell.count == 0 { BELOW_BLUE } else { REDS[class(f64::from(cell.count), high)] };
+                    let title =
+                        i18n::text(lang, "heat.cell_title").replace("{name}", &cell.name).replace("{n}", &cell.count.to_string());
+                    (fill, title)
+                }
+            };
             shapes.push(Shape { path: p.path(&cell.area), fill, title });
         }
         if density {
@@ -138,7 +233,14 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
             }
         }
     }
-    if high > 0.0 && !density {
+    if let Some(layer) = &map.forecast {
+        let t = &layer.thresholds;
+        let percent = |p: f64| format!("{:.0}%", p * 100.0);
+        legend.push((BELOW_BLUE, format!("< {}", percent(t.blue))));
+        for (k, (name, at)) in [("blue", t.blue), ("yellow", t.yellow), ("orange", t.orange), ("red", t.red)].iter().enumerate() {
+            legend.push((LEVEL_FILLS[k], format!("{} ≥ {}", i18n::text(lang, &format!("heat.level_{name}")), percent(*at))));
+        }
+    } else if high > 0.0 && !density {
         legend.push(("#f7f7f7", "0".to_owned()));
         // Whole counts per class: class k holds the counts whose share of the highest is in
         // (k/5, (k+1)/5]; a class no count falls in is not listed.
@@ -156,6 +258,17 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
     let mut busiest: Vec<(String, u32)> = map.cells.iter().filter(|c| c.count > 0).map(|c| (c.name.clone(), c.count)).collect();
     busiest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     busiest.truncate(10);
+    // The forecast's likeliest grids: name, probability (%), expected count.
+    let mut likeliest: Vec<(String, String, String)> = Vec::new();
+    if map.forecast.is_some() {
+        let mut ranked: Vec<&fq_engine::HeatCell> = map.cells.iter().filter(|c| c.expected > 0.0).collect();
+        ranked.sort_by(|a, b| b.expected.total_cmp(&a.expected).then(a.name.cmp(&b.name)));
+        likeliest = ranked
+            .iter()
+            .take(10)
+            .map(|c| (c.name.clone(), format!("{:.1}", (1.0 - (-c.expected).exp()) * 100.0), format!("{:.2}", c.expected)))
+            .collect();
+    }
     let mut programmes: Vec<(String, String)> = readable.iter().map(|(p, _)| (p.code.clone(), p.name.clone())).collect();
     if readable.iter().any(|(p, _)| p.code == "risk") {
         programmes.push((fq_engine::RISK_EVENTS.to_owned(), i18n::text(lang, "heat.risk_events")));
@@ -181,9 +294,13 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
         region => region.to_string(),
         from => shown.from_day.format("%Y-%m-%d").to_string(),
         to => shown.to_day.format("%Y-%m-%d").to_string(),
-        programme => programme,
-        category => category,
+        programme => programme.clone(),
+        category => category.clone(),
         density => density,
+        forecast => value(&map.forecast),
+        has_risk => readable.iter().any(|(p, _)| p.code == "risk"),
+        query => query_string(&region, programme.as_deref(), category.as_deref(), &shown, q.layer.as_deref()),
+        likeliest => value(&likeliest),
         events => events,
         programmes => value(&programmes),
         categories => value(&categories),
@@ -201,7 +318,7 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
         generated => generated,
         error => Option::<String>::None,
     };
-    Ok(layout::page(&state, &viewer, "heatmap.html", ctx))
+    Ok((StatusCode::OK, ctx))
 }
 
 #[cfg(test)]
@@ -213,5 +330,14 @@ mod tests {
         assert_eq!([1.0, 2.0, 3.0, 4.0, 5.0].map(|v| class(v, 5.0)), [0, 1, 2, 3, 4]);
         assert_eq!(class(1.0, 1.0), 4, "the highest is the darkest");
         assert_eq!(class(0.0, 0.0), 0);
+    }
+
+    #[test]
+    fn forecast_fills_follow_the_level_thresholds() {
+        let t = fq_risk::levels::Thresholds { blue: 0.1, yellow: 0.25, orange: 0.45, red: 0.7 };
+        assert_eq!(
+            [0.0, 0.0999, 0.1, 0.3, 0.45, 0.99].map(|p| level_fill(p, &t)),
+            [BELOW_BLUE, BELOW_BLUE, LEVEL_FILLS[0], LEVEL_FILLS[1], LEVEL_FILLS[2], LEVEL_FILLS[3]]
+        );
     }
 }

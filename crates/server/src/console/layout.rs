@@ -150,3 +150,24 @@ pub(crate) fn fail(state: &AppState, viewer: &Viewer, err: &EngineError) -> Resp
 pub(crate) fn value<T: Serialize>(data: &T) -> Value {
     Value::from(Serde(data))
 }
+
+/// 500 for a failure that is ours (a file that could not be written), logged; the viewer reads
+/// the general apology, never the detail.
+pub(crate) fn internal(state: &AppState, viewer: &Viewer, error: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %error, "a console request failed");
+    let lang = viewer.lang;
+    let status = StatusCode::INTERNAL_SERVER_ERROR;
+    error_page(state, viewer, status, &i18n::text(lang, "err.internal_title"), &i18n::text(lang, "err.internal"))
+}
+
+/// A file to download.
+pub(crate) fn attachment(body: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+    use axum::http::{HeaderValue, header};
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}

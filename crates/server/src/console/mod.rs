@@ -28,6 +28,7 @@ mod layout;
 mod login;
 pub(crate) mod map;
 mod period;
+mod raster;
 mod registry;
 mod scope;
 pub(crate) mod templates;
@@ -88,6 +89,8 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/warnings", get(warnings::page))
         .route("/index", get(governance::page))
         .route("/heatmap", get(heatmap::page))
+        .route("/heatmap.svg", get(heatmap::svg))
+        .route("/heatmap.png", get(heatmap::png))
         .route("/inspection/ranking", get(inspection::ranking))
         .route("/inspection/evaluation", get(inspection::evaluation))
         .route("/admin", get(admin::index))

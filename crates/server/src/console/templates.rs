@@ -39,6 +39,10 @@ pub(crate) fn environment() -> Environment<'static> {
     // A misspelt variable fails the page (and the test that renders every template) instead of
     // printing nothing; `{% if x %}` on a missing `x` stays allowed.
     env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+    // Drawings escape names as markup too (a grid named "<a&b>" must not break the SVG).
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".svg") { minijinja::AutoEscape::Html } else { minijinja::default_auto_escape_callback(name) }
+    });
     env.set_loader(|name| Ok(Templates::get(name).map(|file| String::from_utf8_lossy(&file.data).into_owned())));
     env.add_filter("thousands", thousands);
     env.add_function("t", i18n::template_t);

@@ -1,0 +1,110 @@
+//! The nightly risk run inside `fengqiao serve` or `fengqiao worker`: after
+//! `scheduler.nightly_hour` (Beijing time), once a day across every process on the database,
+//! the configured Open311 servers are pulled into their risk sources (the last two days, so a
+//! missed night is caught up; ids pulled before are skipped), then the whistle runs for every
+//! county and category with stored events (warning cases for orange and red cells).
+
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::{NaiveDate, Timelike, Utc};
+use fq_engine::Engine;
+
+use crate::config::SchedulerConfig;
+use crate::failure::Failure;
+
+/// How often the loop looks at the clock.
+const TICK: Duration = Duration::from_secs(60);
+
+/// GETs `{url}/requests.json` (from `start_date` when given): the address read and the body.
+/// Blocking: call it off the async runtime's threads.
+pub fn fetch_open311(url: &str, start_date: Option<&str>) -> Result<(String, Vec<u8>), Failure> {
+    let mut address = format!("{}/requests.json", url.trim_end_matches('/'));
+    if let Some(start) = start_date {
+        address = format!("{address}?start_date={start}");
+    }
+    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(60))).build().into();
+    let body = agent
+        .get(&address)
+        .call()
+        .map_err(|e| Failure::new("open311_unreachable", format!("{address}: {e}")))?
+        .body_mut()
+        .read_to_vec()
+        .map_err(|e| Failure::new("open311_unreadable", format!("{address}: {e}")))?;
+    Ok((address, body))
+}
+
+/// The day whose nightly run is due at `now` (Beijing time at or after `hour`), if any.
+pub fn due_day(now: chrono::DateTime<Utc>, hour: u32) -> Option<NaiveDate> {
+    let local = now.with_timezone(&fq_domain::calendar::beijing());
+    (local.hour() >= hour).then(|| local.date_naive())
+}
+
+/// Runs the nightly loop until `stop` resolves.
+pub async fn run(engine: Engine, config: SchedulerConfig, stop: impl Future<Output = ()>) {
+    tokio::pin!(stop);
+    let mut done: Option<NaiveDate> = None;
+    loop {
+        if let Some(day) = due_day(Utc::now(), config.nightly_hour).filter(|d| done != Some(*d)) {
+            match night(&engine, &config, day).await {
+                Ok(()) => done = Some(day),
+                Err(err) => tracing::error!(error = %err, %day, "the nightly risk run failed; trying again"),
+            }
+        }
+        tokio::select! {
+            () = &mut stop => return,
+            () = tokio::time::sleep(TICK) => {}
+        }
+    }
+}
+
+/// One night: claim the day, pull, whistle. Another process's claim leaves nothing to do.
+pub async fn night(engine: &Engine, config: &SchedulerConfig, day: NaiveDate) -> Result<(), fq_engine::EngineError> {
+    if !engine.claim_nightly(day).await? {
+        return Ok(());
+    }
+    let since = (day - chrono::Duration::days(2)).and_hms_opt(0, 0, 0).map(|t| format!("{}Z", t.format("%Y-%m-%dT%H:%M:%S")));
+    for pull in &config.open311_pulls {
+        let (url, start) = (pull.url.clone(), since.clone());
+        let fetched = tokio::task::spawn_blocking(move || fetch_open311(&url, start.as_deref())).await;
+        let body = match fetched {
+            Ok(Ok((_, body))) => body,
+            Ok(Err(failure)) => {
+                // One unreachable server must not stop the others or the whistle.
+                tracing::error!(source = %pull.source, error = %failure.message, "nightly Open311 pull failed");
+                continue;
+            }
+            Err(err) => {
+                tracing::error!(source = %pull.source, error = %err, "nightly Open311 pull panicked");
+                continue;
+            }
+        };
+        match engine.ingest_risk_events(&fq_domain::actor::Actor::System, &pull.source, &body).await {
+            Ok(report) => {
+                tracing::info!(source = %pull.source, rows = report.rows, stored = report.stored, bad = report.bad.len(), "nightly Open311 pull");
+            }
+            Err(err) => tracing::error!(source = %pull.source, error = %err, "nightly Open311 ingest failed"),
+        }
+    }
+    let run = engine.nightly_whistle(day).await?;
+    let opened: usize = run.runs.iter().map(|r| r.run.opened.len()).sum();
+    tracing::info!(%day, whistles = run.runs.len(), opened, "nightly whistle");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn the_night_is_due_after_the_hour_beijing_time() {
+        // 17:59 UTC is 01:59 in Beijing the next day: not yet; 18:00 UTC is 02:00: due.
+        let before = Utc.with_ymd_and_hms(2026, 11, 26, 17, 59, 0).unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 11, 26, 18, 0, 0).unwrap();
+        assert_eq!(due_day(before, 2), None);
+        assert_eq!(due_day(at, 2), NaiveDate::from_ymd_opt(2026, 11, 27));
+        assert_eq!(due_day(Utc.with_ymd_and_hms(2026, 11, 27, 15, 59, 0).unwrap(), 2), NaiveDate::from_ymd_opt(2026, 11, 27));
+    }
+}

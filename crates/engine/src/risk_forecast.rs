@@ -1,0 +1,77 @@
+//! The heat map's forecast layer (预测图层): our model fitted on the county's events stored before
+//! a day forecasts the week from that day on square cells (the whistle's cells); each cell's
+//! expected count goes to the grid under its centre, and the grid's probability of at least one
+//! event is coloured by the warning level it would reach (without the trend) in the level table.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use fq_domain::calendar::local_date;
+use fq_domain::grid::Grid;
+use fq_domain::region::RegionCode;
+use fq_risk::backtest::Horizon;
+use fq_risk::levels::{LevelTable, Thresholds};
+use serde::Serialize;
+
+use crate::Engine;
+use crate::error::EngineError;
+use crate::heatmap::HeatCell;
+use crate::risk_ingest::grid_index;
+use crate::risk_whistle::{LEVELS, NIGHTLY_CELL_METRES};
+
+/// What the forecast layer covers.
+#[derive(Debug, Clone, Serialize)]
+pub struct ForecastLayer {
+    /// The first day of the forecast week.
+    pub day: NaiveDate,
+    /// The categories summed (one when the map names one).
+    pub categories: Vec<String>,
+    /// Categories not forecast, with the reason (too little history).
+    pub skipped: Vec<String>,
+    /// The probability thresholds the grids are coloured by (the category's, or the default).
+    pub thresholds: Thresholds,
+    /// Model cells with some expectation whose centre is in no grid.
+    pub outside_grids: usize,
+}
+
+impl Engine {
+    /// Adds each grid's expected count for the week from `until`'s day to `cells` (the grids of
+    /// `county`, in the order of `grids`).
+    pub(crate) async fn forecast_grids(
+        &self,
+        county: &RegionCode,
+        category: Option<&str>,
+        until: DateTime<Utc>,
+        grids: &[Grid],
+        cells: &mut [HeatCell],
+    ) -> Result<ForecastLayer, EngineError> {
+        let day = local_date(until);
+        let programme = self.programme("risk")?;
+        let events = self.stored_events(county, day).await?;
+        let mut categories: Vec<String> = match category {
+            Some(c) => vec![c.to_owned()],
+            None => events.iter().map(|e| e.category.clone()).filter(|c| programme.in_catalog("risk_category", c)).collect(),
+        };
+        categories.sort_unstable();
+        categories.dedup();
+        let table = LevelTable::load(LEVELS).map_err(|e| EngineError::field("levels_invalid", "levels", e))?;
+        let thresholds = category.and_then(|c| table.categories.get(c)).copied().unwrap_or(table.default);
+        let index = grid_index(grids);
+        let position: std::collections::HashMap<String, usize> =
+            cells.iter().enumerate().map(|(i, c)| (c.code.clone(), i)).collect();
+        let mut layer = ForecastLayer { day, categories: Vec::new(), skipped: Vec::new(), thresholds, outside_grids: 0 };
+        for category in categories {
+            match fq_risk::whistle::forecast_cells(&events, &category, NIGHTLY_CELL_METRES, Horizon::Week, day) {
+                Ok(forecast) => {
+                    for cell in forecast.iter().filter(|c| c.expected > 0.0) {
+                        match index.locate(cell.lon, cell.lat).and_then(|i| position.get(index.code(i)).copied()) {
+                            Some(i) => cells[i].expected += cell.expected,
+                            None => layer.outside_grids += 1,
+                        }
+                    }
+                    layer.categories.push(category);
+                }
+                Err(e) => layer.skipped.push(format!("{category}: {e}")),
+            }
+        }
+        Ok(layer)
+    }
+}

@@ -342,6 +342,26 @@ class Flow:
         coloured = [c for c in cells if c.get_attribute("fill") != "#f7f7f7"]
         self.check(len(coloured) >= 3, f"{len(coloured)} grids carry risk events")
         self.shot("31-heatmap-risk-events")
+        # The forecast layer: the next week per grid by our model over the stored events,
+        # coloured by warning level; then the same map downloaded as a PNG (screenshot 33 is it).
+        self.go("/heatmap?layer=forecast")
+        cells = self.driver.find_elements(By.CSS_SELECTOR, "svg.heatmap path")
+        levelled = [c for c in cells if c.get_attribute("fill") != "#f7f7f7"]
+        self.check(len(levelled) >= 1, f"{len(levelled)} grids reach a warning level in the forecast")
+        self.check("预测概率最高的网格" in self.text(), "the likeliest grids are listed")
+        self.shot("32-heatmap-forecast")
+        link = self.driver.find_element(By.XPATH, "//a[contains(@href, '/heatmap.png')]").get_attribute("href")
+        cookies = "; ".join(f"{c['name']}={c['value']}" for c in self.driver.get_cookies())
+        request = urllib.request.Request(link, headers={"Cookie": cookies})
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            kind, png = reply.headers.get("Content-Type"), reply.read()
+        self.check(kind == "image/png" and png.startswith(b"\x89PNG"), "the forecast map downloads as a PNG")
+        with open(os.path.join(self.shots, "33-heatmap-forecast-export.png"), "wb") as f:
+            f.write(png)
+        # Safety coins: the county's page with its rules, lookup, award and redemption forms.
+        self.go("/coins")
+        self.check("平安金币" in self.text() and "参加平安巡防（+20）" in self.text(), "the safety-coin page lists the rules")
+        self.shot("34-coins")
 
     def agreement_pdf(self, number):
         """The case's mediation agreement, produced as the console's form does (a POST with the

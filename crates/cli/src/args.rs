@@ -698,6 +698,10 @@ pub enum RiskCommand {
         /// How the time column writes dates (a chrono format such as %m/%d/%Y); ISO by default.
         #[arg(long, value_name = "FORMAT")]
         date_format: Option<String>,
+        /// Days of history each training origin needs before it (a year by default); lower it
+        /// only for published sets that cover weeks (the model's yearly features then see less).
+        #[arg(long, value_name = "DAYS", default_value_t = 365)]
+        min_history: i32,
         /// Leave out bad rows (counted and the first few named on standard error) instead of
         /// refusing the file; for published data sets with a few blank cells.
         #[arg(long)]

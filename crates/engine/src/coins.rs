@@ -89,6 +89,13 @@ impl Engine {
     /// The ledger of the resident with `id_number` in `region`.
     pub async fn coin_ledger(&self, actor: &Actor, region: &RegionCode, id_number: &str) -> Result<CoinLedger, EngineError> {
         let region = &ledger_county(region)?;
+        if !valid_id_number(id_number) {
+            return Err(EngineError::field(
+                "resident_id_required",
+                "id_number",
+                "a resident's ledger is kept by a valid ID number",
+            ));
+        }
         let programme = self.programme("coins")?;
         if !reads_programme(actor, &programme, region) {
             return Err(EngineError::forbidden(format!("the coin ledgers of {region} are outside your scope")));
@@ -163,6 +170,30 @@ impl Engine {
             .find(|(code, _)| *code == rule)
             .ok_or_else(|| EngineError::field("coin_rule_unknown", "rule", format!("{rule} is not a rule that earns coins")))?;
         self.coin_entry(actor, region, resident, Line { rule, coins: *coins, note, source }).await
+    }
+
+    /// The ledger of the resident of one entry (where the console lands after an award or a
+    /// redemption, so that no ID number travels in an address): the entry must be one the actor
+    /// sees; the resident comes back as the actor may see them (masked where the role says so).
+    pub async fn coin_ledger_of_entry(
+        &self,
+        actor: &Actor,
+        number: &str,
+    ) -> Result<(Party, RegionCode, CoinLedger), EngineError> {
+        let missing = || EngineError::NotFound { entity: "coin entry", key: number.to_owned() };
+        let view = self.find_case(actor, number).await?;
+        if view.case.programme != "coins" {
+            return Err(missing());
+        }
+        let case = self.load_case(view.case.id).await?;
+        let Some(FieldValue::Party(resident)) = case.fields.get("resident") else { return Err(missing()) };
+        let id = resident_id(resident)?;
+        let ledger = self.coin_ledger(actor, &case.region, &id).await?;
+        let shown = match view.case.fields.get("resident") {
+            Some(FieldValue::Party(p)) => p.clone(),
+            _ => Party { id_number: None, phone: None, ..resident.clone() },
+        };
+        Ok((shown, case.region.clone(), ledger))
     }
 
     /// Spends `coins` of a resident's balance on goods or a service; refused when the balance in

@@ -69,8 +69,10 @@ impl Engine {
         Ok(WARNINGS.len())
     }
 
-    /// A fortnight of 【演示】 grid-patrol reports in 路桥区, pushed through the real ingest of the
-    /// `grid_patrol` source: clustered around a few grids, for the heat map of risk events.
+    /// 【演示】 grid-patrol reports in 路桥区, pushed through the real ingest of the `grid_patrol`
+    /// source: a fortnight clustered around a few grids, for the heat map of risk events, and
+    /// fourteen months of steady reports at three places and a scatter, so that the forecast
+    /// layer and the nightly whistle have a history to fit on.
     pub(crate) async fn seed_demo_risk_events(&self) -> Result<usize, EngineError> {
         use geo::Centroid;
         let luqiao = fq_domain::region::RegionCode::parse("331004").expect("路桥区");
@@ -99,6 +101,35 @@ impl Engine {
                 c.y(),
                 kinds[k % kinds.len()],
                 1 + k % 3
+            ));
+            n += 1;
+        }
+        // The history: one report every `every` days at a place (a generated pattern, not real
+        // events), each a little off the grid's centre so the density layer spreads.
+        let places =
+            [(len / 5, "欠薪", 3), (len / 2, "邻里纠纷", 5), (len * 4 / 5, "消防隐患", 8), (len / 3, "安全生产隐患", 11)];
+        for (spot, kind, every) in places {
+            let Some(c) = grids[spot].area.centroid() else { continue };
+            for (j, back) in (15..430).step_by(every).enumerate() {
+                let day = today - chrono::Duration::days(back);
+                let (dx, dy) = (((j % 5) as f64 - 2.0) * 0.0006, ((j % 3) as f64 - 1.0) * 0.0006);
+                csv.push_str(&format!(
+                    "DEMO-{n:04},{day} 09:30,{:.6},{:.6},,{kind},{},【演示】网格员巡查上报\n",
+                    c.x() + dx,
+                    c.y() + dy,
+                    1 + j % 2
+                ));
+                n += 1;
+            }
+        }
+        for (j, back) in (15..430).step_by(4).enumerate() {
+            let Some(c) = grids[(j * 53) % len].area.centroid() else { continue };
+            let day = today - chrono::Duration::days(back);
+            csv.push_str(&format!(
+                "DEMO-{n:04},{day} 16:00,{:.6},{:.6},,{},1,【演示】网格员巡查上报\n",
+                c.x(),
+                c.y(),
+                kinds[j % kinds.len()]
             ));
             n += 1;
         }

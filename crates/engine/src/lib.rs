@@ -54,7 +54,7 @@ pub use accounts::{IssuedToken, NewAccount};
 pub use attachments::{MAX_ATTACHMENT_BYTES, sniff_content_type};
 pub use audit::{AuditOutcome, parse_checkpoint};
 pub use cases::{CaseQuery, CaseView, DispatchReplay, OpenCase, TimelineEntry, TimerReport};
-pub use coins::{CoinEntry, CoinLedger};
+pub use coins::{CoinEntry, CoinLedger, REDEMPTIONS as COIN_REDEMPTIONS, RULES as COIN_RULES};
 pub use console::{DispatchBoard, DueTone};
 pub use demo::{DemoAccount, DemoSeed};
 pub use error::EngineError;

@@ -55,6 +55,9 @@ pub struct Backtest {
     /// The last day a scored horizon may reach (the data's last day by default): a validation
     /// period before an official scoring window.
     pub score_until: Option<NaiveDate>,
+    /// Days of history each training origin needs before it: a year (365) normally; less only
+    /// for published sets that cover weeks.
+    pub min_history_days: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -71,8 +74,8 @@ pub enum BacktestError {
         "the events before the end of training spread too far for cells of this size (over 4,000,000 cells): check for stray points"
     )]
     TooManyCells,
-    #[error("fewer than a year and a horizon of history before the end of training: nothing to fit on")]
-    TooLittleHistory,
+    #[error("fewer than {0} days and a horizon of history before the end of training: nothing to fit on")]
+    TooLittleHistory(i32),
 }
 
 /// One model's scores.
@@ -165,9 +168,9 @@ pub fn run(events: &[Event], spec: &Backtest) -> Result<Report, BacktestError> {
     let last_day = events.iter().map(|e| e.day).max().unwrap_or(train_end);
 
     let stride = 7;
-    let training = cells.training_origins(train_end, horizon, stride, 730);
+    let training = cells.training_origins(train_end, horizon, stride, 730, spec.min_history_days);
     if training.is_empty() {
-        return Err(BacktestError::TooLittleHistory);
+        return Err(BacktestError::TooLittleHistory(spec.min_history_days));
     }
     let scoring_end = spec.score_until.map_or(last_day, |d| day_number(d).min(last_day));
     let mut scoring: Vec<i32> = (0..).map(|k| train_end + k * stride).take_while(|t| t + horizon <= scoring_end + 1).collect();

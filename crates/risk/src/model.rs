@@ -61,10 +61,12 @@ impl Cells {
     }
 
     /// Origins for fitting: every `stride` days back from the last one whose horizon ends by
-    /// `train_end` (exclusive), over at most `span` days, each with a year of history before it.
-    pub fn training_origins(&self, train_end: i32, horizon: i32, stride: i32, span: i32) -> Vec<i32> {
+    /// `train_end` (exclusive), over at most `span` days, each with `history` days of events
+    /// before it (a year normally; less for short published sets, whose yearly features then
+    /// see only what there is).
+    pub fn training_origins(&self, train_end: i32, horizon: i32, stride: i32, span: i32, history: i32) -> Vec<i32> {
         let last = train_end - horizon;
-        let first = (last - span).max(self.first_day + 365);
+        let first = (last - span).max(self.first_day + history);
         let mut out: Vec<i32> = (0..).map(|k| last - k * stride).take_while(|t| *t >= first).collect();
         out.reverse();
         out

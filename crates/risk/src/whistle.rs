@@ -55,9 +55,9 @@ fn fit_and_forecast(
     let origin = day_number(at);
     let cells = cells_for(events, category, cell_metres, origin)?;
     let h = horizon.days();
-    let training = cells.training_origins(origin, h, 7, 730);
+    let training = cells.training_origins(origin, h, 7, 730, 365);
     if training.is_empty() {
-        return Err(BacktestError::TooLittleHistory);
+        return Err(BacktestError::TooLittleHistory(365));
     }
     let kde = KdeForecast::fit(&cells, &training, h);
     let ours = Ours::fit(&cells, kde.kde, &training, h);

@@ -422,6 +422,7 @@ async fn every_page_template_renders_with_real_data() {
     let index = visit(&mut leader, "/index", StatusCode::OK).await;
     assert!(index.body.contains("闭环处置") && index.body.contains("data-index="), "{}", index.body);
     visit(&mut leader, "/index?from=2026-12-01&to=2026-01-01", StatusCode::UNPROCESSABLE_ENTITY).await;
+    visit(&mut leader, "/coins", StatusCode::OK).await;
     let heat = visit(&mut leader, "/heatmap", StatusCode::OK).await;
     assert!(heat.body.contains("<path") && heat.body.contains("<title>"), "grids drawn with values on hover");
     let density = visit(&mut leader, "/heatmap?layer=density&programme=demo", StatusCode::OK).await;
@@ -844,4 +845,43 @@ async fn the_registry_lists_stations_and_shared_courts_with_their_hosts() {
     assert!(!other.body.contains("某银行路桥区支行"), "{}", other.body);
     let mut handler = w.putuo_handler().await;
     assert_eq!(w.get(&mut handler, "/registry").await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn safety_coins_are_awarded_and_redeemed_within_the_balance() {
+    let w = World::new().await;
+    let mut grid = w.sign_in("demo-luqiao-grid").await;
+    let page = w.get(&mut grid, "/coins").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("路桥区") && page.body.contains("参加平安巡防"), "the county's page with the rules");
+    let csrf = grid.csrf.clone().unwrap();
+    let resident = [("csrf", csrf.as_str()), ("region", "331004"), ("name", "居民乙"), ("id_number", "331004199001010010")];
+    let award = [&resident[..], &[("rule", "patrol"), ("note", "参加夜间巡防")][..]].concat();
+    let done = w.post(&grid, "/coins/award", &award).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let location = done.location.unwrap();
+    assert!(location.contains("entry=JB") && !location.contains("331004199001010010"), "no ID number in the address: {location}");
+    let ledger = w.get(&mut grid, &location).await;
+    assert!(ledger.body.contains("data-balance=\"20\"") && ledger.body.contains("331004**********10"), "{}", ledger.body);
+    assert!(!ledger.body.contains("331004199001010010"), "the ID number is masked on screen");
+    // More than the balance: refused with the reason, nothing entered.
+    let too_much = [&resident[..], &[("rule", "redeem_goods"), ("coins", "50")][..]].concat();
+    let refused = w.post(&grid, "/coins/redeem", &too_much).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("data-balance=\"20\""), "the ledger is unchanged");
+    let spend = [&resident[..], &[("rule", "redeem_goods"), ("coins", "15")][..]].concat();
+    let spent = w.post(&grid, "/coins/redeem", &spend).await;
+    assert_eq!(spent.status, StatusCode::SEE_OTHER);
+    let lookup = w
+        .post(&grid, "/coins/lookup", &[("csrf", csrf.as_str()), ("region", "331004"), ("id_number", "331004199001010010")])
+        .await;
+    assert!(lookup.body.contains("data-balance=\"5\"") && lookup.body.contains("-15"), "{}", lookup.body);
+    let bad = w.post(&grid, "/coins/lookup", &[("csrf", csrf.as_str()), ("region", "331004"), ("id_number", "12345")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let forged = w.post(&grid, "/coins/award", &[("csrf", "forged"), ("region", "331004"), ("rule", "patrol")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // Another county's ledgers and roles without the programme: refused.
+    assert_eq!(w.get(&mut grid, "/coins?region=330702").await.status, StatusCode::FORBIDDEN);
+    let mut reviewer = w.sign_in("demo-putuo-reviewer").await;
+    assert_eq!(w.get(&mut reviewer, "/coins").await.status, StatusCode::FORBIDDEN);
 }

@@ -110,7 +110,7 @@ pub fn run(json: bool) -> Outcome {
                 all_events: all.clone(),
                 first_day: 0,
             };
-            let origins = cells.training_origins(today, 7, 7, 730);
+            let origins = cells.training_origins(today, 7, 7, 730, 365);
             let kde = KdeForecast::fit(&cells, &origins, 7);
             let ours = Ours::fit(&cells, kde.kde, &origins, 7);
             forecast_cells += black_box(ours.expected(&cells, today, 7)).len();

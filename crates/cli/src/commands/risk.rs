@@ -138,6 +138,7 @@ fn offline(command: RiskCommand) -> Outcome {
             columns,
             date_format,
             skip_bad_rows,
+            min_history,
             json,
         } => {
             let bytes = std::fs::read(&events)
@@ -163,7 +164,18 @@ fn offline(command: RiskCommand) -> Outcome {
                     named.collect::<String>()
                 );
             }
-            let spec = Backtest { cell_metres: cell_size, category, horizon, train_until, origins, score_until };
+            if !(1..=3650).contains(&min_history) {
+                return Err(Failure::new("min_history_invalid", format!("--min-history {min_history} is not 1 to 3650 days")));
+            }
+            let spec = Backtest {
+                cell_metres: cell_size,
+                category,
+                horizon,
+                train_until,
+                origins,
+                score_until,
+                min_history_days: min_history,
+            };
             let report = fq_risk::run(&events_read, &spec).map_err(|e| Failure::new("backtest_invalid", e.to_string()))?;
             if json {
                 println!("{}", serde_json::to_string(&report).unwrap_or_default());

@@ -103,6 +103,18 @@ fn drawing(state: &AppState, viewer: &Viewer, ctx: minijinja::Value) -> Option<S
     state.pages.render("heatmap.svg", ctx).ok()
 }
 
+/// The risk categories' names in their catalog (the code when it has none).
+fn risk_category_names(engine: &fq_engine::Engine, codes: &[String]) -> Vec<String> {
+    let catalog = engine.programmes().get("risk").and_then(|p| p.catalogs.get("risk_category").cloned());
+    codes
+        .iter()
+        .map(|code| {
+            let named = catalog.as_ref().and_then(|c| c.items.iter().find(|i| &i.code == code)).map(|i| i.name.clone());
+            named.unwrap_or_else(|| code.clone())
+        })
+        .collect()
+}
+
 /// The page's own query, for the download links.
 fn query_string(
     region: &RegionCode,
@@ -298,6 +310,7 @@ async fn view(
         category => category.clone(),
         density => density,
         forecast => value(&map.forecast),
+        forecast_names => map.forecast.as_ref().map(|f| risk_category_names(engine, &f.categories)),
         has_risk => readable.iter().any(|(p, _)| p.code == "risk"),
         query => query_string(&region, programme.as_deref(), category.as_deref(), &shown, q.layer.as_deref()),
         likeliest => value(&likeliest),

@@ -10,6 +10,7 @@
 mod admin;
 mod cases;
 mod chart;
+mod coins;
 mod dashboard;
 mod detail;
 mod dispatch;
@@ -88,6 +89,10 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/registry", get(registry::page))
         .route("/warnings", get(warnings::page))
         .route("/index", get(governance::page))
+        .route("/coins", get(coins::page))
+        .route("/coins/lookup", post(coins::lookup))
+        .route("/coins/award", post(coins::award))
+        .route("/coins/redeem", post(coins::redeem))
         .route("/heatmap", get(heatmap::page))
         .route("/heatmap.svg", get(heatmap::svg))
         .route("/heatmap.png", get(heatmap::png))

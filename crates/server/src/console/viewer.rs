@@ -33,6 +33,8 @@ pub(crate) struct Nav {
     pub inspection: bool,
     /// The risk programme's warnings board: its roles and leaders.
     pub warnings: bool,
+    /// Safety coins: the coins programme's roles and leaders.
+    pub coins: bool,
     pub admin: bool,
 }
 
@@ -43,6 +45,7 @@ impl Nav {
         nav.inspection = engine.programmes().get("inspection").is_some() && (holds("supervisor") || holds(RoleCode::LEADER));
         nav.warnings =
             engine.programmes().get("risk").is_some_and(|p| p.roles.keys().any(|r| holds(r)) || holds(RoleCode::LEADER));
+        nav.coins = engine.programmes().get("coins").is_some_and(|p| p.roles.keys().any(|r| holds(r)) || holds(RoleCode::LEADER));
         for programme in engine.programmes().all() {
             let broad = programme.roles.keys().any(|r| holds(r) && !programme.assignment_only(r));
             nav.cases |= broad;

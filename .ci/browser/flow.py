@@ -306,7 +306,7 @@ class Flow:
         # Risk warnings: the grid worker's board, highest level first, with the day's roll-up.
         self.sign_in("demo-luqiao-grid")
         self.go("/warnings")
-        levels = [li.get_attribute("data-level") for li in self.driver.find_elements(By.CSS_SELECTOR, "li.warning")]
+        levels = [li.get_attribute("data-level") for li in self.driver.find_elements(By.CSS_SELECTOR, "ul.warnings:not(.library) li.warning")]
         order = ["red", "orange", "yellow", "blue"]
         self.check(len(levels) >= 3 and levels == sorted(levels, key=order.index), f"open warnings by level: {levels}")
         cleared = int(self.driver.find_element(By.CSS_SELECTOR, "tr[data-level='yellow'] td:nth-of-type(2)").text)

@@ -58,8 +58,12 @@ pub async fn run(engine: Engine, config: SchedulerConfig, stop: impl Future<Outp
     }
 }
 
-/// One night: claim the day, pull, whistle. Another process's claim leaves nothing to do.
+/// One night: claim the day, pull, whistle. Another process's claim leaves nothing to do, and so
+/// does an instance with no pulls configured and no stored events (nothing is journaled then).
 pub async fn night(engine: &Engine, config: &SchedulerConfig, day: NaiveDate) -> Result<(), fq_engine::EngineError> {
+    if config.open311_pulls.is_empty() && engine.nightly_counties(day).await?.is_empty() {
+        return Ok(());
+    }
     if !engine.claim_nightly(day).await? {
         return Ok(());
     }

@@ -111,6 +111,13 @@ impl Engine {
         Ok(runs)
     }
 
+    /// The counties the nightly whistle of `day` reads: those with events stored in the three
+    /// years before it.
+    pub async fn nightly_counties(&self, day: NaiveDate) -> Result<Vec<RegionCode>, EngineError> {
+        let from = start_of_day(day - chrono::Duration::days(3 * 366));
+        Ok(self.store.risk_event_counties(from, start_of_day(day)).await?)
+    }
+
     /// Claims `day`'s nightly run for this process: true once per day across every server and
     /// worker on the database (the claim is the first event of the day's stream; a second
     /// claimant finds the stream moved).
@@ -131,9 +138,8 @@ impl Engine {
     /// summary is journaled on the day's stream.
     pub async fn nightly_whistle(&self, day: NaiveDate) -> Result<NightlyRun, EngineError> {
         let system = Actor::System;
-        let from = start_of_day(day - chrono::Duration::days(3 * 366));
         let mut run = NightlyRun { day, runs: Vec::new() };
-        for county in self.store.risk_event_counties(from, start_of_day(day)).await? {
+        for county in self.nightly_counties(day).await? {
             run.runs.extend(self.whistle_all(&system, &county, NIGHTLY_CELL_METRES, day).await?);
         }
         let opened: usize = run.runs.iter().map(|r| r.run.opened.len()).sum();

@@ -73,23 +73,13 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
 
 /// `GET /heatmap.svg`: the map as a standalone drawing with its title and legend.
 pub(crate) async fn svg(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HeatParams>) -> Page {
-    let (status, ctx) = view(&state, &viewer, &q).await?;
-    if status != StatusCode::OK {
-        return Ok(layout::page_with_status(&state, &viewer, status, "heatmap.html", ctx));
-    }
-    let drawing =
-        drawing(&state, &viewer, ctx).ok_or_else(|| layout::internal(&state, &viewer, &"the heat map drawing failed"))?;
+    let drawing = drawing(&state, &viewer, &q).await?;
     Ok(layout::attachment(drawing.into_bytes(), "image/svg+xml", "heatmap.svg"))
 }
 
 /// `GET /heatmap.png`: the same drawing rasterised (twice its size), for reports and slides.
 pub(crate) async fn png(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HeatParams>) -> Page {
-    let (status, ctx) = view(&state, &viewer, &q).await?;
-    if status != StatusCode::OK {
-        return Ok(layout::page_with_status(&state, &viewer, status, "heatmap.html", ctx));
-    }
-    let drawing =
-        drawing(&state, &viewer, ctx).ok_or_else(|| layout::internal(&state, &viewer, &"the heat map drawing failed"))?;
+    let drawing = drawing(&state, &viewer, &q).await?;
     let bytes = tokio::task::spawn_blocking(move || super::raster::png(&drawing, 2.0))
         .await
         .map_err(|e| layout::internal(&state, &viewer, &e))?
@@ -97,10 +87,15 @@ pub(crate) async fn png(State(state): State<AppState>, viewer: Viewer, Query(q):
     Ok(layout::attachment(bytes, "image/png", "heatmap.png"))
 }
 
-/// The standalone drawing of a map's context (None when the template fails, which it logs).
-fn drawing(state: &AppState, viewer: &Viewer, ctx: minijinja::Value) -> Option<String> {
+/// The standalone drawing of the map the query asks for; a refused query answers with the page
+/// naming the reason (422), a template failure with the general apology.
+async fn drawing(state: &AppState, viewer: &Viewer, q: &HeatParams) -> Result<String, axum::response::Response> {
+    let (status, ctx) = view(state, viewer, q).await?;
+    if status != StatusCode::OK {
+        return Err(layout::page_with_status(state, viewer, status, "heatmap.html", ctx));
+    }
     let ctx = minijinja::context! { lang => viewer.lang.as_str(), ..ctx };
-    state.pages.render("heatmap.svg", ctx).ok()
+    state.pages.render("heatmap.svg", ctx).map_err(|_| layout::internal(state, viewer, &"the heat map drawing failed"))
 }
 
 /// The risk categories' names in their catalog (the code when it has none).

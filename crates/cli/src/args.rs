@@ -678,7 +678,7 @@ pub enum RiskCommand {
         /// The category to forecast (the study area counts every category).
         #[arg(long)]
         category: String,
-        /// 7d (a week) or 30d (a month).
+        /// 1d (a day), 7d (a week) or 30d (a month).
         #[arg(long)]
         horizon: String,
         /// The last day of training (YYYY-MM-DD); nothing after it is used to fit anything.
@@ -764,7 +764,7 @@ pub enum RiskCommand {
         /// The category to forecast (required with --events).
         #[arg(long, required_unless_present = "county")]
         category: Option<String>,
-        /// 7d or 30d.
+        /// 1d (a day), 7d (a week) or 30d (a month).
         #[arg(long)]
         horizon: String,
         /// The first day of the horizon; events from it on are not used.

@@ -33,8 +33,15 @@ pub struct WhistleRun {
     /// Warning cases opened now (numbers), and cells whose grid has an open model warning.
     pub opened: Vec<String>,
     pub known: usize,
+    /// Open model warnings raised to a higher level by this forecast (numbers).
+    pub raised: Vec<String>,
     /// Cells at orange or red whose centre is in no grid (no responsible place to send to).
     pub unplaced: usize,
+}
+
+/// The rank of a warning level (blue lowest); unknown priorities rank below blue.
+fn rank(priority: &str) -> i32 {
+    ["blue", "yellow", "orange", "red"].iter().position(|p| *p == priority).map_or(-1, |i| i as i32)
 }
 
 /// What the nightly whistle did: every county with stored events, every category among them.
@@ -184,12 +191,16 @@ impl Engine {
             open_only: true,
             ..CaseFilter::default()
         };
-        let already: Vec<(String, String)> = self
+        // The open model warnings: grid, category, the case and its level.
+        let already: Vec<(String, String, fq_domain::case::CaseId, String, String)> = self
             .cases_matching(&filter)
             .await?
             .iter()
             .filter(|c| c.channel == "model")
-            .filter_map(|c| Some((c.grid.as_ref()?.to_string(), c.text("category")?.to_owned())))
+            .filter_map(|c| {
+                let (grid, category) = (c.grid.as_ref()?.to_string(), c.text("category")?.to_owned());
+                Some((grid, category, c.id, c.priority.clone(), c.number.clone()))
+            })
             .collect();
         let mut run = WhistleRun { cells: list.len(), ..WhistleRun::default() };
         let system = Actor::System;
@@ -199,15 +210,25 @@ impl Engine {
                 continue;
             };
             let code = index.code(i).to_owned();
-            if already.iter().any(|(g, c)| *g == code && c == category) {
-                run.known += 1;
-                continue;
-            }
-            let Some(grid) = grids.iter().find(|g| g.code.to_string() == code) else { continue };
             let level = match w.level {
                 Level::Red => "red",
                 _ => "orange",
             };
+            if let Some((_, _, id, priority, number)) = already.iter().find(|(g, c, ..)| *g == code && c == category) {
+                run.known += 1;
+                // A forecast higher than the open warning's level raises it (never lowers it:
+                // lowering is a person's call, with the handling in view).
+                if rank(level) > rank(priority) {
+                    let mut inputs = Map::new();
+                    inputs.insert("priority".into(), Json::from(level));
+                    let reason = format!("模型复算：{day} 起 7 天内概率 {:.1}%", w.probability * 100.0);
+                    inputs.insert("reason".into(), Json::from(reason));
+                    self.act_on_case(&system, *id, "relevel", inputs, None).await?;
+                    run.raised.push(number.clone());
+                }
+                continue;
+            }
+            let Some(grid) = grids.iter().find(|g| g.code.to_string() == code) else { continue };
             let fields = json!({
                 "title": format!("模型预警：{}（概率 {:.0}%）", grid.name, w.probability * 100.0),
                 "category": category,

@@ -21,6 +21,13 @@ use fq_store_sqlite::{SqliteOptions, SqliteStore};
 use geo::Centroid;
 use serde_json::{Map, Value as Json};
 
+fn object(value: Json) -> Map<String, Json> {
+    match value {
+        Json::Object(map) => map,
+        other => panic!("an object, not {other}"),
+    }
+}
+
 fn cli() -> Actor {
     Actor::Cli { os_user: "test".into() }
 }
@@ -175,7 +182,15 @@ async fn ingest(store: Arc<dyn Store>) {
     assert_eq!(warning.grid.map(|g| g.to_string()), Some(hot.code.to_string()));
     assert_eq!(warning.unit.map(|u| u.0), Some(org));
     let again = engine.whistle(&cli(), &luqiao, "dispute_labour", 300.0, day).await.unwrap();
-    assert_eq!((again.opened.len(), again.known), (0, 1));
+    assert_eq!((again.opened.len(), again.known, again.raised.len()), (0, 1, 0));
+    // Set down to blue by hand, the next forecast raises it again (and the clock runs anew).
+    let lowered = object(serde_json::json!({"priority": "blue", "reason": "人工研判：已有专班跟进"}));
+    let view = engine.act_on_case(&cli(), warning.id, "relevel", lowered, None).await.unwrap();
+    assert_eq!(view.case.priority, "blue");
+    let raised = engine.whistle(&cli(), &luqiao, "dispute_labour", 300.0, day).await.unwrap();
+    assert_eq!(raised.raised, vec![warning.number.clone()]);
+    let now = engine.find_case(&cli(), &warning.number).await.unwrap().case;
+    assert_eq!(now.priority, warning.priority, "back to the model's level");
 
     // The heat map's forecast layer: the hot grid expects the most in the week from the day.
     let heat = fq_engine::HeatQuery {

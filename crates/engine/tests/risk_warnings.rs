@@ -70,6 +70,20 @@ async fn warnings(store: Arc<dyn Store>) {
     let id = opened.case.id;
     // Red: two working hours to respond.
     assert_eq!(opened.case.clocks["respond"].due_at, Utc.with_ymd_and_hms(2026, 11, 27, 4, 0, 0).unwrap());
+    // Lowered to yellow by an analyst: the response clock runs again from now with yellow's
+    // limit (a working day); a grid worker may not change the level; an unknown level is named.
+    let analyst = account(&engine, &store, "an-analyst", centre, "analyst").await;
+    let relevel = |p: &str| object(json!({"priority": p, "reason": "研判"}));
+    let err = engine.act_on_case(&raiser, id, "relevel", relevel("yellow"), None).await.unwrap_err();
+    assert_eq!(err.code(), "forbidden_role");
+    let err = engine.act_on_case(&analyst, id, "relevel", relevel("purple"), None).await.unwrap_err();
+    assert_eq!((err.code(), err.field().as_deref()), ("field_not_in_catalog", Some("priority")));
+    let yellow = engine.act_on_case(&analyst, id, "relevel", relevel("yellow"), None).await.unwrap();
+    assert_eq!(yellow.case.priority, "yellow");
+    // A working day from a Friday: the end (24:00 Beijing) of Monday.
+    assert_eq!(yellow.case.clocks["respond"].due_at, Utc.with_ymd_and_hms(2026, 11, 30, 16, 0, 0).unwrap(), "a working day");
+    let red = engine.act_on_case(&analyst, id, "relevel", relevel("red"), None).await.unwrap();
+    assert_eq!(red.case.clocks["respond"].due_at, Utc.with_ymd_and_hms(2026, 11, 27, 4, 0, 0).unwrap());
     let view =
         engine.act_on_case(&raiser, id, "dispatch", object(json!({"plan": "order_civil_to_criminal"})), None).await.unwrap();
     assert_eq!((view.case.state.as_str(), view.case.unit.map(|u| u.0)), ("handling", Some(centre)));

@@ -20,14 +20,16 @@ pub const AREAS: [u32; 3] = [1, 5, 10];
 /// The forecast horizon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Horizon {
+    Day,
     Week,
     Month,
 }
 
 impl Horizon {
-    /// `7d`, `1w`, `week`; `30d`, `1m`, `month`.
+    /// `1d`, `day`; `7d`, `1w`, `week`; `30d`, `1m`, `month`.
     pub fn parse(text: &str) -> Option<Horizon> {
         match text.trim().to_ascii_lowercase().as_str() {
+            "1d" | "day" => Some(Horizon::Day),
             "7d" | "1w" | "week" => Some(Horizon::Week),
             "30d" | "1m" | "month" => Some(Horizon::Month),
             _ => None,
@@ -36,6 +38,7 @@ impl Horizon {
 
     pub fn days(self) -> i32 {
         match self {
+            Horizon::Day => 1,
             Horizon::Week => 7,
             Horizon::Month => 30,
         }
@@ -247,4 +250,41 @@ pub fn run(events: &[Event], spec: &Backtest) -> Result<Report, BacktestError> {
         pai5_over_previous,
         pei5_minus_kde,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn horizons_are_read_in_days_weeks_and_months() {
+        assert_eq!(
+            ["1d", "DAY", "7d", "1w", "30d", "month"].map(|t| Horizon::parse(t).map(Horizon::days)),
+            [Some(1), Some(1), Some(7), Some(7), Some(30), Some(30)]
+        );
+        assert_eq!(Horizon::parse("2w"), None);
+    }
+
+    #[test]
+    fn a_day_ahead_backtest_scores_each_origin_for_one_day() {
+        let events = crate::read_events(include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../data/samples/portland-nij/portland_nij.csv"
+        )))
+        .unwrap();
+        let spec = Backtest {
+            cell_metres: 300.0,
+            category: "vehicle_theft".into(),
+            horizon: Horizon::Day,
+            train_until: NaiveDate::from_ymd_opt(2017, 2, 28).unwrap(),
+            origins: Some(3),
+            score_until: None,
+            min_history_days: 365,
+        };
+        let report = run(&events, &spec).unwrap();
+        assert_eq!(report.horizon_days, 1);
+        assert_eq!(report.origins.len(), 3);
+        let ours = &report.models["ours"];
+        assert!(ours.brier > 0.0 && ours.brier < 0.05, "a day's probabilities are small: {}", ours.brier);
+    }
 }

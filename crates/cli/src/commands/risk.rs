@@ -112,12 +112,13 @@ pub fn print_whistle_run(r: &fq_engine::CountyWhistle) {
     }
     let run = &r.run;
     println!(
-        "{} {}: {} cells reach a level; opened {} warning cases ({} grids already have an open model warning, {} cells outside every grid){}{}",
+        "{} {}: {} cells reach a level; opened {} warning cases ({} grids already have an open model warning, {} of them raised; {} cells outside every grid){}{}",
         r.county,
         r.category,
         run.cells,
         run.opened.len(),
         run.known,
+        run.raised.len(),
         run.unplaced,
         if run.opened.is_empty() { "" } else { ": " },
         run.opened.join(" ")
@@ -144,7 +145,7 @@ fn offline(command: RiskCommand) -> Outcome {
             let bytes = std::fs::read(&events)
                 .map_err(|e| Failure::new("file_unreadable", format!("cannot read {}: {e}", events.display())))?;
             let horizon = Horizon::parse(&horizon)
-                .ok_or_else(|| Failure::new("horizon_invalid", format!("--horizon {horizon:?} is not 7d or 30d")))?;
+                .ok_or_else(|| Failure::new("horizon_invalid", format!("--horizon {horizon:?} is not 1d, 7d or 30d")))?;
             let layout = Layout { date_format, ..Layout::default() }
                 .with_columns(columns.as_deref().unwrap_or(""))
                 .map_err(|e| Failure::new("columns_invalid", format!("--columns: {e}")))?;
@@ -189,7 +190,7 @@ fn offline(command: RiskCommand) -> Outcome {
             let bytes = std::fs::read(&events)
                 .map_err(|e| Failure::new("file_unreadable", format!("cannot read {}: {e}", events.display())))?;
             let horizon = Horizon::parse(&horizon)
-                .ok_or_else(|| Failure::new("horizon_invalid", format!("--horizon {horizon:?} is not 7d or 30d")))?;
+                .ok_or_else(|| Failure::new("horizon_invalid", format!("--horizon {horizon:?} is not 1d, 7d or 30d")))?;
             let table = match &levels {
                 None => SHIPPED_LEVELS.to_owned(),
                 Some(path) => std::fs::read_to_string(path)

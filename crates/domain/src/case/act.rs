@@ -552,6 +552,24 @@ impl<'a> Work<'a> {
                     self.enter_tier(0, true, None)?;
                 }
             }
+            Effect::Reprioritise => {
+                let Some(FieldValue::Enum(to)) = inputs.get("priority") else {
+                    return Err(CaseError::PriorityUnknown(String::new()));
+                };
+                if !self.kind.priorities.contains(to) {
+                    return Err(CaseError::PriorityUnknown(to.clone()));
+                }
+                if *to != self.case.priority {
+                    let from = self.case.priority.clone();
+                    self.push(CaseEvent::Reprioritised { from, to: to.clone(), at: self.now() });
+                    let running: Vec<String> =
+                        self.case.clocks.iter().filter(|(_, c)| c.stopped_at.is_none()).map(|(s, _)| s.clone()).collect();
+                    for stage in running {
+                        self.stop_clock(&stage);
+                        self.start_clock(&stage);
+                    }
+                }
+            }
             Effect::Reopen => self.push(CaseEvent::Reopened { reason: text("reason").unwrap_or_default(), at: self.now() }),
             Effect::ClearOutcome => {
                 if self.case.outcome.is_some() {

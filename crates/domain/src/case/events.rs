@@ -192,6 +192,12 @@ pub enum CaseEvent {
         reason: Option<String>,
         at: DateTime<Utc>,
     },
+    /// The priority changed (a warning's level raised or lowered); running clocks restart.
+    Reprioritised {
+        from: String,
+        to: String,
+        at: DateTime<Utc>,
+    },
     /// A failed verification sent the case back (重办).
     Reopened {
         reason: String,
@@ -256,6 +262,7 @@ impl CaseEvent {
             CaseEvent::ClocksResumed { .. } => "case.clocks_resumed",
             CaseEvent::Supervised { .. } => "case.supervised",
             CaseEvent::TierEntered { .. } => "case.tier_entered",
+            CaseEvent::Reprioritised { .. } => "case.reprioritised",
             CaseEvent::Reopened { .. } => "case.reopened",
             CaseEvent::Rated { .. } => "case.rated",
             CaseEvent::PointsAwarded { .. } => "case.points_awarded",
@@ -426,6 +433,7 @@ pub(super) fn apply(case: &mut Case, event: &CaseEvent) {
             }
         }
         CaseEvent::TierEntered { tier, .. } => case.tier = Some(*tier),
+        CaseEvent::Reprioritised { to, .. } => case.priority = to.clone(),
         CaseEvent::Reopened { at: _, .. } => {
             case.reopened += 1;
             case.closed_at = None;

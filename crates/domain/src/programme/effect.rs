@@ -57,6 +57,10 @@ pub enum Effect {
     /// Withdraw the outcome the case had reached (an agreement the court would not confirm,
     /// mediated again).
     ClearOutcome,
+    /// Set the priority to the input `priority` (one of the kind's priorities) and restart the
+    /// running clocks from now with that priority's limits (a warning raised to red answers
+    /// within red's hours of the raise).
+    Reprioritise,
 }
 
 impl Effect {
@@ -110,8 +114,9 @@ impl Effect {
             "rate" => none(Effect::Rate),
             "supervise" => none(Effect::Supervise),
             "clear_outcome" => none(Effect::ClearOutcome),
+            "reprioritise" => none(Effect::Reprioritise),
             other => Err(format!(
-                "unknown effect {other:?}; known: dispatch, transfer, return, cohandle, complete_subtask, start_clock, stop_clock, restart_clock, notify, points, escalate, start_tiers, reopen, rate, supervise, clear_outcome"
+                "unknown effect {other:?}; known: dispatch, transfer, return, cohandle, complete_subtask, start_clock, stop_clock, restart_clock, notify, points, escalate, start_tiers, reopen, rate, supervise, clear_outcome, reprioritise"
             )),
         }
     }
@@ -137,6 +142,7 @@ impl fmt::Display for Effect {
             Effect::Rate => f.write_str("rate"),
             Effect::Supervise => f.write_str("supervise"),
             Effect::ClearOutcome => f.write_str("clear_outcome"),
+            Effect::Reprioritise => f.write_str("reprioritise"),
         }
     }
 }

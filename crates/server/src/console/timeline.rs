@@ -180,6 +180,14 @@ async fn sentence(
             out
         }
         CaseEvent::Reopened { reason, .. } => fill(lang, "tl.reopened", &[("reason", reason)]),
+        CaseEvent::Reprioritised { from, to, .. } => {
+            // Warning levels read by name (红色); other programmes' priorities by their code.
+            let name = |p: &str| {
+                let key = format!("warn.level_{p}");
+                if super::i18n::has(&key) { text(lang, &key) } else { p.to_owned() }
+            };
+            fill(lang, "tl.reprioritised", &[("from", &name(from)), ("to", &name(to))])
+        }
         CaseEvent::Rated { score, comment, .. } => {
             let mut out = fill(lang, "tl.rated", &[("score", &score.to_string())]);
             if let Some(comment) = comment {

@@ -781,9 +781,13 @@ pub enum RiskCommand {
     /// basedatetime, lat, lon), and everyone who came within a distance of it meanwhile.
     ///
     /// Example: fengqiao risk trace --positions data/samples/ais-marinecadastre/ais_2022-01-03_lower_mississippi.csv --id 311050800 --at 2022-01-03T00:25:00Z --within 1000
+    ///
+    /// Without --positions: from the reports stored with `fengqiao risk positions` (each trace
+    /// is journaled with who asked).
     Trace {
+        /// A file of reports to trace in; the stored reports when absent.
         #[arg(long, value_name = "FILE.csv")]
-        positions: PathBuf,
+        positions: Option<PathBuf>,
         /// The person's or vessel's identity (MMSI for AIS).
         #[arg(long)]
         id: String,
@@ -795,6 +799,18 @@ pub enum RiskCommand {
         /// Contacts: within this many metres at the same time.
         #[arg(long, default_value_t = 500.0)]
         within: f64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Store a CSV of position reports (AIS, Beidou terminals, checkpoint logs; the columns of
+    /// `risk trace`) for traces: all or nothing, a subject's report at a time sent before skipped.
+    ///
+    /// Example: fengqiao risk positions --source ais data/samples/ais-marinecadastre/ais_2022-01-03_lower_mississippi.csv
+    Positions {
+        /// Where the reports come from (ais, beidou, checkpoint...).
+        #[arg(long)]
+        source: String,
+        file: PathBuf,
         #[arg(long)]
         json: bool,
     },

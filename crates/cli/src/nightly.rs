@@ -44,6 +44,12 @@ pub fn due_day(now: chrono::DateTime<Utc>, hour: u32) -> Option<NaiveDate> {
 pub async fn run(engine: Engine, config: SchedulerConfig, stop: impl Future<Output = ()>) {
     tokio::pin!(stop);
     let mut done: Option<NaiveDate> = None;
+    // The first look waits a tick: a process that starts (or restarts) settles first, and a
+    // short-lived one (a test, a migration check) journals nothing of its own.
+    tokio::select! {
+        () = &mut stop => return,
+        () = tokio::time::sleep(TICK) => {}
+    }
     loop {
         if let Some(day) = due_day(Utc::now(), config.nightly_hour).filter(|d| done != Some(*d)) {
             match night(&engine, &config, day).await {

@@ -32,6 +32,7 @@ mod inspections;
 mod kpis;
 mod open311;
 mod orgs;
+mod positions;
 mod programmes;
 mod reference_data;
 mod regions;
@@ -70,6 +71,7 @@ pub use inspections::{
 pub use kpis::KpiReport;
 pub use open311::{Open311Attribute, Open311Query, Open311Request, Open311Service, Open311Status, Open311Submission};
 pub use orgs::NewOrganisation;
+pub use positions::{PositionsReport, Trace};
 pub use programmes::Programmes;
 pub use reference_data::{EMBEDDED_BOUNDARIES, EMBEDDED_REGIONS, embedded_calendar, embedded_division_files};
 pub use regions::{BoundaryImportReport, RegionImportReport};

@@ -46,6 +46,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "console", include_str!("../migrations/0003_console.sql")),
     (4, "region_lists", include_str!("../migrations/0004_region_lists.sql")),
     (5, "risk_events", include_str!("../migrations/0005_risk_events.sql")),
+    (6, "positions", include_str!("../migrations/0006_positions.sql")),
 ];
 
 /// The schema version this build writes.
@@ -363,6 +364,18 @@ impl fq_store::RiskStore for PgStore {
 
     async fn risk_event_counties(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RegionCode>, StoreError> {
         risk_reads::risk_event_counties(&self.pool, from, to).await
+    }
+
+    async fn positions_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
+        risk_reads::positions_between(&self.pool, from, to).await
+    }
+
+    async fn positions_known(&self, reports: &[(String, DateTime<Utc>)]) -> Result<usize, StoreError> {
+        risk_reads::positions_known(&self.pool, reports).await
     }
 }
 

@@ -183,6 +183,29 @@ pub(crate) async fn apply(conn: &mut PgConnection, op: &Op) -> Result<(), StoreE
                 .map_err(StoreError::backend)?;
             must_touch(done.rows_affected(), "API token", &token.to_string())?;
         }
+        Op::InsertPositions(reports) => {
+            // One statement per 10,000 reports: an AIS day is millions of rows.
+            for chunk in reports.chunks(10_000) {
+                let subjects: Vec<&str> = chunk.iter().map(|p| p.subject.as_str()).collect();
+                let times: Vec<chrono::DateTime<chrono::Utc>> = chunk.iter().map(|p| p.at).collect();
+                let lons: Vec<f64> = chunk.iter().map(|p| p.lon).collect();
+                let lats: Vec<f64> = chunk.iter().map(|p| p.lat).collect();
+                let sources: Vec<&str> = chunk.iter().map(|p| p.source.as_str()).collect();
+                sqlx::query(
+                    "INSERT INTO positions (subject, at, lon, lat, source) \
+                     SELECT * FROM UNNEST($1::text[], $2::timestamptz[], $3::float8[], $4::float8[], $5::text[]) \
+                     ON CONFLICT (subject, at) DO NOTHING",
+                )
+                .bind(&subjects)
+                .bind(&times)
+                .bind(&lons)
+                .bind(&lats)
+                .bind(&sources)
+                .execute(&mut *conn)
+                .await
+                .map_err(StoreError::backend)?;
+            }
+        }
         Op::InsertRiskEvents(events) => {
             for e in events {
                 sqlx::query(

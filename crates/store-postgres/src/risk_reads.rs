@@ -74,3 +74,46 @@ pub(crate) async fn risk_event_counties(
         })
         .collect()
 }
+
+pub(crate) async fn positions_between(
+    pool: &PgPool,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
+    let rows = sqlx::query("SELECT subject, at, lon, lat, source FROM positions WHERE at >= $1 AND at < $2 ORDER BY at, subject")
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await
+        .map_err(db)?;
+    rows.iter()
+        .map(|r| {
+            Ok(fq_store::PositionRecord {
+                subject: r.try_get("subject").map_err(db)?,
+                at: r.try_get("at").map_err(db)?,
+                lon: r.try_get("lon").map_err(db)?,
+                lat: r.try_get("lat").map_err(db)?,
+                source: r.try_get("source").map_err(db)?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn positions_known(pool: &PgPool, reports: &[(String, DateTime<Utc>)]) -> Result<usize, StoreError> {
+    let mut known = 0usize;
+    for chunk in reports.chunks(10_000) {
+        let subjects: Vec<&str> = chunk.iter().map(|(s, _)| s.as_str()).collect();
+        let times: Vec<DateTime<Utc>> = chunk.iter().map(|(_, t)| *t).collect();
+        let row = sqlx::query(
+            "SELECT count(*) AS n FROM positions p JOIN UNNEST($1::text[], $2::timestamptz[]) AS r(subject, at) \
+             ON p.subject = r.subject AND p.at = r.at",
+        )
+        .bind(&subjects)
+        .bind(&times)
+        .fetch_one(pool)
+        .await
+        .map_err(db)?;
+        known += usize::try_from(row.try_get::<i64, _>("n").map_err(db)?).unwrap_or(0);
+    }
+    Ok(known)
+}

@@ -444,6 +444,19 @@ impl fq_store::RiskStore for SqliteStore {
     async fn risk_event_counties(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RegionCode>, StoreError> {
         self.read(move |c| risk_reads::risk_event_counties(c, from, to)).await
     }
+
+    async fn positions_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
+        self.read(move |c| risk_reads::positions_between(c, from, to)).await
+    }
+
+    async fn positions_known(&self, reports: &[(String, DateTime<Utc>)]) -> Result<usize, StoreError> {
+        let reports = reports.to_vec();
+        self.read(move |c| risk_reads::positions_known(c, &reports)).await
+    }
 }
 
 #[async_trait]

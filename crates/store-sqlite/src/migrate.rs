@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "console", include_str!("../migrations/0003_console.sql")),
     (4, "region_lists", include_str!("../migrations/0004_region_lists.sql")),
     (5, "risk_events", include_str!("../migrations/0005_risk_events.sql")),
+    (6, "positions", include_str!("../migrations/0006_positions.sql")),
 ];
 
 /// The schema version this build writes.

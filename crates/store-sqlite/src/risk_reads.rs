@@ -93,3 +93,34 @@ pub(crate) fn risk_event_counties(
     }
     Ok(out)
 }
+
+pub(crate) fn positions_between(
+    conn: &Connection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT subject, at, lon, lat, source FROM positions WHERE at >= ?1 AND at < ?2 ORDER BY at, subject")
+        .map_err(db)?;
+    let rows = stmt
+        .query_map(params![journal_time(from), journal_time(to)], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, f64>(2)?, r.get::<_, f64>(3)?, r.get::<_, String>(4)?))
+        })
+        .map_err(db)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (subject, at, lon, lat, source) = row.map_err(db)?;
+        let at = decode::time(&at).map_err(|e| StoreError::corrupt("position", e))?;
+        out.push(fq_store::PositionRecord { subject, at, lon, lat, source });
+    }
+    Ok(out)
+}
+
+pub(crate) fn positions_known(conn: &Connection, reports: &[(String, DateTime<Utc>)]) -> Result<usize, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT 1 FROM positions WHERE subject = ?1 AND at = ?2").map_err(db)?;
+    let mut known = 0;
+    for (subject, at) in reports {
+        known += usize::from(stmt.exists(params![subject, journal_time(*at)]).map_err(db)?);
+    }
+    Ok(known)
+}

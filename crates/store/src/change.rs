@@ -56,6 +56,8 @@ pub enum Op {
     },
     /// Inserts risk events; one whose (source, source id) is stored already is left as it is.
     InsertRiskEvents(Vec<crate::RiskEventRecord>),
+    /// Inserts position reports; one whose (subject, time) is stored already is left as it is.
+    InsertPositions(Vec<crate::PositionRecord>),
     /// Sets a key in the settings table (instance-wide facts such as "demo data seeded").
     PutSetting {
         key: String,

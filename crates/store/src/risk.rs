@@ -5,6 +5,17 @@ use chrono::{DateTime, Utc};
 use fq_domain::region::RegionCode;
 use serde::{Deserialize, Serialize};
 
+/// One position report as stored: a subject (an MMSI, a terminal, a checkpoint id) at a time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PositionRecord {
+    pub subject: String,
+    pub at: DateTime<Utc>,
+    pub lon: f64,
+    pub lat: f64,
+    /// Where it came from (`ais`, `beidou`, `checkpoint`...).
+    pub source: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RiskEventRecord {
     /// The source's code and its own id for the event.

@@ -171,6 +171,10 @@ pub trait RiskStore: Send + Sync {
     /// The counties (six-digit codes) with stored events that occurred in `[from, to)`: where
     /// the nightly whistle has something to read.
     async fn risk_event_counties(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RegionCode>>;
+    /// The position reports of every subject in `[from, to)`, by time.
+    async fn positions_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<crate::PositionRecord>>;
+    /// How many of `reports` (subject, time) are stored already.
+    async fn positions_known(&self, reports: &[(String, DateTime<Utc>)]) -> Result<usize>;
 }
 
 /// What a backup wrote.

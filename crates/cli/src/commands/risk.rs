@@ -100,7 +100,57 @@ pub async fn run(config: &Config, command: RiskCommand) -> Outcome {
             })
             .await
         }
+        RiskCommand::Positions { source, file, json } => {
+            let bytes = std::fs::read(&file)
+                .map_err(|e| Failure::new("file_unreadable", format!("cannot read {}: {e}", file.display())))?;
+            open::with_engine(config, |engine| async move {
+                let report = engine.ingest_positions(&crate::commands::cli_actor(), &source, &bytes).await?;
+                if json {
+                    println!("{}", serde_json::to_string(&report).unwrap_or_default());
+                } else {
+                    println!(
+                        "{source}: {} reports of {} subjects, {} stored, {} sent before",
+                        report.rows, report.subjects, report.stored, report.duplicates
+                    );
+                }
+                Ok(())
+            })
+            .await
+        }
+        RiskCommand::Trace { positions: None, id, at, hours, within, json } => {
+            open::with_engine(config, |engine| async move {
+                let trace = engine.trace(&crate::commands::cli_actor(), &id, at, hours, within).await?;
+                print_trace(&trace, json);
+                Ok(())
+            })
+            .await
+        }
         other => offline(other),
+    }
+}
+
+/// A trace: the track, then the contacts, closest first.
+fn print_trace(trace: &fq_engine::Trace, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string(trace).unwrap_or_default());
+        return;
+    }
+    let (id, at, hours, within) = (&trace.id, trace.at, trace.hours, trace.within_metres);
+    println!("{id}: {} reports in the {hours} hours before {at}", trace.track.len());
+    for p in &trace.track {
+        println!("  {}  {:.5}, {:.5}", p.at.format("%Y-%m-%d %H:%M:%S"), p.lon, p.lat);
+    }
+    println!("{} within {within} m at the same time:", trace.contacts.len());
+    for c in &trace.contacts {
+        println!(
+            "  {:<12} closest {:>6.0} m at {}  ({} reports, {} to {})",
+            c.id,
+            c.closest_metres,
+            c.closest_at.format("%H:%M:%S"),
+            c.reports,
+            c.first_at.format("%H:%M:%S"),
+            c.last_at.format("%H:%M:%S")
+        );
     }
 }
 
@@ -127,7 +177,11 @@ pub fn print_whistle_run(r: &fq_engine::CountyWhistle) {
 
 fn offline(command: RiskCommand) -> Outcome {
     match command {
-        RiskCommand::Ingest { .. } | RiskCommand::PullOpen311 { .. } | RiskCommand::Whistle { events: None, .. } => Ok(()),
+        RiskCommand::Ingest { .. }
+        | RiskCommand::PullOpen311 { .. }
+        | RiskCommand::Whistle { events: None, .. }
+        | RiskCommand::Positions { .. }
+        | RiskCommand::Trace { positions: None, .. } => Ok(()),
         RiskCommand::Backtest {
             events,
             cell_size,
@@ -229,7 +283,7 @@ fn offline(command: RiskCommand) -> Outcome {
             }
             Ok(())
         }
-        RiskCommand::Trace { positions, id, at, hours, within, json } => {
+        RiskCommand::Trace { positions: Some(positions), id, at, hours, within, json } => {
             let bytes = std::fs::read(&positions)
                 .map_err(|e| Failure::new("file_unreadable", format!("cannot read {}: {e}", positions.display())))?;
             let reports = fq_risk::trace::read_positions(&bytes).map_err(|e| Failure {
@@ -240,31 +294,9 @@ fn offline(command: RiskCommand) -> Outcome {
             if !((1..=24 * 30).contains(&hours) && within > 0.0 && within <= 100_000.0) {
                 return Err(Failure::new("argument_invalid", "--hours is 1 to 720 and --within 0 to 100,000 metres"));
             }
-            let track = fq_risk::trace::track(&reports, &id, at, hours);
+            let track = fq_risk::trace::track(&reports, &id, at, hours).into_iter().cloned().collect();
             let contacts = fq_risk::trace::contacts(&reports, &id, at, hours, within);
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({ "id": id, "at": at, "hours": hours, "within_metres": within, "track": track, "contacts": contacts })
-                );
-            } else {
-                println!("{id}: {} reports in the {hours} hours before {at}", track.len());
-                for p in &track {
-                    println!("  {}  {:.5}, {:.5}", p.at.format("%Y-%m-%d %H:%M:%S"), p.lon, p.lat);
-                }
-                println!("{} within {within} m at the same time:", contacts.len());
-                for c in &contacts {
-                    println!(
-                        "  {:<12} closest {:>6.0} m at {}  ({} reports, {} to {})",
-                        c.id,
-                        c.closest_metres,
-                        c.closest_at.format("%H:%M:%S"),
-                        c.reports,
-                        c.first_at.format("%H:%M:%S"),
-                        c.last_at.format("%H:%M:%S")
-                    );
-                }
-            }
+            print_trace(&fq_engine::Trace { id, at, hours, within_metres: within, track, contacts }, json);
             Ok(())
         }
         RiskCommand::ConvertNij { file, category, out } => {

@@ -1,11 +1,14 @@
 //! `fengqiao backup` while the server writes, and `fengqiao restore`.
 
-use crate::support::{Workspace, get};
+use crate::support::{Server, Workspace, get};
 
 #[test]
 fn online_backup_restores_into_a_fresh_directory() {
     let ws = Workspace::new();
-    let server = ws.serve(&[]);
+    // No scheduler: the nightly risk run would journal its claim at a moment of its own and the
+    // heads compared below would race it.
+    let server =
+        Server::start(ws.command().args(["serve", "--listen", "127.0.0.1:0"]).env("FENGQIAO__SCHEDULER__IN_SERVER", "false"));
     let copy = ws.path().join("copy.db");
     let out = ws.run(&["backup", copy.to_str().unwrap()]).ok().stdout();
     assert!(out.contains("integrity checked") && out.contains("journal head"), "{out}");
@@ -18,7 +21,9 @@ fn online_backup_restores_into_a_fresh_directory() {
     let out = target.run(&["restore", copy.to_str().unwrap()]).ok().stdout();
     assert!(out.contains("restored"), "{out}");
     target.run(&["audit", "verify"]).ok();
-    let restored = target.serve(&["--no-demo"]);
+    let restored = Server::start(
+        target.command().args(["serve", "--listen", "127.0.0.1:0", "--no-demo"]).env("FENGQIAO__SCHEDULER__IN_SERVER", "false"),
+    );
     let (_, status) = get(&restored.url("/api/v1/status"), None);
     let status: serde_json::Value = serde_json::from_str(&status).unwrap();
     assert_eq!(status["regions"], original["regions"]);

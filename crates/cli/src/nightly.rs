@@ -73,7 +73,9 @@ pub async fn night(engine: &Engine, config: &SchedulerConfig, day: NaiveDate) ->
     if !engine.claim_nightly(day).await? {
         return Ok(());
     }
-    let since = (day - chrono::Duration::days(2)).and_hms_opt(0, 0, 0).map(|t| format!("{}Z", t.format("%Y-%m-%dT%H:%M:%S")));
+    // From the start of the day before yesterday, Beijing time (a missed night is caught up).
+    // Written in UTC with a Z: a "+08:00" would need escaping in the query string.
+    let since = Some(fq_domain::calendar::start_of_day(day - chrono::Duration::days(2)).format("%Y-%m-%dT%H:%M:%SZ").to_string());
     for pull in &config.open311_pulls {
         let (url, start) = (pull.url.clone(), since.clone());
         let fetched = tokio::task::spawn_blocking(move || fetch_open311(&url, start.as_deref())).await;

@@ -164,11 +164,30 @@ impl Engine {
         note: &str,
         source: Option<&str>,
     ) -> Result<CaseView, EngineError> {
-        resident_id(resident)?;
+        let id = resident_id(resident)?;
         let (_, coins) = RULES
             .iter()
             .find(|(code, _)| *code == rule)
             .ok_or_else(|| EngineError::field("coin_rule_unknown", "rule", format!("{rule} is not a rule that earns coins")))?;
+        // One award of a rule for one case: the same help in the same mediation is not paid twice.
+        if let Some(source) = source.map(str::trim).filter(|s| !s.is_empty()) {
+            let code =
+                RegionCode::parse(region).map_err(|e| EngineError::field("region_code_invalid", "region", e.to_string()))?;
+            let _one_at_a_time = self.coins_lock.lock().await;
+            let paid = self.coin_cases(&ledger_county(&code)?, &id).await?.into_iter().any(|c| {
+                c.state == "counted"
+                    && matches!(c.fields.get("coin_rule"), Some(FieldValue::Enum(r)) if r == rule)
+                    && c.text("source_case").is_some_and(|s| s == source)
+            });
+            if paid {
+                return Err(EngineError::Refused {
+                    code: "coins_already_awarded",
+                    field: Some("source".into()),
+                    message: format!("{rule} was already awarded to this resident for {source}"),
+                });
+            }
+            return self.coin_entry(actor, region, resident, Line { rule, coins: *coins, note, source: Some(source) }).await;
+        }
         self.coin_entry(actor, region, resident, Line { rule, coins: *coins, note, source }).await
     }
 

@@ -58,8 +58,20 @@ impl Engine {
         let position: std::collections::HashMap<String, usize> =
             cells.iter().enumerate().map(|(i, c)| (c.code.clone(), i)).collect();
         let mut layer = ForecastLayer { day, categories: Vec::new(), skipped: Vec::new(), thresholds, outside_grids: 0 };
-        for category in categories {
-            match fq_risk::whistle::forecast_cells(&events, &category, NIGHTLY_CELL_METRES, Horizon::Week, day) {
+        // Fitting takes seconds on a big county: off the async threads that serve requests.
+        let forecasts = tokio::task::spawn_blocking(move || {
+            categories
+                .into_iter()
+                .map(|c| {
+                    let forecast = fq_risk::whistle::forecast_cells(&events, &c, NIGHTLY_CELL_METRES, Horizon::Week, day);
+                    (c, forecast)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| EngineError::field("forecast_failed", "category", e.to_string()))?;
+        for (category, forecast) in forecasts {
+            match forecast {
                 Ok(forecast) => {
                     for cell in forecast.iter().filter(|c| c.expected > 0.0) {
                         match index.locate(cell.lon, cell.lat).and_then(|i| position.get(index.code(i)).copied()) {

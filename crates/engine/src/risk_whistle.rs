@@ -49,6 +49,8 @@ fn rank(priority: &str) -> i32 {
 pub struct NightlyRun {
     pub day: NaiveDate,
     pub runs: Vec<CountyWhistle>,
+    /// Counties whose whistle failed, with the reason.
+    pub failed: Vec<(String, String)>,
 }
 
 /// One county's whistle for one category.
@@ -66,6 +68,9 @@ pub struct CountyWhistle {
 fn nightly_stream(day: NaiveDate) -> String {
     format!("risk_nightly:{day}")
 }
+
+/// How long a claim of a night holds before another process may take the night over.
+pub const NIGHTLY_LEASE_MINUTES: i64 = 30;
 
 /// The cell size of the nightly whistle, in metres: a walkable block, the size of the backtests.
 pub const NIGHTLY_CELL_METRES: f64 = 300.0;
@@ -99,6 +104,9 @@ impl Engine {
         day: NaiveDate,
     ) -> Result<Vec<CountyWhistle>, EngineError> {
         crate::access::require_operator(actor, "running the whistle")?;
+        if county.level() != fq_domain::region::RegionLevel::County {
+            return Err(EngineError::field("region_not_county", "county", format!("{county} is not a county")));
+        }
         let programme = self.programme("risk")?;
         let stored = self.stored_events(county, day).await?;
         let mut categories: Vec<&str> =
@@ -125,14 +133,29 @@ impl Engine {
         Ok(self.store.risk_event_counties(from, start_of_day(day)).await?)
     }
 
-    /// Claims `day`'s nightly run for this process: true once per day across every server and
-    /// worker on the database (the claim is the first event of the day's stream; a second
-    /// claimant finds the stream moved).
+    /// Claims `day`'s nightly run for this process: true for one process at a time across
+    /// every server and worker on the database. A claim is a lease: the day's stream holds
+    /// claims and, once the run is over, its `risk.nightly_done`; a day whose last claim is
+    /// older than [`NIGHTLY_LEASE_MINUTES`] without a done (its process failed or died) is
+    /// claimed again. Each claim commits against the stream's length, so two claimants never
+    /// both win.
     pub async fn claim_nightly(&self, day: NaiveDate) -> Result<bool, EngineError> {
         let stream = nightly_stream(day);
-        let change = Change::new()
-            .expect(Expectation::StreamVersion { stream: stream.clone(), version: 0 })
-            .event(NewEvent::new(stream, "risk.nightly_claimed", Actor::System.journal_name(), json!({ "day": day })));
+        let events = self.store.stream_events(&stream).await?;
+        if events.iter().any(|e| e.kind == "risk.nightly_done") {
+            return Ok(false);
+        }
+        let lease = chrono::Duration::minutes(NIGHTLY_LEASE_MINUTES);
+        if events.last().is_some_and(|last| self.now() - last.recorded_at < lease) {
+            return Ok(false);
+        }
+        let version = events.len() as u64;
+        let change = Change::new().expect(Expectation::StreamVersion { stream: stream.clone(), version }).event(NewEvent::new(
+            stream,
+            "risk.nightly_claimed",
+            Actor::System.journal_name(),
+            json!({ "day": day, "claim": version + 1 }),
+        ));
         match self.store.commit(change).await {
             Ok(_) => Ok(true),
             Err(StoreError::StreamMoved { .. }) => Ok(false),
@@ -145,12 +168,21 @@ impl Engine {
     /// summary is journaled on the day's stream.
     pub async fn nightly_whistle(&self, day: NaiveDate) -> Result<NightlyRun, EngineError> {
         let system = Actor::System;
-        let mut run = NightlyRun { day, runs: Vec::new() };
+        let mut run = NightlyRun { day, runs: Vec::new(), failed: Vec::new() };
         for county in self.nightly_counties(day).await? {
-            run.runs.extend(self.whistle_all(&system, &county, NIGHTLY_CELL_METRES, day).await?);
+            // One county's failure (a store error mid-way) leaves the others to run; it is
+            // named in the summary and the log.
+            match self.whistle_all(&system, &county, NIGHTLY_CELL_METRES, day).await {
+                Ok(runs) => run.runs.extend(runs),
+                Err(e) => {
+                    tracing::error!(%county, error = %e, "the nightly whistle of a county failed");
+                    run.failed.push((county.to_string(), e.to_string()));
+                }
+            }
         }
         let opened: usize = run.runs.iter().map(|r| r.run.opened.len()).sum();
-        let summary = json!({ "day": day, "whistles": run.runs.len(), "opened": opened });
+        let raised: usize = run.runs.iter().map(|r| r.run.raised.len()).sum();
+        let summary = json!({ "day": day, "whistles": run.runs.len(), "opened": opened, "raised": raised, "failed": run.failed });
         let change = Change::new().event(NewEvent::new(nightly_stream(day), "risk.nightly_done", system.journal_name(), summary));
         self.store.commit(change).await?;
         Ok(run)
@@ -180,8 +212,14 @@ impl Engine {
         events: &[Event],
     ) -> Result<WhistleRun, EngineError> {
         let table = LevelTable::load(LEVELS).map_err(|e| EngineError::field("levels_invalid", "levels", e))?;
-        let list = fq_risk::whistle::whistles(events, category, cell_metres, Horizon::Week, day, &table)
-            .map_err(|e| EngineError::field("whistle_invalid", "events", e.to_string()))?;
+        // Fitting takes seconds on a big county: off the async threads that serve requests.
+        let (owned, wanted) = (events.to_vec(), category.to_owned());
+        let list = tokio::task::spawn_blocking(move || {
+            fq_risk::whistle::whistles(&owned, &wanted, cell_metres, Horizon::Week, day, &table)
+        })
+        .await
+        .map_err(|e| EngineError::field("whistle_invalid", "events", e.to_string()))?
+        .map_err(|e| EngineError::field("whistle_invalid", "events", e.to_string()))?;
         let grids = self.store.grids_within(county).await?;
         let index = grid_index(&grids);
         let filter = CaseFilter {
@@ -191,8 +229,9 @@ impl Engine {
             open_only: true,
             ..CaseFilter::default()
         };
-        // The open model warnings: grid, category, the case and its level.
-        let already: Vec<(String, String, fq_domain::case::CaseId, String, String)> = self
+        // The open model warnings: grid, category, the case, its level and number; kept up to
+        // date as this run raises and opens, so that a grid's second cell sees its first's.
+        let mut already: Vec<(String, String, fq_domain::case::CaseId, String, String)> = self
             .cases_matching(&filter)
             .await?
             .iter()
@@ -214,7 +253,7 @@ impl Engine {
                 Level::Red => "red",
                 _ => "orange",
             };
-            if let Some((_, _, id, priority, number)) = already.iter().find(|(g, c, ..)| *g == code && c == category) {
+            if let Some((_, _, id, priority, number)) = already.iter_mut().find(|(g, c, ..)| *g == code && c == category) {
                 run.known += 1;
                 // A forecast higher than the open warning's level raises it (never lowers it:
                 // lowering is a person's call, with the handling in view).
@@ -224,7 +263,10 @@ impl Engine {
                     let reason = format!("模型复算：{day} 起 7 天内概率 {:.1}%", w.probability * 100.0);
                     inputs.insert("reason".into(), Json::from(reason));
                     self.act_on_case(&system, *id, "relevel", inputs, None).await?;
-                    run.raised.push(number.clone());
+                    *priority = level.to_owned();
+                    if !run.raised.contains(number) {
+                        run.raised.push(number.clone());
+                    }
                 }
                 continue;
             }
@@ -254,6 +296,7 @@ impl Engine {
             plan.insert("plan".into(), Json::from(category));
             // Dispatch may find nobody (no centre in the place): the warning stays issued, visible on the board.
             let _ = self.act_on_case(&system, opened.case.id, "dispatch", plan, None).await;
+            already.push((code.clone(), category.to_owned(), opened.case.id, level.to_owned(), opened.case.number.clone()));
             run.opened.push(opened.case.number);
         }
         Ok(run)

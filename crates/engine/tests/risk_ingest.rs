@@ -183,7 +183,7 @@ async fn ingest(store: Arc<dyn Store>) {
     assert_eq!(warning.unit.map(|u| u.0), Some(org));
     let again = engine.whistle(&cli(), &luqiao, "dispute_labour", 300.0, day).await.unwrap();
     assert_eq!((again.opened.len(), again.known, again.raised.len()), (0, 1, 0));
-    // Set down to blue by hand, the next forecast raises it again (and the clock runs anew).
+    // Set down to blue by hand, the next forecast raises it again.
     let lowered = object(serde_json::json!({"priority": "blue", "reason": "人工研判：已有专班跟进"}));
     let view = engine.act_on_case(&cli(), warning.id, "relevel", lowered, None).await.unwrap();
     assert_eq!(view.case.priority, "blue");
@@ -236,6 +236,12 @@ async fn ingest(store: Arc<dyn Store>) {
     let fire = night.runs.iter().find(|r| r.county == "331002" && r.category == "fire").unwrap();
     assert!(fire.skipped.as_deref().is_some_and(|s| s.contains("history")), "{fire:?}");
     assert!(engine.claim_nightly(day + chrono::Duration::days(1)).await.unwrap(), "the next day is free");
+    // A claim whose process never finished is a lease: after half an hour another takes it.
+    let next = day + chrono::Duration::days(1);
+    assert!(!engine.claim_nightly(next).await.unwrap(), "claimed a moment ago");
+    let later = Engine::new(Arc::clone(&store)).with_clock(Arc::new(|| Utc::now() + chrono::Duration::minutes(31)));
+    assert!(later.claim_nightly(next).await.unwrap(), "the stale claim is taken over");
+    assert!(!later.claim_nightly(day).await.unwrap(), "a finished night stays finished");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

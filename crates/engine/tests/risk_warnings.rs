@@ -66,24 +66,40 @@ async fn warnings(store: Arc<dyn Store>) {
             json!({"title": "两户争执一方扬言报复", "category": "order_civil_to_criminal", "description": "停车位纠纷升级"}),
         ),
     };
-    let opened = engine.open_case(&raiser, request).await.unwrap();
+    let opened = engine.open_case(&raiser, request.clone()).await.unwrap();
     let id = opened.case.id;
     // Red: two working hours to respond.
     assert_eq!(opened.case.clocks["respond"].due_at, Utc.with_ymd_and_hms(2026, 11, 27, 4, 0, 0).unwrap());
-    // Lowered to yellow by an analyst: the response clock runs again from now with yellow's
-    // limit (a working day); a grid worker may not change the level; an unknown level is named.
+    // A second warning's level changes: lowered, the clock keeps its start with the longer
+    // limit; raised, the shorter limit runs from the raise; a raise never buys time. Grid
+    // workers may not change a level; an unknown level is named.
     let analyst = account(&engine, &store, "an-analyst", centre, "analyst").await;
+    let second = OpenCase { priority: Some("red".into()), ..request.clone() };
+    let other_id = engine.open_case(&raiser, second).await.unwrap().case.id;
+    let at = |h: u32| {
+        let now = Utc.with_ymd_and_hms(2026, 11, 27, h, 0, 0).unwrap();
+        Engine::new(Arc::clone(&store)).with_clock(Arc::new(move || now))
+    };
     let relevel = |p: &str| object(json!({"priority": p, "reason": "研判"}));
-    let err = engine.act_on_case(&raiser, id, "relevel", relevel("yellow"), None).await.unwrap_err();
+    let due = |v: &fq_engine::CaseView| v.case.clocks["respond"].due_at;
+    let err = engine.act_on_case(&raiser, other_id, "relevel", relevel("yellow"), None).await.unwrap_err();
     assert_eq!(err.code(), "forbidden_role");
-    let err = engine.act_on_case(&analyst, id, "relevel", relevel("purple"), None).await.unwrap_err();
+    let err = engine.act_on_case(&analyst, other_id, "relevel", relevel("purple"), None).await.unwrap_err();
     assert_eq!((err.code(), err.field().as_deref()), ("field_not_in_catalog", Some("priority")));
-    let yellow = engine.act_on_case(&analyst, id, "relevel", relevel("yellow"), None).await.unwrap();
+    // 11:00 Beijing: to yellow, a working day from the 10:00 start: the end of Monday.
+    let yellow = at(3).act_on_case(&analyst, other_id, "relevel", relevel("yellow"), None).await.unwrap();
     assert_eq!(yellow.case.priority, "yellow");
-    // A working day from a Friday: the end (24:00 Beijing) of Monday.
-    assert_eq!(yellow.case.clocks["respond"].due_at, Utc.with_ymd_and_hms(2026, 11, 30, 16, 0, 0).unwrap(), "a working day");
-    let red = engine.act_on_case(&analyst, id, "relevel", relevel("red"), None).await.unwrap();
-    assert_eq!(red.case.clocks["respond"].due_at, Utc.with_ymd_and_hms(2026, 11, 27, 4, 0, 0).unwrap());
+    assert_eq!(due(&yellow), Utc.with_ymd_and_hms(2026, 11, 30, 16, 0, 0).unwrap());
+    // 11:00: to red, two working hours from now, across the lunch break (12:00–13:30): 14:30.
+    let red = at(3).act_on_case(&analyst, other_id, "relevel", relevel("red"), None).await.unwrap();
+    assert_eq!(due(&red), Utc.with_ymd_and_hms(2026, 11, 27, 6, 30, 0).unwrap());
+    // 11:00: to orange, four working hours from the 11:00 start: 16:30.
+    let orange = at(3).act_on_case(&analyst, other_id, "relevel", relevel("orange"), None).await.unwrap();
+    assert_eq!(due(&orange), Utc.with_ymd_and_hms(2026, 11, 27, 8, 30, 0).unwrap());
+    // 16:00: to red again: two working hours from now end after 16:30, so 16:30 stands.
+    let again = at(8).act_on_case(&analyst, other_id, "relevel", relevel("red"), None).await.unwrap();
+    assert_eq!((again.case.priority.as_str(), due(&again)), ("red", Utc.with_ymd_and_hms(2026, 11, 27, 8, 30, 0).unwrap()));
+    engine.act_on_case(&analyst, other_id, "lift", object(json!({"note": "测试用，解除"})), None).await.unwrap();
     let view =
         engine.act_on_case(&raiser, id, "dispatch", object(json!({"plan": "order_civil_to_criminal"})), None).await.unwrap();
     assert_eq!((view.case.state.as_str(), view.case.unit.map(|u| u.0)), ("handling", Some(centre)));
@@ -100,7 +116,8 @@ async fn warnings(store: Arc<dyn Store>) {
     let luqiao = fq_domain::region::RegionCode::parse("331004").unwrap();
     let board = engine.warning_board(&raiser, &fq_domain::region::RegionCode::parse("331004").unwrap(), day).await.unwrap();
     let red = board.levels.iter().find(|l| l.level == "red").unwrap();
-    assert_eq!((red.issued, red.cleared, red.open, red.overdue), (1, 1, 0, 0));
+    // Both red warnings of the day: the one cleared and the second, lifted after its level changes.
+    assert_eq!((red.issued, red.cleared, red.open, red.overdue), (2, 2, 0, 0));
     assert_eq!(board.levels.iter().map(|l| l.level.as_str()).collect::<Vec<_>>(), ["red", "orange", "yellow", "blue"]);
     assert!(board.open.is_empty());
     // Cleared, it joins the library of typical cases, found by category and by text.
@@ -122,7 +139,7 @@ async fn warnings(store: Arc<dyn Store>) {
         forecast: false,
     };
     assert_eq!(engine.heat_map(&station, &heat).await.unwrap_err().code(), "forbidden");
-    assert_eq!(engine.heat_map(&raiser, &heat).await.unwrap().cases, 1, "the grid worker maps the warning");
+    assert_eq!(engine.heat_map(&raiser, &heat).await.unwrap().cases, 2, "the grid worker maps the two warnings");
     let all = fq_engine::HeatQuery { programme: None, ..heat };
     assert_eq!(engine.heat_map(&station, &all).await.unwrap().cases, 0, "a station maps only inspection cases");
 
@@ -136,6 +153,8 @@ async fn warnings(store: Arc<dyn Store>) {
         .award_coins(&raiser, "331004", &resident, "mediation_help", "协助调解邻里纠纷", Some("YS2026-000001"))
         .await
         .unwrap();
+    let twice = engine.award_coins(&raiser, "331004001", &resident, "mediation_help", "再次", Some("YS2026-000001")).await;
+    assert_eq!(twice.unwrap_err().code(), "coins_already_awarded", "one award of a rule per case, whatever place is named");
     let err = engine.award_coins(&raiser, "331004", &resident, "gold", "", None).await.unwrap_err();
     assert_eq!(err.code(), "coin_rule_unknown");
     let nameless = Party { id_number: None, ..resident.clone() };

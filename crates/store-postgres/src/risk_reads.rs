@@ -60,7 +60,7 @@ pub(crate) async fn risk_event_counties(
     to: DateTime<Utc>,
 ) -> Result<Vec<RegionCode>, StoreError> {
     let rows = sqlx::query(
-        "SELECT DISTINCT left(region, 6) AS county FROM risk_events WHERE occurred_at >= $1 AND occurred_at < $2 ORDER BY 1",
+        "SELECT DISTINCT left(region, 6) AS county FROM risk_events WHERE occurred_at >= $1 AND occurred_at < $2 AND length(region) >= 6 ORDER BY 1",
     )
     .bind(from)
     .bind(to)

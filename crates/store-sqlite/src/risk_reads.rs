@@ -83,7 +83,7 @@ pub(crate) fn risk_event_counties(
 ) -> Result<Vec<RegionCode>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT DISTINCT substr(region, 1, 6) FROM risk_events WHERE occurred_at >= ?1 AND occurred_at < ?2 ORDER BY 1",
+            "SELECT DISTINCT substr(region, 1, 6) FROM risk_events WHERE occurred_at >= ?1 AND occurred_at < ?2 AND length(region) >= 6 ORDER BY 1",
         )
         .map_err(db)?;
     let codes = stmt.query_map(params![journal_time(from), journal_time(to)], |r| r.get::<_, String>(0)).map_err(db)?;

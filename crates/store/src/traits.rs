@@ -169,7 +169,8 @@ pub trait RiskStore: Send + Sync {
     /// Which of `ids` the source has stored already.
     async fn risk_event_ids(&self, source: &str, ids: &[String]) -> Result<Vec<String>>;
     /// The counties (six-digit codes) with stored events that occurred in `[from, to)`: where
-    /// the nightly whistle has something to read.
+    /// the nightly whistle has something to read. Events placed only by a city or province
+    /// code belong to no county and are not counted.
     async fn risk_event_counties(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RegionCode>>;
     /// The position reports of every subject in `[from, to)`, by time.
     async fn positions_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<crate::PositionRecord>>;

@@ -556,18 +556,13 @@ impl<'a> Work<'a> {
                 let Some(FieldValue::Enum(to)) = inputs.get("priority") else {
                     return Err(CaseError::PriorityUnknown(String::new()));
                 };
-                if !self.kind.priorities.contains(to) {
-                    return Err(CaseError::PriorityUnknown(to.clone()));
-                }
+                let rank = |p: &str| self.kind.priorities.iter().position(|x| x == p);
+                let Some(new_rank) = rank(to) else { return Err(CaseError::PriorityUnknown(to.clone())) };
                 if *to != self.case.priority {
+                    let raising = rank(&self.case.priority).is_none_or(|old| new_rank > old);
                     let from = self.case.priority.clone();
                     self.push(CaseEvent::Reprioritised { from, to: to.clone(), at: self.now() });
-                    let running: Vec<String> =
-                        self.case.clocks.iter().filter(|(_, c)| c.stopped_at.is_none()).map(|(s, _)| s.clone()).collect();
-                    for stage in running {
-                        self.stop_clock(&stage);
-                        self.start_clock(&stage);
-                    }
+                    self.reprice_clocks(raising);
                 }
             }
             Effect::Reopen => self.push(CaseEvent::Reopened { reason: text("reason").unwrap_or_default(), at: self.now() }),
@@ -695,13 +690,20 @@ impl<'a> Work<'a> {
     }
 
     pub fn start_clock(&mut self, stage: &str) {
-        let Some(def) = self.kind.clock(stage) else { return };
+        if let Some(started) = self.clock_started(stage, self.now()) {
+            self.push(started);
+        }
+    }
+
+    /// The event that starts `stage`'s clock at `start` with the case's current priority; none
+    /// when the kind has no such clock, or its `until` date is not set.
+    fn clock_started(&self, stage: &str, start: DateTime<Utc>) -> Option<CaseEvent> {
+        let def = self.kind.clock(stage)?;
         let limits = def.limits_for(self.case.region.level(), &self.case.priority);
-        let start = self.now();
         let calendar = self.env.calendar;
         if let Some(field) = &def.until {
             // Runs to the end of the day in `field`: without a date there is nothing to run to.
-            let Some(FieldValue::Date(day)) = self.case.fields.get(field) else { return };
+            let Some(FieldValue::Date(day)) = self.case.fields.get(field) else { return None };
             let end = crate::calendar::end_of_day(*day);
             // Back from the date in plain time (the loader refuses working time here; the
             // statutory extension over holidays applies to periods running on, not back).
@@ -709,7 +711,7 @@ impl<'a> Work<'a> {
                 crate::calendar::LimitUnit::Hours => end - chrono::TimeDelta::hours(i64::from(l.amount)),
                 _ => end - chrono::TimeDelta::days(i64::from(l.amount)),
             };
-            self.push(CaseEvent::ClockStarted {
+            return Some(CaseEvent::ClockStarted {
                 stage: stage.to_owned(),
                 started_at: start,
                 limits: ClockLimitsRecord::from(limits),
@@ -717,16 +719,39 @@ impl<'a> Work<'a> {
                 due_at: limits.limit.due(end, calendar),
                 red_at: limits.red.map(|l| l.due(end, calendar)),
             });
-            return;
         }
-        self.push(CaseEvent::ClockStarted {
+        Some(CaseEvent::ClockStarted {
             stage: stage.to_owned(),
             started_at: start,
             limits: ClockLimitsRecord::from(limits),
             warn_at: limits.warn.map(|l| l.due(start, calendar)),
             due_at: limits.limit.due(start, calendar),
             red_at: limits.red.map(|l| l.due(start, calendar)),
-        });
+        })
+    }
+
+    /// The running clocks under a new priority. Raised: the new limits from now, unless the
+    /// clock is due sooner already (a raise never buys time). Lowered: the new limits from the
+    /// clock's own start (a lowering never restarts a late clock). Paused and stopped clocks
+    /// keep theirs; so does a clock the kind does not define (an escalation tier's).
+    fn reprice_clocks(&mut self, raising: bool) {
+        let running: Vec<(String, DateTime<Utc>, DateTime<Utc>)> = self
+            .case
+            .clocks
+            .iter()
+            .filter(|(stage, c)| c.running() && self.kind.clock(stage).is_some())
+            .map(|(stage, c)| (stage.clone(), c.started_at, c.due_at))
+            .collect();
+        for (stage, started_at, due_at) in running {
+            let start = if raising { self.now() } else { started_at };
+            let Some(started) = self.clock_started(&stage, start) else { continue };
+            let CaseEvent::ClockStarted { due_at: new_due, .. } = &started else { continue };
+            if raising && *new_due >= due_at {
+                continue;
+            }
+            self.push(CaseEvent::ClockStopped { stage: stage.clone(), at: self.now() });
+            self.push(started);
+        }
     }
 
     fn stop_clock(&mut self, stage: &str) {

@@ -146,7 +146,7 @@ mod tests {
     #[test]
     fn every_key_used_exists() {
         let mut missing = Vec::new();
-        for name in crate::console::templates::Templates::iter().filter(|n| n.ends_with(".html")) {
+        for name in crate::console::templates::Templates::iter().filter(|n| n.ends_with(".html") || n.ends_with(".svg")) {
             let file = crate::console::templates::Templates::get(&name).expect("listed");
             let source = String::from_utf8_lossy(&file.data).into_owned();
             for part in source.split("t(\"").skip(1) {

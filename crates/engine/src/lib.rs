@@ -99,6 +99,8 @@ pub struct Engine {
     inspection_ids: Arc<tokio::sync::Mutex<Option<std::collections::HashSet<String>>>>,
     /// Held across a coin redemption's balance check and entry.
     coins_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The heat map's recent forecasts (risk_forecast.rs).
+    forecasts: Arc<risk_forecast::ForecastCache>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -120,6 +122,7 @@ impl Engine {
             caches: Arc::default(),
             inspection_ids: Arc::default(),
             coins_lock: Arc::default(),
+            forecasts: Arc::default(),
         }
     }
 

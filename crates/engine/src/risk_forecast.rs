@@ -3,12 +3,15 @@
 //! expected count goes to the grid under its centre, and the grid's probability of at least one
 //! event is coloured by the warning level it would reach (without the trend) in the level table.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use fq_domain::calendar::local_date;
 use fq_domain::grid::Grid;
 use fq_domain::region::RegionCode;
 use fq_risk::backtest::Horizon;
 use fq_risk::levels::{LevelTable, Thresholds};
+use fq_risk::whistle::CellForecast;
 use serde::Serialize;
 
 use crate::Engine;
@@ -16,6 +19,36 @@ use crate::error::EngineError;
 use crate::heatmap::HeatCell;
 use crate::risk_ingest::grid_index;
 use crate::risk_whistle::{LEVELS, NIGHTLY_CELL_METRES};
+
+/// What a forecast depends on: the county, the category, the first day, and how many events
+/// were stored before it (an event ingested later for an earlier day makes a new forecast).
+type ForecastKey = (String, String, NaiveDate, usize);
+
+/// The recent forecasts of the heat map, so that a page read again (or drawn as SVG and PNG
+/// after it) does not fit the model again. Small: cleared whole when it holds too many.
+#[derive(Default)]
+pub(crate) struct ForecastCache(std::sync::Mutex<std::collections::HashMap<ForecastKey, Arc<Vec<CellForecast>>>>);
+
+/// One category's cells, or why it was not forecast.
+type Forecast = Result<Arc<Vec<CellForecast>>, String>;
+
+/// How many forecasts the cache holds before it starts again.
+const CACHED_FORECASTS: usize = 256;
+
+impl ForecastCache {
+    fn get(&self, key: &ForecastKey) -> Option<Arc<Vec<CellForecast>>> {
+        self.0.lock().ok()?.get(key).cloned()
+    }
+
+    fn put(&self, key: ForecastKey, forecast: Arc<Vec<CellForecast>>) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= CACHED_FORECASTS {
+                map.clear();
+            }
+            map.insert(key, forecast);
+        }
+    }
+}
 
 /// What the forecast layer covers.
 #[derive(Debug, Clone, Serialize)]
@@ -58,18 +91,40 @@ impl Engine {
         let position: std::collections::HashMap<String, usize> =
             cells.iter().enumerate().map(|(i, c)| (c.code.clone(), i)).collect();
         let mut layer = ForecastLayer { day, categories: Vec::new(), skipped: Vec::new(), thresholds, outside_grids: 0 };
-        // Fitting takes seconds on a big county: off the async threads that serve requests.
-        let forecasts = tokio::task::spawn_blocking(move || {
-            categories
-                .into_iter()
-                .map(|c| {
-                    let forecast = fq_risk::whistle::forecast_cells(&events, &c, NIGHTLY_CELL_METRES, Horizon::Week, day);
-                    (c, forecast)
-                })
-                .collect::<Vec<_>>()
-        })
-        .await
-        .map_err(|e| EngineError::field("forecast_failed", "category", e.to_string()))?;
+        // Fitting takes seconds on a big county: off the async threads that serve requests,
+        // and once per county, category, day and stored events.
+        let stored = events.len();
+        let key = |c: &str| (county.to_string(), c.to_owned(), day, stored);
+        let (cached, missing): (Vec<String>, Vec<String>) =
+            categories.into_iter().partition(|c| self.forecasts.get(&key(c)).is_some());
+        let events = Arc::new(events);
+        let fitted = {
+            let events = Arc::clone(&events);
+            tokio::task::spawn_blocking(move || {
+                missing
+                    .into_iter()
+                    .map(|c| {
+                        let forecast = fq_risk::whistle::forecast_cells(&events, &c, NIGHTLY_CELL_METRES, Horizon::Week, day);
+                        (c, forecast)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .map_err(|e| EngineError::field("forecast_failed", "category", e.to_string()))?
+        };
+        let mut forecasts: Vec<(String, Forecast)> = Vec::new();
+        for c in cached {
+            let hit = self.forecasts.get(&key(&c)).ok_or_else(|| "the cached forecast went away".to_owned());
+            forecasts.push((c, hit));
+        }
+        for (c, forecast) in fitted {
+            let forecast = forecast.map(Arc::new).map_err(|e| e.to_string());
+            if let Ok(f) = &forecast {
+                self.forecasts.put(key(&c), Arc::clone(f));
+            }
+            forecasts.push((c, forecast));
+        }
+        forecasts.sort_by(|a, b| a.0.cmp(&b.0));
         for (category, forecast) in forecasts {
             match forecast {
                 Ok(forecast) => {

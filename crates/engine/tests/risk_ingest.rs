@@ -204,6 +204,9 @@ async fn ingest(store: Arc<dyn Store>) {
     let map = engine.heat_map(&cli(), &heat).await.unwrap();
     let layer = map.forecast.as_ref().unwrap();
     assert_eq!((layer.day, layer.categories.as_slice()), (day, ["dispute_labour".to_owned()].as_slice()));
+    let again = engine.heat_map(&cli(), &heat).await.unwrap();
+    let expected = |m: &fq_engine::HeatMap| m.cells.iter().map(|c| c.expected).collect::<Vec<f64>>();
+    assert_eq!(expected(&again), expected(&map), "the cached forecast is the same forecast");
     let top = map.cells.iter().max_by(|a, b| a.expected.total_cmp(&b.expected)).unwrap();
     assert_eq!(top.code, hot.code.to_string());
     assert!(top.expected > 0.5, "{}", top.expected);

@@ -545,6 +545,36 @@ async fn risk_push_story(store: Arc<dyn Store>) {
     assert_eq!((report["stored"].as_u64(), report["duplicates"].as_u64()), (Some(0), Some(1)));
     let bad = push(feed, "report_id,reported_at,lon,lat,village,type,level,note\nP2,soon,,,331004,欠薪,2,\n").await.unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The week's forecast per grid: fourteen months of wage-arrears reports at one grid put it
+    // first; a reader of another county is refused; a bad county is named.
+    let luqiao = fq_domain::region::RegionCode::parse("331004").unwrap();
+    world.engine.generate_grids(&cli(), &luqiao, 1000).await.unwrap();
+    let grids = world.engine.grids_within(&cli(), &luqiao).await.unwrap();
+    let hot = &grids[grids.len() / 2];
+    let c = geo::Centroid::centroid(&hot.area).unwrap();
+    let mut csv = String::from("report_id,reported_at,lon,lat,village,type,level,note\n");
+    let first = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+    for d in (0..430).step_by(3) {
+        csv += &format!("H{d},{} 09:00,{:.6},{:.6},,欠薪,2,\n", first + chrono::Duration::days(d), c.x(), c.y());
+    }
+    world.engine.ingest_risk_events(&cli(), "grid_patrol", csv.as_bytes()).await.unwrap();
+    let uri = "/api/v1/risk/forecast?county=331004&category=dispute_labour&day=2026-03-07";
+    let reply = world.call(Method::GET, uri, Auth::Token(&other), None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let body = reply.body;
+    assert_eq!((body["day"].as_str(), body["horizon_days"].as_u64()), (Some("2026-03-07"), Some(7)));
+    let listed = body["grids"].as_array().unwrap();
+    assert_eq!(listed.len(), grids.len(), "every grid of the county");
+    assert_eq!(listed[0]["code"].as_str(), Some(hot.code.to_string().as_str()), "the hot grid is first");
+    let p = listed[0]["probability"].as_f64().unwrap();
+    assert!(p > 0.5 && p < 1.0 && listed[0]["level"].is_string(), "{}", listed[0]);
+    let jinhua_org = world.org("金东区社会治理中心", "centre", "330703", None).await;
+    let elsewhere = world.account("jindong-analyst", jinhua_org, "analyst", "330703").await;
+    let refused = world.call(Method::GET, uri, Auth::Token(&elsewhere), None).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let bad = world.call(Method::GET, "/api/v1/risk/forecast?county=lq", Auth::Token(&other), None).await;
+    assert_eq!((bad.status, code(&bad)), (StatusCode::UNPROCESSABLE_ENTITY, "region_code_invalid"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -48,6 +48,7 @@ impl Modify for Security {
         kpis::kpis,
         inspection::push, inspection::batch, inspection::record, inspection::ranking, inspection::evaluation,
         risk::push,
+        risk::forecast,
     ),
     modifiers(&Security),
     tags(
@@ -59,7 +60,7 @@ impl Modify for Security {
         (name = "regions", description = "行政区划 and grids"),
         (name = "kpis", description = "指标"),
         (name = "inspection", description = "机动车检验审核: records pushed by stations, ranking, evaluation"),
-        (name = "risk", description = "风险预警: events pushed by their sources"),
+        (name = "risk", description = "风险预警: events pushed by their sources; the week's forecast per grid"),
         (name = "status", description = "what is running"),
     )
 )]

@@ -1,15 +1,21 @@
 //! Risk events pushed by their sources (`data/risk/sources-v1.toml`), each with its own feed
-//! account and that account's API tokens.
+//! account and that account's API tokens; and the week's forecast per grid of a county (the
+//! heat map's forecast layer as data, for dashboards and other systems).
 
 // utoipa's `path` macro names each IntoParams type with its module path, which this lint flags.
 #![allow(unused_qualifications)]
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use fq_engine::IngestReport;
+use chrono::NaiveDate;
+use fq_domain::calendar::{local_date, start_of_day};
+use fq_domain::region::RegionCode;
+use fq_engine::{HeatQuery, IngestReport, RISK_EVENTS};
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::auth::Caller;
@@ -19,7 +25,9 @@ use crate::error::{ApiError, ErrorBody};
 const MAX_PUSH_BYTES: usize = 16 * 1024 * 1024;
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/risk/sources/{code}/events", post(push).layer(axum::extract::DefaultBodyLimit::max(MAX_PUSH_BYTES)))
+    Router::new()
+        .route("/risk/sources/{code}/events", post(push).layer(axum::extract::DefaultBodyLimit::max(MAX_PUSH_BYTES)))
+        .route("/risk/forecast", get(forecast))
 }
 
 /// Pushes a file of events of a source (CSV or JSON, as the source is defined). All or nothing:
@@ -38,4 +46,92 @@ pub(crate) async fn push(
     let report = state.engine.ingest_risk_events(&actor, &code, &body).await?;
     let status = if report.bad.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok((status, Json(report)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ForecastParams {
+    /// A county code (six digits).
+    county: String,
+    /// One risk category (default: every category among the county's events, summed).
+    category: Option<String>,
+    /// The first day of the forecast week (YYYY-MM-DD; default tomorrow, Beijing time).
+    day: Option<NaiveDate>,
+}
+
+/// One grid's forecast.
+#[derive(Debug, Serialize)]
+pub(crate) struct GridForecast {
+    code: String,
+    name: String,
+    /// Expected events over the week, and the probability of at least one.
+    expected: f64,
+    probability: f64,
+    /// The warning level the probability reaches (trend not applied), if any.
+    level: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ForecastReply {
+    county: String,
+    day: NaiveDate,
+    horizon_days: u32,
+    categories: Vec<String>,
+    skipped: Vec<String>,
+    thresholds: fq_risk::levels::Thresholds,
+    /// Every grid of the county, likeliest first.
+    grids: Vec<GridForecast>,
+}
+
+/// The week's forecast for every grid of a county: our model fitted on the events stored before
+/// the day, per grid the expected count, the probability of at least one event and the warning
+/// level it reaches. Readers of the risk programme over the county and leaders.
+#[utoipa::path(get, path = "/api/v1/risk/forecast", tag = "risk", params(ForecastParams),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn forecast(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Query(p): Query<ForecastParams>,
+) -> Result<Json<ForecastReply>, ApiError> {
+    let county = RegionCode::parse(p.county.trim()).map_err(|e| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "region_code_invalid", e.to_string()).with_field("county")
+    })?;
+    let day = p.day.unwrap_or_else(|| local_date(state.engine.current_time()) + chrono::Duration::days(1));
+    let query = HeatQuery {
+        county: county.clone(),
+        programme: Some(RISK_EVENTS.to_owned()),
+        category: p.category.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()),
+        from: start_of_day(day - chrono::Duration::days(90)),
+        to: start_of_day(day),
+        forecast: true,
+    };
+    let map = state.engine.heat_map(&actor, &query).await?;
+    let layer =
+        map.forecast.ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "forecast_missing", "no forecast"))?;
+    let t = layer.thresholds;
+    let mut grids: Vec<GridForecast> = map
+        .cells
+        .into_iter()
+        .map(|c| {
+            let probability = 1.0 - (-c.expected).exp();
+            let level = ["blue", "yellow", "orange", "red"]
+                .iter()
+                .zip([t.blue, t.yellow, t.orange, t.red])
+                .rev()
+                .find(|(_, at)| probability >= *at)
+                .map(|(name, _)| *name);
+            GridForecast { code: c.code, name: c.name, expected: c.expected, probability, level }
+        })
+        .collect();
+    grids.sort_by(|a, b| b.expected.total_cmp(&a.expected).then(a.code.cmp(&b.code)));
+    Ok(Json(ForecastReply {
+        county: county.to_string(),
+        day: layer.day,
+        horizon_days: 7,
+        categories: layer.categories,
+        skipped: layer.skipped,
+        thresholds: t,
+        grids,
+    }))
 }

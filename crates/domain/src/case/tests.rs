@@ -63,7 +63,10 @@ fn person(login: &str, unit: u128, role: &str, scope: &str) -> Actor {
 
 impl Fixture {
     fn new() -> Fixture {
-        let programme = crate::programme::tests::demo();
+        Fixture::of(crate::programme::tests::demo())
+    }
+
+    fn of(programme: Programme) -> Fixture {
         let facts = [
             (COUNTY, "330681", OrgKind::Centre, None),
             (TOWN1, "330681001", OrgKind::Centre, Some(COUNTY)),
@@ -521,4 +524,35 @@ fn an_assignee_acts_wherever_the_case_is_and_nobody_else_does() {
     assert_eq!(err.code(), "forbidden_role");
     fx.act(&mut case, "2026-03-03 09:00", &far_reviewer, "submit_review", &json!({"score": 90})).unwrap();
     assert_eq!(case.state, "reviewed");
+}
+
+#[test]
+fn a_new_priority_reprices_running_clocks_and_leaves_paused_ones() {
+    let fx = Fixture::of(crate::programme::tests::demo_with_reprioritise());
+    let mut case = fx.create("2026-02-09 09:00", &basic());
+    fx.act(&mut case, "2026-02-09 09:30", &intake(), "accept", &json!({})).unwrap();
+    let normal = case.clocks["handle"].clone();
+    // Raised: the urgent limit from now, sooner than the normal one.
+    fx.act(&mut case, "2026-02-10 09:00", &leader(), "reprioritise", &json!({"priority": "urgent"})).unwrap();
+    assert_eq!(case.priority, "urgent");
+    let urgent = case.clocks["handle"].clone();
+    assert_eq!(urgent.started_at, at("2026-02-10 09:00"));
+    assert!(urgent.due_at < normal.due_at, "{} against {}", urgent.due_at, normal.due_at);
+    // Lowered: the normal limit from the clock's own start, not from now.
+    fx.act(&mut case, "2026-02-10 15:00", &leader(), "reprioritise", &json!({"priority": "normal"})).unwrap();
+    let lowered = case.clocks["handle"].clone();
+    assert_eq!(lowered.started_at, at("2026-02-10 09:00"));
+    assert!(lowered.due_at > urgent.due_at);
+    // The same priority again changes nothing; an unknown one is refused.
+    let same = fx.act(&mut case, "2026-02-10 16:00", &leader(), "reprioritise", &json!({"priority": "normal"})).unwrap();
+    assert!(same.iter().all(|e| !matches!(e, CaseEvent::Reprioritised { .. } | CaseEvent::ClockStarted { .. })));
+    let err = fx.act(&mut case, "2026-02-10 16:00", &leader(), "reprioritise", &json!({"priority": "whenever"})).unwrap_err();
+    assert_eq!(err.field().as_deref(), Some("priority"));
+    // Suspended: the paused clock keeps its limits whatever the priority.
+    fx.act(&mut case, "2026-02-11 09:00", &handler(TOWN1), "suspend", &json!({"reason": "等待鉴定"})).unwrap();
+    let paused = case.clocks["handle"].clone();
+    let events = fx.act(&mut case, "2026-02-11 10:00", &leader(), "reprioritise", &json!({"priority": "urgent"})).unwrap();
+    assert_eq!(case.priority, "urgent");
+    assert_eq!(case.clocks["handle"], paused);
+    assert!(events.iter().all(|e| !matches!(e, CaseEvent::ClockStarted { .. } | CaseEvent::ClockStopped { .. })));
 }

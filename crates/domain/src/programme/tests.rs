@@ -17,6 +17,15 @@ pub(crate) fn demo() -> Programme {
     load_programme(&files(DEMO, DEMO_CATEGORIES)).expect("the demo programme loads")
 }
 
+/// The demo programme with one more action: a leader sets the dispute's priority
+/// (`reprioritise`) while it is handled or suspended.
+pub(crate) fn demo_with_reprioritise() -> Programme {
+    let catalog = "[catalogs]\npriority_choice = { name = \"优先级\", items = [{ code = \"normal\", name = \"普通\" }, { code = \"urgent\", name = \"紧急\" }] }\n";
+    let action = "[[kinds.actions]]\ncode = \"reprioritise\"\nname = \"调整优先级\"\nfrom = [\"handling\", \"suspended\"]\nroles = [\"leader\"]\ninputs = [{ code = \"priority\", type = \"enum\", label = \"优先级\", catalog = \"priority_choice\", required = true }]\neffects = [\"reprioritise\"]\n\n[[kinds.actions]]\ncode = \"suspend\"";
+    let text = DEMO.replacen("[catalogs]\n", catalog, 1).replacen("[[kinds.actions]]\ncode = \"suspend\"", action, 1);
+    load_programme(&files(&text, DEMO_CATEGORIES)).expect("the demo programme with reprioritise loads")
+}
+
 #[test]
 fn the_demo_programme_loads_whole() {
     let demo = demo();

@@ -45,6 +45,13 @@ pub struct HeatCell {
     pub expected: f64,
 }
 
+impl HeatCell {
+    /// The forecast's probability of at least one event over its week (forecast maps only).
+    pub fn probability(&self) -> f64 {
+        fq_risk::whistle::at_least_one(self.expected)
+    }
+}
+
 /// The map's data.
 #[derive(Debug, Clone)]
 pub struct HeatMap {

@@ -95,8 +95,14 @@ impl Engine {
         // and once per county, category, day and stored events.
         let stored = events.len();
         let key = |c: &str| (county.to_string(), c.to_owned(), day, stored);
-        let (cached, missing): (Vec<String>, Vec<String>) =
-            categories.into_iter().partition(|c| self.forecasts.get(&key(c)).is_some());
+        let mut forecasts: Vec<(String, Forecast)> = Vec::new();
+        let mut missing = Vec::new();
+        for c in categories {
+            match self.forecasts.get(&key(&c)) {
+                Some(hit) => forecasts.push((c, Ok(hit))),
+                None => missing.push(c),
+            }
+        }
         let events = Arc::new(events);
         let fitted = {
             let events = Arc::clone(&events);
@@ -112,11 +118,6 @@ impl Engine {
             .await
             .map_err(|e| EngineError::field("forecast_failed", "category", e.to_string()))?
         };
-        let mut forecasts: Vec<(String, Forecast)> = Vec::new();
-        for c in cached {
-            let hit = self.forecasts.get(&key(&c)).ok_or_else(|| "the cached forecast went away".to_owned());
-            forecasts.push((c, hit));
-        }
         for (c, forecast) in fitted {
             let forecast = forecast.map(Arc::new).map_err(|e| e.to_string());
             if let Ok(f) = &forecast {

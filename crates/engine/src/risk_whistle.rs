@@ -39,11 +39,6 @@ pub struct WhistleRun {
     pub unplaced: usize,
 }
 
-/// The rank of a warning level (blue lowest); unknown priorities rank below blue.
-fn rank(priority: &str) -> i32 {
-    ["blue", "yellow", "orange", "red"].iter().position(|p| *p == priority).map_or(-1, |i| i as i32)
-}
-
 /// What the nightly whistle did: every county with stored events, every category among them.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct NightlyRun {
@@ -249,15 +244,13 @@ impl Engine {
                 continue;
             };
             let code = index.code(i).to_owned();
-            let level = match w.level {
-                Level::Red => "red",
-                _ => "orange",
-            };
+            let level = w.level.code();
             if let Some((_, _, id, priority, number)) = already.iter_mut().find(|(g, c, ..)| *g == code && c == category) {
                 run.known += 1;
                 // A forecast higher than the open warning's level raises it (never lowers it:
                 // lowering is a person's call, with the handling in view).
-                if rank(level) > rank(priority) {
+                // A priority that is no level (none today) ranks below blue.
+                if Some(w.level) > Level::parse(priority) {
                     let mut inputs = Map::new();
                     inputs.insert("priority".into(), Json::from(level));
                     let reason = format!("模型复算：{day} 起 7 天内概率 {:.1}%", w.probability * 100.0);

@@ -18,6 +18,24 @@ pub enum Level {
 }
 
 impl Level {
+    /// Every level, lowest first.
+    pub const ALL: [Level; 4] = [Level::Blue, Level::Yellow, Level::Orange, Level::Red];
+
+    /// The code the warning programme uses for the level (its priority): `blue` … `red`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Level::Blue => "blue",
+            Level::Yellow => "yellow",
+            Level::Orange => "orange",
+            Level::Red => "red",
+        }
+    }
+
+    /// The level of a code; `None` for anything else.
+    pub fn parse(code: &str) -> Option<Level> {
+        Level::ALL.into_iter().find(|l| l.code() == code)
+    }
+
     fn raised(self) -> Level {
         match self {
             Level::Blue => Level::Yellow,
@@ -35,6 +53,14 @@ pub struct Thresholds {
     pub yellow: f64,
     pub orange: f64,
     pub red: f64,
+}
+
+impl Thresholds {
+    /// The level a probability reaches, the trend left aside; `None` below blue.
+    pub fn level(&self, probability: f64) -> Option<Level> {
+        let at = [self.blue, self.yellow, self.orange, self.red];
+        Level::ALL.into_iter().zip(at).rev().find(|(_, at)| probability >= *at).map(|(level, _)| level)
+    }
 }
 
 /// The level table.
@@ -67,18 +93,7 @@ impl LevelTable {
     /// The level of a cell: by its probability, one higher when its trend is rising; `None`
     /// below blue (a rising trend alone does not raise a warning).
     pub fn level(&self, category: &str, probability: f64, rising: bool) -> Option<Level> {
-        let t = self.categories.get(category).unwrap_or(&self.default);
-        let base = if probability >= t.red {
-            Level::Red
-        } else if probability >= t.orange {
-            Level::Orange
-        } else if probability >= t.yellow {
-            Level::Yellow
-        } else if probability >= t.blue {
-            Level::Blue
-        } else {
-            return None;
-        };
+        let base = self.categories.get(category).unwrap_or(&self.default).level(probability)?;
         Some(if rising { base.raised() } else { base })
     }
 }
@@ -101,5 +116,18 @@ mod tests {
         let bad = SHIPPED.replacen("yellow = 0.25", "yellow = 0.05", 1);
         assert!(LevelTable::load(&bad).unwrap_err().contains("increase"));
         assert!(LevelTable::load("version = 1\n").is_err());
+    }
+
+    #[test]
+    fn levels_read_and_write_the_programme_codes() {
+        for level in Level::ALL {
+            assert_eq!(Level::parse(level.code()), Some(level));
+        }
+        assert_eq!(Level::parse("purple"), None);
+        let t = Thresholds { blue: 0.1, yellow: 0.25, orange: 0.45, red: 0.7 };
+        assert_eq!(
+            [0.05, 0.1, 0.3, 0.5, 0.7].map(|p| t.level(p)),
+            [None, Some(Level::Blue), Some(Level::Yellow), Some(Level::Orange), Some(Level::Red)]
+        );
     }
 }

@@ -36,10 +36,15 @@ pub struct CellForecast {
     pub expected: f64,
 }
 
+/// The probability of at least one event of a Poisson count with mean `expected`.
+pub fn at_least_one(expected: f64) -> f64 {
+    1.0 - (-expected.max(0.0)).exp()
+}
+
 impl CellForecast {
-    /// The probability of at least one event (a Poisson count with the expected mean).
+    /// The probability of at least one event over the horizon.
     pub fn probability(&self) -> f64 {
-        1.0 - (-self.expected.max(0.0)).exp()
+        at_least_one(self.expected)
     }
 }
 
@@ -104,7 +109,7 @@ pub fn whistles(
     let mut out = Vec::new();
     for (i, &cell) in cells.study.iter().enumerate() {
         let lambda = expected[i].max(0.0);
-        let probability = 1.0 - (-lambda).exp();
+        let probability = at_least_one(lambda);
         let series: Vec<f64> = weekly.iter().map(|week| week[cell]).collect();
         let t = trend(&series, &mut buffer);
         let rising = t.is_some_and(|t| t.p_value < 0.05 && t.slope > 0.0)

@@ -25,7 +25,7 @@ pub use act::{
 };
 pub use events::{CaseEvent, ClockShift, Recipient, SupervisionLevel};
 pub use import::{ImportedCase, decide_import};
-pub use mask::{is_personal, mask_fields, mask_middle};
+pub use mask::{is_personal, mask_fields, mask_id_number, mask_middle};
 pub use time::{PendingTimer, decide_time, next_timer, pending_timers, time_dispatch_needs};
 
 use crate::account::AccountId;

@@ -49,14 +49,19 @@ impl Programme {
         self.catalogs.get(catalog).is_some_and(|c| c.items.iter().any(|item| item.code == code))
     }
 
-    /// True if the role may reveal personal information.
     /// The name of `code` in the catalog of the enum field `def`; the code itself when the field
     /// is not an enum or the code is not in its catalog (an older value).
     pub fn enum_name<'a>(&'a self, def: &FieldDef, code: &'a str) -> &'a str {
         let FieldType::Enum { catalog } = &def.kind else { return code };
+        self.catalog_name(catalog, code)
+    }
+
+    /// The name of `code` in `catalog`; the code itself when it is not there.
+    pub fn catalog_name<'a>(&'a self, catalog: &str, code: &'a str) -> &'a str {
         self.catalogs.get(catalog).and_then(|c| c.items.iter().find(|i| i.code == code)).map_or(code, |i| i.name.as_str())
     }
 
+    /// True if the role may reveal personal information.
     pub fn personal_data(&self, role: &str) -> bool {
         self.roles.get(role).is_some_and(|r| r.personal_data)
     }

@@ -114,13 +114,8 @@ pub(crate) async fn forecast(
         .cells
         .into_iter()
         .map(|c| {
-            let probability = 1.0 - (-c.expected).exp();
-            let level = ["blue", "yellow", "orange", "red"]
-                .iter()
-                .zip([t.blue, t.yellow, t.orange, t.red])
-                .rev()
-                .find(|(_, at)| probability >= *at)
-                .map(|(name, _)| *name);
+            let probability = c.probability();
+            let level = t.level(probability).map(fq_risk::levels::Level::code);
             GridForecast { code: c.code, name: c.name, expected: c.expected, probability, level }
         })
         .collect();

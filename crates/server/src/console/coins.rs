@@ -96,7 +96,7 @@ async fn ledger_of(
     id: &str,
 ) -> Result<Found, axum::response::Response> {
     match state.engine.coin_ledger(&viewer.actor, county, id).await {
-        Ok(ledger) => Ok(Found::Ledger((name, masked(id)), ledger)),
+        Ok(ledger) => Ok(Found::Ledger((name, fq_domain::case::mask_id_number(id)), ledger)),
         Err(e @ EngineError::Invalid { .. }) => Ok(Found::Refused(layout::reason(viewer.lang, &e))),
         Err(e) => Err(layout::fail(state, viewer, &e)),
     }
@@ -181,10 +181,7 @@ async fn draw(
         Found::Refused(reason) => (None, None, Some(reason)),
     };
     let status = if fault.is_some() || lookup_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let rule_name = |code: &str| {
-        let items = programme.catalogs.get("coin_rule").map(|c| c.items.as_slice()).unwrap_or_default();
-        items.iter().find(|i| i.code == code).map_or_else(|| code.to_owned(), |i| i.name.clone())
-    };
+    let rule_name = |code: &str| programme.catalog_name("coin_rule", code).to_owned();
     let lines: Vec<Line> = ledger
         .as_ref()
         .map(|l| {
@@ -230,10 +227,4 @@ async fn draw(
         lookup_error => lookup_error,
     };
     Ok(layout::page_with_status(state, viewer, status, "coins.html", ctx))
-}
-
-/// An ID number as case views mask it (region prefix and check digits): enough to tell residents
-/// apart on screen without showing the whole number to everyone passing by.
-fn masked(id: &str) -> String {
-    fq_domain::case::mask_middle(id, 6, 2)
 }

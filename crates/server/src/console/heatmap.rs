@@ -62,7 +62,7 @@ const BELOW_BLUE: &str = "#f7f7f7";
 
 /// The colour of a forecast probability by the thresholds: below blue, or a level's.
 fn level_fill(probability: f64, t: &fq_risk::levels::Thresholds) -> &'static str {
-    [t.blue, t.yellow, t.orange, t.red].iter().rposition(|&at| probability >= at).map_or(BELOW_BLUE, |k| LEVEL_FILLS[k])
+    t.level(probability).map_or(BELOW_BLUE, |level| LEVEL_FILLS[level as usize])
 }
 
 /// `GET /heatmap`.
@@ -100,14 +100,8 @@ async fn drawing(state: &AppState, viewer: &Viewer, q: &HeatParams) -> Result<St
 
 /// The risk categories' names in their catalog (the code when it has none).
 fn risk_category_names(engine: &fq_engine::Engine, codes: &[String]) -> Vec<String> {
-    let catalog = engine.programmes().get("risk").and_then(|p| p.catalogs.get("risk_category").cloned());
-    codes
-        .iter()
-        .map(|code| {
-            let named = catalog.as_ref().and_then(|c| c.items.iter().find(|i| &i.code == code)).map(|i| i.name.clone());
-            named.unwrap_or_else(|| code.clone())
-        })
-        .collect()
+    let risk = engine.programmes().get("risk");
+    codes.iter().map(|code| risk.map_or(code.as_str(), |p| p.catalog_name("risk_category", code)).to_owned()).collect()
 }
 
 /// The page's own query, for the download links.
@@ -188,7 +182,7 @@ async fn view(
         for cell in &map.cells {
             let (fill, title) = match &map.forecast {
                 Some(layer) => {
-                    let probability = 1.0 - (-cell.expected).exp();
+                    let probability = cell.probability();
                     let title = i18n::text(lang, "heat.forecast_title")
                         .replace("{name}", &cell.name)
                         .replace("{p}", &format!("{:.1}", probability * 100.0))
@@ -273,7 +267,7 @@ async fn view(
         likeliest = ranked
             .iter()
             .take(10)
-            .map(|c| (c.name.clone(), format!("{:.1}", (1.0 - (-c.expected).exp()) * 100.0), format!("{:.2}", c.expected)))
+            .map(|c| (c.name.clone(), format!("{:.1}", c.probability() * 100.0), format!("{:.2}", c.expected)))
             .collect();
     }
     let mut programmes: Vec<(String, String)> = readable.iter().map(|(p, _)| (p.code.clone(), p.name.clone())).collect();

@@ -204,16 +204,8 @@ pub(crate) async fn evaluation(State(state): State<AppState>, viewer: Viewer, Qu
             (Some(state.engine.inspection_evaluation(&viewer.actor, &city, from, to).await.map_err(fail)?), None, StatusCode::OK)
         }
     };
-    let reason_name = |code: &str| {
-        state
-            .engine
-            .programmes()
-            .get("inspection")
-            .and_then(|p| {
-                p.catalogs.get("reject_reason").and_then(|c| c.items.iter().find(|i| i.code == code)).map(|i| i.name.clone())
-            })
-            .unwrap_or_else(|| code.to_owned())
-    };
+    let inspection = state.engine.programmes().get("inspection");
+    let reason_name = |code: &str| inspection.map_or(code, |p| p.catalog_name("reject_reason", code)).to_owned();
     let row = |name: String, e: &fq_domain::inspection::Evaluation| {
         let mut reasons: Vec<(&String, &u32)> = e.reasons.iter().collect();
         reasons.sort_by(|a, b| b.1.cmp(a.1));

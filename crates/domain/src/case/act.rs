@@ -718,6 +718,7 @@ impl<'a> Work<'a> {
                 warn_at: limits.warn.map(back),
                 due_at: limits.limit.due(end, calendar),
                 red_at: limits.red.map(|l| l.due(end, calendar)),
+                kept: Vec::new(),
             });
         }
         Some(CaseEvent::ClockStarted {
@@ -727,28 +728,32 @@ impl<'a> Work<'a> {
             warn_at: limits.warn.map(|l| l.due(start, calendar)),
             due_at: limits.limit.due(start, calendar),
             red_at: limits.red.map(|l| l.due(start, calendar)),
+            kept: Vec::new(),
         })
     }
 
     /// The running clocks under a new priority. Raised: the new limits from now, unless the
     /// clock is due sooner already (a raise never buys time). Lowered: the new limits from the
     /// clock's own start (a lowering never restarts a late clock). Paused and stopped clocks
-    /// keep theirs; so does a clock the kind does not define (an escalation tier's).
+    /// keep theirs; so does a clock the kind does not define (an escalation tier's). A restarted
+    /// clock keeps the cards it raised: none is raised twice for one stage.
     fn reprice_clocks(&mut self, raising: bool) {
-        let running: Vec<(String, DateTime<Utc>, DateTime<Utc>)> = self
+        let running: Vec<super::Clock> = self
             .case
             .clocks
             .iter()
             .filter(|(stage, c)| c.running() && self.kind.clock(stage).is_some())
-            .map(|(stage, c)| (stage.clone(), c.started_at, c.due_at))
+            .map(|(_, c)| c.clone())
             .collect();
-        for (stage, started_at, due_at) in running {
-            let start = if raising { self.now() } else { started_at };
-            let Some(started) = self.clock_started(&stage, start) else { continue };
-            let CaseEvent::ClockStarted { due_at: new_due, .. } = &started else { continue };
-            if raising && *new_due >= due_at {
+        for clock in running {
+            let stage = clock.stage;
+            let start = if raising { self.now() } else { clock.started_at };
+            let Some(mut started) = self.clock_started(&stage, start) else { continue };
+            let CaseEvent::ClockStarted { due_at: new_due, kept, .. } = &mut started else { continue };
+            if raising && *new_due >= clock.due_at {
                 continue;
             }
+            *kept = clock.raised;
             self.push(CaseEvent::ClockStopped { stage: stage.clone(), at: self.now() });
             self.push(started);
         }
@@ -781,6 +786,7 @@ impl<'a> Work<'a> {
             warn_at: None,
             due_at: limit.due(start, self.env.calendar),
             red_at: None,
+            kept: Vec::new(),
         });
         if tier > 0 {
             self.notify(&NotifyTarget::Unit, "escalate");

@@ -157,6 +157,11 @@ pub enum CaseEvent {
         due_at: DateTime<Utc>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         red_at: Option<DateTime<Utc>>,
+        /// Cards the stage's clock had raised before it was restarted at a new priority: each
+        /// card is raised once per stage, so a clock repriced after its limit passed is not
+        /// carded for it again.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        kept: Vec<SupervisionLevel>,
     },
     ClockStopped {
         stage: String,
@@ -382,7 +387,7 @@ pub(super) fn apply(case: &mut Case, event: &CaseEvent) {
                 task.done_at = Some(*at);
             }
         }
-        CaseEvent::ClockStarted { stage, started_at, limits, warn_at, due_at, red_at } => {
+        CaseEvent::ClockStarted { stage, started_at, limits, warn_at, due_at, red_at, kept } => {
             case.clocks.insert(
                 stage.clone(),
                 Clock {
@@ -394,7 +399,7 @@ pub(super) fn apply(case: &mut Case, event: &CaseEvent) {
                     red_at: *red_at,
                     paused_since: None,
                     stopped_at: None,
-                    raised: Vec::new(),
+                    raised: kept.clone(),
                 },
             );
         }

@@ -556,3 +556,24 @@ fn a_new_priority_reprices_running_clocks_and_leaves_paused_ones() {
     assert_eq!(case.clocks["handle"], paused);
     assert!(events.iter().all(|e| !matches!(e, CaseEvent::ClockStarted { .. } | CaseEvent::ClockStopped { .. })));
 }
+
+#[test]
+fn a_repriced_clock_keeps_the_cards_it_raised() {
+    let fx = Fixture::of(crate::programme::tests::demo_with_reprioritise());
+    let mut case = fx.create("2026-03-02 09:00", &basic());
+    fx.act(&mut case, "2026-03-02 09:30", &intake(), "accept", &json!({})).unwrap();
+    // Raised on Tuesday: urgent (warn 1wd, limit 2wd, red 3wd) from now; by Friday morning the
+    // reminder and the yellow card have fired.
+    fx.act(&mut case, "2026-03-03 09:00", &leader(), "reprioritise", &json!({"priority": "urgent"})).unwrap();
+    let fired = cards(&fx.tick(&mut case, "2026-03-06 09:00"));
+    assert_eq!(
+        fired,
+        vec![(SupervisionLevel::Reminder, Some("handle".into())), (SupervisionLevel::Yellow, Some("handle".into()))]
+    );
+    // Lowered back to normal (warn 4wd, limit 5wd, red 7wd from Tuesday): its later warning and
+    // limit pass without a second reminder or yellow card; the red point, never raised, still fires.
+    fx.act(&mut case, "2026-03-06 10:00", &leader(), "reprioritise", &json!({"priority": "normal"})).unwrap();
+    assert_eq!(case.clocks["handle"].due_at, day_end("2026-03-10"));
+    assert!(cards(&fx.tick(&mut case, "2026-03-11 09:00")).is_empty(), "no card twice for one stage");
+    assert_eq!(cards(&fx.tick(&mut case, "2026-03-13 09:00")), vec![(SupervisionLevel::Red, Some("handle".into()))]);
+}

@@ -362,6 +362,23 @@ class Flow:
         self.go("/coins")
         self.check("平安金币" in self.text() and "参加平安巡防（+20）" in self.text(), "the safety-coin page lists the rules")
         self.shot("34-coins")
+        # The forecast a month ahead: shaded by share of the highest grid, said so on the page.
+        self.go("/heatmap?layer=forecast&horizon=30d")
+        self.check("30 天内至少发生一起" in self.text() and "按与最高网格之比着色" in self.text(),
+                   "the month's forecast layer is shaded and says so")
+        self.shot("35-heatmap-forecast-month")
+
+        # The 72-hour trace: Putuo's risk analyst traces a demo boat of the collision case; the
+        # boat it worked beside is listed with it, and the trace is drawn.
+        self.sign_in("demo-putuo-analyst")
+        self.go("/trace")
+        form = self.driver.find_element(By.CSS_SELECTOR, "form[action='/trace']")
+        form.find_element(By.NAME, "id").send_keys("浙普渔演示03")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        self.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "svg.trace path") or "没有此对象" in self.text())
+        self.check(len(self.driver.find_elements(By.CSS_SELECTOR, "svg.trace path")) == 1, "the boat's track is drawn")
+        self.check("浙普渔演示04" in self.text() and self.driver.current_url.endswith("/trace"), "the boat beside it is listed; the subject is not in the address")
+        self.shot("36-trace")
 
     def agreement_pdf(self, number):
         """The case's mediation agreement, produced as the console's form does (a POST with the

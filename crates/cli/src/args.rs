@@ -706,6 +706,11 @@ pub enum RiskCommand {
         /// refusing the file; for published data sets with a few blank cells.
         #[arg(long)]
         skip_bad_rows: bool,
+        /// Also score hindsight maps: every event of the category in the file except the scored
+        /// horizon's own, at several bandwidths. A reference for what the goals ask of any
+        /// stationary map, never a forecast (it sees the years after each horizon).
+        #[arg(long)]
+        hindsight: bool,
         /// Print the report as one JSON object.
         #[arg(long)]
         json: bool,
@@ -805,11 +810,15 @@ pub enum RiskCommand {
     /// Store a CSV of position reports (AIS, Beidou terminals, checkpoint logs; the columns of
     /// `risk trace`) for traces: all or nothing, a subject's report at a time sent before skipped.
     ///
-    /// Example: fengqiao risk positions --source ais data/samples/ais-marinecadastre/ais_2022-01-03_lower_mississippi.csv
+    /// Example: fengqiao risk positions --source ais --region 330903 putuo-ais-2026-11-26.csv
     Positions {
         /// Where the reports come from (ais, beidou, checkpoint...).
         #[arg(long)]
         source: String,
+        /// The county the feed serves (six digits): its risk analysts trace with these reports
+        /// in the console. Without it only operators trace with them.
+        #[arg(long, value_name = "COUNTY")]
+        region: Option<String>,
         file: PathBuf,
         #[arg(long)]
         json: bool,

@@ -8,6 +8,7 @@ mod config;
 mod failure;
 mod nightly;
 mod open;
+mod open311_pull;
 mod progress;
 
 use std::process::ExitCode;

@@ -11,28 +11,9 @@ use chrono::{NaiveDate, Timelike, Utc};
 use fq_engine::Engine;
 
 use crate::config::SchedulerConfig;
-use crate::failure::Failure;
 
 /// How often the loop looks at the clock.
 const TICK: Duration = Duration::from_secs(60);
-
-/// GETs `{url}/requests.json` (from `start_date` when given): the address read and the body.
-/// Blocking: call it off the async runtime's threads.
-pub fn fetch_open311(url: &str, start_date: Option<&str>) -> Result<(String, Vec<u8>), Failure> {
-    let mut address = format!("{}/requests.json", url.trim_end_matches('/'));
-    if let Some(start) = start_date {
-        address = format!("{address}?start_date={start}");
-    }
-    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(60))).build().into();
-    let body = agent
-        .get(&address)
-        .call()
-        .map_err(|e| Failure::new("open311_unreachable", format!("{address}: {e}")))?
-        .body_mut()
-        .read_to_vec()
-        .map_err(|e| Failure::new("open311_unreadable", format!("{address}: {e}")))?;
-    Ok((address, body))
-}
 
 /// The day whose nightly run is due at `now` (Beijing time at or after `hour`), if any.
 pub fn due_day(now: chrono::DateTime<Utc>, hour: u32) -> Option<NaiveDate> {
@@ -73,14 +54,17 @@ pub async fn night(engine: &Engine, config: &SchedulerConfig, day: NaiveDate) ->
     if !engine.claim_nightly(day).await? {
         return Ok(());
     }
-    // From the start of the day before yesterday, Beijing time (a missed night is caught up).
-    // Written in UTC with a Z: a "+08:00" would need escaping in the query string.
+    // From the start of the day before yesterday, Beijing time (a missed night is caught up),
+    // written in UTC.
     let since = Some(fq_domain::calendar::start_of_day(day - chrono::Duration::days(2)).format("%Y-%m-%dT%H:%M:%SZ").to_string());
     for pull in &config.open311_pulls {
         let (url, start) = (pull.url.clone(), since.clone());
-        let fetched = tokio::task::spawn_blocking(move || fetch_open311(&url, start.as_deref())).await;
+        let fetched = tokio::task::spawn_blocking(move || crate::open311_pull::fetch(&url, start.as_deref())).await;
         let body = match fetched {
-            Ok(Ok((_, body))) => body,
+            Ok(Ok(pulled)) => {
+                tracing::info!(source = %pull.source, pages = pulled.pages, requests = pulled.requests, "Open311 pages read");
+                pulled.body
+            }
             Ok(Err(failure)) => {
                 // One unreachable server must not stop the others or the whistle.
                 tracing::error!(source = %pull.source, error = %failure.message, "nightly Open311 pull failed");

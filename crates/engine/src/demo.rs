@@ -165,6 +165,8 @@ impl Engine {
                 add_account("demo-putuo-intake", "演示普陀区受理员", centre.id.0, "intake", code, None).await?;
                 add_account("demo-putuo-mediator", "演示普陀区调解员", committee.id.0, "mediator", code, None).await?;
                 add_account("demo-putuo-court", "演示普陀区法院联络员", court.id.0, "court_clerk", code, None).await?;
+                // The risk programme's analyst, who traces the demo boats' last 72 hours.
+                add_account("demo-putuo-analyst", "演示普陀区研判员", centre.id.0, "analyst", code, None).await?;
                 maritime_county = Some(county.code.clone());
             }
             grids += self.generate_grids(&system, &county.code, DEMO_CELL_METRES).await?.grids;
@@ -220,6 +222,9 @@ impl Engine {
         }
         if let Some(putuo) = maritime_county {
             cases += self.seed_demo_maritime_cases(&putuo).await?;
+            if self.programmes.get("risk").is_some() {
+                self.seed_demo_positions(&putuo).await?;
+            }
         }
         // Time limits that ran out while the demo cases were being "handled" raise their cards now.
         while self.fire_due_timers(500).await?.due == 500 {}

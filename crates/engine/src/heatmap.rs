@@ -8,6 +8,7 @@ use fq_domain::actor::Actor;
 use fq_domain::case::Case;
 use fq_domain::programme::FieldValue;
 use fq_domain::region::{RegionCode, RegionLevel};
+use fq_risk::backtest::Horizon;
 use fq_store::CaseFilter;
 use geo::MultiPolygon;
 
@@ -28,9 +29,9 @@ pub struct HeatQuery {
     pub category: Option<String>,
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
-    /// With [`RISK_EVENTS`]: each grid's forecast for the week after the period (our model over
-    /// the events stored before it), besides the period's counts.
-    pub forecast: bool,
+    /// With [`RISK_EVENTS`]: each grid's forecast for the day, week or month after the period
+    /// (our model over the events stored before it), besides the period's counts.
+    pub forecast: Option<Horizon>,
 }
 
 /// One grid and its count.
@@ -41,12 +42,12 @@ pub struct HeatCell {
     pub generated: bool,
     pub area: MultiPolygon<f64>,
     pub count: u32,
-    /// The forecast's expected count over its week (forecast maps only).
+    /// The forecast's expected count over its horizon (forecast maps only).
     pub expected: f64,
 }
 
 impl HeatCell {
-    /// The forecast's probability of at least one event over its week (forecast maps only).
+    /// The forecast's probability of at least one event over its horizon (forecast maps only).
     pub fn probability(&self) -> f64 {
         fq_risk::whistle::at_least_one(self.expected)
     }
@@ -89,9 +90,9 @@ impl Engine {
                 _ => map.without_location += 1,
             }
         }
-        if query.forecast {
+        if let Some(horizon) = query.forecast {
             map.forecast =
-                Some(self.forecast_grids(&query.county, query.category.as_deref(), query.to, &grids, &mut cells).await?);
+                Some(self.forecast_grids(&query.county, query.category.as_deref(), query.to, horizon, &grids, &mut cells).await?);
         }
         map.cells = cells;
         Ok(map)

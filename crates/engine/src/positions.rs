@@ -1,11 +1,15 @@
 //! Position reports kept for the 72-hour trace (P6, 72小时轨迹): AIS, Beidou terminals and
-//! checkpoint logs are stored once per subject and time; a trace reads the hours before a time
-//! from the store (the subject's track, and who came within a distance meanwhile). Tracing a
-//! person or vessel is sensitive: operators only, and every trace is journaled with who asked.
+//! checkpoint logs are stored once per subject and time, each file with the county its feed
+//! serves; a trace reads the hours before a time from the store (the subject's track, and who
+//! came within a distance meanwhile). Tracing a person or vessel is sensitive: operators trace
+//! with every report; the risk programme's analysts (研判员) only with the reports of the
+//! counties in their scope, so that nothing of another county's feeds is shown to them, not
+//! even whether a subject was seen there; every trace is journaled with who asked.
 
 use chrono::{DateTime, Duration, Utc};
 use fq_domain::actor::Actor;
 use fq_domain::journal::NewEvent;
+use fq_domain::region::{RegionCode, RegionLevel};
 use fq_risk::trace::{Contact, MAX_GAP_MINUTES, Position};
 use fq_store::{Change, Op, PositionRecord};
 use serde::Serialize;
@@ -13,12 +17,17 @@ use serde_json::json;
 
 use crate::Engine;
 use crate::access::require_operator;
+
+/// The role of the risk programme that may trace in the console, within its scope.
+pub const TRACE_ROLE: &str = "analyst";
 use crate::error::EngineError;
 
 /// What storing a file of position reports did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct PositionsReport {
     pub source: String,
+    /// The county the feed serves (None: operators only trace with it).
+    pub region: Option<String>,
     pub rows: usize,
     pub stored: usize,
     /// Reports of the same subject and time sent before (or twice in the file).
@@ -35,6 +44,8 @@ pub struct Trace {
     pub at: DateTime<Utc>,
     pub hours: i64,
     pub within_metres: f64,
+    /// The counties whose reports were read (None: every report, an operator's trace).
+    pub regions: Option<Vec<String>>,
     pub track: Vec<Position>,
     pub contacts: Vec<Contact>,
 }
@@ -46,13 +57,27 @@ fn valid_source(source: &str) -> bool {
 
 impl Engine {
     /// Stores a CSV of position reports (columns of `fq_risk::trace::read_positions`) from
-    /// `source`: all or nothing (the first bad row refuses the file, naming it); a subject's
-    /// report at a time stored before is skipped.
-    pub async fn ingest_positions(&self, actor: &Actor, source: &str, bytes: &[u8]) -> Result<PositionsReport, EngineError> {
+    /// `source`, a feed of the county `region` (None: operators only trace with it): all or
+    /// nothing (the first bad row refuses the file, naming it); a subject's report at a time
+    /// stored before is skipped.
+    pub async fn ingest_positions(
+        &self,
+        actor: &Actor,
+        source: &str,
+        region: Option<&RegionCode>,
+        bytes: &[u8],
+    ) -> Result<PositionsReport, EngineError> {
         require_operator(actor, "storing position reports")?;
         if !valid_source(source) {
             return Err(EngineError::field("source_invalid", "source", "a source is 1 to 32 lower-case letters, digits or _"));
         }
+        if let Some(county) = region {
+            if county.level() != RegionLevel::County {
+                return Err(EngineError::field("region_not_county", "region", format!("{county} is not a 6-digit county code")));
+            }
+            self.active_region(county, "region").await?;
+        }
+        let region_code = region.map(ToString::to_string).unwrap_or_default();
         let mut reports =
             fq_risk::trace::read_positions(bytes).map_err(|e| EngineError::field("positions_invalid", "file", e.to_string()))?;
         let rows = reports.len();
@@ -65,6 +90,7 @@ impl Engine {
         subjects.dedup();
         let report = PositionsReport {
             source: source.to_owned(),
+            region: region.map(ToString::to_string),
             rows,
             stored: reports.len() - known,
             duplicates: rows - (reports.len() - known),
@@ -75,9 +101,16 @@ impl Engine {
         if report.stored > 0 {
             let records: Vec<PositionRecord> = reports
                 .into_iter()
-                .map(|p| PositionRecord { subject: p.id, at: p.at, lon: p.lon, lat: p.lat, source: source.to_owned() })
+                .map(|p| PositionRecord {
+                    subject: p.id,
+                    at: p.at,
+                    lon: p.lon,
+                    lat: p.lat,
+                    source: source.to_owned(),
+                    region: region_code.clone(),
+                })
                 .collect();
-            let summary = json!({ "source": source, "rows": rows, "stored": report.stored, "subjects": report.subjects, "first": report.first, "last": report.last });
+            let summary = json!({ "source": source, "region": region, "rows": rows, "stored": report.stored, "subjects": report.subjects, "first": report.first, "last": report.last });
             let change = Change::new().op(Op::InsertPositions(records)).event(NewEvent::new(
                 format!("positions:{source}"),
                 "risk.positions_ingested",
@@ -89,10 +122,37 @@ impl Engine {
         Ok(report)
     }
 
-    /// The trace of `id` over the `hours` before `at` from the stored reports, and everyone
-    /// within `within` metres of it at the same time. Journaled: who traced whom, when.
+    /// The counties whose reports `actor` traces with: None for every report (operators); the
+    /// scopes of the risk analyst's grants; refused to anyone else.
+    pub fn trace_scope(&self, actor: &Actor) -> Result<Option<Vec<RegionCode>>, EngineError> {
+        match actor {
+            Actor::System | Actor::Cli { .. } => Ok(None),
+            Actor::Account(account) => {
+                let scopes: Vec<RegionCode> = account
+                    .grants
+                    .iter()
+                    .filter(|g| !account.disabled && g.role.as_str() == TRACE_ROLE && g.scope.org.is_none())
+                    .map(|g| g.scope.region.clone())
+                    .collect();
+                if scopes.is_empty() || self.programmes().get("risk").is_none() {
+                    return Err(EngineError::forbidden(
+                        "tracing a person or vessel is for the risk programme's analysts (研判员) and operators",
+                    ));
+                }
+                Ok(Some(scopes))
+            }
+        }
+    }
+
+    /// The trace of `id` over the `hours` before `at` from the stored reports (an analyst's:
+    /// those of the counties in their scope), and everyone within `within` metres of it at the
+    /// same time. Journaled: who traced whom, when, with which counties' reports.
     pub async fn trace(&self, actor: &Actor, id: &str, at: DateTime<Utc>, hours: i64, within: f64) -> Result<Trace, EngineError> {
-        require_operator(actor, "tracing a person or vessel")?;
+        let scope = self.trace_scope(actor)?;
+        let id = id.trim();
+        if id.is_empty() || id.chars().count() > 64 {
+            return Err(EngineError::field("subject_invalid", "id", "a subject is 1 to 64 characters"));
+        }
         if !(1..=24 * 30).contains(&hours) {
             return Err(EngineError::field("hours_invalid", "hours", "a trace covers 1 to 720 hours"));
         }
@@ -102,17 +162,25 @@ impl Engine {
         // A report a little before the window or after `at` places the subject at its edges.
         let gap = Duration::minutes(MAX_GAP_MINUTES);
         let stored = self.store.positions_between(at - Duration::hours(hours) - gap, at + gap).await?;
-        let positions: Vec<Position> =
-            stored.into_iter().map(|r| Position { id: r.subject, at: r.at, lon: r.lon, lat: r.lat }).collect();
+        let readable = |region: &str| match &scope {
+            None => true,
+            Some(scopes) => RegionCode::parse(region).is_ok_and(|r| scopes.iter().any(|s| s.contains(&r))),
+        };
+        let positions: Vec<Position> = stored
+            .into_iter()
+            .filter(|r| readable(&r.region))
+            .map(|r| Position { id: r.subject, at: r.at, lon: r.lon, lat: r.lat })
+            .collect();
         let track: Vec<Position> = fq_risk::trace::track(&positions, id, at, hours).into_iter().cloned().collect();
         let contacts = fq_risk::trace::contacts(&positions, id, at, hours, within);
+        let regions: Option<Vec<String>> = scope.map(|s| s.iter().map(ToString::to_string).collect());
         let change = Change::new().event(NewEvent::new(
             "access:trace",
             "risk.trace_viewed",
             actor.journal_name(),
-            json!({ "id": id, "at": at, "hours": hours, "within_metres": within, "reports": track.len(), "contacts": contacts.len() }),
+            json!({ "id": id, "at": at, "hours": hours, "within_metres": within, "regions": regions, "reports": track.len(), "contacts": contacts.len() }),
         ));
         self.store.commit(change).await?;
-        Ok(Trace { id: id.to_owned(), at, hours, within_metres: within, track, contacts })
+        Ok(Trace { id: id.to_owned(), at, hours, within_metres: within, regions, track, contacts })
     }
 }

@@ -1,7 +1,9 @@
 //! The heat map's forecast layer (预测图层): our model fitted on the county's events stored before
-//! a day forecasts the week from that day on square cells (the whistle's cells); each cell's
-//! expected count goes to the grid under its centre, and the grid's probability of at least one
-//! event is coloured by the warning level it would reach (without the trend) in the level table.
+//! a day forecasts the day, week or month from that day on square cells (the whistle's cells);
+//! each cell's expected count goes to the grid under its centre. A week's probability of at least
+//! one event is coloured by the warning level it would reach (without the trend) in the level
+//! table, whose thresholds are a week's, the whistle's horizon; a day's or a month's is shaded by
+//! its share of the highest.
 
 use std::sync::Arc;
 
@@ -20,9 +22,10 @@ use crate::heatmap::HeatCell;
 use crate::risk_ingest::grid_index;
 use crate::risk_whistle::{LEVELS, NIGHTLY_CELL_METRES};
 
-/// What a forecast depends on: the county, the category, the first day, and how many events
-/// were stored before it (an event ingested later for an earlier day makes a new forecast).
-type ForecastKey = (String, String, NaiveDate, usize);
+/// What a forecast depends on: the county, the category, the first day, the horizon (days), and
+/// how many events were stored before it (an event ingested later for an earlier day makes a
+/// new forecast).
+type ForecastKey = (String, String, NaiveDate, i32, usize);
 
 /// The recent forecasts of the heat map, so that a page read again (or drawn as SVG and PNG
 /// after it) does not fit the model again. Small: cleared whole when it holds too many.
@@ -53,8 +56,10 @@ impl ForecastCache {
 /// What the forecast layer covers.
 #[derive(Debug, Clone, Serialize)]
 pub struct ForecastLayer {
-    /// The first day of the forecast week.
+    /// The first day of the forecast.
     pub day: NaiveDate,
+    /// The days it covers (1, 7 or 30).
+    pub horizon_days: i32,
     /// The categories summed (one when the map names one).
     pub categories: Vec<String>,
     /// Categories not forecast, with the reason (too little history).
@@ -66,13 +71,14 @@ pub struct ForecastLayer {
 }
 
 impl Engine {
-    /// Adds each grid's expected count for the week from `until`'s day to `cells` (the grids of
-    /// `county`, in the order of `grids`).
+    /// Adds each grid's expected count over the horizon from `until`'s day to `cells` (the grids
+    /// of `county`, in the order of `grids`).
     pub(crate) async fn forecast_grids(
         &self,
         county: &RegionCode,
         category: Option<&str>,
         until: DateTime<Utc>,
+        horizon: Horizon,
         grids: &[Grid],
         cells: &mut [HeatCell],
     ) -> Result<ForecastLayer, EngineError> {
@@ -90,11 +96,18 @@ impl Engine {
         let index = grid_index(grids);
         let position: std::collections::HashMap<String, usize> =
             cells.iter().enumerate().map(|(i, c)| (c.code.clone(), i)).collect();
-        let mut layer = ForecastLayer { day, categories: Vec::new(), skipped: Vec::new(), thresholds, outside_grids: 0 };
+        let mut layer = ForecastLayer {
+            day,
+            horizon_days: horizon.days(),
+            categories: Vec::new(),
+            skipped: Vec::new(),
+            thresholds,
+            outside_grids: 0,
+        };
         // Fitting takes seconds on a big county: off the async threads that serve requests,
         // and once per county, category, day and stored events.
         let stored = events.len();
-        let key = |c: &str| (county.to_string(), c.to_owned(), day, stored);
+        let key = |c: &str| (county.to_string(), c.to_owned(), day, horizon.days(), stored);
         let mut forecasts: Vec<(String, Forecast)> = Vec::new();
         let mut missing = Vec::new();
         for c in categories {
@@ -110,7 +123,7 @@ impl Engine {
                 missing
                     .into_iter()
                     .map(|c| {
-                        let forecast = fq_risk::whistle::forecast_cells(&events, &c, NIGHTLY_CELL_METRES, Horizon::Week, day);
+                        let forecast = fq_risk::whistle::forecast_cells(&events, &c, NIGHTLY_CELL_METRES, horizon, day);
                         (c, forecast)
                     })
                     .collect::<Vec<_>>()

@@ -199,7 +199,7 @@ async fn ingest(store: Arc<dyn Store>) {
         category: Some("dispute_labour".into()),
         from: fq_domain::calendar::start_of_day(day - chrono::Duration::days(90)),
         to: fq_domain::calendar::start_of_day(day),
-        forecast: true,
+        forecast: Some(fq_engine::Horizon::Week),
     };
     let map = engine.heat_map(&cli(), &heat).await.unwrap();
     let layer = map.forecast.as_ref().unwrap();
@@ -211,6 +211,24 @@ async fn ingest(store: Arc<dyn Store>) {
     assert_eq!(top.code, hot.code.to_string());
     assert!(top.expected > 0.5, "{}", top.expected);
     assert!(engine.heat_map(&someone, &heat).await.is_ok(), "the county's risk analyst reads the forecast");
+    // A day and a month from the same day: the same hot grid, each its own fit (the week's cached
+    // forecast is not reused), a day expecting less than the week and a month more.
+    let top_of = |m: &fq_engine::HeatMap| {
+        let top = m.cells.iter().max_by(|a, b| a.expected.total_cmp(&b.expected)).unwrap();
+        (top.code.clone(), top.expected)
+    };
+    let day_map =
+        engine.heat_map(&cli(), &fq_engine::HeatQuery { forecast: Some(fq_engine::Horizon::Day), ..heat.clone() }).await.unwrap();
+    let month_map = engine
+        .heat_map(&cli(), &fq_engine::HeatQuery { forecast: Some(fq_engine::Horizon::Month), ..heat.clone() })
+        .await
+        .unwrap();
+    assert_eq!(day_map.forecast.as_ref().map(|f| f.horizon_days), Some(1));
+    assert_eq!(month_map.forecast.as_ref().map(|f| f.horizon_days), Some(30));
+    let (week_top, week_expected) = top_of(&map);
+    let ((day_top, day_expected), (month_top, month_expected)) = (top_of(&day_map), top_of(&month_map));
+    assert_eq!((day_top.as_str(), month_top.as_str()), (week_top.as_str(), week_top.as_str()));
+    assert!(day_expected < week_expected && week_expected < month_expected, "{day_expected} {week_expected} {month_expected}");
     let unknown = fq_engine::HeatQuery { category: Some("no_such".into()), ..heat };
     let layer = engine.heat_map(&cli(), &unknown).await.unwrap().forecast.unwrap();
     assert!(layer.categories.is_empty() && layer.skipped.len() == 1, "{layer:?}");

@@ -1,7 +1,8 @@
 //! The 72-hour trace from stored position reports, on SQLite and PostgreSQL: the shipped AIS
 //! reports (lower Mississippi, 2022-01-03) stored once (a second file of the same reports
 //! stores nothing), a bad file stores nothing, the trace from the store equals the trace from
-//! the file, every trace is journaled, and an account (not an operator) may not trace.
+//! the file, every trace is journaled; a risk analyst traces with the reports of the counties
+//! in their scope only, and other accounts may not trace.
 //!
 //! PostgreSQL: FENGQIAO_TEST_POSTGRES (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! skipped with a note when unreachable, a failure when CI=true.
@@ -10,8 +11,9 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use fq_domain::Coded;
+use fq_domain::account::Login;
 use fq_domain::actor::Actor;
-use fq_engine::Engine;
+use fq_engine::{Engine, NewAccount, NewOrganisation};
 use fq_store::Store;
 use fq_store_postgres::{PgOptions, PgStore};
 use fq_store_sqlite::{SqliteOptions, SqliteStore};
@@ -27,21 +29,22 @@ fn cli() -> Actor {
 
 async fn traces(store: Arc<dyn Store>) {
     let engine = Engine::new(Arc::clone(&store));
+    engine.ensure_reference_data().await.unwrap();
     let rows = fq_risk::trace::read_positions(AIS).unwrap();
-    let report = engine.ingest_positions(&cli(), "ais", AIS).await.unwrap();
+    let report = engine.ingest_positions(&cli(), "ais", None, AIS).await.unwrap();
     assert_eq!((report.rows, report.stored + report.duplicates), (rows.len(), rows.len()));
     assert!(report.stored > 1000 && report.subjects > 10, "{report:?}");
-    let again = engine.ingest_positions(&cli(), "ais", AIS).await.unwrap();
+    let again = engine.ingest_positions(&cli(), "ais", None, AIS).await.unwrap();
     assert_eq!((again.stored, again.duplicates), (0, rows.len()), "the same reports are stored once");
 
     // A bad row refuses the whole file: nothing of it is stored.
     let day = (Utc.with_ymd_and_hms(2022, 1, 3, 0, 0, 0).unwrap(), Utc.with_ymd_and_hms(2022, 1, 4, 0, 0, 0).unwrap());
     let before = store.positions_between(day.0, day.1).await.unwrap().len();
     let bad = b"mmsi,time,lat,lon\n1,2022-01-03T00:00:00Z,29.9,-90.1\n2,2022-01-03T00:01:00Z,95,-90.1\n";
-    let err = engine.ingest_positions(&cli(), "ais", bad).await.unwrap_err();
+    let err = engine.ingest_positions(&cli(), "ais", None, bad).await.unwrap_err();
     assert_eq!((err.code(), err.field().as_deref()), ("positions_invalid", Some("file")));
     assert_eq!(store.positions_between(day.0, day.1).await.unwrap().len(), before);
-    let err = engine.ingest_positions(&cli(), "AIS feed", AIS).await.unwrap_err();
+    let err = engine.ingest_positions(&cli(), "AIS feed", None, AIS).await.unwrap_err();
     assert_eq!(err.code(), "source_invalid");
 
     // The trace from the store is the trace from the file.
@@ -62,6 +65,71 @@ async fn traces(store: Arc<dyn Store>) {
     assert_eq!(engine.trace(&cli(), "311050800", at, 72, -1.0).await.unwrap_err().code(), "within_invalid");
     let nobody = engine.trace(&cli(), "000000000", at, 72, 1000.0).await.unwrap();
     assert!(nobody.track.is_empty() && nobody.contacts.is_empty());
+
+    // Feeds of counties: two boats off 普陀区 that meet, one seen by 路桥区's feed near them.
+    let mut putuo = String::from("mmsi,time,lat,lon\n");
+    let mut luqiao = putuo.clone();
+    for minute in (0..120).step_by(10) {
+        let t = format!("2026-11-26T{:02}:{:02}:00Z", minute / 60, minute % 60);
+        let east = 122.30 + f64::from(minute) * 0.001;
+        putuo += &format!("boat_a,{t},29.95,{east:.4}\nboat_b,{t},29.951,{east:.4}\n");
+        luqiao += &format!("boat_c,{t},29.952,{east:.4}\n");
+    }
+    let county = |c: &str| fq_domain::region::RegionCode::parse(c).unwrap();
+    engine.ingest_positions(&cli(), "beidou", Some(&county("330903")), putuo.as_bytes()).await.unwrap();
+    engine.ingest_positions(&cli(), "beidou", Some(&county("331004")), luqiao.as_bytes()).await.unwrap();
+    let err = engine.ingest_positions(&cli(), "beidou", Some(&county("3309")), putuo.as_bytes()).await.unwrap_err();
+    assert_eq!((err.code(), err.field().as_deref()), ("region_not_county", Some("region")));
+    let then = Utc.with_ymd_and_hms(2026, 11, 26, 2, 0, 0).unwrap();
+    let everyone = engine.trace(&cli(), "boat_a", then, 72, 500.0).await.unwrap();
+    let ids = |t: &fq_engine::Trace| t.contacts.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+    assert_eq!((everyone.track.len(), ids(&everyone)), (12, vec!["boat_b".to_owned(), "boat_c".to_owned()]));
+    assert_eq!(everyone.regions, None, "an operator reads every feed");
+
+    let centre = engine
+        .create_organisation(
+            &cli(),
+            NewOrganisation {
+                name: "普陀区社会治理中心".into(), kind: "centre".into(), region: "330903".into(), parent: None
+            },
+        )
+        .await
+        .unwrap()
+        .0
+        .id
+        .0;
+    let analyst = account(&engine, &store, "putuo-analyst", centre, "analyst", "330903").await;
+    let theirs = engine.trace(&analyst, "boat_a", then, 72, 500.0).await.unwrap();
+    assert_eq!((theirs.track.len(), ids(&theirs)), (12, vec!["boat_b".to_owned()]), "路桥区's feed is not read");
+    assert_eq!(theirs.regions, Some(vec!["330903".to_owned()]));
+    for unseen in ["boat_c", "311050800"] {
+        let t = engine.trace(&analyst, unseen, then, 72, 500.0).await.unwrap();
+        assert!(t.track.is_empty() && t.contacts.is_empty(), "{unseen}: another county's feed, or one of no county");
+    }
+    let traced = store.stream_events("access:trace").await.unwrap();
+    assert!(
+        traced.iter().any(|e| e.actor == analyst.journal_name() && e.payload.contains("boat_c") && e.payload.contains("330903")),
+        "the analyst's trace is journaled with the counties read"
+    );
+    let elsewhere = account(&engine, &store, "luqiao-analyst", centre, "analyst", "331004").await;
+    assert!(engine.trace(&elsewhere, "boat_a", then, 72, 500.0).await.unwrap().track.is_empty());
+    let grid = account(&engine, &store, "putuo-grid", centre, "grid_worker", "330903").await;
+    assert_eq!(engine.trace(&grid, "boat_a", then, 72, 500.0).await.unwrap_err().code(), "forbidden");
+    assert_eq!(engine.trace(&analyst, " ", then, 72, 500.0).await.unwrap_err().code(), "subject_invalid");
+    let err = engine.ingest_positions(&analyst, "beidou", Some(&county("330903")), putuo.as_bytes()).await.unwrap_err();
+    assert_eq!(err.code(), "forbidden", "storing reports is an operator's");
+}
+
+async fn account(engine: &Engine, store: &Arc<dyn Store>, login: &str, org: uuid::Uuid, role: &str, region: &str) -> Actor {
+    let request = NewAccount {
+        login: login.into(),
+        display_name: login.into(),
+        org,
+        password: None,
+        grants: vec![(role.into(), region.into(), None)],
+    };
+    engine.create_account(&cli(), request).await.unwrap();
+    Actor::Account(Box::new(store.account_by_login(&Login::parse(login).unwrap()).await.unwrap().unwrap()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

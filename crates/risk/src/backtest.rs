@@ -61,6 +61,8 @@ pub struct Backtest {
     /// Days of history each training origin needs before it: a year (365) normally; less only
     /// for published sets that cover weeks.
     pub min_history_days: i32,
+    /// Also score the hindsight maps of [`crate::hindsight`] (a reference, not a forecast).
+    pub hindsight: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -117,6 +119,19 @@ pub struct Report {
     pub pai5_over_kde: f64,
     pub pai5_over_previous: f64,
     pub pei5_minus_kde: f64,
+    /// With `--hindsight`: the scores of stationary maps drawn with hindsight (see
+    /// [`crate::hindsight`]), one per bandwidth; a reference for what the goals ask, never a
+    /// forecast.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hindsight: Option<Vec<HindsightScore>>,
+}
+
+/// The PAI and PEI of one hindsight map.
+#[derive(Debug, Clone, Serialize)]
+pub struct HindsightScore {
+    pub bandwidth_metres: f64,
+    pub pai: BTreeMap<String, f64>,
+    pub pei: BTreeMap<String, f64>,
 }
 
 /// The category's events on a grid laid over the events before `train_end` (exclusive day), the
@@ -190,40 +205,27 @@ pub fn run(events: &[Event], spec: &Backtest) -> Result<Report, BacktestError> {
     let models: [&dyn Forecaster; 3] = [&ours, &kde, &previous];
 
     let mut scores = BTreeMap::new();
-    let mut scored_events = 0.0;
-    let mut outside_study = 0.0;
-    for (m, model) in models.iter().enumerate() {
-        let mut pai: BTreeMap<u32, (f64, u32)> = BTreeMap::new();
-        let mut pei: BTreeMap<u32, (f64, u32)> = BTreeMap::new();
-        let mut calibration = Calibration::default();
-        for &origin in &scoring {
-            let expected = model.expected(&cells, origin, horizon);
-            let actual = cells.outcome(origin, horizon);
-            let total = in_horizon(origin);
-            if m == 0 {
-                scored_events += total;
-                outside_study += total - actual.iter().sum::<f64>();
-            }
-            for area in AREAS {
-                if let Some((a, e)) = pai_pei_of(&expected, &actual, f64::from(area) / 100.0, total) {
-                    let entry = pai.entry(area).or_default();
-                    (entry.0, entry.1) = (entry.0 + a, entry.1 + 1);
-                    let entry = pei.entry(area).or_default();
-                    (entry.0, entry.1) = (entry.0 + e, entry.1 + 1);
-                }
-            }
-            for (lambda, y) in expected.iter().zip(&actual) {
-                calibration.add(1.0 - (-lambda.max(0.0)).exp(), *y > 0.0);
-            }
-        }
-        let mean = |table: &BTreeMap<u32, (f64, u32)>| -> BTreeMap<String, f64> {
-            table.iter().map(|(area, (sum, n))| (area.to_string(), sum / f64::from((*n).max(1)))).collect()
-        };
+    for model in models {
+        let (pai, pei, calibration) =
+            score_origins(&cells, &scoring, horizon, &in_horizon, |t| model.expected(&cells, t, horizon));
         scores.insert(
             model.name().to_owned(),
-            ModelScore { pai: mean(&pai), pei: mean(&pei), brier: calibration.brier(), reliability: calibration.table() },
+            ModelScore { pai, pei, brier: calibration.brier(), reliability: calibration.table() },
         );
     }
+    let scored_events: f64 = scoring.iter().map(|&t| in_horizon(t)).sum();
+    let outside_study = scored_events - scoring.iter().map(|&t| cells.outcome(t, horizon).iter().sum::<f64>()).sum::<f64>();
+    let hindsight = spec.hindsight.then(|| {
+        crate::hindsight::SIGMAS
+            .iter()
+            .map(|&sigma| {
+                let (pai, pei, _) = score_origins(&cells, &scoring, horizon, &in_horizon, |t| {
+                    crate::hindsight::surface(&cells, t, horizon, sigma)
+                });
+                HindsightScore { bandwidth_metres: sigma * spec.cell_metres, pai, pei }
+            })
+            .collect()
+    });
     let at5 = |model: &str, table: fn(&ModelScore) -> &BTreeMap<String, f64>| {
         scores.get(model).and_then(|s| table(s).get("5").copied()).unwrap_or(0.0)
     };
@@ -249,7 +251,42 @@ pub fn run(events: &[Event], spec: &Backtest) -> Result<Report, BacktestError> {
         pai5_over_kde,
         pai5_over_previous,
         pei5_minus_kde,
+        hindsight,
     })
+}
+
+/// Mean PAI and PEI by area percent over the origins with events, and the calibration of the
+/// probabilities, of the forecasts `expected(origin)`.
+fn score_origins(
+    cells: &Cells,
+    scoring: &[i32],
+    horizon: i32,
+    in_horizon: &dyn Fn(i32) -> f64,
+    expected: impl Fn(i32) -> Vec<f64>,
+) -> (BTreeMap<String, f64>, BTreeMap<String, f64>, Calibration) {
+    let mut pai: BTreeMap<u32, (f64, u32)> = BTreeMap::new();
+    let mut pei: BTreeMap<u32, (f64, u32)> = BTreeMap::new();
+    let mut calibration = Calibration::default();
+    for &origin in scoring {
+        let expected = expected(origin);
+        let actual = cells.outcome(origin, horizon);
+        let total = in_horizon(origin);
+        for area in AREAS {
+            if let Some((a, e)) = pai_pei_of(&expected, &actual, f64::from(area) / 100.0, total) {
+                let entry = pai.entry(area).or_default();
+                (entry.0, entry.1) = (entry.0 + a, entry.1 + 1);
+                let entry = pei.entry(area).or_default();
+                (entry.0, entry.1) = (entry.0 + e, entry.1 + 1);
+            }
+        }
+        for (lambda, y) in expected.iter().zip(&actual) {
+            calibration.add(1.0 - (-lambda.max(0.0)).exp(), *y > 0.0);
+        }
+    }
+    let mean = |table: &BTreeMap<u32, (f64, u32)>| -> BTreeMap<String, f64> {
+        table.iter().map(|(area, (sum, n))| (area.to_string(), sum / f64::from((*n).max(1)))).collect()
+    };
+    (mean(&pai), mean(&pei), calibration)
 }
 
 #[cfg(test)]
@@ -280,6 +317,7 @@ mod tests {
             origins: Some(3),
             score_until: None,
             min_history_days: 365,
+            hindsight: false,
         };
         let report = run(&events, &spec).unwrap();
         assert_eq!(report.horizon_days, 1);

@@ -8,6 +8,7 @@
 pub mod backtest;
 pub mod events;
 pub mod grid;
+pub mod hindsight;
 pub mod kde;
 pub mod levels;
 pub mod locate;

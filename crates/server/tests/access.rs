@@ -569,12 +569,39 @@ async fn risk_push_story(store: Arc<dyn Store>) {
     assert_eq!(listed[0]["code"].as_str(), Some(hot.code.to_string().as_str()), "the hot grid is first");
     let p = listed[0]["probability"].as_f64().unwrap();
     assert!(p > 0.5 && p < 1.0 && listed[0]["level"].is_string(), "{}", listed[0]);
+    // A month ahead: the same grid first, more expected, no level (the thresholds are a week's);
+    // a horizon that is none of the three is named.
+    let month = world.call(Method::GET, &format!("{uri}&horizon=30d"), Auth::Token(&other), None).await;
+    assert_eq!((month.status, month.body["horizon_days"].as_u64()), (StatusCode::OK, Some(30)), "{}", month.body);
+    let top = &month.body["grids"][0];
+    assert_eq!(top["code"].as_str(), Some(hot.code.to_string().as_str()));
+    assert!(top["expected"].as_f64().unwrap() > listed[0]["expected"].as_f64().unwrap() && top["level"].is_null(), "{top}");
+    let fortnight = world.call(Method::GET, &format!("{uri}&horizon=14d"), Auth::Token(&other), None).await;
+    assert_eq!((fortnight.status, code(&fortnight)), (StatusCode::UNPROCESSABLE_ENTITY, "horizon_invalid"));
     let jinhua_org = world.org("金东区社会治理中心", "centre", "330703", None).await;
     let elsewhere = world.account("jindong-analyst", jinhua_org, "analyst", "330703").await;
     let refused = world.call(Method::GET, uri, Auth::Token(&elsewhere), None).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let bad = world.call(Method::GET, "/api/v1/risk/forecast?county=lq", Auth::Token(&other), None).await;
     assert_eq!((bad.status, code(&bad)), (StatusCode::UNPROCESSABLE_ENTITY, "region_code_invalid"));
+
+    // The 72-hour trace: the county's analyst reads its feed; a grid worker is refused; the
+    // subject travels in the body; a bad body is named.
+    let positions = "mmsi,time,lat,lon\nboat_a,2026-03-06T01:00:00Z,28.5,121.4\nboat_a,2026-03-06T02:00:00Z,28.51,121.41\n\
+                     boat_b,2026-03-06T02:00:00Z,28.5101,121.4101\n";
+    world.engine.ingest_positions(&cli(), "beidou", Some(&luqiao), positions.as_bytes()).await.unwrap();
+    let analyst = world.account("luqiao-analyst", org, "analyst", "331004").await;
+    let ask = json!({"id": "boat_a", "at": "2026-03-06T03:00:00Z", "within": 100});
+    let traced = world.call(Method::POST, "/api/v1/risk/trace", Auth::Token(&analyst), Some(ask.clone())).await;
+    assert_eq!(traced.status, StatusCode::OK, "{}", traced.body);
+    assert_eq!(traced.body["track"].as_array().map(Vec::len), Some(2));
+    assert_eq!(traced.body["contacts"][0]["id"].as_str(), Some("boat_b"));
+    assert_eq!(traced.body["regions"], json!(["331004"]));
+    let refused = world.call(Method::POST, "/api/v1/risk/trace", Auth::Token(&other), Some(ask)).await;
+    assert_eq!((refused.status, code(&refused)), (StatusCode::FORBIDDEN, "forbidden"));
+    let bad =
+        world.call(Method::POST, "/api/v1/risk/trace", Auth::Token(&analyst), Some(json!({"id": "boat_a", "hours": 0}))).await;
+    assert_eq!((bad.status, code(&bad)), (StatusCode::UNPROCESSABLE_ENTITY, "hours_invalid"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

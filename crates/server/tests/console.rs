@@ -431,7 +431,13 @@ async fn every_page_template_renders_with_real_data() {
     let events = visit(&mut leader, "/heatmap?programme=risk_events", StatusCode::OK).await;
     assert!(events.body.contains("网格员巡查上报") || events.body.contains("<path"), "the risk events' map");
     let forecast = visit(&mut leader, "/heatmap?layer=forecast", StatusCode::OK).await;
-    assert!(forecast.body.contains("风险预测（未来7天）") && forecast.body.contains("7 天内至少发生一起"), "the forecast layer");
+    assert!(forecast.body.contains("未来7天") && forecast.body.contains("7 天内至少发生一起"), "the forecast layer");
+    assert!(!forecast.body.contains("按与最高网格之比着色"), "a week is coloured by the warning levels");
+    let month = visit(&mut leader, "/heatmap?layer=forecast&horizon=30d", StatusCode::OK).await;
+    assert!(month.body.contains("30 天内至少发生一起") && month.body.contains("按与最高网格之比着色"), "a month is shaded");
+    assert!(month.body.contains("horizon=30d"), "downloads keep the horizon");
+    let fortnight = visit(&mut leader, "/heatmap?layer=forecast&horizon=14d", StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(fortnight.body.contains("14d"), "the bad horizon is named");
     assert!(
         forecast.body.contains("programme=risk_events") && forecast.body.contains("layer=forecast"),
         "downloads keep the query"
@@ -477,6 +483,9 @@ async fn every_page_template_renders_with_real_data() {
     let none = visit(&mut grid, "/warnings?category=fire&q=%E6%BC%8F%E6%B0%B4", StatusCode::OK).await;
     assert!(none.body.contains("没有符合条件的已销号预警"));
     visit(&mut reviewer, "/warnings", StatusCode::FORBIDDEN).await;
+    // The 72-hour trace's form, for the risk analyst (the trace itself has its own test).
+    let mut analyst = w.sign_in("demo-putuo-analyst").await;
+    visit(&mut analyst, "/trace", StatusCode::OK).await;
 
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
     let pages: BTreeSet<String> = std::fs::read_dir(&dir)
@@ -884,4 +893,46 @@ async fn safety_coins_are_awarded_and_redeemed_within_the_balance() {
     assert_eq!(w.get(&mut grid, "/coins?region=330702").await.status, StatusCode::FORBIDDEN);
     let mut reviewer = w.sign_in("demo-putuo-reviewer").await;
     assert_eq!(w.get(&mut reviewer, "/coins").await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_analyst_traces_a_boat_from_the_county_feed() {
+    let w = World::new().await;
+    let mut analyst = w.sign_in("demo-putuo-analyst").await;
+    let form = w.get(&mut analyst, "/trace").await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("72小时轨迹") && form.body.contains("name=\"id\""));
+    let csrf = analyst.csrf.clone().unwrap();
+    let now = chrono::Utc::now().with_timezone(&fq_domain::calendar::beijing()).format("%Y-%m-%dT%H:%M").to_string();
+    let ask = |id: &'static str, at: String, hours: &'static str| {
+        vec![("csrf", csrf.clone()), ("id", id.to_owned()), ("at", at), ("hours", hours.to_owned()), ("within", "500".to_owned())]
+    };
+    let post = |pairs: Vec<(&'static str, String)>| {
+        let w = &w;
+        let analyst = &analyst;
+        async move {
+            let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            w.post(analyst, "/trace", &pairs).await
+        }
+    };
+    let traced = post(ask("浙普渔演示03", now.clone(), "72")).await;
+    assert_eq!(traced.status, StatusCode::OK, "{}", traced.body);
+    assert!(traced.body.contains("<svg class=\"trace\"") && traced.body.contains("浙普渔演示04"), "{}", traced.body);
+    assert!(traced.body.contains("普陀区"), "the feeds read are named");
+    let unknown = post(ask("浙普渔演示99", now.clone(), "72")).await;
+    assert!(unknown.status == StatusCode::OK && unknown.body.contains("没有此对象的报告"));
+    let bad_time = post(ask("浙普渔演示03", "tomorrow".into(), "72")).await;
+    assert_eq!(bad_time.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad_time.body.contains("截至时间无效") && bad_time.body.contains("aria-invalid"));
+    let too_long = post(ask("浙普渔演示03", now, "9999")).await;
+    assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY, "the engine's limit is shown: {}", too_long.body);
+    let forged = w.post(&analyst, "/trace", &[("csrf", "forged"), ("id", "浙普渔演示03")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // A leader, a mediator of the same county: no trace.
+    for login in ["demo-luqiao-leader", "demo-putuo-mediator"] {
+        let mut other = w.sign_in(login).await;
+        assert_eq!(w.get(&mut other, "/trace").await.status, StatusCode::FORBIDDEN, "{login}");
+        let page = w.get(&mut other, "/").await;
+        assert!(!page.body.contains("href=\"/trace\""), "{login} is not offered the trace");
+    }
 }

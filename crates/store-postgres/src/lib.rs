@@ -47,6 +47,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "region_lists", include_str!("../migrations/0004_region_lists.sql")),
     (5, "risk_events", include_str!("../migrations/0005_risk_events.sql")),
     (6, "positions", include_str!("../migrations/0006_positions.sql")),
+    (7, "position_regions", include_str!("../migrations/0007_position_regions.sql")),
 ];
 
 /// The schema version this build writes.

@@ -191,9 +191,10 @@ pub(crate) async fn apply(conn: &mut PgConnection, op: &Op) -> Result<(), StoreE
                 let lons: Vec<f64> = chunk.iter().map(|p| p.lon).collect();
                 let lats: Vec<f64> = chunk.iter().map(|p| p.lat).collect();
                 let sources: Vec<&str> = chunk.iter().map(|p| p.source.as_str()).collect();
+                let regions: Vec<&str> = chunk.iter().map(|p| p.region.as_str()).collect();
                 sqlx::query(
-                    "INSERT INTO positions (subject, at, lon, lat, source) \
-                     SELECT * FROM UNNEST($1::text[], $2::timestamptz[], $3::float8[], $4::float8[], $5::text[]) \
+                    "INSERT INTO positions (subject, at, lon, lat, source, region) \
+                     SELECT * FROM UNNEST($1::text[], $2::timestamptz[], $3::float8[], $4::float8[], $5::text[], $6::text[]) \
                      ON CONFLICT (subject, at) DO NOTHING",
                 )
                 .bind(&subjects)
@@ -201,6 +202,7 @@ pub(crate) async fn apply(conn: &mut PgConnection, op: &Op) -> Result<(), StoreE
                 .bind(&lons)
                 .bind(&lats)
                 .bind(&sources)
+                .bind(&regions)
                 .execute(&mut *conn)
                 .await
                 .map_err(StoreError::backend)?;

@@ -80,12 +80,14 @@ pub(crate) async fn positions_between(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
-    let rows = sqlx::query("SELECT subject, at, lon, lat, source FROM positions WHERE at >= $1 AND at < $2 ORDER BY at, subject")
-        .bind(from)
-        .bind(to)
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
+    let rows = sqlx::query(
+        "SELECT subject, at, lon, lat, source, region FROM positions WHERE at >= $1 AND at < $2 ORDER BY at, subject",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
     rows.iter()
         .map(|r| {
             Ok(fq_store::PositionRecord {
@@ -94,6 +96,7 @@ pub(crate) async fn positions_between(
                 lon: r.try_get("lon").map_err(db)?,
                 lat: r.try_get("lat").map_err(db)?,
                 source: r.try_get("source").map_err(db)?,
+                region: r.try_get("region").map_err(db)?,
             })
         })
         .collect()

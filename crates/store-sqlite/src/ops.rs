@@ -183,12 +183,13 @@ pub(crate) fn apply(conn: &Connection, op: &Op) -> Result<(), StoreError> {
         Op::InsertPositions(reports) => {
             let mut stmt = conn
                 .prepare_cached(
-                    "INSERT INTO positions (subject, at, lon, lat, source) VALUES (?1, ?2, ?3, ?4, ?5) \
+                    "INSERT INTO positions (subject, at, lon, lat, source, region) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
                      ON CONFLICT (subject, at) DO NOTHING",
                 )
                 .map_err(StoreError::backend)?;
             for p in reports {
-                stmt.execute(params![p.subject, journal_time(p.at), p.lon, p.lat, p.source]).map_err(StoreError::backend)?;
+                stmt.execute(params![p.subject, journal_time(p.at), p.lon, p.lat, p.source, p.region])
+                    .map_err(StoreError::backend)?;
             }
         }
         Op::InsertRiskEvents(events) => {

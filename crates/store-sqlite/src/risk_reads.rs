@@ -100,18 +100,27 @@ pub(crate) fn positions_between(
     to: DateTime<Utc>,
 ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
     let mut stmt = conn
-        .prepare_cached("SELECT subject, at, lon, lat, source FROM positions WHERE at >= ?1 AND at < ?2 ORDER BY at, subject")
+        .prepare_cached(
+            "SELECT subject, at, lon, lat, source, region FROM positions WHERE at >= ?1 AND at < ?2 ORDER BY at, subject",
+        )
         .map_err(db)?;
     let rows = stmt
         .query_map(params![journal_time(from), journal_time(to)], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, f64>(2)?, r.get::<_, f64>(3)?, r.get::<_, String>(4)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, f64>(2)?,
+                r.get::<_, f64>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
         })
         .map_err(db)?;
     let mut out = Vec::new();
     for row in rows {
-        let (subject, at, lon, lat, source) = row.map_err(db)?;
+        let (subject, at, lon, lat, source, region) = row.map_err(db)?;
         let at = decode::time(&at).map_err(|e| StoreError::corrupt("position", e))?;
-        out.push(fq_store::PositionRecord { subject, at, lon, lat, source });
+        out.push(fq_store::PositionRecord { subject, at, lon, lat, source, region });
     }
     Ok(out)
 }

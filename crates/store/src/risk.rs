@@ -14,6 +14,9 @@ pub struct PositionRecord {
     pub lat: f64,
     /// Where it came from (`ais`, `beidou`, `checkpoint`...).
     pub source: String,
+    /// The county the feed serves (whose risk analysts may trace with it); empty for reports
+    /// stored before counties were recorded (operators only).
+    pub region: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

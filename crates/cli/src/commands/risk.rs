@@ -72,7 +72,8 @@ pub async fn run(config: &Config, command: RiskCommand) -> Outcome {
             .await
         }
         RiskCommand::PullOpen311 { source, url, start_date, json } => {
-            let (address, body) = crate::nightly::fetch_open311(&url, start_date.as_deref())?;
+            let pulled = crate::open311_pull::fetch(&url, start_date.as_deref())?;
+            let (address, body, pages) = (pulled.address, pulled.body, pulled.pages);
             open::with_engine(config, |engine| async move {
                 engine.ensure_reference_data().await?;
                 let report = engine.ingest_risk_events(&crate::commands::cli_actor(), &source, &body).await?;
@@ -80,7 +81,7 @@ pub async fn run(config: &Config, command: RiskCommand) -> Outcome {
                     println!("{}", serde_json::to_string(&report).unwrap_or_default());
                 } else {
                     println!(
-                        "{address}: {} requests, {} stored ({} in grids), {} pulled before, {} outside every grid",
+                        "{address}: {} requests in {pages} pages, {} stored ({} in grids), {} pulled before, {} outside every grid",
                         report.rows,
                         report.stored,
                         report.in_grids,
@@ -100,11 +101,17 @@ pub async fn run(config: &Config, command: RiskCommand) -> Outcome {
             })
             .await
         }
-        RiskCommand::Positions { source, file, json } => {
+        RiskCommand::Positions { source, region, file, json } => {
+            let region = region
+                .as_deref()
+                .map(|r| fq_domain::region::RegionCode::parse(r.trim()))
+                .transpose()
+                .map_err(|e| Failure::new("region_code_invalid", format!("--region: {e}")))?;
             let bytes = std::fs::read(&file)
                 .map_err(|e| Failure::new("file_unreadable", format!("cannot read {}: {e}", file.display())))?;
             open::with_engine(config, |engine| async move {
-                let report = engine.ingest_positions(&crate::commands::cli_actor(), &source, &bytes).await?;
+                engine.ensure_reference_data().await?;
+                let report = engine.ingest_positions(&crate::commands::cli_actor(), &source, region.as_ref(), &bytes).await?;
                 if json {
                     println!("{}", serde_json::to_string(&report).unwrap_or_default());
                 } else {
@@ -194,6 +201,7 @@ fn offline(command: RiskCommand) -> Outcome {
             date_format,
             skip_bad_rows,
             min_history,
+            hindsight,
             json,
         } => {
             let bytes = std::fs::read(&events)
@@ -230,6 +238,7 @@ fn offline(command: RiskCommand) -> Outcome {
                 origins,
                 score_until,
                 min_history_days: min_history,
+                hindsight,
             };
             let report = fq_risk::run(&events_read, &spec).map_err(|e| Failure::new("backtest_invalid", e.to_string()))?;
             if json {
@@ -296,7 +305,7 @@ fn offline(command: RiskCommand) -> Outcome {
             }
             let track = fq_risk::trace::track(&reports, &id, at, hours).into_iter().cloned().collect();
             let contacts = fq_risk::trace::contacts(&reports, &id, at, hours, within);
-            print_trace(&fq_engine::Trace { id, at, hours, within_metres: within, track, contacts }, json);
+            print_trace(&fq_engine::Trace { id, at, hours, within_metres: within, regions: None, track, contacts }, json);
             Ok(())
         }
         RiskCommand::ConvertNij { file, category, out } => {
@@ -354,6 +363,23 @@ fn print_report(r: &Report) {
         r.kde_bandwidth_metres
     );
     println!("our model: feature set {:?}, chosen on the training origins", r.ours_feature_set);
+    if let Some(maps) = &r.hindsight {
+        println!("hindsight maps (not forecasts: every event of the file but the scored horizon's own)");
+        println!("bandwidth          PAI 1%   PAI 5%  PAI 10%   PEI 1%   PEI 5%  PEI 10%");
+        for m in maps {
+            let v = |t: &std::collections::BTreeMap<String, f64>, k: &str| t.get(k).copied().unwrap_or(0.0);
+            println!(
+                "{:<16} {:>8.2} {:>8.2} {:>8.2} {:>8.3} {:>8.3} {:>8.3}",
+                format!("{:.0} m", m.bandwidth_metres),
+                v(&m.pai, "1"),
+                v(&m.pai, "5"),
+                v(&m.pai, "10"),
+                v(&m.pei, "1"),
+                v(&m.pei, "5"),
+                v(&m.pei, "10")
+            );
+        }
+    }
     if let Some(ours) = r.models.get("ours") {
         println!("reliability (ours): forecast bin, cells, mean forecast, observed");
         for b in &ours.reliability {

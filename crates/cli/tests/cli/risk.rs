@@ -30,6 +30,21 @@ fn the_backtest_reports_every_model_as_json() {
     assert_eq!(origins.len(), 2);
     assert_eq!(origins[0], "2017-03-01", "the first origin is the day after training ends");
     assert!(report["study_cells"].as_u64().unwrap() > 100);
+    assert!(report.get("hindsight").is_none(), "hindsight maps only when asked");
+
+    // The hindsight maps: one per bandwidth, each scored like the models.
+    let run = w
+        .bare_command()
+        .args(["risk", "backtest", "--events", EVENTS, "--cell-size", "300", "--category", "vehicle_theft"])
+        .args(["--horizon", "7d", "--train-until", "2017-02-28", "--origins", "2", "--json", "--hindsight"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let maps = report["hindsight"].as_array().unwrap();
+    let bandwidths: Vec<f64> = maps.iter().map(|m| m["bandwidth_metres"].as_f64().unwrap()).collect();
+    assert_eq!(bandwidths, [0.0, 150.0, 300.0, 450.0, 600.0, 900.0, 1200.0]);
+    assert!(maps.iter().all(|m| (0.0..=1.0).contains(&m["pei"]["5"].as_f64().unwrap())));
 }
 
 #[test]

@@ -49,6 +49,7 @@ impl Modify for Security {
         inspection::push, inspection::batch, inspection::record, inspection::ranking, inspection::evaluation,
         risk::push,
         risk::forecast,
+        risk::trace,
     ),
     modifiers(&Security),
     tags(
@@ -60,7 +61,7 @@ impl Modify for Security {
         (name = "regions", description = "行政区划 and grids"),
         (name = "kpis", description = "指标"),
         (name = "inspection", description = "机动车检验审核: records pushed by stations, ranking, evaluation"),
-        (name = "risk", description = "风险预警: events pushed by their sources; the week's forecast per grid"),
+        (name = "risk", description = "风险预警: events pushed by their sources; the forecast per grid; the 72-hour trace"),
         (name = "status", description = "what is running"),
     )
 )]

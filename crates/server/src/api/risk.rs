@@ -1,6 +1,7 @@
 //! Risk events pushed by their sources (`data/risk/sources-v1.toml`), each with its own feed
-//! account and that account's API tokens; and the week's forecast per grid of a county (the
-//! heat map's forecast layer as data, for dashboards and other systems).
+//! account and that account's API tokens; the forecast per grid of a county (the heat map's
+//! forecast layer as data, for dashboards and other systems); and the 72-hour trace of a person
+//! or vessel (P6) for the risk programme's analysts, from their counties' position feeds.
 
 // utoipa's `path` macro names each IntoParams type with its module path, which this lint flags.
 #![allow(unused_qualifications)]
@@ -13,11 +14,12 @@ use axum::{Json, Router};
 use chrono::NaiveDate;
 use fq_domain::calendar::{local_date, start_of_day};
 use fq_domain::region::RegionCode;
-use fq_engine::{HeatQuery, IngestReport, RISK_EVENTS};
+use fq_engine::{HeatQuery, Horizon, IngestReport, RISK_EVENTS};
 use serde::{Deserialize, Serialize};
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
+use crate::api::json::ApiJson;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 
@@ -28,6 +30,7 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/risk/sources/{code}/events", post(push).layer(axum::extract::DefaultBodyLimit::max(MAX_PUSH_BYTES)))
         .route("/risk/forecast", get(forecast))
+        .route("/risk/trace", post(trace))
 }
 
 /// Pushes a file of events of a source (CSV or JSON, as the source is defined). All or nothing:
@@ -55,8 +58,10 @@ pub(crate) struct ForecastParams {
     county: String,
     /// One risk category (default: every category among the county's events, summed).
     category: Option<String>,
-    /// The first day of the forecast week (YYYY-MM-DD; default tomorrow, Beijing time).
+    /// The first day of the forecast (YYYY-MM-DD; default tomorrow, Beijing time).
     day: Option<NaiveDate>,
+    /// The days forecast: 1d, 7d (the default) or 30d.
+    horizon: Option<String>,
 }
 
 /// One grid's forecast.
@@ -64,10 +69,11 @@ pub(crate) struct ForecastParams {
 pub(crate) struct GridForecast {
     code: String,
     name: String,
-    /// Expected events over the week, and the probability of at least one.
+    /// Expected events over the horizon, and the probability of at least one.
     expected: f64,
     probability: f64,
-    /// The warning level the probability reaches (trend not applied), if any.
+    /// The warning level the probability reaches (trend not applied), if any; a week's forecast
+    /// only, the horizon the level thresholds are set for.
     level: Option<&'static str>,
 }
 
@@ -75,7 +81,7 @@ pub(crate) struct GridForecast {
 pub(crate) struct ForecastReply {
     county: String,
     day: NaiveDate,
-    horizon_days: u32,
+    horizon_days: i32,
     categories: Vec<String>,
     skipped: Vec<String>,
     thresholds: fq_risk::levels::Thresholds,
@@ -83,9 +89,10 @@ pub(crate) struct ForecastReply {
     grids: Vec<GridForecast>,
 }
 
-/// The week's forecast for every grid of a county: our model fitted on the events stored before
-/// the day, per grid the expected count, the probability of at least one event and the warning
-/// level it reaches. Readers of the risk programme over the county and leaders.
+/// The forecast for every grid of a county over the day, week (default) or month from a day: our
+/// model fitted on the events stored before the day, per grid the expected count, the
+/// probability of at least one event and, for a week, the warning level it reaches. Readers of
+/// the risk programme over the county and leaders.
 #[utoipa::path(get, path = "/api/v1/risk/forecast", tag = "risk", params(ForecastParams),
     responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
@@ -97,6 +104,13 @@ pub(crate) async fn forecast(
     let county = RegionCode::parse(p.county.trim()).map_err(|e| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "region_code_invalid", e.to_string()).with_field("county")
     })?;
+    let horizon = match p.horizon.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
+        None => Horizon::Week,
+        Some(text) => Horizon::parse(text).ok_or_else(|| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "horizon_invalid", format!("{text:?} is not 1d, 7d or 30d"))
+                .with_field("horizon")
+        })?,
+    };
     let day = p.day.unwrap_or_else(|| local_date(state.engine.current_time()) + chrono::Duration::days(1));
     let query = HeatQuery {
         county: county.clone(),
@@ -104,7 +118,7 @@ pub(crate) async fn forecast(
         category: p.category.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()),
         from: start_of_day(day - chrono::Duration::days(90)),
         to: start_of_day(day),
-        forecast: true,
+        forecast: Some(horizon),
     };
     let map = state.engine.heat_map(&actor, &query).await?;
     let layer =
@@ -115,7 +129,7 @@ pub(crate) async fn forecast(
         .into_iter()
         .map(|c| {
             let probability = c.probability();
-            let level = t.level(probability).map(fq_risk::levels::Level::code);
+            let level = (horizon == Horizon::Week).then(|| t.level(probability).map(fq_risk::levels::Level::code)).flatten();
             GridForecast { code: c.code, name: c.name, expected: c.expected, probability, level }
         })
         .collect();
@@ -123,10 +137,41 @@ pub(crate) async fn forecast(
     Ok(Json(ForecastReply {
         county: county.to_string(),
         day: layer.day,
-        horizon_days: 7,
+        horizon_days: layer.horizon_days,
         categories: layer.categories,
         skipped: layer.skipped,
         thresholds: t,
         grids,
     }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TraceBody {
+    /// The person or vessel: an MMSI, a Beidou terminal, a checkpoint id. In the body, never in
+    /// an address, so that it is not written to access logs.
+    id: String,
+    /// The end of the trace (RFC 3339; default now).
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Hours back (default 72, at most 720).
+    hours: Option<i64>,
+    /// Who counts as with them: within this many metres at the same time (default 500).
+    within: Option<f64>,
+}
+
+/// The 72-hour trace of a person or vessel: their reports over the hours before `at`, and who
+/// came within `within` metres meanwhile (closest first). Operators read every feed; the risk
+/// programme's analysts only the feeds of the counties in their scope; anyone else gets 403.
+/// Every trace is journaled with who asked.
+#[utoipa::path(post, path = "/api/v1/risk/trace", tag = "risk", request_body = TraceBody,
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn trace(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    ApiJson(body): ApiJson<TraceBody>,
+) -> Result<Json<fq_engine::Trace>, ApiError> {
+    let at = body.at.unwrap_or_else(|| state.engine.current_time());
+    let trace = state.engine.trace(&actor, &body.id, at, body.hours.unwrap_or(72), body.within.unwrap_or(500.0)).await?;
+    Ok(Json(trace))
 }

@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use fq_domain::calendar::beijing;
 use fq_domain::region::{RegionCode, RegionLevel};
-use fq_engine::{EngineError, HeatQuery};
+use fq_engine::{EngineError, HeatQuery, Horizon};
 use geo::BoundingRect;
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +32,8 @@ pub(crate) struct HeatParams {
     from: Option<String>,
     to: Option<String>,
     layer: Option<String>,
+    /// The forecast layer's horizon: 1d, 7d (the default) or 30d.
+    horizon: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -63,6 +65,15 @@ const BELOW_BLUE: &str = "#f7f7f7";
 /// The colour of a forecast probability by the thresholds: below blue, or a level's.
 fn level_fill(probability: f64, t: &fq_risk::levels::Thresholds) -> &'static str {
     t.level(probability).map_or(BELOW_BLUE, |level| LEVEL_FILLS[level as usize])
+}
+
+/// The code of a horizon in the page's address and form.
+fn horizon_code(horizon: Horizon) -> &'static str {
+    match horizon {
+        Horizon::Day => "1d",
+        Horizon::Week => "7d",
+        Horizon::Month => "30d",
+    }
 }
 
 /// `GET /heatmap`.
@@ -111,6 +122,7 @@ fn query_string(
     category: Option<&str>,
     shown: &period::Period,
     layer: Option<&str>,
+    horizon: Option<&str>,
 ) -> String {
     let (from, to) = (shown.from_day.format("%Y-%m-%d").to_string(), shown.to_day.format("%Y-%m-%d").to_string());
     let pairs = [
@@ -120,6 +132,7 @@ fn query_string(
         ("from", Some(from.as_str())),
         ("to", Some(to.as_str())),
         ("layer", layer),
+        ("horizon", horizon),
     ];
     let present: Vec<(&str, &str)> = pairs.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).collect();
     serde_urlencoded::to_string(present).unwrap_or_default()
@@ -157,14 +170,30 @@ async fn view(
     if forecast {
         programme = Some(fq_engine::RISK_EVENTS.to_owned());
     }
+    let horizon = match q.horizon.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
+        None => Horizon::Week,
+        Some(text) => match Horizon::parse(text) {
+            Some(h) => h,
+            None => {
+                let ctx = minijinja::context! { error => i18n::text(lang, "heat.bad_horizon").replace("{value}", text) };
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, ctx));
+            }
+        },
+    };
     let today = engine.current_time().with_timezone(&beijing()).date_naive();
     let shown = period::period(q.from.as_deref(), q.to.as_deref(), today, 90, 3 * 366);
     let Some((from, to)) = shown.range else {
         let ctx = minijinja::context! { error => i18n::text(lang, "fig.bad_period") };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, ctx));
     };
-    let query =
-        HeatQuery { county: region.clone(), programme: programme.clone(), category: category.clone(), from, to, forecast };
+    let query = HeatQuery {
+        county: region.clone(),
+        programme: programme.clone(),
+        category: category.clone(),
+        from,
+        to,
+        forecast: forecast.then_some(horizon),
+    };
     let map = match engine.heat_map(&viewer.actor, &query).await {
         Ok(map) => map,
         Err(e @ EngineError::Invalid { .. }) => {
@@ -175,6 +204,10 @@ async fn view(
     };
     let projection = Projection::fit_rects(map.cells.iter().filter_map(|c| c.area.bounding_rect()));
     let high = f64::from(map.cells.iter().map(|c| c.count).max().unwrap_or(0));
+    // The level thresholds are a week's (the whistle's horizon): a day's or a month's forecast
+    // is shaded by its share of the highest grid's instead.
+    let by_level = map.forecast.as_ref().is_some_and(|f| f.horizon_days == Horizon::Week.days());
+    let highest_expected = map.cells.iter().map(|c| c.expected).fold(0.0, f64::max);
     let mut shapes = Vec::new();
     let mut dots = Vec::new();
     let mut legend: Vec<(&str, String)> = Vec::new();
@@ -188,7 +221,14 @@ async fn view(
                         .replace("{p}", &format!("{:.1}", probability * 100.0))
                         .replace("{e}", &format!("{:.2}", cell.expected))
                         .replace("{n}", &cell.count.to_string());
-                    (level_fill(probability, &layer.thresholds), title)
+                    let fill = if by_level {
+                        level_fill(probability, &layer.thresholds)
+                    } else if cell.expected > 0.0 {
+                        REDS[class(cell.expected, highest_expected)]
+                    } else {
+                        BELOW_BLUE
+                    };
+                    (fill, title)
                 }
                 None => {
                     let fill = if density || cell.count == 0 { BELOW_BLUE } else { REDS[class(f64::from(cell.count), high)] };
@@ -234,7 +274,9 @@ async fn view(
             }
         }
     }
-    if let Some(layer) = &map.forecast {
+    if map.forecast.is_some() && !by_level {
+        legend = vec![(REDS[0], i18n::text(lang, "heat.low")), (REDS[4], i18n::text(lang, "heat.high"))];
+    } else if let Some(layer) = &map.forecast {
         let t = &layer.thresholds;
         let percent = |p: f64| format!("{:.0}%", p * 100.0);
         legend.push((BELOW_BLUE, format!("< {}", percent(t.blue))));
@@ -301,7 +343,9 @@ async fn view(
         forecast => value(&map.forecast),
         forecast_names => map.forecast.as_ref().map(|f| risk_category_names(engine, &f.categories)),
         has_risk => readable.iter().any(|(p, _)| p.code == "risk"),
-        query => query_string(&region, programme.as_deref(), category.as_deref(), &shown, q.layer.as_deref()),
+        query => query_string(&region, programme.as_deref(), category.as_deref(), &shown, q.layer.as_deref(), Some(horizon_code(horizon))),
+        horizon => horizon_code(horizon),
+        by_level => by_level,
         likeliest => value(&likeliest),
         events => events,
         programmes => value(&programmes),

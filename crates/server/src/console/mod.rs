@@ -34,6 +34,7 @@ mod registry;
 mod scope;
 pub(crate) mod templates;
 mod timeline;
+mod trace;
 mod viewer;
 mod warnings;
 mod work;
@@ -89,6 +90,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/registry", get(registry::page))
         .route("/warnings", get(warnings::page))
         .route("/index", get(governance::page))
+        .route("/trace", get(trace::page).post(trace::run))
         .route("/coins", get(coins::page))
         .route("/coins/lookup", post(coins::lookup))
         .route("/coins/award", post(coins::award))

@@ -35,6 +35,8 @@ pub(crate) struct Nav {
     pub warnings: bool,
     /// Safety coins: the coins programme's roles and leaders.
     pub coins: bool,
+    /// The 72-hour trace: the risk programme's analysts.
+    pub trace: bool,
     pub admin: bool,
 }
 
@@ -45,6 +47,7 @@ impl Nav {
         nav.inspection = engine.programmes().get("inspection").is_some() && (holds("supervisor") || holds(RoleCode::LEADER));
         nav.warnings =
             engine.programmes().get("risk").is_some_and(|p| p.roles.keys().any(|r| holds(r)) || holds(RoleCode::LEADER));
+        nav.trace = engine.programmes().get("risk").is_some() && holds(fq_engine::TRACE_ROLE);
         nav.coins = engine.programmes().get("coins").is_some_and(|p| p.roles.keys().any(|r| holds(r)) || holds(RoleCode::LEADER));
         for programme in engine.programmes().all() {
             let broad = programme.roles.keys().any(|r| holds(r) && !programme.assignment_only(r));

@@ -1,0 +1,226 @@
+//! `/trace` 72小时轨迹: for the risk programme's analysts, where a person or vessel was over the
+//! hours before a time and who was with them, from the position feeds of the counties in the
+//! analyst's scope (the engine decides which reports they read and journals every trace). The
+//! subject is posted, never put in an address, so that no access log holds who was traced.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use fq_domain::calendar::beijing;
+use fq_domain::region::RegionCode;
+use fq_engine::{EngineError, Trace};
+use serde::Serialize;
+
+use super::display::{self, Names};
+use super::forms::{Fault, Posted};
+use super::i18n;
+use super::layout::{self, Page, value};
+use super::viewer::Viewer;
+use crate::AppState;
+
+/// The drawing's size, in SVG units.
+const WIDTH: f64 = 720.0;
+const HEIGHT: f64 = 420.0;
+const MARGIN: f64 = 24.0;
+
+#[derive(Debug, Serialize)]
+struct Report {
+    at: String,
+    lon: String,
+    lat: String,
+}
+
+#[derive(Debug, Serialize)]
+struct With {
+    id: String,
+    closest: String,
+    closest_at: String,
+    reports: usize,
+    from: String,
+    to: String,
+    /// Where on the drawing the subject was when they were closest.
+    x: f64,
+    y: f64,
+}
+
+/// `GET /trace`: the form.
+pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer) -> Page {
+    if !viewer.nav.trace {
+        return Err(layout::denied(&state, &viewer));
+    }
+    let now = state.engine.current_time().with_timezone(&beijing()).format("%Y-%m-%dT%H:%M").to_string();
+    let values = minijinja::context! { id => "", at => now, hours => "72", within => "500" };
+    let ctx = minijinja::context! { values => values, error => Option::<String>::None, error_field => Option::<String>::None };
+    Ok(layout::page(&state, &viewer, "trace.html", ctx))
+}
+
+/// `POST /trace`: the trace.
+pub(crate) async fn run(State(state): State<AppState>, viewer: Viewer, posted: Posted) -> Page {
+    if !viewer.csrf_ok(&posted) {
+        return Err(layout::csrf_refused(&state, &viewer));
+    }
+    if !viewer.nav.trace {
+        return Err(layout::denied(&state, &viewer));
+    }
+    let lang = viewer.lang;
+    let values = minijinja::context! {
+        id => posted.text("id"), at => posted.text("at"), hours => posted.text("hours"), within => posted.text("within"),
+    };
+    let refuse = |fault: Fault| {
+        let ctx = minijinja::context! { values => values.clone(), error => fault.message, error_field => fault.field };
+        layout::page_with_status(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, "trace.html", ctx)
+    };
+    let Some(at) = local_time(&posted.text("at")) else { return Ok(refuse(Fault::on("at", i18n::text(lang, "trace.bad_time")))) };
+    let Ok(hours) = posted.text("hours").trim().parse::<i64>() else {
+        return Ok(refuse(Fault::on("hours", i18n::text(lang, "trace.bad_hours"))));
+    };
+    let Ok(within) = posted.text("within").trim().parse::<f64>() else {
+        return Ok(refuse(Fault::on("within", i18n::text(lang, "trace.bad_within"))));
+    };
+    let trace = match state.engine.trace(&viewer.actor, &posted.text("id"), at, hours, within).await {
+        Ok(trace) => trace,
+        Err(e @ EngineError::Invalid { .. }) => return Ok(refuse(Fault::of(lang, &e))),
+        Err(e) => return Err(layout::fail(&state, &viewer, &e)),
+    };
+    let drawing = Drawing::of(&trace);
+    // The counties whose feeds were read, by name (None: every feed, an operator's trace).
+    let mut feeds = None;
+    if let Some(codes) = &trace.regions {
+        let mut names = Names::new(&state.engine);
+        let mut listed = Vec::new();
+        for code in codes.iter().filter_map(|c| RegionCode::parse(c).ok()) {
+            listed.push(names.region(&code).await);
+        }
+        feeds = Some(listed.join("、"));
+    }
+    let track: Vec<Report> = trace
+        .track
+        .iter()
+        .map(|p| Report { at: display::when(p.at), lon: format!("{:.5}", p.lon), lat: format!("{:.5}", p.lat) })
+        .collect();
+    let with: Vec<With> = trace
+        .contacts
+        .iter()
+        .map(|c| {
+            let (x, y) = drawing.as_ref().map_or((0.0, 0.0), |d| d.at_time(&trace, c.closest_at));
+            With {
+                id: c.id.clone(),
+                closest: format!("{:.0}", c.closest_metres),
+                closest_at: display::when(c.closest_at),
+                reports: c.reports,
+                from: display::when(c.first_at),
+                to: display::when(c.last_at),
+                x,
+                y,
+            }
+        })
+        .collect();
+    let ctx = minijinja::context! {
+        values => values,
+        error => Option::<String>::None,
+        error_field => Option::<String>::None,
+        traced => true,
+        subject => trace.id.clone(),
+        until => display::when(trace.at),
+        hours => trace.hours,
+        within => format!("{:.0}", trace.within_metres),
+        regions => feeds,
+        track => value(&track),
+        with => value(&with),
+        path => drawing.as_ref().map(|d| d.path.clone()),
+        start => drawing.as_ref().map(|d| d.start),
+        end => drawing.as_ref().map(|d| d.end),
+        width => WIDTH,
+        height => HEIGHT,
+    };
+    Ok(layout::page(&state, &viewer, "trace.html", ctx))
+}
+
+/// A `datetime-local` value (Beijing time, minutes or seconds) as a UTC time.
+fn local_time(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
+        .ok()?;
+    beijing().from_local_datetime(&naive).single().map(|t| t.with_timezone(&Utc))
+}
+
+/// The track drawn on a local equirectangular projection fitted to its extent.
+struct Drawing {
+    path: String,
+    start: (f64, f64),
+    end: (f64, f64),
+    /// Degrees to drawing units: (lon0, lat0, x scale, y scale).
+    fit: (f64, f64, f64, f64),
+}
+
+impl Drawing {
+    fn of(trace: &Trace) -> Option<Drawing> {
+        let first = trace.track.first()?;
+        let (mut w, mut s, mut e, mut n) = (first.lon, first.lat, first.lon, first.lat);
+        for p in &trace.track {
+            (w, s, e, n) = (w.min(p.lon), s.min(p.lat), e.max(p.lon), n.max(p.lat));
+        }
+        // A degree of longitude is shorter than one of latitude by cos(latitude).
+        let squash = ((s + n) / 2.0).to_radians().cos().max(0.01);
+        let span_x = ((e - w) * squash).max(1e-4);
+        let span_y = (n - s).max(1e-4);
+        let scale = ((WIDTH - 2.0 * MARGIN) / span_x).min((HEIGHT - 2.0 * MARGIN) / span_y);
+        let fit = (w, n, scale * squash, scale);
+        let point = |lon: f64, lat: f64| (MARGIN + (lon - fit.0) * fit.2, MARGIN + (fit.1 - lat) * fit.3);
+        let points: Vec<(f64, f64)> = trace.track.iter().map(|p| point(p.lon, p.lat)).collect();
+        let path = points
+            .iter()
+            .enumerate()
+            .map(|(i, (x, y))| format!("{}{x:.1},{y:.1}", if i == 0 { "M" } else { " L" }))
+            .collect::<String>();
+        Some(Drawing { path, start: points[0], end: points[points.len() - 1], fit })
+    }
+
+    /// Where the subject was at `at`: its report nearest in time.
+    fn at_time(&self, trace: &Trace, at: DateTime<Utc>) -> (f64, f64) {
+        let nearest = trace.track.iter().min_by_key(|p| (p.at - at).num_seconds().abs());
+        nearest.map_or(self.end, |p| (MARGIN + (p.lon - self.fit.0) * self.fit.2, MARGIN + (self.fit.1 - p.lat) * self.fit.3))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_time_is_beijing_time() {
+        let at = local_time("2026-11-26T10:30").unwrap();
+        assert_eq!(at, Utc.with_ymd_and_hms(2026, 11, 26, 2, 30, 0).unwrap());
+        assert_eq!(local_time("2026-11-26T10:30:15").unwrap().timestamp() - at.timestamp(), 15);
+        assert_eq!(local_time("yesterday"), None);
+        assert_eq!(local_time(""), None);
+    }
+
+    #[test]
+    fn the_track_fits_the_drawing_north_up() {
+        let p = |lon: f64, lat: f64, minute: i64| fq_risk::trace::Position {
+            id: "a".into(),
+            at: Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap() + chrono::Duration::minutes(minute),
+            lon,
+            lat,
+        };
+        let trace = Trace {
+            id: "a".into(),
+            at: Utc.with_ymd_and_hms(2026, 11, 26, 1, 0, 0).unwrap(),
+            hours: 72,
+            within_metres: 500.0,
+            regions: None,
+            track: vec![p(122.30, 29.90, 0), p(122.40, 30.00, 30), p(122.50, 29.95, 60)],
+            contacts: Vec::new(),
+        };
+        let d = Drawing::of(&trace).unwrap();
+        assert!(d.path.starts_with('M') && d.path.matches(" L").count() == 2, "{}", d.path);
+        let (sx, sy) = d.start;
+        let (ex, _) = d.end;
+        assert!((sx - MARGIN).abs() < 1e-6 && ex <= WIDTH - MARGIN + 1e-6 && ex > sx, "west to east");
+        let (_, top) = d.at_time(&trace, trace.track[1].at);
+        assert!((top - MARGIN).abs() < 1e-6 && top < sy, "the northernmost report is at the top");
+        assert!(Drawing::of(&Trace { track: Vec::new(), ..trace }).is_none(), "no report, no drawing");
+    }
+}

@@ -17,9 +17,10 @@ pub const DEMO_POSITION_SOURCE: &str = "demo_beidou";
 /// 沈家门 port (degrees).
 const PORT: (f64, f64) = (122.300, 29.945);
 
-/// Where boat `k` is `hours` after the start: port, the way out (hours 0–8), circling its ground
-/// (8–60), the way back (60–70), port.
+/// Where boat `k` is `hours` after the start: its berth, the way out (hours 0–8), circling its
+/// ground (8–60), the way back (60–70), its berth. Berths are about 600 m apart along the port.
 fn position(k: usize, hours: f64) -> (f64, f64) {
+    let berth = (PORT.0 + 0.006 * k as f64, PORT.1);
     // Boats 03 and 04 (k = 2, 3) share a ground; the others spread to the south-east.
     let lane = if k == 3 { 2.0 } else { k as f64 };
     let ground = (PORT.0 + 0.22 + 0.05 * lane, PORT.1 - 0.12 + 0.035 * lane);
@@ -32,11 +33,10 @@ fn position(k: usize, hours: f64) -> (f64, f64) {
     };
     let between = |a: (f64, f64), b: (f64, f64), share: f64| (a.0 + (b.0 - a.0) * share, a.1 + (b.1 - a.1) * share);
     match hours {
-        h if h < 8.0 => between(PORT, circle(8.0), h / 8.0),
+        h if h < 8.0 => between(berth, circle(8.0), h / 8.0),
         h if h < 60.0 => circle(h),
-        h if h < 70.0 => between(circle(60.0), PORT, (h - 60.0) / 10.0),
-        // At the quay, boats lie a little apart.
-        _ => (PORT.0 + 0.0008 * k as f64, PORT.1),
+        h if h < 70.0 => between(circle(60.0), berth, (h - 60.0) / 10.0),
+        _ => berth,
     }
 }
 
@@ -75,7 +75,8 @@ mod tests {
             assert!(metres(position(2, h), position(3, h)) < 500.0, "03 and 04 together at hour {h}");
             assert!(metres(position(0, h), position(2, h)) > 5_000.0, "01 elsewhere at hour {h}");
         }
-        assert!(metres(position(4, 0.0), PORT) < 1.0, "every boat leaves from port");
-        assert!(metres(position(5, 75.0), PORT) < 500.0, "and is back at the end");
+        assert!(metres(position(4, 0.0), PORT) < 3_000.0, "every boat leaves from port");
+        assert!(metres(position(5, 75.0), position(5, 0.0)) < 1.0, "and is back at its berth at the end");
+        assert!(metres(position(2, 75.0), position(3, 75.0)) > 500.0, "berths lie apart");
     }
 }

@@ -370,7 +370,7 @@ class Flow:
 
         # The 72-hour trace: Putuo's risk analyst traces a demo boat of the collision case; the
         # boat it worked beside is listed with it, and the trace is drawn.
-        self.sign_in("demo-putuo-analyst")
+        self.sign_in("demo-putuo-tracer")
         self.go("/trace")
         form = self.driver.find_element(By.CSS_SELECTOR, "form[action='/trace']")
         form.find_element(By.NAME, "id").send_keys("浙普渔演示03")

@@ -738,7 +738,8 @@ pub enum RiskCommand {
         /// The server's GeoReport v2 base URL.
         #[arg(long)]
         url: String,
-        /// Only requests from this instant (RFC 3339), as the server's start_date.
+        /// Only requests from this instant (RFC 3339) or day (YYYY-MM-DD, Beijing time); 90
+        /// days back by default. Longer spans are asked 90 days at a time.
         #[arg(long)]
         start_date: Option<String>,
         #[arg(long)]

@@ -54,15 +54,17 @@ pub async fn night(engine: &Engine, config: &SchedulerConfig, day: NaiveDate) ->
     if !engine.claim_nightly(day).await? {
         return Ok(());
     }
-    // From the start of the day before yesterday, Beijing time (a missed night is caught up),
-    // written in UTC.
-    let since = Some(fq_domain::calendar::start_of_day(day - chrono::Duration::days(2)).format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    // From the start of the day before yesterday, Beijing time (a missed night is caught up).
+    let since = fq_domain::calendar::start_of_day(day - chrono::Duration::days(2));
     for pull in &config.open311_pulls {
-        let (url, start) = (pull.url.clone(), since.clone());
-        let fetched = tokio::task::spawn_blocking(move || crate::open311_pull::fetch(&url, start.as_deref())).await;
+        let url = pull.url.clone();
+        let fetched = tokio::task::spawn_blocking(move || crate::open311_pull::fetch(&url, since, Utc::now())).await;
         let body = match fetched {
             Ok(Ok(pulled)) => {
                 tracing::info!(source = %pull.source, pages = pulled.pages, requests = pulled.requests, "Open311 pages read");
+                for warning in &pulled.warnings {
+                    tracing::warn!(source = %pull.source, "{warning}");
+                }
                 pulled.body
             }
             Ok(Err(failure)) => {

@@ -1,15 +1,24 @@
 //! Pulling service requests from an Open311 GeoReport v2 server, every page of them.
 //!
 //! GeoReport v2 has no paging: a server answers a request list with at most its own limit
-//! (1,000 is the spec's example; many use fewer), the newest first. So the pull walks back in
-//! time: after each answer it asks again with `end_date` at the oldest request it was given,
-//! until an answer brings no request it has not seen or reaches `start_date`. Requests given
-//! twice (at a page's edge) are kept once. The pages are joined into one JSON array, ingested
-//! all or nothing like a single answer.
+//! (1,000 is the spec's example; many use fewer), the newest first, over a window of at most 90
+//! days. So the pull asks window by window from the start (90 days before now by default), each
+//! with both `start_date` and `end_date`, and within a window walks back in time: after each
+//! answer it asks again with `end_date` at the oldest request it was given (one second before
+//! it when the answer brought nothing older), until an answer is empty or reaches the window's
+//! start. Requests given twice (at a page's edge) are kept once. The pages are joined into one
+//! JSON array, ingested all or nothing like a single answer.
+//!
+//! Two limits of the protocol are reported, not hidden: a second holding more requests than a
+//! page (the server never gives the rest of that second; the walk goes on before it and names
+//! the second), and a server that ignores `end_date` (the walk cannot go back; it says so).
+//! The walk relies on each answer being the newest requests of its window by
+//! `requested_datetime`, as GeoReport servers sort them.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
+use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, TimeDelta, Utc};
 use serde_json::Value;
 
 use crate::failure::Failure;
@@ -18,169 +27,264 @@ use crate::failure::Failure;
 type Page = Result<Vec<u8>, Failure>;
 
 /// The most pages one pull reads (a server that never stops repeating itself is cut off).
-pub const MAX_PAGES: usize = 200;
+pub const MAX_PAGES: usize = 500;
+
+/// The longest window one request asks for (GeoReport servers cap it; fengqiao's at 90 days).
+pub const WINDOW_DAYS: i64 = 90;
 
 /// What a pull read.
 #[derive(Debug)]
 pub struct Pulled {
-    /// The first address asked.
+    /// The address asked, with the pull's start.
     pub address: String,
     /// Every request once, as one JSON array.
     pub body: Vec<u8>,
     pub pages: usize,
     pub requests: usize,
+    /// What the protocol kept from the pull (seconds with more requests than a page; a server
+    /// that ignored `end_date`), to be shown as warnings.
+    pub warnings: Vec<String>,
 }
 
-/// GETs `{url}/requests.json` from `start_date` (when given), page after page. Blocking: call
-/// it off the async runtime's threads.
-pub fn fetch(url: &str, start_date: Option<&str>) -> Result<Pulled, Failure> {
+/// The start of a pull: RFC 3339, or a date (its start, Beijing time); 90 days before `now` if
+/// none.
+pub fn start_of(text: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>, Failure> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(now - TimeDelta::days(WINDOW_DAYS));
+    };
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.to_utc())
+        .ok()
+        .or_else(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().map(fq_domain::calendar::start_of_day))
+        .filter(|t| *t <= now)
+        .ok_or_else(|| {
+            Failure::new("start_date_invalid", format!("--start-date {text:?} is not an RFC 3339 time or a date, not after now"))
+        })
+}
+
+/// `[from, to]` cut into windows of at most [`WINDOW_DAYS`], oldest first.
+pub fn windows(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let span = TimeDelta::days(WINDOW_DAYS);
+    let mut out = Vec::new();
+    let mut start = from;
+    while start < to {
+        let end = (start + span).min(to);
+        out.push((start, end));
+        start = end;
+    }
+    out
+}
+
+/// GETs `{url}/requests.json` from `start` to `now`, window by window and page by page.
+/// Blocking: call it off the async runtime's threads.
+pub fn fetch(url: &str, start: DateTime<Utc>, now: DateTime<Utc>) -> Result<Pulled, Failure> {
     let address = format!("{}/requests.json", url.trim_end_matches('/'));
     let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(60))).build().into();
-    let get = |end_date: Option<&str>| -> Page {
-        let mut request = agent.get(&address);
-        if let Some(start) = start_date {
-            request = request.query("start_date", start);
-        }
-        if let Some(end) = end_date {
-            request = request.query("end_date", end);
-        }
-        let shown = match end_date {
-            Some(end) => format!("{address} (end_date {end})"),
-            None => address.clone(),
-        };
-        request
+    let get = |from: &str, to: &str| -> Page {
+        let shown = format!("{address}?start_date={from}&end_date={to}");
+        agent
+            .get(&address)
+            .query("start_date", from)
+            .query("end_date", to)
             .call()
             .map_err(|e| Failure::new("open311_unreachable", format!("{shown}: {e}")))?
             .body_mut()
             .read_to_vec()
             .map_err(|e| Failure::new("open311_unreadable", format!("{shown}: {e}")))
     };
-    let (requests, pages) = walk(get, start_date)?;
-    let count = requests.len();
-    let body = serde_json::to_vec(&Value::Array(requests)).unwrap_or_default();
-    let shown = match start_date {
-        Some(start) => format!("{address}?start_date={start}"),
-        None => address,
-    };
-    Ok(Pulled { address: shown, body, pages, requests: count })
+    let walked = walk(get, &windows(start, now))?;
+    let requests = walked.requests.len();
+    Ok(Pulled {
+        address: format!("{address}?start_date={}", text(start.fixed_offset())),
+        body: serde_json::to_vec(&Value::Array(walked.requests)).unwrap_or_default(),
+        pages: walked.pages,
+        requests,
+        warnings: walked.warnings,
+    })
 }
 
-/// Reads pages with `get(end_date)` until one brings nothing new or reaches `start_date`.
-pub fn walk(mut get: impl FnMut(Option<&str>) -> Page, start_date: Option<&str>) -> Result<(Vec<Value>, usize), Failure> {
-    let start = start_date.and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
+/// What a walk gathered.
+#[derive(Debug, Default)]
+pub struct Walked {
+    pub requests: Vec<Value>,
+    pub pages: usize,
+    pub warnings: Vec<String>,
+}
+
+/// A time as a query writes it.
+fn text(at: DateTime<FixedOffset>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Reads every window with `get(start_date, end_date)`, walking back page by page.
+pub fn walk(mut get: impl FnMut(&str, &str) -> Page, windows: &[(DateTime<Utc>, DateTime<Utc>)]) -> Result<Walked, Failure> {
     let mut seen: HashSet<String> = HashSet::new();
-    let mut out: Vec<Value> = Vec::new();
-    let mut end: Option<String> = None;
-    for page in 1..=MAX_PAGES {
-        let body = get(end.as_deref())?;
-        let answer: Value = serde_json::from_slice(&body)
-            .map_err(|e| Failure::new("open311_unreadable", format!("page {page} is not JSON: {e}")))?;
-        let Value::Array(requests) = answer else {
-            return Err(Failure::new("open311_unreadable", format!("page {page} is not a list of service requests")));
-        };
-        let mut new = 0;
-        let mut oldest: Option<(chrono::DateTime<chrono::FixedOffset>, String)> = None;
-        for request in requests {
-            let when = request.get("requested_datetime").and_then(Value::as_str).map(str::to_owned);
-            if let Some(text) = &when
-                && let Ok(at) = chrono::DateTime::parse_from_rfc3339(text)
-                && oldest.as_ref().is_none_or(|(o, _)| at < *o)
-            {
-                oldest = Some((at, text.clone()));
+    let mut out = Walked::default();
+    for (from, to) in windows {
+        let from = from.fixed_offset();
+        let mut end = to.fixed_offset();
+        loop {
+            out.pages += 1;
+            if out.pages > MAX_PAGES {
+                return Err(Failure::new(
+                    "open311_too_many_pages",
+                    format!("the server gave more than {MAX_PAGES} pages; nothing was stored"),
+                ));
             }
-            // A request without an id cannot be told from another: kept, and left to the
-            // source's validation to name.
-            let id = request.get("service_request_id").map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
-            if id.is_none_or(|id| seen.insert(id)) {
-                out.push(request);
-                new += 1;
+            let page = out.pages;
+            let answer: Value = serde_json::from_slice(&get(&text(from), &text(end))?)
+                .map_err(|e| Failure::new("open311_unreadable", format!("page {page} is not JSON: {e}")))?;
+            let Value::Array(requests) = answer else {
+                return Err(Failure::new("open311_unreadable", format!("page {page} is not a list of service requests")));
+            };
+            let times: Vec<DateTime<FixedOffset>> = requests
+                .iter()
+                .filter_map(|r| r.get("requested_datetime").and_then(Value::as_str))
+                .filter_map(|t| DateTime::parse_from_rfc3339(t).ok())
+                .collect();
+            let given = requests.len();
+            let mut new = 0;
+            for request in requests {
+                // A request without an id cannot be told from another: kept, and left to the
+                // source's validation to name.
+                let id = request.get("service_request_id").map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
+                if id.is_none_or(|id| seen.insert(id)) {
+                    out.requests.push(request);
+                    new += 1;
+                }
+            }
+            let Some(oldest) = times.iter().min().copied() else { break };
+            if oldest <= from {
+                break;
+            }
+            if oldest < end {
+                end = oldest;
+            } else if oldest == end {
+                // Nothing older in this answer: the rest is before this second. A full answer
+                // of this one second, none of it new, means the second holds more than a page.
+                if given >= 2 && new == 0 && times.iter().all(|t| *t == end) {
+                    out.warnings.push(format!(
+                        "more requests at {} than the server gives in one answer: the rest of that second is not pulled",
+                        text(end)
+                    ));
+                }
+                end -= TimeDelta::seconds(1);
+            } else {
+                out.warnings.push(format!(
+                    "the server ignored end_date {} (it answered later requests): requests before {} were not pulled",
+                    text(end),
+                    text(oldest)
+                ));
+                break;
             }
         }
-        let Some((oldest_at, oldest_text)) = oldest else { return Ok((out, page)) };
-        // Nothing new, the start reached, or the same edge as before: every page is in.
-        if new == 0 || start.is_some_and(|s| oldest_at <= s) || end.as_deref() == Some(oldest_text.as_str()) {
-            return Ok((out, page));
-        }
-        end = Some(oldest_text);
     }
-    Err(Failure::new("open311_too_many_pages", format!("the server gave more than {MAX_PAGES} pages; nothing was stored")))
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
+    use chrono::TimeZone;
+
     use super::*;
 
-    /// A server holding `n` requests an hour apart, answering at most `limit` of those at or
-    /// before `end_date`, newest first; it records the end dates it was asked for.
-    fn server(n: usize, limit: usize) -> (Vec<Value>, impl FnMut(Option<&str>) -> Page) {
-        let base = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00+08:00").unwrap();
-        let all: Vec<Value> = (0..n)
-            .map(|i| {
-                let at = base + chrono::Duration::hours(i as i64);
-                serde_json::json!({ "service_request_id": format!("R{i}"), "requested_datetime": at.to_rfc3339() })
-            })
-            .collect();
-        let held = all.clone();
-        let get = move |end: Option<&str>| {
-            let end = end.map(|e| chrono::DateTime::parse_from_rfc3339(e).unwrap());
-            let mut page: Vec<&Value> = held
-                .iter()
-                .filter(|r| {
-                    let at = chrono::DateTime::parse_from_rfc3339(r["requested_datetime"].as_str().unwrap()).unwrap();
-                    end.is_none_or(|e| at <= e)
-                })
-                .collect();
-            page.reverse();
+    fn base() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap()
+    }
+
+    /// A request at `at` (written in Beijing time, as fengqiao's server writes them).
+    fn request(id: &str, at: DateTime<Utc>) -> Value {
+        let local = at.with_timezone(&fq_domain::calendar::beijing()).fixed_offset();
+        serde_json::json!({ "service_request_id": id, "requested_datetime": text(local) })
+    }
+
+    /// A server holding `held`, answering at most `limit` of those in `[start, end]`, newest first.
+    fn server(held: Vec<Value>, limit: usize) -> impl FnMut(&str, &str) -> Page {
+        move |start: &str, end: &str| {
+            let (start, end) = (DateTime::parse_from_rfc3339(start).unwrap(), DateTime::parse_from_rfc3339(end).unwrap());
+            let at = |r: &Value| DateTime::parse_from_rfc3339(r["requested_datetime"].as_str().unwrap()).unwrap();
+            let mut page: Vec<&Value> = held.iter().filter(|r| at(r) >= start && at(r) <= end).collect();
+            page.sort_by_key(|r| std::cmp::Reverse(at(r)));
             page.truncate(limit);
             Ok(serde_json::to_vec(&page).unwrap())
-        };
-        (all, get)
+        }
+    }
+
+    fn ids(walked: &Walked) -> Vec<String> {
+        let mut ids: Vec<String> = walked.requests.iter().map(|r| r["service_request_id"].as_str().unwrap().to_owned()).collect();
+        ids.sort_unstable();
+        ids
     }
 
     #[test]
     fn every_request_is_pulled_once_across_pages() {
-        for (n, limit) in [(0, 5), (3, 5), (5, 5), (12, 5), (1000, 100), (7, 1 + 1)] {
-            let (all, get) = server(n, limit);
-            let (got, pages) = walk(get, None).unwrap();
-            let mut ids: Vec<&str> = got.iter().map(|r| r["service_request_id"].as_str().unwrap()).collect();
-            ids.sort_unstable();
-            let mut want: Vec<&str> = all.iter().map(|r| r["service_request_id"].as_str().unwrap()).collect();
+        for (n, limit) in [(0, 5), (3, 5), (5, 5), (12, 5), (1000, 100), (7, 1), (7, 2)] {
+            let held: Vec<Value> =
+                (0..n).map(|i| request(&format!("R{i:04}"), base() + TimeDelta::minutes(i64::from(i) * 7))).collect();
+            let mut want: Vec<String> = (0..n).map(|i| format!("R{i:04}")).collect();
             want.sort_unstable();
-            assert_eq!(ids, want, "{n} requests, {limit} a page");
-            assert!(pages <= n / (limit - 1) + 2, "{n} requests, {limit} a page: {pages} pages");
+            let walked = walk(server(held, limit), &[(base(), base() + TimeDelta::days(30))]).unwrap();
+            assert_eq!(ids(&walked), want, "{n} requests, {limit} a page");
+            assert!(walked.warnings.is_empty(), "{:?}", walked.warnings);
+            assert!(walked.pages <= 2 * (n as usize / limit + 2), "{n} requests, {limit} a page: {} pages", walked.pages);
         }
     }
 
     #[test]
-    fn the_walk_stops_at_the_start_date() {
-        let (_, mut get) = server(50, 10);
-        let mut asked = 0;
-        let counting = |end: Option<&str>| {
-            asked += 1;
-            get(end)
-        };
-        // The newest 10 reach back to hour 40; the start is hour 45: one page is enough.
-        let (got, pages) = walk(counting, Some("2026-11-02T21:00:00+08:00")).unwrap();
-        assert_eq!((got.len(), pages, asked), (10, 1, 1));
+    fn a_second_with_more_than_a_page_is_named_and_the_walk_goes_on_before_it() {
+        // Twelve requests at one second and three earlier, five a page.
+        let crowded = base() + TimeDelta::hours(5);
+        let mut held: Vec<Value> = (0..12).map(|i| request(&format!("S{i}"), crowded)).collect();
+        held.extend((0..3).map(|i| request(&format!("E{i}"), base() + TimeDelta::hours(i))));
+        let walked = walk(server(held, 5), &[(base() - TimeDelta::hours(1), base() + TimeDelta::days(1))]).unwrap();
+        let got = ids(&walked);
+        assert_eq!(got.iter().filter(|i| i.starts_with('E')).count(), 3, "the earlier ones are pulled: {got:?}");
+        assert_eq!(got.iter().filter(|i| i.starts_with('S')).count(), 5, "a page of the crowded second");
+        assert_eq!(walked.warnings.len(), 1, "{:?}", walked.warnings);
+        assert!(walked.warnings[0].contains("2026-11-01T13:00:00+08:00"), "{}", walked.warnings[0]);
+    }
+
+    #[test]
+    fn windows_cover_the_span_in_ninety_days_at_most() {
+        let to = base() + TimeDelta::days(200);
+        let cut = windows(base(), to);
+        assert_eq!(cut.len(), 3);
+        assert_eq!((cut[0].0, cut[2].1), (base(), to));
+        assert!(cut.windows(2).all(|w| w[0].1 == w[1].0), "contiguous");
+        assert!(cut.iter().all(|(a, b)| *b - *a <= TimeDelta::days(WINDOW_DAYS) && a < b));
+        assert!(windows(to, to).is_empty());
+        // Requests spread over 200 days, a server that answers one window of 90 days at most.
+        let held: Vec<Value> =
+            (0..200).map(|d| request(&format!("D{d:03}"), base() + TimeDelta::days(d) + TimeDelta::hours(3))).collect();
+        let walked = walk(server(held, 40), &cut).unwrap();
+        assert_eq!(ids(&walked).len(), 200);
+    }
+
+    #[test]
+    fn the_start_is_a_time_a_date_or_ninety_days_back() {
+        let now = base();
+        assert_eq!(start_of(None, now).unwrap(), now - TimeDelta::days(90));
+        assert_eq!(start_of(Some("2026-10-01T00:00:00Z"), now).unwrap(), Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap());
+        assert_eq!(start_of(Some("2026-10-01"), now).unwrap(), Utc.with_ymd_and_hms(2026, 9, 30, 16, 0, 0).unwrap());
+        assert_eq!(start_of(Some("last week"), now).unwrap_err().code, "start_date_invalid");
+        assert_eq!(start_of(Some("2027-01-01"), now).unwrap_err().code, "start_date_invalid", "not after now");
+    }
+
+    #[test]
+    fn a_server_that_ignores_end_date_is_named() {
+        let held: Vec<Value> = (0..10).map(|i| request(&format!("R{i}"), base() + TimeDelta::hours(i))).collect();
+        let page = serde_json::to_vec(&held[5..]).unwrap();
+        let walked =
+            walk(|_: &str, _: &str| Ok(page.clone()), &[(base() - TimeDelta::days(1), base() + TimeDelta::days(1))]).unwrap();
+        assert_eq!(walked.requests.len(), 5);
+        assert!(walked.warnings.iter().any(|w| w.contains("ignored end_date")), "{:?}", walked.warnings);
     }
 
     #[test]
     fn a_page_that_is_not_a_list_is_refused_by_number() {
-        let mut answers = vec![b"{\"error\":\"down\"}".to_vec()];
-        let failure = walk(|_| Ok(answers.pop().unwrap_or_default()), None).unwrap_err();
+        let failure =
+            walk(|_: &str, _: &str| Ok(b"{\"error\":\"down\"}".to_vec()), &[(base(), base() + TimeDelta::days(1))]).unwrap_err();
         assert_eq!(failure.code, "open311_unreadable");
         assert!(failure.message.contains("page 1"), "{}", failure.message);
-    }
-
-    #[test]
-    fn more_requests_at_one_time_than_a_page_holds_end_the_walk() {
-        // Twelve requests at the same second, five a page: the edge never moves; the walk ends
-        // instead of asking forever, with what it was given.
-        let page: Vec<Value> = (0..5)
-            .map(|i| serde_json::json!({ "service_request_id": format!("S{i}"), "requested_datetime": "2026-11-01T08:00:00+08:00" }))
-            .collect();
-        let body = serde_json::to_vec(&page).unwrap();
-        let (got, pages) = walk(|_| Ok(body.clone()), None).unwrap();
-        assert_eq!((got.len(), pages), (5, 2));
     }
 }

@@ -165,8 +165,8 @@ impl Engine {
                 add_account("demo-putuo-intake", "演示普陀区受理员", centre.id.0, "intake", code, None).await?;
                 add_account("demo-putuo-mediator", "演示普陀区调解员", committee.id.0, "mediator", code, None).await?;
                 add_account("demo-putuo-court", "演示普陀区法院联络员", court.id.0, "court_clerk", code, None).await?;
-                // The risk programme's analyst, who traces the demo boats' last 72 hours.
-                add_account("demo-putuo-analyst", "演示普陀区研判员", centre.id.0, "analyst", code, None).await?;
+                // The risk programme's trace analyst, who traces the demo boats' last 72 hours.
+                add_account("demo-putuo-tracer", "演示普陀区轨迹研判员", centre.id.0, "tracer", code, None).await?;
                 maritime_county = Some(county.code.clone());
             }
             grids += self.generate_grids(&system, &county.code, DEMO_CELL_METRES).await?.grids;

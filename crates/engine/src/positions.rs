@@ -2,9 +2,10 @@
 //! checkpoint logs are stored once per subject and time, each file with the county its feed
 //! serves; a trace reads the hours before a time from the store (the subject's track, and who
 //! came within a distance meanwhile). Tracing a person or vessel is sensitive: operators trace
-//! with every report; the risk programme's analysts (研判员) only with the reports of the
-//! counties in their scope, so that nothing of another county's feeds is shown to them, not
-//! even whether a subject was seen there; every trace is journaled with who asked.
+//! with every report; holders of the risk programme's `tracer` role (轨迹研判员) only with the
+//! reports of the counties their grants cover, so that nothing of another county's feeds is
+//! shown to them, not even whether a subject was seen there; every trace is journaled with who
+//! asked.
 
 use chrono::{DateTime, Duration, Utc};
 use fq_domain::actor::Actor;
@@ -19,7 +20,22 @@ use crate::Engine;
 use crate::access::require_operator;
 
 /// The role of the risk programme that may trace in the console, within its scope.
-pub const TRACE_ROLE: &str = "analyst";
+pub const TRACE_ROLE: &str = "tracer";
+
+/// The regions whose position feeds an account traces with: those of its enabled `tracer`
+/// grants not narrowed to one organisation (feeds belong to counties, not units). Empty: the
+/// account may not trace. The console's menu and the engine both ask this.
+pub fn trace_scopes(account: &fq_domain::account::Account) -> Vec<RegionCode> {
+    if account.disabled {
+        return Vec::new();
+    }
+    account
+        .grants
+        .iter()
+        .filter(|g| g.role.as_str() == TRACE_ROLE && g.scope.org.is_none())
+        .map(|g| g.scope.region.clone())
+        .collect()
+}
 use crate::error::EngineError;
 
 /// What storing a file of position reports did.
@@ -84,7 +100,7 @@ impl Engine {
         reports.sort_by(|a, b| a.id.cmp(&b.id).then(a.at.cmp(&b.at)));
         reports.dedup_by(|a, b| a.id == b.id && a.at == b.at);
         let keys: Vec<(String, DateTime<Utc>)> = reports.iter().map(|p| (p.id.clone(), p.at)).collect();
-        let known = self.store.positions_known(&keys).await?;
+        let known = self.store.positions_known(&region_code, &keys).await?;
         let mut subjects: Vec<&str> = reports.iter().map(|p| p.id.as_str()).collect();
         subjects.sort_unstable();
         subjects.dedup();
@@ -122,21 +138,16 @@ impl Engine {
         Ok(report)
     }
 
-    /// The counties whose reports `actor` traces with: None for every report (operators); the
-    /// scopes of the risk analyst's grants; refused to anyone else.
+    /// The regions whose reports `actor` traces with: None for every report (operators); the
+    /// scopes of the account's `tracer` grants ([`trace_scopes`]); refused to anyone else.
     pub fn trace_scope(&self, actor: &Actor) -> Result<Option<Vec<RegionCode>>, EngineError> {
         match actor {
             Actor::System | Actor::Cli { .. } => Ok(None),
             Actor::Account(account) => {
-                let scopes: Vec<RegionCode> = account
-                    .grants
-                    .iter()
-                    .filter(|g| !account.disabled && g.role.as_str() == TRACE_ROLE && g.scope.org.is_none())
-                    .map(|g| g.scope.region.clone())
-                    .collect();
+                let scopes = trace_scopes(account);
                 if scopes.is_empty() || self.programmes().get("risk").is_none() {
                     return Err(EngineError::forbidden(
-                        "tracing a person or vessel is for the risk programme's analysts (研判员) and operators",
+                        "tracing a person or vessel is for the risk programme's trace analysts (轨迹研判员) and operators",
                     ));
                 }
                 Ok(Some(scopes))
@@ -166,11 +177,14 @@ impl Engine {
             None => true,
             Some(scopes) => RegionCode::parse(region).is_ok_and(|r| scopes.iter().any(|s| s.contains(&r))),
         };
-        let positions: Vec<Position> = stored
+        let mut positions: Vec<Position> = stored
             .into_iter()
             .filter(|r| readable(&r.region))
             .map(|r| Position { id: r.subject, at: r.at, lon: r.lon, lat: r.lat })
             .collect();
+        // A report seen by several counties' feeds is stored once in each: read once. The store
+        // gives them by time then subject, so the copies are neighbours.
+        positions.dedup_by(|a, b| a.id == b.id && a.at == b.at);
         let track: Vec<Position> = fq_risk::trace::track(&positions, id, at, hours).into_iter().cloned().collect();
         let contacts = fq_risk::trace::contacts(&positions, id, at, hours, within);
         let regions: Option<Vec<String>> = scope.map(|s| s.iter().map(ToString::to_string).collect());

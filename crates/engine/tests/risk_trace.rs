@@ -98,23 +98,37 @@ async fn traces(store: Arc<dyn Store>) {
         .0
         .id
         .0;
-    let analyst = account(&engine, &store, "putuo-analyst", centre, "analyst", "330903").await;
+    let analyst = account(&engine, &store, "putuo-tracer", centre, "tracer", "330903").await;
     let theirs = engine.trace(&analyst, "boat_a", then, 72, 500.0).await.unwrap();
     assert_eq!((theirs.track.len(), ids(&theirs)), (12, vec!["boat_b".to_owned()]), "路桥区's feed is not read");
     assert_eq!(theirs.regions, Some(vec!["330903".to_owned()]));
-    for unseen in ["boat_c", "311050800"] {
-        let t = engine.trace(&analyst, unseen, then, 72, 500.0).await.unwrap();
-        assert!(t.track.is_empty() && t.contacts.is_empty(), "{unseen}: another county's feed, or one of no county");
-    }
+    let t = engine.trace(&analyst, "boat_c", then, 72, 500.0).await.unwrap();
+    assert!(t.track.is_empty() && t.contacts.is_empty(), "another county's feed is not read");
+    // boat_c's reports seen by 普陀区's feed as well: stored once more (for that county), and the
+    // operator still reads each report once.
+    let seen_twice = luqiao.replace("mmsi,time,lat,lon\n", "id,time,lat,lon\n");
+    let again = engine.ingest_positions(&cli(), "ais", Some(&county("330903")), seen_twice.as_bytes()).await.unwrap();
+    assert_eq!((again.stored, again.duplicates), (12, 0), "{again:?}");
+    let twice = engine.ingest_positions(&cli(), "ais", Some(&county("330903")), seen_twice.as_bytes()).await.unwrap();
+    assert_eq!((twice.stored, twice.duplicates), (0, 12), "the same county's feed again stores nothing");
+    assert_eq!(engine.trace(&analyst, "boat_c", then, 72, 500.0).await.unwrap().track.len(), 12);
+    assert_eq!(engine.trace(&cli(), "boat_c", then, 72, 500.0).await.unwrap().track.len(), 12, "each report once");
+    // The AIS file stored without a county: the operator's trace has its 21 reports, the
+    // analyst's none.
+    let unassigned = engine.trace(&analyst, "311050800", at, 72, 1000.0).await.unwrap();
+    assert!(unassigned.track.is_empty() && unassigned.contacts.is_empty(), "a feed of no county is the operators'");
     let traced = store.stream_events("access:trace").await.unwrap();
     assert!(
         traced.iter().any(|e| e.actor == analyst.journal_name() && e.payload.contains("boat_c") && e.payload.contains("330903")),
         "the analyst's trace is journaled with the counties read"
     );
-    let elsewhere = account(&engine, &store, "luqiao-analyst", centre, "analyst", "331004").await;
+    let elsewhere = account(&engine, &store, "luqiao-tracer", centre, "tracer", "331004").await;
     assert!(engine.trace(&elsewhere, "boat_a", then, 72, 500.0).await.unwrap().track.is_empty());
-    let grid = account(&engine, &store, "putuo-grid", centre, "grid_worker", "330903").await;
-    assert_eq!(engine.trace(&grid, "boat_a", then, 72, 500.0).await.unwrap_err().code(), "forbidden");
+    // Other roles are refused, the risk programme's analyst (研判员) included: tracing is a role of its own.
+    for (login, role) in [("putuo-grid", "grid_worker"), ("putuo-analyst", "analyst")] {
+        let other = account(&engine, &store, login, centre, role, "330903").await;
+        assert_eq!(engine.trace(&other, "boat_a", then, 72, 500.0).await.unwrap_err().code(), "forbidden", "{role}");
+    }
     assert_eq!(engine.trace(&analyst, " ", then, 72, 500.0).await.unwrap_err().code(), "subject_invalid");
     let err = engine.ingest_positions(&analyst, "beidou", Some(&county("330903")), putuo.as_bytes()).await.unwrap_err();
     assert_eq!(err.code(), "forbidden", "storing reports is an operator's");

@@ -36,6 +36,15 @@ impl Horizon {
         }
     }
 
+    /// The horizon as `parse` reads it back: `1d`, `7d`, `30d`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Horizon::Day => "1d",
+            Horizon::Week => "7d",
+            Horizon::Month => "30d",
+        }
+    }
+
     pub fn days(self) -> i32 {
         match self {
             Horizon::Day => 1,
@@ -300,6 +309,9 @@ mod tests {
             [Some(1), Some(1), Some(7), Some(7), Some(30), Some(30)]
         );
         assert_eq!(Horizon::parse("2w"), None);
+        for h in [Horizon::Day, Horizon::Week, Horizon::Month] {
+            assert_eq!(Horizon::parse(h.code()), Some(h), "a code reads back");
+        }
     }
 
     #[test]

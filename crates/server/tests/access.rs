@@ -576,6 +576,7 @@ async fn risk_push_story(store: Arc<dyn Store>) {
     let top = &month.body["grids"][0];
     assert_eq!(top["code"].as_str(), Some(hot.code.to_string().as_str()));
     assert!(top["expected"].as_f64().unwrap() > listed[0]["expected"].as_f64().unwrap() && top["level"].is_null(), "{top}");
+    assert!(month.body["thresholds"].is_null() && body["thresholds"]["red"].is_number(), "a week's thresholds only");
     let fortnight = world.call(Method::GET, &format!("{uri}&horizon=14d"), Auth::Token(&other), None).await;
     assert_eq!((fortnight.status, code(&fortnight)), (StatusCode::UNPROCESSABLE_ENTITY, "horizon_invalid"));
     let jinhua_org = world.org("金东区社会治理中心", "centre", "330703", None).await;
@@ -585,12 +586,12 @@ async fn risk_push_story(store: Arc<dyn Store>) {
     let bad = world.call(Method::GET, "/api/v1/risk/forecast?county=lq", Auth::Token(&other), None).await;
     assert_eq!((bad.status, code(&bad)), (StatusCode::UNPROCESSABLE_ENTITY, "region_code_invalid"));
 
-    // The 72-hour trace: the county's analyst reads its feed; a grid worker is refused; the
+    // The 72-hour trace: the county's trace analyst reads its feed; a grid worker is refused; the
     // subject travels in the body; a bad body is named.
     let positions = "mmsi,time,lat,lon\nboat_a,2026-03-06T01:00:00Z,28.5,121.4\nboat_a,2026-03-06T02:00:00Z,28.51,121.41\n\
                      boat_b,2026-03-06T02:00:00Z,28.5101,121.4101\n";
     world.engine.ingest_positions(&cli(), "beidou", Some(&luqiao), positions.as_bytes()).await.unwrap();
-    let analyst = world.account("luqiao-analyst", org, "analyst", "331004").await;
+    let analyst = world.account("luqiao-tracer", org, "tracer", "331004").await;
     let ask = json!({"id": "boat_a", "at": "2026-03-06T03:00:00Z", "within": 100});
     let traced = world.call(Method::POST, "/api/v1/risk/trace", Auth::Token(&analyst), Some(ask.clone())).await;
     assert_eq!(traced.status, StatusCode::OK, "{}", traced.body);

@@ -484,7 +484,7 @@ async fn every_page_template_renders_with_real_data() {
     assert!(none.body.contains("没有符合条件的已销号预警"));
     visit(&mut reviewer, "/warnings", StatusCode::FORBIDDEN).await;
     // The 72-hour trace's form, for the risk analyst (the trace itself has its own test).
-    let mut analyst = w.sign_in("demo-putuo-analyst").await;
+    let mut analyst = w.sign_in("demo-putuo-tracer").await;
     visit(&mut analyst, "/trace", StatusCode::OK).await;
 
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
@@ -898,7 +898,7 @@ async fn safety_coins_are_awarded_and_redeemed_within_the_balance() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_analyst_traces_a_boat_from_the_county_feed() {
     let w = World::new().await;
-    let mut analyst = w.sign_in("demo-putuo-analyst").await;
+    let mut analyst = w.sign_in("demo-putuo-tracer").await;
     let form = w.get(&mut analyst, "/trace").await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.body);
     assert!(form.body.contains("72小时轨迹") && form.body.contains("name=\"id\""));
@@ -918,7 +918,7 @@ async fn the_analyst_traces_a_boat_from_the_county_feed() {
     let traced = post(ask("浙普渔演示03", now.clone(), "72")).await;
     assert_eq!(traced.status, StatusCode::OK, "{}", traced.body);
     assert!(traced.body.contains("<svg class=\"trace\"") && traced.body.contains("浙普渔演示04"), "{}", traced.body);
-    assert!(traced.body.contains("普陀区"), "the feeds read are named");
+    assert!(traced.body.contains("使用的位置数据：普陀区"), "the feeds read are named");
     let unknown = post(ask("浙普渔演示99", now.clone(), "72")).await;
     assert!(unknown.status == StatusCode::OK && unknown.body.contains("没有此对象的报告"));
     let bad_time = post(ask("浙普渔演示03", "tomorrow".into(), "72")).await;
@@ -928,7 +928,7 @@ async fn the_analyst_traces_a_boat_from_the_county_feed() {
     assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY, "the engine's limit is shown: {}", too_long.body);
     let forged = w.post(&analyst, "/trace", &[("csrf", "forged"), ("id", "浙普渔演示03")]).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    // A leader, a mediator of the same county: no trace.
+    // A leader of another county and a mediator of this one: no trace.
     for login in ["demo-luqiao-leader", "demo-putuo-mediator"] {
         let mut other = w.sign_in(login).await;
         assert_eq!(w.get(&mut other, "/trace").await.status, StatusCode::FORBIDDEN, "{login}");

@@ -375,8 +375,8 @@ impl fq_store::RiskStore for PgStore {
         risk_reads::positions_between(&self.pool, from, to).await
     }
 
-    async fn positions_known(&self, reports: &[(String, DateTime<Utc>)]) -> Result<usize, StoreError> {
-        risk_reads::positions_known(&self.pool, reports).await
+    async fn positions_known(&self, region: &str, reports: &[(String, DateTime<Utc>)]) -> Result<usize, StoreError> {
+        risk_reads::positions_known(&self.pool, region, reports).await
     }
 }
 

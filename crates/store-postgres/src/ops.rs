@@ -195,7 +195,7 @@ pub(crate) async fn apply(conn: &mut PgConnection, op: &Op) -> Result<(), StoreE
                 sqlx::query(
                     "INSERT INTO positions (subject, at, lon, lat, source, region) \
                      SELECT * FROM UNNEST($1::text[], $2::timestamptz[], $3::float8[], $4::float8[], $5::text[], $6::text[]) \
-                     ON CONFLICT (subject, at) DO NOTHING",
+                     ON CONFLICT (subject, at, region) DO NOTHING",
                 )
                 .bind(&subjects)
                 .bind(&times)

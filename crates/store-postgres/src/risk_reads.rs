@@ -102,17 +102,22 @@ pub(crate) async fn positions_between(
         .collect()
 }
 
-pub(crate) async fn positions_known(pool: &PgPool, reports: &[(String, DateTime<Utc>)]) -> Result<usize, StoreError> {
+pub(crate) async fn positions_known(
+    pool: &PgPool,
+    region: &str,
+    reports: &[(String, DateTime<Utc>)],
+) -> Result<usize, StoreError> {
     let mut known = 0usize;
     for chunk in reports.chunks(10_000) {
         let subjects: Vec<&str> = chunk.iter().map(|(s, _)| s.as_str()).collect();
         let times: Vec<DateTime<Utc>> = chunk.iter().map(|(_, t)| *t).collect();
         let row = sqlx::query(
             "SELECT count(*) AS n FROM positions p JOIN UNNEST($1::text[], $2::timestamptz[]) AS r(subject, at) \
-             ON p.subject = r.subject AND p.at = r.at",
+             ON p.subject = r.subject AND p.at = r.at AND p.region = $3",
         )
         .bind(&subjects)
         .bind(&times)
+        .bind(region)
         .fetch_one(pool)
         .await
         .map_err(db)?;

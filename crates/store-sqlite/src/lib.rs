@@ -453,9 +453,9 @@ impl fq_store::RiskStore for SqliteStore {
         self.read(move |c| risk_reads::positions_between(c, from, to)).await
     }
 
-    async fn positions_known(&self, reports: &[(String, DateTime<Utc>)]) -> Result<usize, StoreError> {
-        let reports = reports.to_vec();
-        self.read(move |c| risk_reads::positions_known(c, &reports)).await
+    async fn positions_known(&self, region: &str, reports: &[(String, DateTime<Utc>)]) -> Result<usize, StoreError> {
+        let (region, reports) = (region.to_owned(), reports.to_vec());
+        self.read(move |c| risk_reads::positions_known(c, &region, &reports)).await
     }
 }
 

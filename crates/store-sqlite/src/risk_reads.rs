@@ -125,11 +125,11 @@ pub(crate) fn positions_between(
     Ok(out)
 }
 
-pub(crate) fn positions_known(conn: &Connection, reports: &[(String, DateTime<Utc>)]) -> Result<usize, StoreError> {
-    let mut stmt = conn.prepare_cached("SELECT 1 FROM positions WHERE subject = ?1 AND at = ?2").map_err(db)?;
+pub(crate) fn positions_known(conn: &Connection, region: &str, reports: &[(String, DateTime<Utc>)]) -> Result<usize, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT 1 FROM positions WHERE subject = ?1 AND at = ?2 AND region = ?3").map_err(db)?;
     let mut known = 0;
     for (subject, at) in reports {
-        known += usize::from(stmt.exists(params![subject, journal_time(*at)]).map_err(db)?);
+        known += usize::from(stmt.exists(params![subject, journal_time(*at), region]).map_err(db)?);
     }
     Ok(known)
 }

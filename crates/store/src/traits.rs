@@ -174,8 +174,9 @@ pub trait RiskStore: Send + Sync {
     async fn risk_event_counties(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RegionCode>>;
     /// The position reports of every subject in `[from, to)`, by time.
     async fn positions_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<crate::PositionRecord>>;
-    /// How many of `reports` (subject, time) are stored already.
-    async fn positions_known(&self, reports: &[(String, DateTime<Utc>)]) -> Result<usize>;
+    /// How many of `reports` (subject, time) are stored already from a feed of `region` (a
+    /// county code, or empty for reports of no county).
+    async fn positions_known(&self, region: &str, reports: &[(String, DateTime<Utc>)]) -> Result<usize>;
 }
 
 /// What a backup wrote.

@@ -72,7 +72,12 @@ pub async fn run(config: &Config, command: RiskCommand) -> Outcome {
             .await
         }
         RiskCommand::PullOpen311 { source, url, start_date, json } => {
-            let pulled = crate::open311_pull::fetch(&url, start_date.as_deref())?;
+            let now = chrono::Utc::now();
+            let start = crate::open311_pull::start_of(start_date.as_deref(), now)?;
+            let pulled = crate::open311_pull::fetch(&url, start, now)?;
+            for warning in &pulled.warnings {
+                eprintln!("warning: {warning}");
+            }
             let (address, body, pages) = (pulled.address, pulled.body, pulled.pages);
             open::with_engine(config, |engine| async move {
                 engine.ensure_reference_data().await?;

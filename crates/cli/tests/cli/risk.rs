@@ -40,8 +40,9 @@ fn the_backtest_reports_every_model_as_json() {
         .output()
         .unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
-    let maps = report["hindsight"].as_array().unwrap();
+    let with_maps: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(with_maps["models"], report["models"], "the maps change no model's scores");
+    let maps = with_maps["hindsight"].as_array().unwrap();
     let bandwidths: Vec<f64> = maps.iter().map(|m| m["bandwidth_metres"].as_f64().unwrap()).collect();
     assert_eq!(bandwidths, [0.0, 150.0, 300.0, 450.0, 600.0, 900.0, 1200.0]);
     assert!(maps.iter().all(|m| (0.0..=1.0).contains(&m["pei"]["5"].as_f64().unwrap())));

@@ -84,7 +84,9 @@ pub(crate) struct ForecastReply {
     horizon_days: i32,
     categories: Vec<String>,
     skipped: Vec<String>,
-    thresholds: fq_risk::levels::Thresholds,
+    /// The level thresholds the grids' levels were read by: a week's forecast only (null for a
+    /// day's or a month's, which have no levels).
+    thresholds: Option<fq_risk::levels::Thresholds>,
     /// Every grid of the county, likeliest first.
     grids: Vec<GridForecast>,
 }
@@ -140,7 +142,7 @@ pub(crate) async fn forecast(
         horizon_days: layer.horizon_days,
         categories: layer.categories,
         skipped: layer.skipped,
-        thresholds: t,
+        thresholds: (horizon == Horizon::Week).then_some(t),
         grids,
     }))
 }

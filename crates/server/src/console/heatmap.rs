@@ -67,15 +67,6 @@ fn level_fill(probability: f64, t: &fq_risk::levels::Thresholds) -> &'static str
     t.level(probability).map_or(BELOW_BLUE, |level| LEVEL_FILLS[level as usize])
 }
 
-/// The code of a horizon in the page's address and form.
-fn horizon_code(horizon: Horizon) -> &'static str {
-    match horizon {
-        Horizon::Day => "1d",
-        Horizon::Week => "7d",
-        Horizon::Month => "30d",
-    }
-}
-
 /// `GET /heatmap`.
 pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HeatParams>) -> Page {
     let (status, ctx) = view(&state, &viewer, &q).await?;
@@ -343,8 +334,8 @@ async fn view(
         forecast => value(&map.forecast),
         forecast_names => map.forecast.as_ref().map(|f| risk_category_names(engine, &f.categories)),
         has_risk => readable.iter().any(|(p, _)| p.code == "risk"),
-        query => query_string(&region, programme.as_deref(), category.as_deref(), &shown, q.layer.as_deref(), Some(horizon_code(horizon))),
-        horizon => horizon_code(horizon),
+        query => query_string(&region, programme.as_deref(), category.as_deref(), &shown, q.layer.as_deref(), Some(horizon.code())),
+        horizon => horizon.code(),
         by_level => by_level,
         likeliest => value(&likeliest),
         events => events,

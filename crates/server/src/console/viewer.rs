@@ -35,7 +35,7 @@ pub(crate) struct Nav {
     pub warnings: bool,
     /// Safety coins: the coins programme's roles and leaders.
     pub coins: bool,
-    /// The 72-hour trace: the risk programme's analysts.
+    /// The 72-hour trace: the risk programme's trace analysts, as the engine decides.
     pub trace: bool,
     pub admin: bool,
 }
@@ -45,9 +45,11 @@ impl Nav {
         let holds = |role: &str| account.grants.iter().any(|g| g.role.as_str() == role);
         let mut nav = Nav { admin: holds(RoleCode::ADMIN), dashboard: holds(RoleCode::LEADER), ..Nav::default() };
         nav.inspection = engine.programmes().get("inspection").is_some() && (holds("supervisor") || holds(RoleCode::LEADER));
-        nav.warnings =
-            engine.programmes().get("risk").is_some_and(|p| p.roles.keys().any(|r| holds(r)) || holds(RoleCode::LEADER));
-        nav.trace = engine.programmes().get("risk").is_some() && holds(fq_engine::TRACE_ROLE);
+        nav.warnings = engine
+            .programmes()
+            .get("risk")
+            .is_some_and(|p| p.roles.keys().any(|r| holds(r) && !p.assignment_only(r)) || holds(RoleCode::LEADER));
+        nav.trace = engine.programmes().get("risk").is_some() && !fq_engine::trace_scopes(account).is_empty();
         nav.coins = engine.programmes().get("coins").is_some_and(|p| p.roles.keys().any(|r| holds(r)) || holds(RoleCode::LEADER));
         for programme in engine.programmes().all() {
             let broad = programme.roles.keys().any(|r| holds(r) && !programme.assignment_only(r));

@@ -23,14 +23,16 @@ pub fn trend(series: &[f64], buffer: &mut Vec<f64>) -> Option<Trend> {
     if n < 4 {
         return None;
     }
+    // Mann–Kendall's S and the pairwise slopes, a row at a time; each slope multiplies by 1/lag
+    // rather than dividing (it may differ from the quotient in its last bit, far below anything
+    // a count series shows), which with the separate sign count lets both loops vectorise.
+    let inverse: Vec<f64> = (0..n).map(|k| if k == 0 { 0.0 } else { 1.0 / k as f64 }).collect();
     buffer.clear();
     let mut s: i64 = 0;
-    for i in 0..n {
-        for j in i + 1..n {
-            let d = series[j] - series[i];
-            s += i64::from(d > 0.0) - i64::from(d < 0.0);
-            buffer.push(d / (j - i) as f64);
-        }
+    for (i, &here) in series.iter().enumerate() {
+        let later = &series[i + 1..];
+        s += later.iter().map(|x| i64::from(*x > here) - i64::from(*x < here)).sum::<i64>();
+        buffer.extend(later.iter().zip(&inverse[1..]).map(|(x, inv)| (x - here) * inv));
     }
     let middle = buffer.len() / 2;
     let (_, upper, _) = buffer.select_nth_unstable_by(middle, f64::total_cmp);
@@ -41,9 +43,12 @@ pub fn trend(series: &[f64], buffer: &mut Vec<f64>) -> Option<Trend> {
         let lower = buffer[..middle].iter().copied().fold(f64::MIN, f64::max);
         (lower + upper) / 2.0
     };
-    // Variance with the tie correction: Σ t(t−1)(2t+5) over groups of equal values.
-    let mut sorted = series.to_vec();
-    sorted.sort_by(f64::total_cmp);
+    // Variance with the tie correction: Σ t(t−1)(2t+5) over groups of equal values (the
+    // slopes are done with: the buffer holds the sorted values).
+    buffer.clear();
+    buffer.extend_from_slice(series);
+    buffer.sort_unstable_by(f64::total_cmp);
+    let sorted = &buffer[..];
     let mut ties = 0.0;
     let mut i = 0;
     while i < n {

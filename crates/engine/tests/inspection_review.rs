@@ -7,16 +7,16 @@
 //! PostgreSQL: FENGQIAO_TEST_POSTGRES (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! skipped with a note when unreachable, a failure when CI=true.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use fq_domain::Coded;
-use fq_domain::account::Login;
-use fq_domain::actor::Actor;
 use fq_domain::inspection::{CountyWeight, simulate};
 use fq_domain::programme::FieldValue;
-use fq_engine::{CaseQuery, Engine, NewAccount, NewOrganisation, shipped_rule_sets};
+use fq_engine::{CaseQuery, Engine, NewOrganisation, shipped_rule_sets};
 use fq_store::HandlerProfile;
 use fq_store::Store;
 use fq_store_postgres::{PgOptions, PgStore};
@@ -24,25 +24,11 @@ use fq_store_sqlite::{SqliteOptions, SqliteStore};
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
-fn cli() -> Actor {
-    Actor::Cli { os_user: "test".into() }
-}
+use support::{account, cli};
 
 async fn org(engine: &Engine, name: &str, kind: &str, region: &str) -> Uuid {
     let request = NewOrganisation { name: name.into(), kind: kind.into(), region: region.into(), parent: None };
     engine.create_organisation(&cli(), request).await.unwrap().0.id.0
-}
-
-async fn account(engine: &Engine, store: &Arc<dyn Store>, login: &str, org: Uuid, role: &str, region: &str) -> Actor {
-    let request = NewAccount {
-        login: login.into(),
-        display_name: login.into(),
-        org,
-        password: None,
-        grants: vec![(role.into(), region.into(), None)],
-    };
-    engine.create_account(&cli(), request).await.unwrap();
-    Actor::Account(Box::new(store.account_by_login(&Login::parse(login).unwrap()).await.unwrap().unwrap()))
 }
 
 fn object(value: Json) -> serde_json::Map<String, Json> {

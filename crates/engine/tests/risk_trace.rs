@@ -7,25 +7,23 @@
 //! PostgreSQL: FENGQIAO_TEST_POSTGRES (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! skipped with a note when unreachable, a failure when CI=true.
 
+mod support;
+
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use fq_domain::Coded;
-use fq_domain::account::Login;
-use fq_domain::actor::Actor;
-use fq_engine::{Engine, NewAccount, NewOrganisation};
+use fq_engine::{Engine, NewOrganisation};
 use fq_store::Store;
 use fq_store_postgres::{PgOptions, PgStore};
 use fq_store_sqlite::{SqliteOptions, SqliteStore};
+
+use support::{account, cli};
 
 const AIS: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../data/samples/ais-marinecadastre/ais_2022-01-03_lower_mississippi.csv"
 ));
-
-fn cli() -> Actor {
-    Actor::Cli { os_user: "test".into() }
-}
 
 async fn traces(store: Arc<dyn Store>) {
     let engine = Engine::new(Arc::clone(&store));
@@ -132,18 +130,6 @@ async fn traces(store: Arc<dyn Store>) {
     assert_eq!(engine.trace(&analyst, " ", then, 72, 500.0).await.unwrap_err().code(), "subject_invalid");
     let err = engine.ingest_positions(&analyst, "beidou", Some(&county("330903")), putuo.as_bytes()).await.unwrap_err();
     assert_eq!(err.code(), "forbidden", "storing reports is an operator's");
-}
-
-async fn account(engine: &Engine, store: &Arc<dyn Store>, login: &str, org: uuid::Uuid, role: &str, region: &str) -> Actor {
-    let request = NewAccount {
-        login: login.into(),
-        display_name: login.into(),
-        org,
-        password: None,
-        grants: vec![(role.into(), region.into(), None)],
-    };
-    engine.create_account(&cli(), request).await.unwrap();
-    Actor::Account(Box::new(store.account_by_login(&Login::parse(login).unwrap()).await.unwrap().unwrap()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

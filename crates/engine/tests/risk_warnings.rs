@@ -6,40 +6,26 @@
 //! PostgreSQL: FENGQIAO_TEST_POSTGRES (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! skipped with a note when unreachable, a failure when CI=true.
 
+mod support;
+
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use fq_domain::Coded;
-use fq_domain::account::Login;
-use fq_domain::actor::Actor;
 use fq_domain::programme::Party;
-use fq_engine::{Engine, NewAccount, NewOrganisation, OpenCase};
+use fq_engine::{Engine, NewOrganisation, OpenCase};
 use fq_store::Store;
 use fq_store_postgres::{PgOptions, PgStore};
 use fq_store_sqlite::{SqliteOptions, SqliteStore};
 use serde_json::{Value as Json, json};
 
-fn cli() -> Actor {
-    Actor::Cli { os_user: "test".into() }
-}
+use support::{account, cli};
 
 fn object(value: Json) -> serde_json::Map<String, Json> {
     match value {
         Json::Object(map) => map,
         other => panic!("an object, not {other}"),
     }
-}
-
-async fn account(engine: &Engine, store: &Arc<dyn Store>, login: &str, org: uuid::Uuid, role: &str) -> Actor {
-    let request = NewAccount {
-        login: login.into(),
-        display_name: login.into(),
-        org,
-        password: None,
-        grants: vec![(role.into(), "331004".into(), None)],
-    };
-    engine.create_account(&cli(), request).await.unwrap();
-    Actor::Account(Box::new(store.account_by_login(&Login::parse(login).unwrap()).await.unwrap().unwrap()))
 }
 
 async fn warnings(store: Arc<dyn Store>) {
@@ -51,9 +37,9 @@ async fn warnings(store: Arc<dyn Store>) {
             name: "路桥区社会治理中心".into(), kind: "centre".into(), region: "331004".into(), parent: None
         };
     let centre = engine.create_organisation(&cli(), request).await.unwrap().0.id.0;
-    let raiser = account(&engine, &store, "grid-a", centre, "grid_worker").await;
-    let other = account(&engine, &store, "grid-b", centre, "grid_worker").await;
-    let handler = account(&engine, &store, "centre-handler", centre, "handler").await;
+    let raiser = account(&engine, &store, "grid-a", centre, "grid_worker", "331004").await;
+    let other = account(&engine, &store, "grid-b", centre, "grid_worker", "331004").await;
+    let handler = account(&engine, &store, "centre-handler", centre, "handler", "331004").await;
     let request = OpenCase {
         programme: "risk".into(),
         kind: "warning".into(),
@@ -73,7 +59,7 @@ async fn warnings(store: Arc<dyn Store>) {
     // A second warning's level changes: lowered, the clock keeps its start with the longer
     // limit; raised, the shorter limit runs from the raise; a raise never buys time. Grid
     // workers may not change a level; an unknown level is named.
-    let analyst = account(&engine, &store, "an-analyst", centre, "analyst").await;
+    let analyst = account(&engine, &store, "an-analyst", centre, "analyst", "331004").await;
     let second = OpenCase { priority: Some("red".into()), ..request.clone() };
     let other_id = engine.open_case(&raiser, second).await.unwrap().case.id;
     let at = |h: u32| {
@@ -128,7 +114,7 @@ async fn warnings(store: Arc<dyn Store>) {
     let outside = engine.warning_board(&raiser, &fq_domain::region::RegionCode::parse("330702").unwrap(), day).await.unwrap_err();
     assert_eq!(outside.code(), "forbidden");
     // Another programme's role over the same county reads neither the warnings nor their heat map.
-    let station = account(&engine, &store, "a-station", centre, "station").await;
+    let station = account(&engine, &store, "a-station", centre, "station", "331004").await;
     assert_eq!(engine.warning_board(&station, &luqiao, day).await.unwrap_err().code(), "forbidden");
     let heat = fq_engine::HeatQuery {
         county: luqiao.clone(),
@@ -187,7 +173,7 @@ async fn warnings(store: Arc<dyn Store>) {
         (10, 50, 40, 3),
         "the refused redemption stored nothing"
     );
-    let analyst = account(&engine, &store, "analyst", centre, "analyst").await;
+    let analyst = account(&engine, &store, "analyst", centre, "analyst", "331004").await;
     engine.act_on_case(&analyst, helped.case.id, "reverse", object(json!({"note": "调解未成功，误记"})), None).await.unwrap();
     let ledger = engine.coin_ledger(&raiser, &luqiao, "331004199001010010").await.unwrap();
     assert_eq!((ledger.balance, ledger.earned), (-20, 20), "a reversed award stops counting");

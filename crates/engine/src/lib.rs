@@ -73,7 +73,7 @@ pub use inspections::{
 pub use kpis::KpiReport;
 pub use open311::{Open311Attribute, Open311Query, Open311Request, Open311Service, Open311Status, Open311Submission};
 pub use orgs::NewOrganisation;
-pub use positions::{PositionsReport, TRACE_ROLE, Trace, trace_scopes};
+pub use positions::{POSITION_FEED_ROLE, PositionsReport, TRACE_ROLE, Trace, trace_scopes};
 pub use programmes::Programmes;
 pub use reference_data::{EMBEDDED_BOUNDARIES, EMBEDDED_REGIONS, embedded_calendar, embedded_division_files};
 pub use regions::{BoundaryImportReport, RegionImportReport};

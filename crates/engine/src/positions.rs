@@ -17,10 +17,12 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::Engine;
-use crate::access::require_operator;
 
 /// The role of the risk programme that may trace in the console, within its scope.
 pub const TRACE_ROLE: &str = "tracer";
+
+/// The role of a feed's account that pushes the position reports of a county over HTTP.
+pub const POSITION_FEED_ROLE: &str = "position_feed";
 
 /// The regions whose position feeds an account traces with: those of its enabled `tracer`
 /// grants not narrowed to one organisation (feeds belong to counties, not units). Empty: the
@@ -75,7 +77,8 @@ impl Engine {
     /// Stores a CSV of position reports (columns of `fq_risk::trace::read_positions`) from
     /// `source`, a feed of the county `region` (None: operators only trace with it): all or
     /// nothing (the first bad row refuses the file, naming it); a subject's report at a time
-    /// stored before is skipped.
+    /// stored before is skipped. Operators store any; a feed's account (`position_feed`) only
+    /// the reports of a county its grant covers.
     pub async fn ingest_positions(
         &self,
         actor: &Actor,
@@ -83,7 +86,14 @@ impl Engine {
         region: Option<&RegionCode>,
         bytes: &[u8],
     ) -> Result<PositionsReport, EngineError> {
-        require_operator(actor, "storing position reports")?;
+        if let Actor::Account(account) = actor {
+            let covered = region.is_some_and(|county| account.may(POSITION_FEED_ROLE, county, None));
+            if !covered {
+                return Err(EngineError::forbidden(
+                    "position reports are stored by operators, or pushed by a feed account (position_feed) for a county it covers",
+                ));
+            }
+        }
         if !valid_source(source) {
             return Err(EngineError::field("source_invalid", "source", "a source is 1 to 32 lower-case letters, digits or _"));
         }

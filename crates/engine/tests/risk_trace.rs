@@ -129,7 +129,15 @@ async fn traces(store: Arc<dyn Store>) {
     }
     assert_eq!(engine.trace(&analyst, " ", then, 72, 500.0).await.unwrap_err().code(), "subject_invalid");
     let err = engine.ingest_positions(&analyst, "beidou", Some(&county("330903")), putuo.as_bytes()).await.unwrap_err();
-    assert_eq!(err.code(), "forbidden", "storing reports is an operator's");
+    assert_eq!(err.code(), "forbidden", "storing reports is not a tracer's");
+    // A feed's account stores its county's reports, and no other county's nor reports of none.
+    let feed = account(&engine, &store, "putuo-beidou", centre, "position_feed", "330903").await;
+    let own = engine.ingest_positions(&feed, "beidou", Some(&county("330903")), putuo.as_bytes()).await.unwrap();
+    assert_eq!(own.duplicates, own.rows, "the county's feed sent these before");
+    for region in [Some(county("331004")), None] {
+        let err = engine.ingest_positions(&feed, "beidou", region.as_ref(), putuo.as_bytes()).await.unwrap_err();
+        assert_eq!(err.code(), "forbidden", "{region:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

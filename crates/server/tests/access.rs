@@ -603,6 +603,38 @@ async fn risk_push_story(store: Arc<dyn Store>) {
     let bad =
         world.call(Method::POST, "/api/v1/risk/trace", Auth::Token(&analyst), Some(json!({"id": "boat_a", "hours": 0}))).await;
     assert_eq!((bad.status, code(&bad)), (StatusCode::UNPROCESSABLE_ENTITY, "hours_invalid"));
+
+    // A position feed pushes its county's reports: stored once, then traced; a tracer may not
+    // push, nor the feed for another county; a bad row stores nothing.
+    let beidou = world.account("luqiao-beidou", org, "position_feed", "331004").await;
+    let push_positions = |token: String, uri: &'static str, body: &'static str| {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "text/csv");
+        world.app.clone().oneshot(request.body(Body::from(body)).unwrap())
+    };
+    let reports = "id,time,lat,lon\nboat_d,2026-03-06T02:30:00Z,28.5102,121.4102\n";
+    let read = |reply: axum::response::Response| async move {
+        serde_json::from_slice::<Value>(&axum::body::to_bytes(reply.into_body(), 1 << 20).await.unwrap()).unwrap()
+    };
+    let pushed = push_positions(beidou.clone(), "/api/v1/risk/positions/beidou", reports).await.unwrap();
+    assert_eq!(pushed.status(), StatusCode::OK);
+    let report = read(pushed).await;
+    assert_eq!((report["stored"].as_u64(), report["region"].as_str()), (Some(1), Some("331004")), "{report}");
+    let report = read(push_positions(beidou.clone(), "/api/v1/risk/positions/beidou", reports).await.unwrap()).await;
+    assert_eq!((report["stored"].as_u64(), report["duplicates"].as_u64()), (Some(0), Some(1)));
+    let ask = json!({"id": "boat_d", "at": "2026-03-06T03:00:00Z"});
+    let traced = world.call(Method::POST, "/api/v1/risk/trace", Auth::Token(&analyst), Some(ask)).await;
+    assert_eq!(traced.body["track"].as_array().map(Vec::len), Some(1), "{}", traced.body);
+    let not_a_feed = push_positions(analyst.clone(), "/api/v1/risk/positions/beidou", reports).await.unwrap();
+    assert_eq!(not_a_feed.status(), StatusCode::FORBIDDEN);
+    let elsewhere = push_positions(beidou.clone(), "/api/v1/risk/positions/beidou?region=330903", reports).await.unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::FORBIDDEN);
+    let broken = "id,time,lat,lon\nboat_e,soon,28.5,121.4\n";
+    let refused = push_positions(beidou, "/api/v1/risk/positions/beidou", broken).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -50,6 +50,7 @@ impl Modify for Security {
         risk::push,
         risk::forecast,
         risk::trace,
+        risk::push_positions,
     ),
     modifiers(&Security),
     tags(

@@ -31,6 +31,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/risk/sources/{code}/events", post(push).layer(axum::extract::DefaultBodyLimit::max(MAX_PUSH_BYTES)))
         .route("/risk/forecast", get(forecast))
         .route("/risk/trace", post(trace))
+        .route("/risk/positions/{source}", post(push_positions).layer(axum::extract::DefaultBodyLimit::max(MAX_PUSH_BYTES)))
 }
 
 /// Pushes a file of events of a source (CSV or JSON, as the source is defined). All or nothing:
@@ -176,4 +177,51 @@ pub(crate) async fn trace(
     let at = body.at.unwrap_or_else(|| state.engine.current_time());
     let trace = state.engine.trace(&actor, &body.id, at, body.hours.unwrap_or(72), body.within.unwrap_or(500.0)).await?;
     Ok(Json(trace))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PositionsParams {
+    /// The county the reports belong to (six digits; default: the county of the account's one
+    /// `position_feed` grant).
+    region: Option<String>,
+}
+
+/// Pushes a CSV of position reports (columns `id` or `mmsi`, `time`, `lat`, `lon`) of a feed:
+/// all or nothing (a bad row stores nothing and is named, 422); a subject's report at a time
+/// the county's feed sent before is skipped. For feed accounts holding `position_feed` over the
+/// county; anyone else gets 403.
+#[utoipa::path(post, path = "/api/v1/risk/positions/{source}", tag = "risk",
+    params(("source" = String, Path, description = "the feed (ais, beidou, checkpoint...)"), PositionsParams),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn push_positions(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(source): Path<String>,
+    Query(p): Query<PositionsParams>,
+    body: Bytes,
+) -> Result<Json<fq_engine::PositionsReport>, ApiError> {
+    let asked = p.region.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    let region = match asked {
+        Some(text) => Some(RegionCode::parse(text).map_err(|e| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "region_code_invalid", e.to_string()).with_field("region")
+        })?),
+        // A feed of one county need not say which.
+        None => {
+            let mut counties = actor
+                .account()
+                .map(|a| {
+                    a.grants.iter().filter(|g| g.role.as_str() == fq_engine::POSITION_FEED_ROLE).map(|g| g.scope.region.clone())
+                })
+                .into_iter()
+                .flatten();
+            match (counties.next(), counties.next()) {
+                (Some(only), None) => Some(only),
+                _ => None,
+            }
+        }
+    };
+    Ok(Json(state.engine.ingest_positions(&actor, &source, region.as_ref(), &body).await?))
 }

@@ -18,7 +18,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, TimeDelta, Utc};
 use serde_json::Value;
 
 use crate::failure::Failure;
@@ -95,7 +95,7 @@ pub fn fetch(url: &str, start: DateTime<Utc>, now: DateTime<Utc>) -> Result<Pull
     let walked = walk(get, &windows(start, now))?;
     let requests = walked.requests.len();
     Ok(Pulled {
-        address: format!("{address}?start_date={}", text(start.fixed_offset())),
+        address: format!("{address}?start_date={}", text(start)),
         body: serde_json::to_vec(&Value::Array(walked.requests)).unwrap_or_default(),
         pages: walked.pages,
         requests,
@@ -111,18 +111,31 @@ pub struct Walked {
     pub warnings: Vec<String>,
 }
 
-/// A time as a query writes it.
-fn text(at: DateTime<FixedOffset>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+/// A time as a query writes it: UTC, with a fraction only when it has one.
+fn text(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// The start of the second `at` falls in.
+fn floor_second(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at)
 }
 
 /// Reads every window with `get(start_date, end_date)`, walking back page by page.
+///
+/// After an answer that brought something new, the next asks up to the end of the second of
+/// the oldest request given (servers write whole seconds but may hold finer times, so the rest
+/// of that second is asked again and repeats are dropped by id). After an answer that brought
+/// nothing new, the walk goes on from just before that second. An answer as large as the
+/// largest seen that brought nothing new may have been cut inside a second holding more than a
+/// page: that is warned of, as is an answer that is not newest first (the walk cannot follow
+/// it) and a server that ignores `end_date`.
 pub fn walk(mut get: impl FnMut(&str, &str) -> Page, windows: &[(DateTime<Utc>, DateTime<Utc>)]) -> Result<Walked, Failure> {
     let mut seen: HashSet<String> = HashSet::new();
     let mut out = Walked::default();
-    for (from, to) in windows {
-        let from = from.fixed_offset();
-        let mut end = to.fixed_offset();
+    let mut largest = 0usize;
+    for &(from, to) in windows {
+        let mut end = to;
         loop {
             out.pages += 1;
             if out.pages > MAX_PAGES {
@@ -137,12 +150,16 @@ pub fn walk(mut get: impl FnMut(&str, &str) -> Page, windows: &[(DateTime<Utc>, 
             let Value::Array(requests) = answer else {
                 return Err(Failure::new("open311_unreadable", format!("page {page} is not a list of service requests")));
             };
-            let times: Vec<DateTime<FixedOffset>> = requests
+            let given = requests.len();
+            if given == 0 {
+                break;
+            }
+            largest = largest.max(given);
+            let times: Vec<DateTime<Utc>> = requests
                 .iter()
                 .filter_map(|r| r.get("requested_datetime").and_then(Value::as_str))
-                .filter_map(|t| DateTime::parse_from_rfc3339(t).ok())
+                .filter_map(fq_risk::sources::parse_time)
                 .collect();
-            let given = requests.len();
             let mut new = 0;
             for request in requests {
                 // A request without an id cannot be told from another: kept, and left to the
@@ -153,30 +170,42 @@ pub fn walk(mut get: impl FnMut(&str, &str) -> Page, windows: &[(DateTime<Utc>, 
                     new += 1;
                 }
             }
-            let Some(oldest) = times.iter().min().copied() else { break };
-            if oldest <= from {
+            let Some(oldest) = times.iter().min().copied() else {
+                out.warnings.push(format!("page {page} has no request time to walk back from: older requests were not pulled"));
+                break;
+            };
+            if times.windows(2).any(|w| w[1] > w[0]) {
+                out.warnings.push(format!("page {page} is not newest first: requests before {} were not pulled", text(oldest)));
                 break;
             }
-            if oldest < end {
-                end = oldest;
-            } else if oldest == end {
-                // Nothing older in this answer: the rest is before this second. A full answer
-                // of this one second, none of it new, means the second holds more than a page.
-                if given >= 2 && new == 0 && times.iter().all(|t| *t == end) {
-                    out.warnings.push(format!(
-                        "more requests at {} than the server gives in one answer: the rest of that second is not pulled",
-                        text(end)
-                    ));
-                }
-                end -= TimeDelta::seconds(1);
-            } else {
+            if times[0] > end {
                 out.warnings.push(format!(
-                    "the server ignored end_date {} (it answered later requests): requests before {} were not pulled",
+                    "the server ignored end_date {} (it answered later requests): if it caps its answers, requests before {} may be missing",
                     text(end),
                     text(oldest)
                 ));
                 break;
             }
+            if oldest <= from {
+                break;
+            }
+            let second = floor_second(oldest);
+            let next = if new > 0 {
+                (second + TimeDelta::seconds(1)).min(end)
+            } else {
+                if given == largest && given >= 2 {
+                    out.warnings.push(format!(
+                        "an answer of {given} requests at or after {} brought nothing new: if that second holds more than one answer, the rest of it is not pulled",
+                        text(second)
+                    ));
+                }
+                second - TimeDelta::microseconds(1)
+            };
+            // Every step goes back (or the same edge once, to see whether it brings more).
+            if next < from || (next == end && new == 0) {
+                break;
+            }
+            end = next;
         }
     }
     Ok(out)
@@ -192,22 +221,29 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap()
     }
 
-    /// A request at `at` (written in Beijing time, as fengqiao's server writes them).
-    fn request(id: &str, at: DateTime<Utc>) -> Value {
-        let local = at.with_timezone(&fq_domain::calendar::beijing()).fixed_offset();
-        serde_json::json!({ "service_request_id": id, "requested_datetime": text(local) })
-    }
-
-    /// A server holding `held`, answering at most `limit` of those in `[start, end]`, newest first.
-    fn server(held: Vec<Value>, limit: usize) -> impl FnMut(&str, &str) -> Page {
+    /// A server holding requests at exact times, answering at most `limit` of those in
+    /// `[start, end]`, newest first, each written to the whole second in Beijing time (as
+    /// fengqiao's server writes them), or by `write` when given.
+    fn server(
+        held: Vec<(String, DateTime<Utc>)>,
+        limit: usize,
+        write: fn(DateTime<Utc>) -> String,
+    ) -> impl FnMut(&str, &str) -> Page {
         move |start: &str, end: &str| {
             let (start, end) = (DateTime::parse_from_rfc3339(start).unwrap(), DateTime::parse_from_rfc3339(end).unwrap());
-            let at = |r: &Value| DateTime::parse_from_rfc3339(r["requested_datetime"].as_str().unwrap()).unwrap();
-            let mut page: Vec<&Value> = held.iter().filter(|r| at(r) >= start && at(r) <= end).collect();
-            page.sort_by_key(|r| std::cmp::Reverse(at(r)));
+            let mut page: Vec<&(String, DateTime<Utc>)> = held.iter().filter(|(_, at)| *at >= start && *at <= end).collect();
+            page.sort_by_key(|(_, at)| std::cmp::Reverse(*at));
             page.truncate(limit);
-            Ok(serde_json::to_vec(&page).unwrap())
+            let body: Vec<Value> = page
+                .iter()
+                .map(|(id, at)| serde_json::json!({ "service_request_id": id, "requested_datetime": write(*at) }))
+                .collect();
+            Ok(serde_json::to_vec(&body).unwrap())
         }
+    }
+
+    fn beijing_seconds(at: DateTime<Utc>) -> String {
+        at.with_timezone(&fq_domain::calendar::beijing()).to_rfc3339_opts(SecondsFormat::Secs, false)
     }
 
     fn ids(walked: &Walked) -> Vec<String> {
@@ -216,32 +252,64 @@ mod tests {
         ids
     }
 
+    fn held(n: i64, step: TimeDelta, prefix: &str) -> Vec<(String, DateTime<Utc>)> {
+        (0..n).map(|i| (format!("{prefix}{i:04}"), base() + step * i32::try_from(i).unwrap())).collect()
+    }
+
+    fn day() -> [(DateTime<Utc>, DateTime<Utc>); 1] {
+        [(base() - TimeDelta::hours(1), base() + TimeDelta::days(30))]
+    }
+
     #[test]
     fn every_request_is_pulled_once_across_pages() {
         for (n, limit) in [(0, 5), (3, 5), (5, 5), (12, 5), (1000, 100), (7, 1), (7, 2)] {
-            let held: Vec<Value> =
-                (0..n).map(|i| request(&format!("R{i:04}"), base() + TimeDelta::minutes(i64::from(i) * 7))).collect();
-            let mut want: Vec<String> = (0..n).map(|i| format!("R{i:04}")).collect();
-            want.sort_unstable();
-            let walked = walk(server(held, limit), &[(base(), base() + TimeDelta::days(30))]).unwrap();
+            let requests = held(n, TimeDelta::minutes(7), "R");
+            let want: Vec<String> = requests.iter().map(|(id, _)| id.clone()).collect();
+            let walked = walk(server(requests, limit, beijing_seconds), &day()).unwrap();
             assert_eq!(ids(&walked), want, "{n} requests, {limit} a page");
-            assert!(walked.warnings.is_empty(), "{:?}", walked.warnings);
-            assert!(walked.pages <= 2 * (n as usize / limit + 2), "{n} requests, {limit} a page: {} pages", walked.pages);
+            assert!(walked.warnings.is_empty(), "{n}, {limit}: {:?}", walked.warnings);
+            assert!(walked.pages <= 3 * (n as usize / limit + 2), "{n} requests, {limit} a page: {} pages", walked.pages);
         }
     }
 
     #[test]
+    fn times_finer_than_the_written_second_are_all_pulled() {
+        // Three requests in each of 20 seconds, 0.3 s apart, written to the whole second; five a page.
+        let requests = held(60, TimeDelta::milliseconds(333), "F");
+        let walked = walk(server(requests, 5, beijing_seconds), &day()).unwrap();
+        assert_eq!(ids(&walked).len(), 60, "{:?}", walked.warnings);
+        // Written without a zone (Beijing time, as some servers do): the walk still goes back.
+        let requests = held(30, TimeDelta::minutes(1), "Z");
+        let local = |at: DateTime<Utc>| at.with_timezone(&fq_domain::calendar::beijing()).format("%Y-%m-%d %H:%M:%S").to_string();
+        let walked = walk(server(requests, 4, local), &day()).unwrap();
+        assert_eq!(ids(&walked).len(), 30);
+    }
+
+    #[test]
     fn a_second_with_more_than_a_page_is_named_and_the_walk_goes_on_before_it() {
-        // Twelve requests at one second and three earlier, five a page.
+        // Twelve requests at one instant and three earlier, five a page.
         let crowded = base() + TimeDelta::hours(5);
-        let mut held: Vec<Value> = (0..12).map(|i| request(&format!("S{i}"), crowded)).collect();
-        held.extend((0..3).map(|i| request(&format!("E{i}"), base() + TimeDelta::hours(i))));
-        let walked = walk(server(held, 5), &[(base() - TimeDelta::hours(1), base() + TimeDelta::days(1))]).unwrap();
+        let mut requests: Vec<(String, DateTime<Utc>)> = (0..12).map(|i| (format!("S{i:02}"), crowded)).collect();
+        requests.extend(held(3, TimeDelta::hours(1), "E"));
+        let walked = walk(server(requests, 5, beijing_seconds), &day()).unwrap();
         let got = ids(&walked);
         assert_eq!(got.iter().filter(|i| i.starts_with('E')).count(), 3, "the earlier ones are pulled: {got:?}");
         assert_eq!(got.iter().filter(|i| i.starts_with('S')).count(), 5, "a page of the crowded second");
         assert_eq!(walked.warnings.len(), 1, "{:?}", walked.warnings);
-        assert!(walked.warnings[0].contains("2026-11-01T13:00:00+08:00"), "{}", walked.warnings[0]);
+        assert!(walked.warnings[0].contains("2026-11-01T05:00:00Z"), "{}", walked.warnings[0]);
+    }
+
+    #[test]
+    fn a_server_that_is_not_newest_first_is_named() {
+        let requests = held(20, TimeDelta::minutes(1), "O");
+        let mut newest_first = server(requests, 5, beijing_seconds);
+        let oldest_first = move |start: &str, end: &str| {
+            let mut page: Vec<Value> = serde_json::from_slice(&newest_first(start, end)?).unwrap();
+            page.reverse();
+            Ok(serde_json::to_vec(&page).unwrap())
+        };
+        let walked = walk(oldest_first, &day()).unwrap();
+        assert!(walked.warnings.iter().any(|w| w.contains("not newest first")), "{:?}", walked.warnings);
     }
 
     #[test]
@@ -253,10 +321,10 @@ mod tests {
         assert!(cut.windows(2).all(|w| w[0].1 == w[1].0), "contiguous");
         assert!(cut.iter().all(|(a, b)| *b - *a <= TimeDelta::days(WINDOW_DAYS) && a < b));
         assert!(windows(to, to).is_empty());
-        // Requests spread over 200 days, a server that answers one window of 90 days at most.
-        let held: Vec<Value> =
-            (0..200).map(|d| request(&format!("D{d:03}"), base() + TimeDelta::days(d) + TimeDelta::hours(3))).collect();
-        let walked = walk(server(held, 40), &cut).unwrap();
+        // Requests spread over 200 days, pulled window by window.
+        let requests: Vec<(String, DateTime<Utc>)> =
+            (0..200).map(|d| (format!("D{d:03}"), base() + TimeDelta::days(d) + TimeDelta::hours(3))).collect();
+        let walked = walk(server(requests, 40, beijing_seconds), &cut).unwrap();
         assert_eq!(ids(&walked).len(), 200);
     }
 
@@ -272,18 +340,21 @@ mod tests {
 
     #[test]
     fn a_server_that_ignores_end_date_is_named() {
-        let held: Vec<Value> = (0..10).map(|i| request(&format!("R{i}"), base() + TimeDelta::hours(i))).collect();
-        let page = serde_json::to_vec(&held[5..]).unwrap();
-        let walked =
-            walk(|_: &str, _: &str| Ok(page.clone()), &[(base() - TimeDelta::days(1), base() + TimeDelta::days(1))]).unwrap();
+        let requests = held(10, TimeDelta::hours(1), "R");
+        let body: Vec<Value> = requests[5..]
+            .iter()
+            .rev()
+            .map(|(id, at)| serde_json::json!({ "service_request_id": id, "requested_datetime": beijing_seconds(*at) }))
+            .collect();
+        let page = serde_json::to_vec(&body).unwrap();
+        let walked = walk(|_: &str, _: &str| Ok(page.clone()), &day()).unwrap();
         assert_eq!(walked.requests.len(), 5);
         assert!(walked.warnings.iter().any(|w| w.contains("ignored end_date")), "{:?}", walked.warnings);
     }
 
     #[test]
     fn a_page_that_is_not_a_list_is_refused_by_number() {
-        let failure =
-            walk(|_: &str, _: &str| Ok(b"{\"error\":\"down\"}".to_vec()), &[(base(), base() + TimeDelta::days(1))]).unwrap_err();
+        let failure = walk(|_: &str, _: &str| Ok(b"{\"error\":\"down\"}".to_vec()), &day()).unwrap_err();
         assert_eq!(failure.code, "open311_unreadable");
         assert!(failure.message.contains("page 1"), "{}", failure.message);
     }

@@ -107,8 +107,9 @@ impl SourceFile {
     }
 }
 
-/// An instant: RFC 3339, or a date-time or date without a zone read as Beijing time.
-fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+/// An instant: RFC 3339, or a date-time or date without a zone read as Beijing time (how the
+/// sources' files and Open311 servers write them).
+pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.to_utc());

@@ -43,6 +43,9 @@ pub fn trend(series: &[f64], buffer: &mut Vec<f64>) -> Option<Trend> {
         let lower = buffer[..middle].iter().copied().fold(f64::MIN, f64::max);
         (lower + upper) / 2.0
     };
+    // Two middle slopes equal but for their last bit (5/3 and 25/15 by reciprocal) would leave a
+    // crumb of ±1e-17 where the median is zero: a slope that small is none.
+    let slope = if slope.abs() < 1e-12 { 0.0 } else { slope };
     // Variance with the tie correction: Σ t(t−1)(2t+5) over groups of equal values (the
     // slopes are done with: the buffer holds the sorted values).
     buffer.clear();

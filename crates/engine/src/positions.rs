@@ -182,7 +182,7 @@ impl Engine {
         }
         // A report a little before the window or after `at` places the subject at its edges.
         let gap = Duration::minutes(MAX_GAP_MINUTES);
-        let stored = self.store.positions_between(at - Duration::hours(hours) - gap, at + gap).await?;
+        let stored = self.store.positions_between(at - Duration::hours(hours) - gap, at + gap, scope.as_deref()).await?;
         let readable = |region: &str| match &scope {
             None => true,
             Some(scopes) => RegionCode::parse(region).is_ok_and(|r| scopes.iter().any(|s| s.contains(&r))),

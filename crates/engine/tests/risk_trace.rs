@@ -37,11 +37,11 @@ async fn traces(store: Arc<dyn Store>) {
 
     // A bad row refuses the whole file: nothing of it is stored.
     let day = (Utc.with_ymd_and_hms(2022, 1, 3, 0, 0, 0).unwrap(), Utc.with_ymd_and_hms(2022, 1, 4, 0, 0, 0).unwrap());
-    let before = store.positions_between(day.0, day.1).await.unwrap().len();
+    let before = store.positions_between(day.0, day.1, None).await.unwrap().len();
     let bad = b"mmsi,time,lat,lon\n1,2022-01-03T00:00:00Z,29.9,-90.1\n2,2022-01-03T00:01:00Z,95,-90.1\n";
     let err = engine.ingest_positions(&cli(), "ais", None, bad).await.unwrap_err();
     assert_eq!((err.code(), err.field().as_deref()), ("positions_invalid", Some("file")));
-    assert_eq!(store.positions_between(day.0, day.1).await.unwrap().len(), before);
+    assert_eq!(store.positions_between(day.0, day.1, None).await.unwrap().len(), before);
     let err = engine.ingest_positions(&cli(), "AIS feed", None, AIS).await.unwrap_err();
     assert_eq!(err.code(), "source_invalid");
 
@@ -79,6 +79,16 @@ async fn traces(store: Arc<dyn Store>) {
     let err = engine.ingest_positions(&cli(), "beidou", Some(&county("3309")), putuo.as_bytes()).await.unwrap_err();
     assert_eq!((err.code(), err.field().as_deref()), ("region_not_county", Some("region")));
     let then = Utc.with_ymd_and_hms(2026, 11, 26, 2, 0, 0).unwrap();
+    // The store reads a window by the counties of the feeds: a city holds its counties; none
+    // asked, none given.
+    let window = (then - chrono::Duration::hours(3), then);
+    let of = |codes: &[&str]| codes.iter().map(|c| fq_domain::region::RegionCode::parse(c).unwrap()).collect::<Vec<_>>();
+    let zhoushan = store.positions_between(window.0, window.1, Some(&of(&["3309"]))).await.unwrap();
+    assert!(zhoushan.len() == 24 && zhoushan.iter().all(|r| r.region == "330903"), "{}", zhoushan.len());
+    let both = store.positions_between(window.0, window.1, Some(&of(&["330903", "331004"]))).await.unwrap();
+    assert_eq!(both.len(), 36);
+    assert!(store.positions_between(window.0, window.1, Some(&[])).await.unwrap().is_empty());
+    assert_eq!(store.positions_between(window.0, window.1, None).await.unwrap().len(), 36);
     let everyone = engine.trace(&cli(), "boat_a", then, 72, 500.0).await.unwrap();
     let ids = |t: &fq_engine::Trace| t.contacts.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
     assert_eq!((everyone.track.len(), ids(&everyone)), (12, vec!["boat_b".to_owned(), "boat_c".to_owned()]));

@@ -6,3 +6,5 @@
 ALTER TABLE positions ADD COLUMN region TEXT COLLATE "C" NOT NULL DEFAULT '';
 ALTER TABLE positions DROP CONSTRAINT positions_pkey;
 ALTER TABLE positions ADD PRIMARY KEY (subject, at, region);
+-- A tracer's trace reads the window of the counties of their grants.
+CREATE INDEX positions_region_at ON positions (region, at);

@@ -371,8 +371,9 @@ impl fq_store::RiskStore for PgStore {
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        regions: Option<&[RegionCode]>,
     ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
-        risk_reads::positions_between(&self.pool, from, to).await
+        risk_reads::positions_between(&self.pool, from, to, regions).await
     }
 
     async fn positions_known(&self, region: &str, reports: &[(String, DateTime<Utc>)]) -> Result<usize, StoreError> {

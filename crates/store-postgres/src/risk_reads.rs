@@ -79,12 +79,19 @@ pub(crate) async fn positions_between(
     pool: &PgPool,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    regions: Option<&[RegionCode]>,
 ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
+    // A region's codes run from its own up to it followed by ':' (after every digit).
+    let codes: Option<Vec<String>> = regions.map(|r| r.iter().map(ToString::to_string).collect());
     let rows = sqlx::query(
-        "SELECT subject, at, lon, lat, source, region FROM positions WHERE at >= $1 AND at < $2 ORDER BY at, subject",
+        "SELECT subject, at, lon, lat, source, region FROM positions WHERE at >= $1 AND at < $2 \
+         AND ($3::text[] IS NULL OR EXISTS (SELECT 1 FROM UNNEST($3::text[]) AS r(code) \
+              WHERE positions.region >= r.code AND positions.region < r.code || ':')) \
+         ORDER BY at, subject",
     )
     .bind(from)
     .bind(to)
+    .bind(codes)
     .fetch_all(pool)
     .await
     .map_err(db)?;

@@ -17,3 +17,5 @@ INSERT INTO positions_by_region (subject, at, lon, lat, source) SELECT subject, 
 DROP TABLE positions;
 ALTER TABLE positions_by_region RENAME TO positions;
 CREATE INDEX positions_at ON positions (at);
+-- A tracer's trace reads the window of the counties of their grants.
+CREATE INDEX positions_region_at ON positions (region, at);

@@ -449,8 +449,10 @@ impl fq_store::RiskStore for SqliteStore {
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        regions: Option<&[RegionCode]>,
     ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
-        self.read(move |c| risk_reads::positions_between(c, from, to)).await
+        let regions = regions.map(<[RegionCode]>::to_vec);
+        self.read(move |c| risk_reads::positions_between(c, from, to, regions.as_deref())).await
     }
 
     async fn positions_known(&self, region: &str, reports: &[(String, DateTime<Utc>)]) -> Result<usize, StoreError> {

@@ -98,14 +98,25 @@ pub(crate) fn positions_between(
     conn: &Connection,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    regions: Option<&[RegionCode]>,
 ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT subject, at, lon, lat, source, region FROM positions WHERE at >= ?1 AND at < ?2 ORDER BY at, subject",
-        )
-        .map_err(db)?;
+    let mut sql = String::from("SELECT subject, at, lon, lat, source, region FROM positions WHERE at >= ?1 AND at < ?2");
+    let mut values = vec![journal_time(from), journal_time(to)];
+    if let Some(regions) = regions {
+        // A region's codes run from its own up to it followed by ':' (after every digit): a
+        // range the (region, at) index serves.
+        let terms: Vec<String> =
+            (0..regions.len()).map(|k| format!("(region >= ?{} AND region < ?{})", 3 + 2 * k, 4 + 2 * k)).collect();
+        sql += &format!(" AND ({})", if terms.is_empty() { "0".to_owned() } else { terms.join(" OR ") });
+        for region in regions {
+            values.push(region.to_string());
+            values.push(format!("{region}:"));
+        }
+    }
+    sql += " ORDER BY at, subject";
+    let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
     let rows = stmt
-        .query_map(params![journal_time(from), journal_time(to)], |r| {
+        .query_map(params_from_iter(values.iter()), |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,

@@ -172,8 +172,14 @@ pub trait RiskStore: Send + Sync {
     /// the nightly whistle has something to read. Events placed only by a city or province
     /// code belong to no county and are not counted.
     async fn risk_event_counties(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RegionCode>>;
-    /// The position reports of every subject in `[from, to)`, by time.
-    async fn positions_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<crate::PositionRecord>>;
+    /// The position reports of every subject in `[from, to)`, by time then subject: all of them
+    /// (`regions` None), or those of feeds whose county lies in one of `regions`.
+    async fn positions_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        regions: Option<&[RegionCode]>,
+    ) -> Result<Vec<crate::PositionRecord>>;
     /// How many of `reports` (subject, time) are stored already from a feed of `region` (a
     /// county code, or empty for reports of no county).
     async fn positions_known(&self, region: &str, reports: &[(String, DateTime<Utc>)]) -> Result<usize>;

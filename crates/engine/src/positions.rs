@@ -174,24 +174,18 @@ impl Engine {
         if id.is_empty() || id.chars().count() > 64 {
             return Err(EngineError::field("subject_invalid", "id", "a subject is 1 to 64 characters"));
         }
-        if !(1..=24 * 30).contains(&hours) {
+        if !fq_risk::trace::valid_hours(hours) {
             return Err(EngineError::field("hours_invalid", "hours", "a trace covers 1 to 720 hours"));
         }
-        if !(within > 0.0 && within <= 100_000.0) {
+        if !fq_risk::trace::valid_within(within) {
             return Err(EngineError::field("within_invalid", "within", "contacts are within 0 to 100,000 metres"));
         }
         // A report a little before the window or after `at` places the subject at its edges.
         let gap = Duration::minutes(MAX_GAP_MINUTES);
         let stored = self.store.positions_between(at - Duration::hours(hours) - gap, at + gap, scope.as_deref()).await?;
-        let readable = |region: &str| match &scope {
-            None => true,
-            Some(scopes) => RegionCode::parse(region).is_ok_and(|r| scopes.iter().any(|s| s.contains(&r))),
-        };
-        let mut positions: Vec<Position> = stored
-            .into_iter()
-            .filter(|r| readable(&r.region))
-            .map(|r| Position { id: r.subject, at: r.at, lon: r.lon, lat: r.lat })
-            .collect();
+        // The store gives only the reports of the tracer's regions' feeds.
+        let mut positions: Vec<Position> =
+            stored.into_iter().map(|r| Position { id: r.subject, at: r.at, lon: r.lon, lat: r.lat }).collect();
         // A report seen by several counties' feeds is stored once in each: read once. The store
         // gives them by time then subject, so the copies are neighbours.
         positions.dedup_by(|a, b| a.id == b.id && a.at == b.at);

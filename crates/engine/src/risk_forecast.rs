@@ -20,7 +20,7 @@ use crate::Engine;
 use crate::error::EngineError;
 use crate::heatmap::HeatCell;
 use crate::risk_ingest::grid_index;
-use crate::risk_whistle::{LEVELS, NIGHTLY_CELL_METRES};
+use crate::risk_whistle::{LEVELS, NIGHTLY_CELL_METRES, risk_categories};
 
 /// What a forecast depends on: the county, the category, the first day, the horizon (days), and
 /// how many events were stored before it (an event ingested later for an earlier day makes a
@@ -64,8 +64,10 @@ pub struct ForecastLayer {
     pub categories: Vec<String>,
     /// Categories not forecast, with the reason (too little history).
     pub skipped: Vec<String>,
-    /// The probability thresholds the grids are coloured by (the category's, or the default).
-    pub thresholds: Thresholds,
+    /// The probability thresholds the grids' levels are read by (the category's, or the
+    /// default): a week's forecast only, the horizon the level table is set for; None for a
+    /// day's or a month's, which reach no level.
+    pub thresholds: Option<Thresholds>,
     /// Model cells with some expectation whose centre is in no grid.
     pub outside_grids: usize,
 }
@@ -85,14 +87,13 @@ impl Engine {
         let day = local_date(until);
         let programme = self.programme("risk")?;
         let events = self.stored_events(county, day).await?;
-        let mut categories: Vec<String> = match category {
+        let categories: Vec<String> = match category {
             Some(c) => vec![c.to_owned()],
-            None => events.iter().map(|e| e.category.clone()).filter(|c| programme.in_catalog("risk_category", c)).collect(),
+            None => risk_categories(&programme, &events),
         };
-        categories.sort_unstable();
-        categories.dedup();
         let table = LevelTable::load(LEVELS).map_err(|e| EngineError::field("levels_invalid", "levels", e))?;
-        let thresholds = category.and_then(|c| table.categories.get(c)).copied().unwrap_or(table.default);
+        let thresholds =
+            (horizon == Horizon::Week).then(|| category.and_then(|c| table.categories.get(c)).copied().unwrap_or(table.default));
         let index = grid_index(grids);
         let position: std::collections::HashMap<String, usize> =
             cells.iter().enumerate().map(|(i, c)| (c.code.clone(), i)).collect();

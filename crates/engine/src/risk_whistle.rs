@@ -59,6 +59,15 @@ pub struct CountyWhistle {
     pub skipped: Option<String>,
 }
 
+/// The risk categories (of the programme's catalog) among `events`, each once, in order.
+pub(crate) fn risk_categories(programme: &fq_domain::programme::Programme, events: &[Event]) -> Vec<String> {
+    let mut categories: Vec<String> =
+        events.iter().map(|e| e.category.clone()).filter(|c| programme.in_catalog("risk_category", c)).collect();
+    categories.sort_unstable();
+    categories.dedup();
+    categories
+}
+
 /// The journal stream that claims a day's nightly run: its first event is the claim.
 fn nightly_stream(day: NaiveDate) -> String {
     format!("risk_nightly:{day}")
@@ -86,7 +95,7 @@ impl Engine {
         if !programme.in_catalog("risk_category", category) {
             return Err(EngineError::field("category_unknown", "category", format!("{category} is not a risk category")));
         }
-        let stored = self.stored_events(county, day).await?;
+        let stored = std::sync::Arc::new(self.stored_events(county, day).await?);
         self.whistle_stored(county, category, cell_metres, day, &stored).await
     }
 
@@ -103,13 +112,10 @@ impl Engine {
             return Err(EngineError::field("region_not_county", "county", format!("{county} is not a county")));
         }
         let programme = self.programme("risk")?;
-        let stored = self.stored_events(county, day).await?;
-        let mut categories: Vec<&str> =
-            stored.iter().map(|e| e.category.as_str()).filter(|c| programme.in_catalog("risk_category", c)).collect();
-        categories.sort_unstable();
-        categories.dedup();
+        // Shared by every category's fit rather than copied for each.
+        let stored = std::sync::Arc::new(self.stored_events(county, day).await?);
         let mut runs = Vec::new();
-        for category in categories {
+        for category in &risk_categories(&programme, &stored) {
             let (run, skipped) = match self.whistle_stored(county, category, cell_metres, day, &stored).await {
                 Ok(run) => (run, None),
                 // Too little history for one category leaves the others to run.
@@ -204,11 +210,11 @@ impl Engine {
         category: &str,
         cell_metres: f64,
         day: NaiveDate,
-        events: &[Event],
+        events: &std::sync::Arc<Vec<Event>>,
     ) -> Result<WhistleRun, EngineError> {
         let table = LevelTable::load(LEVELS).map_err(|e| EngineError::field("levels_invalid", "levels", e))?;
         // Fitting takes seconds on a big county: off the async threads that serve requests.
-        let (owned, wanted) = (events.to_vec(), category.to_owned());
+        let (owned, wanted) = (std::sync::Arc::clone(events), category.to_owned());
         let list = tokio::task::spawn_blocking(move || {
             fq_risk::whistle::whistles(&owned, &wanted, cell_metres, Horizon::Week, day, &table)
         })

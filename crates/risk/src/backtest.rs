@@ -36,6 +36,15 @@ impl Horizon {
         }
     }
 
+    /// The horizon a query asks for: a week when it names none (blank or absent), else what
+    /// `parse` reads; the text given back when it is none of them.
+    pub fn or_week(text: Option<&str>) -> Result<Horizon, String> {
+        match text.map(str::trim).filter(|t| !t.is_empty()) {
+            None => Ok(Horizon::Week),
+            Some(text) => Horizon::parse(text).ok_or_else(|| text.to_owned()),
+        }
+    }
+
     /// The horizon as `parse` reads it back: `1d`, `7d`, `30d`.
     pub fn code(self) -> &'static str {
         match self {
@@ -309,6 +318,10 @@ mod tests {
             [Some(1), Some(1), Some(7), Some(7), Some(30), Some(30)]
         );
         assert_eq!(Horizon::parse("2w"), None);
+        assert_eq!(Horizon::or_week(None), Ok(Horizon::Week));
+        assert_eq!(Horizon::or_week(Some(" ")), Ok(Horizon::Week));
+        assert_eq!(Horizon::or_week(Some(" 30d ")), Ok(Horizon::Month));
+        assert_eq!(Horizon::or_week(Some(" 2w ")), Err("2w".to_owned()));
         for h in [Horizon::Day, Horizon::Week, Horizon::Month] {
             assert_eq!(Horizon::parse(h.code()), Some(h), "a code reads back");
         }

@@ -13,6 +13,20 @@ use serde::Serialize;
 /// The longest silence between two reports across which the subject's position is interpolated.
 pub const MAX_GAP_MINUTES: i64 = 30;
 
+/// The longest trace (hours back; a month) and the widest distance counted as together (metres).
+pub const MAX_HOURS: i64 = 24 * 30;
+pub const MAX_WITHIN_METRES: f64 = 100_000.0;
+
+/// True if a trace may reach `hours` back: 1 to [`MAX_HOURS`].
+pub fn valid_hours(hours: i64) -> bool {
+    (1..=MAX_HOURS).contains(&hours)
+}
+
+/// True if `within` metres is a distance contacts are counted within: above 0, at most the limit.
+pub fn valid_within(within: f64) -> bool {
+    within > 0.0 && within <= MAX_WITHIN_METRES
+}
+
 /// One position report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Position {

@@ -16,7 +16,7 @@ fn db(err: sqlx::Error) -> StoreError {
     StoreError::backend(err)
 }
 
-fn subtree_upper(code: &RegionCode) -> String {
+pub(crate) fn subtree_upper(code: &RegionCode) -> String {
     format!("{code}:")
 }
 

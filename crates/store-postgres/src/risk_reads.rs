@@ -81,17 +81,19 @@ pub(crate) async fn positions_between(
     to: DateTime<Utc>,
     regions: Option<&[RegionCode]>,
 ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
-    // A region's codes run from its own up to it followed by ':' (after every digit).
+    // A region's codes are a range (`subtree_upper`), which the (region, at) index serves.
     let codes: Option<Vec<String>> = regions.map(|r| r.iter().map(ToString::to_string).collect());
+    let uppers: Option<Vec<String>> = regions.map(|r| r.iter().map(crate::reads::subtree_upper).collect());
     let rows = sqlx::query(
         "SELECT subject, at, lon, lat, source, region FROM positions WHERE at >= $1 AND at < $2 \
-         AND ($3::text[] IS NULL OR EXISTS (SELECT 1 FROM UNNEST($3::text[]) AS r(code) \
-              WHERE positions.region >= r.code AND positions.region < r.code || ':')) \
+         AND ($3::text[] IS NULL OR EXISTS (SELECT 1 FROM UNNEST($3::text[], $4::text[]) AS r(code, upper) \
+              WHERE positions.region >= r.code AND positions.region < r.upper)) \
          ORDER BY at, subject",
     )
     .bind(from)
     .bind(to)
     .bind(codes)
+    .bind(uppers)
     .fetch_all(pool)
     .await
     .map_err(db)?;

@@ -65,7 +65,7 @@ fn db(err: rusqlite::Error) -> StoreError {
 
 /// `region >= code AND region < code || ':'` selects every code that starts with `code`: codes
 /// are digits, and ':' sorts right after '9'.
-fn subtree_upper(code: &RegionCode) -> String {
+pub(crate) fn subtree_upper(code: &RegionCode) -> String {
     format!("{code}:")
 }
 

@@ -103,14 +103,13 @@ pub(crate) fn positions_between(
     let mut sql = String::from("SELECT subject, at, lon, lat, source, region FROM positions WHERE at >= ?1 AND at < ?2");
     let mut values = vec![journal_time(from), journal_time(to)];
     if let Some(regions) = regions {
-        // A region's codes run from its own up to it followed by ':' (after every digit): a
-        // range the (region, at) index serves.
+        // A region's codes are a range (`subtree_upper`), which the (region, at) index serves.
         let terms: Vec<String> =
             (0..regions.len()).map(|k| format!("(region >= ?{} AND region < ?{})", 3 + 2 * k, 4 + 2 * k)).collect();
         sql += &format!(" AND ({})", if terms.is_empty() { "0".to_owned() } else { terms.join(" OR ") });
         for region in regions {
             values.push(region.to_string());
-            values.push(format!("{region}:"));
+            values.push(crate::reads::subtree_upper(region));
         }
     }
     sql += " ORDER BY at, subject";

@@ -305,7 +305,7 @@ fn offline(command: RiskCommand) -> Outcome {
                 message: format!("{}: {e}", positions.display()),
                 exit: 4,
             })?;
-            if !((1..=24 * 30).contains(&hours) && within > 0.0 && within <= 100_000.0) {
+            if !(fq_risk::trace::valid_hours(hours) && fq_risk::trace::valid_within(within)) {
                 return Err(Failure::new("argument_invalid", "--hours is 1 to 720 and --within 0 to 100,000 metres"));
             }
             let track = fq_risk::trace::track(&reports, &id, at, hours).into_iter().cloned().collect();

@@ -107,13 +107,10 @@ pub(crate) async fn forecast(
     let county = RegionCode::parse(p.county.trim()).map_err(|e| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "region_code_invalid", e.to_string()).with_field("county")
     })?;
-    let horizon = match p.horizon.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
-        None => Horizon::Week,
-        Some(text) => Horizon::parse(text).ok_or_else(|| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "horizon_invalid", format!("{text:?} is not 1d, 7d or 30d"))
-                .with_field("horizon")
-        })?,
-    };
+    let horizon = Horizon::or_week(p.horizon.as_deref()).map_err(|text| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "horizon_invalid", format!("{text:?} is not 1d, 7d or 30d"))
+            .with_field("horizon")
+    })?;
     let day = p.day.unwrap_or_else(|| local_date(state.engine.current_time()) + chrono::Duration::days(1));
     let query = HeatQuery {
         county: county.clone(),
@@ -126,13 +123,12 @@ pub(crate) async fn forecast(
     let map = state.engine.heat_map(&actor, &query).await?;
     let layer =
         map.forecast.ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "forecast_missing", "no forecast"))?;
-    let t = layer.thresholds;
     let mut grids: Vec<GridForecast> = map
         .cells
         .into_iter()
         .map(|c| {
             let probability = c.probability();
-            let level = (horizon == Horizon::Week).then(|| t.level(probability).map(fq_risk::levels::Level::code)).flatten();
+            let level = layer.thresholds.and_then(|t| t.level(probability)).map(fq_risk::levels::Level::code);
             GridForecast { code: c.code, name: c.name, expected: c.expected, probability, level }
         })
         .collect();
@@ -143,7 +139,7 @@ pub(crate) async fn forecast(
         horizon_days: layer.horizon_days,
         categories: layer.categories,
         skipped: layer.skipped,
-        thresholds: (horizon == Horizon::Week).then_some(t),
+        thresholds: layer.thresholds,
         grids,
     }))
 }

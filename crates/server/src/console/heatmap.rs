@@ -161,15 +161,12 @@ async fn view(
     if forecast {
         programme = Some(fq_engine::RISK_EVENTS.to_owned());
     }
-    let horizon = match q.horizon.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
-        None => Horizon::Week,
-        Some(text) => match Horizon::parse(text) {
-            Some(h) => h,
-            None => {
-                let ctx = minijinja::context! { error => i18n::text(lang, "heat.bad_horizon").replace("{value}", text) };
-                return Ok((StatusCode::UNPROCESSABLE_ENTITY, ctx));
-            }
-        },
+    let horizon = match Horizon::or_week(q.horizon.as_deref()) {
+        Ok(h) => h,
+        Err(text) => {
+            let ctx = minijinja::context! { error => i18n::text(lang, "heat.bad_horizon").replace("{value}", &text) };
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, ctx));
+        }
     };
     let today = engine.current_time().with_timezone(&beijing()).date_naive();
     let shown = period::period(q.from.as_deref(), q.to.as_deref(), today, 90, 3 * 366);
@@ -196,8 +193,8 @@ async fn view(
     let projection = Projection::fit_rects(map.cells.iter().filter_map(|c| c.area.bounding_rect()));
     let high = f64::from(map.cells.iter().map(|c| c.count).max().unwrap_or(0));
     // The level thresholds are a week's (the whistle's horizon): a day's or a month's forecast
-    // is shaded by its share of the highest grid's instead.
-    let by_level = map.forecast.as_ref().is_some_and(|f| f.horizon_days == Horizon::Week.days());
+    // has none and is shaded by its share of the highest grid's instead.
+    let levels = map.forecast.as_ref().and_then(|f| f.thresholds);
     let highest_expected = map.cells.iter().map(|c| c.expected).fold(0.0, f64::max);
     let mut shapes = Vec::new();
     let mut dots = Vec::new();
@@ -205,15 +202,15 @@ async fn view(
     if let Some(p) = &projection {
         for cell in &map.cells {
             let (fill, title) = match &map.forecast {
-                Some(layer) => {
+                Some(_) => {
                     let probability = cell.probability();
                     let title = i18n::text(lang, "heat.forecast_title")
                         .replace("{name}", &cell.name)
                         .replace("{p}", &format!("{:.1}", probability * 100.0))
                         .replace("{e}", &format!("{:.2}", cell.expected))
                         .replace("{n}", &cell.count.to_string());
-                    let fill = if by_level {
-                        level_fill(probability, &layer.thresholds)
+                    let fill = if let Some(t) = &levels {
+                        level_fill(probability, t)
                     } else if cell.expected > 0.0 {
                         REDS[class(cell.expected, highest_expected)]
                     } else {
@@ -265,15 +262,14 @@ async fn view(
             }
         }
     }
-    if map.forecast.is_some() && !by_level {
-        legend = vec![(REDS[0], i18n::text(lang, "heat.low")), (REDS[4], i18n::text(lang, "heat.high"))];
-    } else if let Some(layer) = &map.forecast {
-        let t = &layer.thresholds;
+    if let Some(t) = &levels {
         let percent = |p: f64| format!("{:.0}%", p * 100.0);
         legend.push((BELOW_BLUE, format!("< {}", percent(t.blue))));
         for (k, (name, at)) in [("blue", t.blue), ("yellow", t.yellow), ("orange", t.orange), ("red", t.red)].iter().enumerate() {
             legend.push((LEVEL_FILLS[k], format!("{} ≥ {}", i18n::text(lang, &format!("heat.level_{name}")), percent(*at))));
         }
+    } else if map.forecast.is_some() {
+        legend = vec![(REDS[0], i18n::text(lang, "heat.low")), (REDS[4], i18n::text(lang, "heat.high"))];
     } else if high > 0.0 && !density {
         legend.push(("#f7f7f7", "0".to_owned()));
         // Whole counts per class: class k holds the counts whose share of the highest is in
@@ -336,7 +332,7 @@ async fn view(
         has_risk => readable.iter().any(|(p, _)| p.code == "risk"),
         query => query_string(&region, programme.as_deref(), category.as_deref(), &shown, q.layer.as_deref(), Some(horizon.code())),
         horizon => horizon.code(),
-        by_level => by_level,
+        by_level => levels.is_some(),
         likeliest => value(&likeliest),
         events => events,
         programmes => value(&programmes),

@@ -30,7 +30,8 @@ pub struct HeatQuery {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     /// With [`RISK_EVENTS`]: each grid's forecast for the day, week or month after the period
-    /// (our model over the events stored before it), besides the period's counts.
+    /// (from today at the latest; our model over the events stored before its first day),
+    /// besides the period's counts.
     pub forecast: Option<Horizon>,
 }
 

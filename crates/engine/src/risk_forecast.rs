@@ -14,6 +14,7 @@ use fq_domain::region::RegionCode;
 use fq_risk::backtest::Horizon;
 use fq_risk::levels::{LevelTable, Thresholds};
 use fq_risk::whistle::CellForecast;
+use fq_store::{Change, Op, RiskForecastRecord};
 use serde::Serialize;
 
 use crate::Engine;
@@ -27,23 +28,35 @@ use crate::risk_whistle::{LEVELS, NIGHTLY_CELL_METRES, risk_categories};
 /// new forecast).
 type ForecastKey = (String, String, NaiveDate, i32, usize);
 
-/// The recent forecasts of the heat map, so that a page read again (or drawn as SVG and PNG
-/// after it) does not fit the model again. Small: cleared whole when it holds too many.
+/// One category's forecast and when it was fitted.
+#[derive(Debug)]
+pub(crate) struct Fitted {
+    made_at: DateTime<Utc>,
+    cells: Vec<CellForecast>,
+}
+
+/// The recent forecasts of this process, in front of the stored ones, so that a page read again
+/// (or drawn as SVG and PNG after it) neither fits nor reads them again. Small: cleared whole
+/// when it holds too many.
 #[derive(Default)]
-pub(crate) struct ForecastCache(std::sync::Mutex<std::collections::HashMap<ForecastKey, Arc<Vec<CellForecast>>>>);
+pub(crate) struct ForecastCache(std::sync::Mutex<std::collections::HashMap<ForecastKey, Arc<Fitted>>>);
 
 /// One category's cells, or why it was not forecast.
-type Forecast = Result<Arc<Vec<CellForecast>>, String>;
+type Forecast = Result<Arc<Fitted>, String>;
 
 /// How many forecasts the cache holds before it starts again.
 const CACHED_FORECASTS: usize = 256;
 
+/// How long the database keeps forecasts (days before the nightly run's day): the heat map of
+/// the last month reads them; older maps are fitted again when asked for.
+pub(crate) const KEPT_FORECAST_DAYS: i64 = 31;
+
 impl ForecastCache {
-    fn get(&self, key: &ForecastKey) -> Option<Arc<Vec<CellForecast>>> {
+    fn get(&self, key: &ForecastKey) -> Option<Arc<Fitted>> {
         self.0.lock().ok()?.get(key).cloned()
     }
 
-    fn put(&self, key: ForecastKey, forecast: Arc<Vec<CellForecast>>) {
+    fn put(&self, key: ForecastKey, forecast: Arc<Fitted>) {
         if let Ok(mut map) = self.0.lock() {
             if map.len() >= CACHED_FORECASTS {
                 map.clear();
@@ -70,6 +83,11 @@ pub struct ForecastLayer {
     pub thresholds: Option<Thresholds>,
     /// Model cells with some expectation whose centre is in no grid.
     pub outside_grids: usize,
+    /// How many of the county's events, stored before the first day, the model was fitted on.
+    pub events: usize,
+    /// When the oldest of the categories' forecasts was fitted (by the nightly run or by the
+    /// first map that asked for it, in any server process); None when none was.
+    pub fitted_at: Option<DateTime<Utc>>,
 }
 
 impl Engine {
@@ -84,7 +102,10 @@ impl Engine {
         grids: &[Grid],
         cells: &mut [HeatCell],
     ) -> Result<ForecastLayer, EngineError> {
-        let day = local_date(until);
+        // A forecast starts today at the latest: the days after it have not happened, and a
+        // model fitted with them would read them as quiet. From today it is also the nightly
+        // run's forecast (fitted on the whole days before it), which the warnings quote.
+        let day = local_date(until).min(local_date(self.now()));
         let programme = self.programme("risk")?;
         let events = self.stored_events(county, day).await?;
         let categories: Vec<String> = match category {
@@ -104,15 +125,16 @@ impl Engine {
             skipped: Vec::new(),
             thresholds,
             outside_grids: 0,
+            events: events.len(),
+            fitted_at: None,
         };
         // Fitting takes seconds on a big county: off the async threads that serve requests,
-        // and once per county, category, day and stored events.
+        // and once per county, category, day and stored events across every process.
         let stored = events.len();
-        let key = |c: &str| (county.to_string(), c.to_owned(), day, horizon.days(), stored);
         let mut forecasts: Vec<(String, Forecast)> = Vec::new();
         let mut missing = Vec::new();
         for c in categories {
-            match self.forecasts.get(&key(&c)) {
+            match self.known_forecast(county, &c, day, horizon, stored).await? {
                 Some(hit) => forecasts.push((c, Ok(hit))),
                 None => missing.push(c),
             }
@@ -133,17 +155,18 @@ impl Engine {
             .map_err(|e| EngineError::field("forecast_failed", "category", e.to_string()))?
         };
         for (c, forecast) in fitted {
-            let forecast = forecast.map(Arc::new).map_err(|e| e.to_string());
-            if let Ok(f) = &forecast {
-                self.forecasts.put(key(&c), Arc::clone(f));
-            }
+            let forecast = match forecast {
+                Ok(cells) => Ok(self.keep_forecast(county, &c, day, horizon, stored, cells).await),
+                Err(e) => Err(e.to_string()),
+            };
             forecasts.push((c, forecast));
         }
         forecasts.sort_by(|a, b| a.0.cmp(&b.0));
         for (category, forecast) in forecasts {
             match forecast {
                 Ok(forecast) => {
-                    for cell in forecast.iter().filter(|c| c.expected > 0.0) {
+                    layer.fitted_at = Some(layer.fitted_at.map_or(forecast.made_at, |t| t.min(forecast.made_at)));
+                    for cell in forecast.cells.iter().filter(|c| c.expected > 0.0) {
                         match index.locate(cell.lon, cell.lat).and_then(|i| position.get(index.code(i)).copied()) {
                             Some(i) => cells[i].expected += cell.expected,
                             None => layer.outside_grids += 1,
@@ -155,5 +178,60 @@ impl Engine {
             }
         }
         Ok(layer)
+    }
+
+    /// The forecast of `category` fitted on the `stored` events of `county` before `day`: this
+    /// process's, or one stored by the nightly run or by another process.
+    async fn known_forecast(
+        &self,
+        county: &RegionCode,
+        category: &str,
+        day: NaiveDate,
+        horizon: Horizon,
+        stored: usize,
+    ) -> Result<Option<Arc<Fitted>>, EngineError> {
+        let key = (county.to_string(), category.to_owned(), day, horizon.days(), stored);
+        if let Some(hit) = self.forecasts.get(&key) {
+            return Ok(Some(hit));
+        }
+        // A row fitted on another number of events is another forecast (events were stored
+        // for earlier days since): fitted again.
+        let Some(record) = self.store.risk_forecast(county, category, day, horizon.days()).await? else { return Ok(None) };
+        if usize::try_from(record.stored_events).ok() != Some(stored) {
+            return Ok(None);
+        }
+        let cells = record.cells.iter().map(|&[lon, lat, expected]| CellForecast { lon, lat, expected }).collect();
+        let fitted = Arc::new(Fitted { made_at: record.made_at, cells });
+        self.forecasts.put(key, Arc::clone(&fitted));
+        Ok(Some(fitted))
+    }
+
+    /// Keeps a forecast just fitted, in this process and in the database for the others. Not
+    /// being able to store it costs only fitting it again, so a failed write is logged, not
+    /// raised.
+    pub(crate) async fn keep_forecast(
+        &self,
+        county: &RegionCode,
+        category: &str,
+        day: NaiveDate,
+        horizon: Horizon,
+        stored: usize,
+        cells: Vec<CellForecast>,
+    ) -> Arc<Fitted> {
+        let record = RiskForecastRecord {
+            county: county.clone(),
+            category: category.to_owned(),
+            day,
+            horizon_days: horizon.days(),
+            stored_events: stored as u64,
+            made_at: self.now(),
+            cells: cells.iter().map(|c| [c.lon, c.lat, c.expected]).collect(),
+        };
+        let fitted = Arc::new(Fitted { made_at: record.made_at, cells });
+        self.forecasts.put((county.to_string(), category.to_owned(), day, horizon.days(), stored), Arc::clone(&fitted));
+        if let Err(e) = self.store.commit(Change::new().op(Op::PutRiskForecast(Box::new(record)))).await {
+            tracing::warn!(%county, category, %day, error = %e, "the forecast could not be stored; it will be fitted again");
+        }
+        fitted
     }
 }

@@ -14,7 +14,7 @@ use fq_domain::region::RegionCode;
 use fq_risk::Event;
 use fq_risk::backtest::Horizon;
 use fq_risk::levels::{Level, LevelTable};
-use fq_store::{CaseFilter, Change, Expectation, StoreError};
+use fq_store::{CaseFilter, Change, Expectation, Op, StoreError};
 use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 
@@ -184,7 +184,15 @@ impl Engine {
         let opened: usize = run.runs.iter().map(|r| r.run.opened.len()).sum();
         let raised: usize = run.runs.iter().map(|r| r.run.raised.len()).sum();
         let summary = json!({ "day": day, "whistles": run.runs.len(), "opened": opened, "raised": raised, "failed": run.failed });
-        let change = Change::new().event(NewEvent::new(nightly_stream(day), "risk.nightly_done", system.journal_name(), summary));
+        // The night also forgets the stored forecasts older than a month (fitted again if a map
+        // of those days is asked for).
+        let prune = Op::PruneRiskForecasts { before: day - chrono::Duration::days(crate::risk_forecast::KEPT_FORECAST_DAYS) };
+        let change = Change::new().op(prune).event(NewEvent::new(
+            nightly_stream(day),
+            "risk.nightly_done",
+            system.journal_name(),
+            summary,
+        ));
         self.store.commit(change).await?;
         Ok(run)
     }
@@ -215,12 +223,17 @@ impl Engine {
         let table = LevelTable::load(LEVELS).map_err(|e| EngineError::field("levels_invalid", "levels", e))?;
         // Fitting takes seconds on a big county: off the async threads that serve requests.
         let (owned, wanted) = (std::sync::Arc::clone(events), category.to_owned());
-        let list = tokio::task::spawn_blocking(move || {
-            fq_risk::whistle::whistles(&owned, &wanted, cell_metres, Horizon::Week, day, &table)
+        let (list, cells) = tokio::task::spawn_blocking(move || {
+            fq_risk::whistle::whistles_and_forecast(&owned, &wanted, cell_metres, Horizon::Week, day, &table)
         })
         .await
         .map_err(|e| EngineError::field("whistle_invalid", "events", e.to_string()))?
         .map_err(|e| EngineError::field("whistle_invalid", "events", e.to_string()))?;
+        // The week's forecast the whistle read is the heat map's week from the same day: kept,
+        // so that no process fits it again for the map.
+        if cell_metres == NIGHTLY_CELL_METRES {
+            self.keep_forecast(county, category, day, Horizon::Week, events.len(), cells).await;
+        }
         let grids = self.store.grids_within(county).await?;
         let index = grid_index(&grids);
         let filter = CaseFilter {

@@ -80,7 +80,11 @@ pub fn forecast_cells(
     at: NaiveDate,
 ) -> Result<Vec<CellForecast>, BacktestError> {
     let (cells, expected) = fit_and_forecast(events, category, cell_metres, horizon, at)?;
-    Ok(cells
+    Ok(cell_forecasts(&cells, &expected))
+}
+
+fn cell_forecasts(cells: &crate::model::Cells, expected: &[f64]) -> Vec<CellForecast> {
+    cells
         .study
         .iter()
         .zip(expected)
@@ -88,7 +92,7 @@ pub fn forecast_cells(
             let (lon, lat) = cells.grid.centre(cell);
             CellForecast { lon, lat, expected: e.max(0.0) }
         })
-        .collect())
+        .collect()
 }
 
 /// The cells of `category` that reach a level for the horizon starting `at`, highest level and
@@ -101,6 +105,19 @@ pub fn whistles(
     at: NaiveDate,
     levels: &LevelTable,
 ) -> Result<Vec<Whistle>, BacktestError> {
+    whistles_and_forecast(events, category, cell_metres, horizon, at, levels).map(|(list, _)| list)
+}
+
+/// [`whistles`], and every study cell's forecast they were read from (what [`forecast_cells`]
+/// gives for the same arguments), from one fit.
+pub fn whistles_and_forecast(
+    events: &[Event],
+    category: &str,
+    cell_metres: f64,
+    horizon: Horizon,
+    at: NaiveDate,
+    levels: &LevelTable,
+) -> Result<(Vec<Whistle>, Vec<CellForecast>), BacktestError> {
     let origin = day_number(at);
     let (cells, expected) = fit_and_forecast(events, category, cell_metres, horizon, at)?;
     let weekly: Vec<Vec<f64>> =
@@ -121,7 +138,7 @@ pub fn whistles(
         }
     }
     out.sort_by(|a, b| b.level.cmp(&a.level).then(b.probability.total_cmp(&a.probability)));
-    Ok(out)
+    Ok((out, cell_forecasts(&cells, &expected)))
 }
 
 #[cfg(test)]
@@ -151,5 +168,9 @@ mod tests {
         assert!(list.iter().all(|w| w.probability <= top + 1e-12));
         assert!(list.iter().any(|w| (w.probability - top).abs() < 1e-12), "the likeliest cell is whistled");
         assert!(all.iter().all(|c| c.expected >= 0.0 && (0.0..1.0).contains(&c.probability())));
+        // The whistle's own forecast (stored by the nightly run for the heat map) is the layer's.
+        let (again, cells) = whistles_and_forecast(&events, "vehicle_theft", 300.0, Horizon::Month, at, &levels).unwrap();
+        assert_eq!(again.len(), list.len());
+        assert_eq!(cells, all);
     }
 }

@@ -559,11 +559,22 @@ async fn risk_push_story(store: Arc<dyn Store>) {
         csv += &format!("H{d},{} 09:00,{:.6},{:.6},,欠薪,2,\n", first + chrono::Duration::days(d), c.x(), c.y());
     }
     world.engine.ingest_risk_events(&cli(), "grid_patrol", csv.as_bytes()).await.unwrap();
-    let uri = "/api/v1/risk/forecast?county=331004&category=dispute_labour&day=2026-03-07";
+    let uri = "/api/v1/risk/forecast?county=331004&category=dispute_labour&day=2026-02-27";
     let reply = world.call(Method::GET, uri, Auth::Token(&other), None).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let body = reply.body;
-    assert_eq!((body["day"].as_str(), body["horizon_days"].as_u64()), (Some("2026-03-07"), Some(7)));
+    assert_eq!((body["day"].as_str(), body["horizon_days"].as_u64()), (Some("2026-02-27"), Some(7)));
+    // Fitted on the 141 reports before the day (every third day from 2025-01-01), stored for
+    // every process: asked again, the same fit answers.
+    assert_eq!(body["events"].as_u64(), Some(141), "{body}");
+    let again = world.call(Method::GET, uri, Auth::Token(&other), None).await;
+    assert!(body["fitted_at"].is_string() && again.body["fitted_at"] == body["fitted_at"], "{}", again.body);
+    // A later day than today (the clock says 2026-03-02) is forecast from today: the days after
+    // it have not happened. Today is the default.
+    let later = world.call(Method::GET, "/api/v1/risk/forecast?county=331004&day=2026-03-07", Auth::Token(&other), None).await;
+    assert_eq!(later.body["day"].as_str(), Some("2026-03-02"), "{}", later.body);
+    let default = world.call(Method::GET, "/api/v1/risk/forecast?county=331004", Auth::Token(&other), None).await;
+    assert_eq!(default.body["day"].as_str(), Some("2026-03-02"), "{}", default.body);
     let listed = body["grids"].as_array().unwrap();
     assert_eq!(listed.len(), grids.len(), "every grid of the county");
     assert_eq!(listed[0]["code"].as_str(), Some(hot.code.to_string().as_str()), "the hot grid is first");

@@ -88,6 +88,7 @@ macro_rules! conformance_tests {
             sessions_insert_revoke_and_conflict,
             login_throttles_replace_and_clear,
             attachments_round_trip_and_attach,
+            risk_forecasts_replace_only_with_more_events,
         );
     };
 }

@@ -3,6 +3,7 @@
 mod case_figures;
 mod cases;
 mod console;
+mod risk;
 
 pub use case_figures::{case_kpis_whole_and_per_county, case_lists_filter_sort_and_count, case_trend_by_beijing_day};
 pub use cases::{
@@ -11,6 +12,7 @@ pub use cases::{
     tallies_add_up,
 };
 pub use console::{attachments_round_trip_and_attach, login_throttles_replace_and_clear, sessions_insert_revoke_and_conflict};
+pub use risk::risk_forecasts_replace_only_with_more_events;
 
 use std::collections::HashSet;
 use std::sync::Arc;

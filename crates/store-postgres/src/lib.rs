@@ -48,6 +48,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "risk_events", include_str!("../migrations/0005_risk_events.sql")),
     (6, "positions", include_str!("../migrations/0006_positions.sql")),
     (7, "position_regions", include_str!("../migrations/0007_position_regions.sql")),
+    (8, "risk_forecasts", include_str!("../migrations/0008_risk_forecasts.sql")),
 ];
 
 /// The schema version this build writes.
@@ -378,6 +379,16 @@ impl fq_store::RiskStore for PgStore {
 
     async fn positions_known(&self, region: &str, reports: &[(String, DateTime<Utc>)]) -> Result<usize, StoreError> {
         risk_reads::positions_known(&self.pool, region, reports).await
+    }
+
+    async fn risk_forecast(
+        &self,
+        county: &RegionCode,
+        category: &str,
+        day: chrono::NaiveDate,
+        horizon_days: i32,
+    ) -> Result<Option<fq_store::RiskForecastRecord>, StoreError> {
+        risk_reads::risk_forecast(&self.pool, county, category, day, horizon_days).await
     }
 }
 

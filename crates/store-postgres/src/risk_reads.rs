@@ -134,3 +134,35 @@ pub(crate) async fn positions_known(
     }
     Ok(known)
 }
+
+pub(crate) async fn risk_forecast(
+    pool: &PgPool,
+    county: &RegionCode,
+    category: &str,
+    day: chrono::NaiveDate,
+    horizon_days: i32,
+) -> Result<Option<fq_store::RiskForecastRecord>, StoreError> {
+    let row = sqlx::query(
+        "SELECT stored_events, made_at, cells FROM risk_forecasts \
+         WHERE county = $1 AND category = $2 AND day = $3 AND horizon_days = $4",
+    )
+    .bind(county.as_str())
+    .bind(category)
+    .bind(day)
+    .bind(horizon_days)
+    .fetch_optional(pool)
+    .await
+    .map_err(db)?;
+    let Some(row) = row else { return Ok(None) };
+    let stored: i64 = row.try_get("stored_events").map_err(db)?;
+    let cells: String = row.try_get("cells").map_err(db)?;
+    Ok(Some(fq_store::RiskForecastRecord {
+        county: county.clone(),
+        category: category.to_owned(),
+        day,
+        horizon_days,
+        stored_events: u64::try_from(stored).map_err(|e| StoreError::corrupt("risk forecast", e))?,
+        made_at: row.try_get("made_at").map_err(db)?,
+        cells: serde_json::from_str(&cells).map_err(|e| StoreError::corrupt("risk forecast", e))?,
+    }))
+}

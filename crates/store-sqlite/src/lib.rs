@@ -459,6 +459,17 @@ impl fq_store::RiskStore for SqliteStore {
         let (region, reports) = (region.to_owned(), reports.to_vec());
         self.read(move |c| risk_reads::positions_known(c, &region, &reports)).await
     }
+
+    async fn risk_forecast(
+        &self,
+        county: &RegionCode,
+        category: &str,
+        day: chrono::NaiveDate,
+        horizon_days: i32,
+    ) -> Result<Option<fq_store::RiskForecastRecord>, StoreError> {
+        let (county, category) = (county.clone(), category.to_owned());
+        self.read(move |c| risk_reads::risk_forecast(c, &county, &category, day, horizon_days)).await
+    }
 }
 
 #[async_trait]

@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "risk_events", include_str!("../migrations/0005_risk_events.sql")),
     (6, "positions", include_str!("../migrations/0006_positions.sql")),
     (7, "position_regions", include_str!("../migrations/0007_position_regions.sql")),
+    (8, "risk_forecasts", include_str!("../migrations/0008_risk_forecasts.sql")),
 ];
 
 /// The schema version this build writes.

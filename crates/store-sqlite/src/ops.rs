@@ -192,6 +192,32 @@ pub(crate) fn apply(conn: &Connection, op: &Op) -> Result<(), StoreError> {
                     .map_err(StoreError::backend)?;
             }
         }
+        Op::PutRiskForecast(f) => {
+            let cells = serde_json::to_string(&f.cells).map_err(StoreError::backend)?;
+            conn.prepare_cached(
+                "INSERT INTO risk_forecasts (county, category, day, horizon_days, stored_events, made_at, cells) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (county, category, day, horizon_days) DO UPDATE SET \
+                 stored_events = excluded.stored_events, made_at = excluded.made_at, cells = excluded.cells \
+                 WHERE excluded.stored_events > risk_forecasts.stored_events",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    f.county.as_str(),
+                    f.category,
+                    f.day.to_string(),
+                    f.horizon_days,
+                    i64::try_from(f.stored_events).unwrap_or(i64::MAX),
+                    journal_time(f.made_at),
+                    cells
+                ])
+            })
+            .map_err(StoreError::backend)?;
+        }
+        Op::PruneRiskForecasts { before } => {
+            conn.prepare_cached("DELETE FROM risk_forecasts WHERE day < ?1")
+                .and_then(|mut s| s.execute([before.to_string()]))
+                .map_err(StoreError::backend)?;
+        }
         Op::InsertRiskEvents(events) => {
             let mut stmt = conn
                 .prepare_cached(

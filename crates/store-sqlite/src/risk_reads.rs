@@ -143,3 +143,31 @@ pub(crate) fn positions_known(conn: &Connection, region: &str, reports: &[(Strin
     }
     Ok(known)
 }
+
+pub(crate) fn risk_forecast(
+    conn: &Connection,
+    county: &RegionCode,
+    category: &str,
+    day: chrono::NaiveDate,
+    horizon_days: i32,
+) -> Result<Option<fq_store::RiskForecastRecord>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT stored_events, made_at, cells FROM risk_forecasts \
+             WHERE county = ?1 AND category = ?2 AND day = ?3 AND horizon_days = ?4",
+        )
+        .map_err(db)?;
+    let mut rows = stmt.query(params![county.as_str(), category, day.to_string(), horizon_days]).map_err(db)?;
+    let Some(row) = rows.next().map_err(db)? else { return Ok(None) };
+    let (stored, made_at, cells): (i64, String, String) =
+        (row.get(0).map_err(db)?, row.get(1).map_err(db)?, row.get(2).map_err(db)?);
+    Ok(Some(fq_store::RiskForecastRecord {
+        county: county.clone(),
+        category: category.to_owned(),
+        day,
+        horizon_days,
+        stored_events: u64::try_from(stored).map_err(|e| StoreError::corrupt("risk forecast", e))?,
+        made_at: decode::time(&made_at).map_err(|e| StoreError::corrupt("risk forecast", e))?,
+        cells: serde_json::from_str(&cells).map_err(|e| StoreError::corrupt("risk forecast", e))?,
+    }))
+}

@@ -58,6 +58,14 @@ pub enum Op {
     InsertRiskEvents(Vec<crate::RiskEventRecord>),
     /// Inserts position reports; one whose (subject, time) is stored already is left as it is.
     InsertPositions(Vec<crate::PositionRecord>),
+    /// Stores a forecast: it replaces the row of the same county, category, day and horizon
+    /// when it was fitted over more stored events (never over fewer: a slower process must not
+    /// put back an older fit).
+    PutRiskForecast(Box<crate::RiskForecastRecord>),
+    /// Forgets the forecasts whose first day is before `before`.
+    PruneRiskForecasts {
+        before: chrono::NaiveDate,
+    },
     /// Sets a key in the settings table (instance-wide facts such as "demo data seeded").
     PutSetting {
         key: String,

@@ -36,3 +36,20 @@ pub struct RiskEventRecord {
     pub severity: i16,
     pub text: String,
 }
+
+/// A stored forecast (预测): our model's expected count for each study cell of a county and a
+/// category over `horizon_days` from `day`, fitted on the `stored_events` events of the county
+/// stored before that day. Derived data: fitted again whenever it is missing or stale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RiskForecastRecord {
+    pub county: RegionCode,
+    pub category: String,
+    pub day: chrono::NaiveDate,
+    pub horizon_days: i32,
+    /// How many of the county's events (of every category) were stored before `day` when it
+    /// was fitted: a reader takes the row only while the count is still the same.
+    pub stored_events: u64,
+    pub made_at: DateTime<Utc>,
+    /// Each study cell's centre and expected count: `[lon, lat, expected]`.
+    pub cells: Vec<[f64; 3]>,
+}

@@ -183,6 +183,15 @@ pub trait RiskStore: Send + Sync {
     /// How many of `reports` (subject, time) are stored already from a feed of `region` (a
     /// county code, or empty for reports of no county).
     async fn positions_known(&self, region: &str, reports: &[(String, DateTime<Utc>)]) -> Result<usize>;
+    /// The stored forecast of `county` and `category` over `horizon_days` from `day`, if any
+    /// (whatever the number of events it was fitted on: the caller compares).
+    async fn risk_forecast(
+        &self,
+        county: &RegionCode,
+        category: &str,
+        day: chrono::NaiveDate,
+        horizon_days: i32,
+    ) -> Result<Option<crate::RiskForecastRecord>>;
 }
 
 /// What a backup wrote.

@@ -1,4 +1,6 @@
 //! What several engine tests share: the operator, and an account made with one grant.
+// Each test binary compiles this module and uses only part of it.
+#![allow(dead_code)]
 
 use std::sync::Arc;
 

@@ -59,7 +59,8 @@ pub(crate) struct ForecastParams {
     county: String,
     /// One risk category (default: every category among the county's events, summed).
     category: Option<String>,
-    /// The first day of the forecast (YYYY-MM-DD; default tomorrow, Beijing time).
+    /// The first day of the forecast (YYYY-MM-DD, Beijing time; default today, and never later:
+    /// the days after today have not happened).
     day: Option<NaiveDate>,
     /// The days forecast: 1d, 7d (the default) or 30d.
     horizon: Option<String>,
@@ -85,6 +86,11 @@ pub(crate) struct ForecastReply {
     horizon_days: i32,
     categories: Vec<String>,
     skipped: Vec<String>,
+    /// How many of the county's events, stored before `day`, the model was fitted on.
+    events: usize,
+    /// When the forecast was fitted (the oldest category's; by the nightly run or the first
+    /// request for it, in any server process).
+    fitted_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The level thresholds the grids' levels were read by: a week's forecast only (null for a
     /// day's or a month's, which have no levels).
     thresholds: Option<fq_risk::levels::Thresholds>,
@@ -111,7 +117,9 @@ pub(crate) async fn forecast(
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "horizon_invalid", format!("{text:?} is not 1d, 7d or 30d"))
             .with_field("horizon")
     })?;
-    let day = p.day.unwrap_or_else(|| local_date(state.engine.current_time()) + chrono::Duration::days(1));
+    // Today by default: the nightly run's forecast, fitted on the whole days before it (a later
+    // day is brought back to today by the engine).
+    let day = p.day.unwrap_or_else(|| local_date(state.engine.current_time()));
     let query = HeatQuery {
         county: county.clone(),
         programme: Some(RISK_EVENTS.to_owned()),
@@ -139,6 +147,8 @@ pub(crate) async fn forecast(
         horizon_days: layer.horizon_days,
         categories: layer.categories,
         skipped: layer.skipped,
+        events: layer.events,
+        fitted_at: layer.fitted_at,
         thresholds: layer.thresholds,
         grids,
     }))

@@ -329,6 +329,7 @@ async fn view(
         density => density,
         forecast => value(&map.forecast),
         forecast_names => map.forecast.as_ref().map(|f| risk_category_names(engine, &f.categories)),
+        fitted_at => map.forecast.as_ref().and_then(|f| f.fitted_at).map(|t| t.with_timezone(&beijing()).format("%Y-%m-%d %H:%M").to_string()),
         has_risk => readable.iter().any(|(p, _)| p.code == "risk"),
         query => query_string(&region, programme.as_deref(), category.as_deref(), &shown, q.layer.as_deref(), Some(horizon.code())),
         horizon => horizon.code(),

@@ -1,0 +1,67 @@
+//! Stories of the risk tables that are not journaled: stored forecasts.
+
+use chrono::NaiveDate;
+use fq_store::{Change, Op, RiskForecastRecord};
+
+use super::assert_intact;
+use crate::Harness;
+use crate::fixtures::{at, code};
+
+fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+}
+
+fn forecast(category: &str, first: u32, horizon_days: i32, stored_events: u64, expected: f64) -> RiskForecastRecord {
+    RiskForecastRecord {
+        county: code("331004"),
+        category: category.into(),
+        day: day(first),
+        horizon_days,
+        stored_events,
+        made_at: at(i64::from(first)),
+        // Not round in binary: the cells must come back bit for bit.
+        cells: vec![[121.398_765_432_1, 28.580_123_456_7, expected], [121.4, 28.6, 0.1 + 0.2]],
+    }
+}
+
+async fn put(h: &dyn Harness, record: &RiskForecastRecord) {
+    h.store().commit(Change::new().op(Op::PutRiskForecast(Box::new(record.clone())))).await.unwrap();
+}
+
+pub async fn risk_forecasts_replace_only_with_more_events(h: &dyn Harness) {
+    let store = h.store();
+    let luqiao = code("331004");
+    assert_eq!(store.risk_forecast(&luqiao, "theft", day(20), 7).await.unwrap(), None);
+
+    let week = forecast("theft", 20, 7, 100, 0.25);
+    put(h, &week).await;
+    assert_eq!(store.risk_forecast(&luqiao, "theft", day(20), 7).await.unwrap(), Some(week.clone()));
+    // Another horizon, category, day or county is another forecast.
+    assert_eq!(store.risk_forecast(&luqiao, "theft", day(20), 30).await.unwrap(), None);
+    assert_eq!(store.risk_forecast(&luqiao, "fire", day(20), 7).await.unwrap(), None);
+    assert_eq!(store.risk_forecast(&luqiao, "theft", day(21), 7).await.unwrap(), None);
+    assert_eq!(store.risk_forecast(&code("331003"), "theft", day(20), 7).await.unwrap(), None);
+
+    // A fit over more stored events replaces it; one over fewer (a slower process) or the same
+    // number does not.
+    let newer = forecast("theft", 20, 7, 105, 0.5);
+    put(h, &newer).await;
+    assert_eq!(store.risk_forecast(&luqiao, "theft", day(20), 7).await.unwrap(), Some(newer.clone()));
+    put(h, &forecast("theft", 20, 7, 101, 9.0)).await;
+    put(h, &forecast("theft", 20, 7, 105, 9.0)).await;
+    assert_eq!(store.risk_forecast(&luqiao, "theft", day(20), 7).await.unwrap(), Some(newer.clone()));
+
+    // A second process reads the same rows.
+    let second = h.second_store().await;
+    assert_eq!(second.risk_forecast(&luqiao, "theft", day(20), 7).await.unwrap(), Some(newer.clone()));
+
+    // Pruning forgets the days before the given one and keeps that day on.
+    let later = forecast("theft", 25, 30, 120, 1.5);
+    put(h, &later).await;
+    store.commit(Change::new().op(Op::PruneRiskForecasts { before: day(25) })).await.unwrap();
+    assert_eq!(store.risk_forecast(&luqiao, "theft", day(20), 7).await.unwrap(), None);
+    assert_eq!(store.risk_forecast(&luqiao, "theft", day(25), 30).await.unwrap(), Some(later));
+
+    // Derived data: nothing of it is in the journal.
+    assert_intact(store, 0).await;
+}

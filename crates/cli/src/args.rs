@@ -661,6 +661,26 @@ pub enum InspectionCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum PullsAction {
+    /// Pull this server every night into the source.
+    Add {
+        /// A source of data/risk/sources-v1.toml whose columns read the server's requests.
+        #[arg(long, default_value = "open311_portal")]
+        source: String,
+        /// The server's GeoReport v2 base URL.
+        #[arg(long)]
+        url: String,
+    },
+    /// Stop pulling this server into the source.
+    Remove {
+        #[arg(long, default_value = "open311_portal")]
+        source: String,
+        #[arg(long)]
+        url: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum RiskCommand {
     /// Backtest the forecasts on a history of events with a rolling origin: our model, kernel
     /// density with a cross-validated bandwidth and previous-period counts, each fitted only on
@@ -821,6 +841,30 @@ pub enum RiskCommand {
         #[arg(long, value_name = "COUNTY")]
         region: Option<String>,
         file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The Open311 servers the nightly run pulls, kept in the database so that every server
+    /// process pulls the same ones: listed without an action; added or removed by an operator,
+    /// each change journaled.
+    ///
+    /// Example: fengqiao risk open311-pulls add --source open311_portal --url http://10.0.0.5:8080/open311/v2
+    Open311Pulls {
+        #[command(subcommand)]
+        action: Option<PullsAction>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the nightly risk run now, as the scheduler does after `scheduler.nightly_hour`: the
+    /// Open311 pulls (the configuration's and the database's), then the whistle for every
+    /// county and category with stored events. Once per day across every process: a day
+    /// claimed or finished by another is left alone.
+    ///
+    /// Example: fengqiao risk night --day 2026-11-27
+    Night {
+        /// The day (Beijing time) whose night to run; today by default.
+        #[arg(long)]
+        day: Option<chrono::NaiveDate>,
         #[arg(long)]
         json: bool,
     },

@@ -52,18 +52,10 @@ pub struct SchedulerConfig {
     /// then the whistle for every county and category with stored events; once a day across
     /// every process on the database.
     pub nightly_hour: u32,
-    /// Open311 servers pulled each night before the whistle, each as the risk source it feeds.
-    pub open311_pulls: Vec<Open311Pull>,
-}
-
-/// An Open311 GeoReport v2 server pulled every night into a risk source.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Open311Pull {
-    /// A source of data/risk/sources-v1.toml in the open311 format.
-    pub source: String,
-    /// The server's base address (requests.json is read under it).
-    pub url: String,
+    /// Open311 servers pulled each night before the whistle, each as the risk source it feeds,
+    /// besides those stored in the database (`fengqiao risk open311-pulls add`, which every
+    /// process reads).
+    pub open311_pulls: Vec<fq_engine::Open311Pull>,
 }
 
 impl Default for SchedulerConfig {

@@ -1,14 +1,16 @@
 //! The nightly risk run inside `fengqiao serve` or `fengqiao worker`: after
 //! `scheduler.nightly_hour` (Beijing time), once a day across every process on the database,
-//! the configured Open311 servers are pulled into their risk sources (the last two days, so a
-//! missed night is caught up; ids pulled before are skipped), then the whistle runs for every
-//! county and category with stored events (warning cases for orange and red cells).
+//! the Open311 servers of the configuration and of the database are pulled into their risk
+//! sources (the last two days, so a missed night is caught up; ids pulled before are skipped),
+//! then the whistle runs for every county and category with stored events (warning cases for
+//! orange and red cells). `fengqiao risk night` runs one night by hand.
 
 use std::future::Future;
 use std::time::Duration;
 
 use chrono::{NaiveDate, Timelike, Utc};
-use fq_engine::Engine;
+use fq_engine::{Engine, Open311Pull};
+use serde::Serialize;
 
 use crate::config::SchedulerConfig;
 
@@ -34,7 +36,7 @@ pub async fn run(engine: Engine, config: SchedulerConfig, stop: impl Future<Outp
     loop {
         if let Some(day) = due_day(Utc::now(), config.nightly_hour).filter(|d| done != Some(*d)) {
             match night(&engine, &config, day).await {
-                Ok(()) => done = Some(day),
+                Ok(_) => done = Some(day),
                 Err(err) => tracing::error!(error = %err, %day, "the nightly risk run failed; trying again"),
             }
         }
@@ -45,49 +47,100 @@ pub async fn run(engine: Engine, config: SchedulerConfig, stop: impl Future<Outp
     }
 }
 
+/// One Open311 server's pull in a night.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerPull {
+    pub source: String,
+    pub url: String,
+    /// Requests read and events stored, or why the pull failed.
+    pub requests: usize,
+    pub stored: usize,
+    pub error: Option<String>,
+}
+
+/// What one night did.
+#[derive(Debug, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Night {
+    /// Nothing to pull and no stored events: nothing was journaled.
+    Idle,
+    /// Another process has claimed the day, or finished it.
+    Taken,
+    /// This process ran it.
+    Ran { pulled: Vec<ServerPull>, run: fq_engine::NightlyRun },
+}
+
+/// The servers to pull: the configuration's, then those stored in the database (shared by every
+/// process), each once.
+pub async fn pulls(engine: &Engine, config: &SchedulerConfig) -> Result<Vec<Open311Pull>, fq_engine::EngineError> {
+    let mut all = config.open311_pulls.clone();
+    for stored in engine.open311_pulls().await? {
+        if !all.contains(&stored) {
+            all.push(stored);
+        }
+    }
+    Ok(all)
+}
+
 /// One night: claim the day, pull, whistle. Another process's claim leaves nothing to do, and so
-/// does an instance with no pulls configured and no stored events (nothing is journaled then).
-pub async fn night(engine: &Engine, config: &SchedulerConfig, day: NaiveDate) -> Result<(), fq_engine::EngineError> {
-    if config.open311_pulls.is_empty() && engine.nightly_counties(day).await?.is_empty() {
-        return Ok(());
+/// does an instance with no pulls and no stored events (nothing is journaled then).
+pub async fn night(engine: &Engine, config: &SchedulerConfig, day: NaiveDate) -> Result<Night, fq_engine::EngineError> {
+    let pulls = pulls(engine, config).await?;
+    if pulls.is_empty() && engine.nightly_counties(day).await?.is_empty() {
+        return Ok(Night::Idle);
     }
     if !engine.claim_nightly(day).await? {
-        return Ok(());
+        return Ok(Night::Taken);
     }
     // From the start of the day before yesterday, Beijing time (a missed night is caught up).
     let since = fq_domain::calendar::start_of_day(day - chrono::Duration::days(2));
-    for pull in &config.open311_pulls {
-        let url = pull.url.clone();
-        let fetched = tokio::task::spawn_blocking(move || crate::open311_pull::fetch(&url, since, Utc::now())).await;
-        let body = match fetched {
-            Ok(Ok(pulled)) => {
-                tracing::info!(source = %pull.source, pages = pulled.pages, requests = pulled.requests, "Open311 pages read");
-                for warning in &pulled.warnings {
-                    tracing::warn!(source = %pull.source, "{warning}");
-                }
-                pulled.body
-            }
-            Ok(Err(failure)) => {
-                // One unreachable server must not stop the others or the whistle.
-                tracing::error!(source = %pull.source, error = %failure.message, "nightly Open311 pull failed");
-                continue;
-            }
-            Err(err) => {
-                tracing::error!(source = %pull.source, error = %err, "nightly Open311 pull panicked");
-                continue;
-            }
-        };
-        match engine.ingest_risk_events(&fq_domain::actor::Actor::System, &pull.source, &body).await {
-            Ok(report) => {
-                tracing::info!(source = %pull.source, rows = report.rows, stored = report.stored, bad = report.bad.len(), "nightly Open311 pull");
-            }
-            Err(err) => tracing::error!(source = %pull.source, error = %err, "nightly Open311 ingest failed"),
-        }
+    let mut pulled = Vec::new();
+    for pull in &pulls {
+        pulled.push(pull_one(engine, pull, since).await);
     }
     let run = engine.nightly_whistle(day).await?;
     let opened: usize = run.runs.iter().map(|r| r.run.opened.len()).sum();
     tracing::info!(%day, whistles = run.runs.len(), opened, "nightly whistle");
-    Ok(())
+    Ok(Night::Ran { pulled, run })
+}
+
+/// Pulls one server into its source. A failure is logged and returned, never raised: one
+/// unreachable server must not stop the others or the whistle.
+async fn pull_one(engine: &Engine, pull: &Open311Pull, since: chrono::DateTime<Utc>) -> ServerPull {
+    let mut out = ServerPull { source: pull.source.clone(), url: pull.url.clone(), requests: 0, stored: 0, error: None };
+    let url = pull.url.clone();
+    let fetched = tokio::task::spawn_blocking(move || crate::open311_pull::fetch(&url, since, Utc::now())).await;
+    let body = match fetched {
+        Ok(Ok(pulled)) => {
+            tracing::info!(source = %pull.source, pages = pulled.pages, requests = pulled.requests, "Open311 pages read");
+            for warning in &pulled.warnings {
+                tracing::warn!(source = %pull.source, "{warning}");
+            }
+            out.requests = pulled.requests;
+            pulled.body
+        }
+        Ok(Err(failure)) => {
+            tracing::error!(source = %pull.source, error = %failure.message, "nightly Open311 pull failed");
+            out.error = Some(failure.message);
+            return out;
+        }
+        Err(err) => {
+            tracing::error!(source = %pull.source, error = %err, "nightly Open311 pull panicked");
+            out.error = Some(err.to_string());
+            return out;
+        }
+    };
+    match engine.ingest_risk_events(&fq_domain::actor::Actor::System, &pull.source, &body).await {
+        Ok(report) => {
+            tracing::info!(source = %pull.source, rows = report.rows, stored = report.stored, bad = report.bad.len(), "nightly Open311 pull");
+            out.stored = report.stored;
+        }
+        Err(err) => {
+            tracing::error!(source = %pull.source, error = %err, "nightly Open311 ingest failed");
+            out.error = Some(err.to_string());
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ mod import_cases;
 mod inspections;
 mod kpis;
 mod open311;
+mod open311_pulls;
 mod orgs;
 mod positions;
 mod programmes;
@@ -72,6 +73,7 @@ pub use inspections::{
 };
 pub use kpis::KpiReport;
 pub use open311::{Open311Attribute, Open311Query, Open311Request, Open311Service, Open311Status, Open311Submission};
+pub use open311_pulls::{Open311Pull, PULLS_STREAM};
 pub use orgs::NewOrganisation;
 pub use positions::{POSITION_FEED_ROLE, PositionsReport, TRACE_ROLE, Trace, trace_scopes};
 pub use programmes::Programmes;

@@ -157,6 +157,21 @@ async fn ingest(store: Arc<dyn Store>) {
     let err = engine.ingest_risk_events(&someone, "grid_patrol", b"").await.unwrap_err();
     assert_eq!(err.code(), "forbidden");
 
+    // The nightly run's Open311 servers: chosen by operators only, kept for every process.
+    let portal = "http://10.0.0.5:8080/open311/v2";
+    let err = engine.add_open311_pull(&someone, "open311_portal", portal).await.unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+    assert!(engine.add_open311_pull(&cli(), "open311_portal", portal).await.unwrap());
+    assert!(!engine.add_open311_pull(&cli(), " open311_portal ", &format!("{portal}/")).await.unwrap(), "the same server");
+    let other_process = Engine::new(Arc::clone(&store));
+    let listed = other_process.open311_pulls().await.unwrap();
+    assert_eq!(listed, vec![fq_engine::Open311Pull { source: "open311_portal".into(), url: portal.into() }]);
+    assert_eq!(store.stream_events(fq_engine::PULLS_STREAM).await.unwrap().len(), 1, "one change journaled");
+    assert_eq!(engine.remove_open311_pull(&someone, "open311_portal", portal).await.unwrap_err().code(), "forbidden");
+    other_process.remove_open311_pull(&cli(), "open311_portal", portal).await.unwrap();
+    assert!(engine.open311_pulls().await.unwrap().is_empty());
+    assert_eq!(engine.remove_open311_pull(&cli(), "open311_portal", portal).await.unwrap_err().code(), "not_found");
+
     // A year and more of wage-arrears reports around one grid: the whistle opens a red or orange
     // warning there, dispatched to the county's centre; a second run the same day opens none.
     let hot = store.grids_within(&luqiao).await.unwrap().into_iter().nth(40).unwrap();

@@ -11,6 +11,7 @@ pub mod migrate;
 pub mod org;
 pub mod programmes;
 pub mod risk;
+pub mod risk_nightly;
 pub mod serve;
 pub mod simulate;
 

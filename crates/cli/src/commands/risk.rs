@@ -1,4 +1,6 @@
-//! `fengqiao risk backtest|convert-nij`: the risk forecasts measured on real data.
+//! `fengqiao risk ...`: the risk forecasts measured on real data (backtest, convert-nij), and the
+//! stored events, whistles, positions and traces; the nightly run's commands are in
+//! `risk_nightly.rs`.
 
 use fq_risk::{Backtest, Horizon, Layout, Report, read_events, read_events_as};
 
@@ -137,6 +139,8 @@ pub async fn run(config: &Config, command: RiskCommand) -> Outcome {
             })
             .await
         }
+        RiskCommand::Open311Pulls { action, json } => super::risk_nightly::pulls(config, action, json).await,
+        RiskCommand::Night { day, json } => super::risk_nightly::night(config, day, json).await,
         other => offline(other),
     }
 }
@@ -193,6 +197,8 @@ fn offline(command: RiskCommand) -> Outcome {
         | RiskCommand::PullOpen311 { .. }
         | RiskCommand::Whistle { events: None, .. }
         | RiskCommand::Positions { .. }
+        | RiskCommand::Open311Pulls { .. }
+        | RiskCommand::Night { .. }
         | RiskCommand::Trace { positions: None, .. } => Ok(()),
         RiskCommand::Backtest {
             events,

@@ -173,3 +173,47 @@ fn service_requests_are_pulled_from_an_open311_server() {
     let down = w.command().args(["risk", "pull-open311", "--url", "http://127.0.0.1:9/open311/v2"]).output().unwrap();
     assert!(String::from_utf8_lossy(&down.stderr).contains("error[open311_unreachable]"));
 }
+
+#[test]
+fn the_nightly_run_pulls_the_servers_stored_in_the_database() {
+    let portal = Workspace::new();
+    let server = portal.serve(&[]);
+    let w = Workspace::new();
+    w.run(&["import", "regions"]).ok();
+    w.run(&["import", "boundaries", &format!("{}/../../data/boundaries/county.geojson", env!("CARGO_MANIFEST_DIR"))]).ok();
+    w.run(&["import", "grids", "--generate-for", "331004", "--cell-metres", "1000"]).ok();
+    // Nothing to pull and nothing stored: the night does nothing and journals nothing.
+    let idle = w.run(&["risk", "night", "--json"]).ok().stdout();
+    assert!(idle.contains("\"outcome\":\"idle\""), "{idle}");
+
+    // The portal stored once for every process (a second add changes nothing); bad input named.
+    let url = server.url("/open311/v2");
+    assert!(w.run(&["risk", "open311-pulls", "add", "--url", &url]).ok().stdout().contains("added"));
+    assert!(w.run(&["risk", "open311-pulls", "add", "--url", &format!("{url}/")]).ok().stdout().contains("nothing changed"));
+    let bad = w.run(&["risk", "open311-pulls", "add", "--url", "10.0.0.5/open311"]).fails(1);
+    assert!(bad.contains("error[url_invalid]"), "{bad}");
+    let unknown = w.run(&["risk", "open311-pulls", "add", "--source", "no_such", "--url", &url]).fails(1);
+    assert!(unknown.contains("error[source_unknown]"), "{unknown}");
+    let listed: serde_json::Value = serde_json::from_str(&w.run(&["risk", "open311-pulls", "--json"]).ok().stdout()).unwrap();
+    assert_eq!(listed["stored"], serde_json::json!([{ "source": "open311_portal", "url": url }]), "{listed}");
+
+    // The night pulls it (no server in this process's configuration), then whistles; the same
+    // day again is left alone. A night a year ago (caught up by hand) pulls from two days
+    // before it to now, which holds the portal's demo cases.
+    let year_ago = (chrono::Utc::now() - chrono::Duration::days(365)).date_naive().to_string();
+    let night = ["risk", "night", "--day", year_ago.as_str(), "--json"];
+    let ran: serde_json::Value = serde_json::from_str(&w.run(&night).ok().stdout()).unwrap();
+    assert_eq!(ran["outcome"], "ran", "{ran}");
+    let pulled = &ran["pulled"][0];
+    assert_eq!((pulled["url"].as_str(), pulled["error"].is_null()), (Some(url.as_str()), true), "{ran}");
+    assert!(pulled["stored"].as_u64().unwrap() > 0, "{ran}");
+    let again = w.run(&night).ok().stdout();
+    assert!(again.contains("\"outcome\":\"taken\""), "{again}");
+
+    // Removed; removing it again names it; every change is in the journal, which verifies.
+    w.run(&["risk", "open311-pulls", "remove", "--url", &url]).ok();
+    let gone = w.run(&["risk", "open311-pulls", "remove", "--url", &url]).fails(1);
+    assert!(gone.contains("error[not_found]"), "{gone}");
+    assert!(w.run(&["risk", "open311-pulls"]).ok().stdout().starts_with("0 servers"));
+    w.run(&["audit", "verify"]).ok();
+}

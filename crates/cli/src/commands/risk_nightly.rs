@@ -1,0 +1,88 @@
+//! `fengqiao risk open311-pulls` and `fengqiao risk night`: the nightly run's Open311 servers,
+//! kept in the database for every process, and one night run by hand.
+
+use chrono::Utc;
+
+use crate::args::PullsAction;
+use crate::config::Config;
+use crate::failure::Outcome;
+use crate::nightly::{self, Night};
+use crate::open;
+
+/// Lists, adds or removes the nightly run's stored Open311 servers.
+pub async fn pulls(config: &Config, action: Option<PullsAction>, json: bool) -> Outcome {
+    let configured = config.scheduler.open311_pulls.clone();
+    open::with_engine(config, |engine| async move {
+        let actor = crate::commands::cli_actor();
+        match action {
+            Some(PullsAction::Add { source, url }) => {
+                let added = engine.add_open311_pull(&actor, &source, &url).await?;
+                if !json {
+                    println!(
+                        "{}",
+                        if added { "added to the nightly pulls" } else { "already pulled every night; nothing changed" }
+                    );
+                }
+            }
+            Some(PullsAction::Remove { source, url }) => {
+                engine.remove_open311_pull(&actor, &source, &url).await?;
+                if !json {
+                    println!("removed from the nightly pulls");
+                }
+            }
+            None => {}
+        }
+        let stored = engine.open311_pulls().await?;
+        if json {
+            let list = serde_json::json!({ "stored": stored, "configured": configured });
+            println!("{list}");
+        } else {
+            println!("{} servers pulled every night by whichever process runs the night:", stored.len());
+            for p in &stored {
+                println!("  {:<16} {}", p.source, p.url);
+            }
+            if !configured.is_empty() {
+                println!("and in this process's configuration (scheduler.open311_pulls):");
+                for p in &configured {
+                    println!("  {:<16} {}", p.source, p.url);
+                }
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Runs one night now.
+pub async fn night(config: &Config, day: Option<chrono::NaiveDate>, json: bool) -> Outcome {
+    let day = day.unwrap_or_else(|| fq_domain::calendar::local_date(Utc::now()));
+    let scheduler = config.scheduler.clone();
+    open::with_engine(config, |engine| async move {
+        engine.ensure_reference_data().await?;
+        let night = nightly::night(&engine, &scheduler, day).await?;
+        if json {
+            println!("{}", serde_json::to_string(&night).unwrap_or_default());
+            return Ok(());
+        }
+        match &night {
+            Night::Idle => println!("{day}: no Open311 servers to pull and no stored events; nothing done"),
+            Night::Taken => println!("{day}: the night is claimed or finished by another run; nothing done"),
+            Night::Ran { pulled, run } => {
+                for p in pulled {
+                    match &p.error {
+                        Some(e) => println!("{} {}: failed: {e}", p.source, p.url),
+                        None => println!("{} {}: {} requests, {} stored", p.source, p.url, p.requests, p.stored),
+                    }
+                }
+                for r in &run.runs {
+                    super::risk::print_whistle_run(r);
+                }
+                for (county, why) in &run.failed {
+                    println!("{county}: the whistle failed: {why}");
+                }
+            }
+        }
+        Ok(())
+    })
+    .await
+}

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "positions", include_str!("../migrations/0006_positions.sql")),
     (7, "position_regions", include_str!("../migrations/0007_position_regions.sql")),
     (8, "risk_forecasts", include_str!("../migrations/0008_risk_forecasts.sql")),
+    (9, "positions_by_place", include_str!("../migrations/0009_positions_by_place.sql")),
 ];
 
 /// The schema version this build writes.

@@ -184,7 +184,7 @@ pub(crate) fn apply(conn: &Connection, op: &Op) -> Result<(), StoreError> {
             let mut stmt = conn
                 .prepare_cached(
                     "INSERT INTO positions (subject, at, lon, lat, source, region) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-                     ON CONFLICT (subject, at, region) DO NOTHING",
+                     ON CONFLICT (region, at, subject) DO NOTHING",
                 )
                 .map_err(StoreError::backend)?;
             for p in reports {

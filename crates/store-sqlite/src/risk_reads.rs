@@ -100,39 +100,69 @@ pub(crate) fn positions_between(
     to: DateTime<Utc>,
     regions: Option<&[RegionCode]>,
 ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
-    let mut sql = String::from("SELECT subject, at, lon, lat, source, region FROM positions WHERE at >= ?1 AND at < ?2");
-    let mut values = vec![journal_time(from), journal_time(to)];
-    if let Some(regions) = regions {
-        // A region's codes are a range (`subtree_upper`), which the (region, at) index serves.
-        let terms: Vec<String> =
-            (0..regions.len()).map(|k| format!("(region >= ?{} AND region < ?{})", 3 + 2 * k, 4 + 2 * k)).collect();
-        sql += &format!(" AND ({})", if terms.is_empty() { "0".to_owned() } else { terms.join(" OR ") });
-        for region in regions {
-            values.push(region.to_string());
-            values.push(crate::reads::subtree_upper(region));
+    // The table is ordered by county, time and subject: each county's window is one range of
+    // it. The counties come first (every one, or those under the regions asked for).
+    let bounds: Vec<(String, Option<String>)> = match regions {
+        None => vec![(String::new(), None)],
+        Some(regions) => regions.iter().map(|r| (r.to_string(), Some(crate::reads::subtree_upper(r)))).collect(),
+    };
+    let mut counties = Vec::new();
+    for (lower, upper) in &bounds {
+        counties.extend(regions_between(conn, lower, upper.as_deref())?);
+    }
+    counties.sort_unstable();
+    counties.dedup();
+    let mut stmt = conn
+        .prepare_cached("SELECT subject, at, lon, lat, source FROM positions WHERE region = ?1 AND at >= ?2 AND at < ?3")
+        .map_err(db)?;
+    let (from, to) = (journal_time(from), journal_time(to));
+    let mut out = Vec::new();
+    for region in counties {
+        let rows = stmt
+            .query_map(params![region, from, to], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, f64>(2)?,
+                    r.get::<_, f64>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .map_err(db)?;
+        for row in rows {
+            let (subject, at, lon, lat, source) = row.map_err(db)?;
+            let at = decode::time(&at).map_err(|e| StoreError::corrupt("position", e))?;
+            out.push(fq_store::PositionRecord { subject, at, lon, lat, source, region: region.clone() });
         }
     }
-    sql += " ORDER BY at, subject";
-    let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
-    let rows = stmt
-        .query_map(params_from_iter(values.iter()), |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, f64>(2)?,
-                r.get::<_, f64>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-            ))
-        })
-        .map_err(db)?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (subject, at, lon, lat, source, region) = row.map_err(db)?;
-        let at = decode::time(&at).map_err(|e| StoreError::corrupt("position", e))?;
-        out.push(fq_store::PositionRecord { subject, at, lon, lat, source, region });
-    }
+    // By time then subject, as the trait promises: one report seen by several counties' feeds
+    // comes out as neighbours.
+    out.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.subject.cmp(&b.subject)));
     Ok(out)
+}
+
+/// The distinct counties of stored reports in `[lower, upper)` (no upper: every one from
+/// `lower`), each found by one search of the table's key rather than a walk over its rows.
+fn regions_between(conn: &Connection, lower: &str, upper: Option<&str>) -> Result<Vec<String>, StoreError> {
+    let mut first = conn.prepare_cached("SELECT region FROM positions WHERE region >= ?1 ORDER BY region LIMIT 1").map_err(db)?;
+    let mut next = conn.prepare_cached("SELECT region FROM positions WHERE region > ?1 ORDER BY region LIMIT 1").map_err(db)?;
+    let mut found: Vec<String> = Vec::new();
+    loop {
+        let row = match found.last() {
+            None => first.query_row([lower], |r| r.get::<_, String>(0)),
+            Some(last) => next.query_row([last], |r| r.get::<_, String>(0)),
+        };
+        let region = match row {
+            Ok(region) => region,
+            Err(rusqlite::Error::QueryReturnedNoRows) => break,
+            Err(e) => return Err(db(e)),
+        };
+        if upper.is_some_and(|u| region.as_str() >= u) {
+            break;
+        }
+        found.push(region);
+    }
+    Ok(found)
 }
 
 pub(crate) fn positions_known(conn: &Connection, region: &str, reports: &[(String, DateTime<Utc>)]) -> Result<usize, StoreError> {

@@ -5,6 +5,7 @@ pub mod engine;
 pub mod http;
 pub mod risk;
 pub mod store;
+mod trace;
 pub mod wrk;
 
 /// The `q`-quantile of sorted microsecond latencies.

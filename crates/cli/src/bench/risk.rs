@@ -3,7 +3,8 @@
 //! the nightly forecast of 700 cells × 12 categories × 3 years of daily history in < 10 s;
 //! trends for 8,400 series in < 50 ms. And ingest end to end: grid-patrol CSV files through
 //! the engine's ingest (parse, map to the source's schema, place in grids, skip ids sent
-//! before, one durable commit per file) into a scratch SQLite database over 路桥区's grids.
+//! before, one durable commit per file) into a scratch SQLite database over 路桥区's grids. And
+//! the 72-hour trace over a province's worth of position reports (`trace.rs`).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -26,10 +27,10 @@ const POINTS: usize = 5_000_000;
 const PARSED: usize = 200_000;
 
 /// SplitMix64: a small deterministic generator for synthetic data.
-struct Mix(u64);
+pub(super) struct Mix(u64);
 
 impl Mix {
-    fn next(&mut self) -> f64 {
+    pub(super) fn next(&mut self) -> f64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -214,7 +215,9 @@ pub async fn run(json: bool) -> Outcome {
         }
     });
 
-    let report = json!({
+    let traced = super::trace::run(&mut rng).await?;
+
+    let mut report = json!({
         "ingest_events_per_second": ingest_rate,
         "ingest_events_stored": ingest_stored,
         "ingest_grids": ingest_grids,
@@ -235,6 +238,9 @@ pub async fn run(json: bool) -> Outcome {
         "series_rising": rising,
         "targets": { "points_per_second_one_core": 5_000_000.0, "nightly_forecast_seconds": 10.0, "trends_seconds": 0.05 },
     });
+    if let (Some(fields), serde_json::Value::Object(trace)) = (report.as_object_mut(), &traced) {
+        fields.extend(trace.clone());
+    }
     if json {
         println!("{report}");
     } else {
@@ -251,6 +257,22 @@ pub async fn run(json: bool) -> Outcome {
             "nightly forecast (refit and forecast): {nightly_s:.2} s for {cells_n} cells × {CATEGORIES} categories × {DAYS} days ({total_events} events) (target < 10 s)"
         );
         println!("trends: {:.1} ms for {} series of 52 weeks (target < 50 ms); {rising} rising", trends_s * 1000.0, series.len());
+        let field = |k: &str| traced[k].as_f64().unwrap_or(f64::NAN);
+        println!(
+            "position reports stored through the engine: {:.0}/s ({:.0} reports of {:.0} subjects on {:.0} counties' feeds)",
+            field("trace_store_reports_per_second"),
+            field("trace_reports_stored"),
+            field("trace_subjects"),
+            field("trace_counties")
+        );
+        println!(
+            "72-hour trace (median of 3): {:.3} s over every county's reports ({:.0} companions), {:.3} s for one county's trace analyst ({:.0} companions); {:.0} reports in the track",
+            field("trace_seconds_every_county"),
+            field("trace_contacts_every_county"),
+            field("trace_seconds_one_county"),
+            field("trace_contacts_one_county"),
+            field("trace_track_reports")
+        );
     }
     Ok(())
 }

@@ -1,0 +1,144 @@
+//! The 72-hour trace at a province's scale, for `fengqiao bench risk`: the position reports of
+//! 2,000 boats on the feeds of ten coastal counties (one report every 6 minutes for 80 hours,
+//! 1.6 million reports) stored through the engine into a scratch SQLite database, then a boat
+//! traced by an operator (every county's reports) and by a trace analyst of its county (that
+//! county's only, through the index on county and time). Synthetic tracks; one boat of each
+//! county keeps company with the traced one, so that the companions are really searched.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use fq_domain::actor::Actor;
+use fq_domain::region::RegionCode;
+use fq_engine::{Engine, NewAccount, NewOrganisation};
+use serde_json::{Value, json};
+
+use super::risk::Mix;
+use super::store::failure;
+use crate::failure::Failure;
+
+/// Ten coastal counties of Zhejiang (real codes): 普陀、定海、岱山、嵊泗、象山、椒江、路桥、温岭、玉环、三门.
+const COUNTIES: [&str; 10] = ["330903", "330902", "330921", "330922", "330225", "331002", "331004", "331081", "331083", "331022"];
+const BOATS_PER_COUNTY: usize = 200;
+const HOURS: i64 = 80;
+const EVERY_MINUTES: i64 = 6;
+/// Traces measured per reader; the median is reported.
+const RUNS: usize = 3;
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).single().unwrap_or_default()
+}
+
+/// One county's feed file: its boats wander a box about 50 km across; boat 1 follows boat 0
+/// about 100 m off.
+fn feed(rng: &mut Mix, county: usize) -> String {
+    let (lon0, lat0) = (121.5 + 0.12 * county as f64, 28.0 + 0.2 * county as f64);
+    let mut csv = String::from("id,time,lat,lon\n");
+    let steps = HOURS * 60 / EVERY_MINUTES;
+    let mut boats: Vec<(f64, f64)> = (0..BOATS_PER_COUNTY).map(|_| (lon0 + rng.next() * 0.5, lat0 + rng.next() * 0.5)).collect();
+    for step in 0..steps {
+        let at = (start() + Duration::minutes(step * EVERY_MINUTES)).to_rfc3339();
+        for (b, boat) in boats.iter_mut().enumerate() {
+            boat.0 += (rng.next() - 0.5) * 0.004;
+            boat.1 += (rng.next() - 0.5) * 0.004;
+            csv.push_str(&format!("boat-{county}-{b},{at},{:.6},{:.6}\n", boat.1, boat.0));
+        }
+        // The companion of boat 0.
+        let (x, y) = boats[0];
+        csv.push_str(&format!("mate-{county},{at},{:.6},{:.6}\n", y + 0.0009, x));
+    }
+    csv
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+/// Traces `boat-0-0` as `actor` `RUNS` times: the median seconds and the last trace's size.
+async fn time_traces(engine: &Engine, actor: &Actor, at: DateTime<Utc>) -> Result<(f64, usize, usize), Failure> {
+    let mut samples = Vec::new();
+    let (mut track, mut contacts) = (0, 0);
+    for _ in 0..RUNS {
+        let begin = Instant::now();
+        let trace = engine.trace(actor, "boat-0-0", at, 72, 500.0).await.map_err(|e| failure("trace", e))?;
+        samples.push(begin.elapsed().as_secs_f64());
+        (track, contacts) = (trace.track.len(), trace.contacts.len());
+        // A trace that found no track or missed the companion measured nothing.
+        if track == 0 || !trace.contacts.iter().any(|c| c.id == "mate-0") {
+            return Err(failure("trace", format!("{track} reports traced, companion not found")));
+        }
+    }
+    Ok((median(samples), track, contacts))
+}
+
+/// Stores the feeds and traces: the figures as JSON fields.
+pub(super) async fn run(rng: &mut Mix) -> Result<Value, Failure> {
+    let dir = std::env::temp_dir().join(format!("fengqiao-bench-trace-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| failure("scratch directory", e))?;
+    let result = async {
+        let store = fq_store_sqlite::SqliteStore::open(&dir.join("bench.db"), fq_store_sqlite::SqliteOptions::default())
+            .await
+            .map_err(|e| failure("open", e))?;
+        let store: std::sync::Arc<dyn fq_store::Store> = std::sync::Arc::new(store);
+        let engine = Engine::new(std::sync::Arc::clone(&store));
+        engine.ensure_reference_data().await.map_err(|e| failure("reference data", e))?;
+        let operator = crate::commands::cli_actor();
+        let files: Vec<String> = (0..COUNTIES.len()).map(|k| feed(rng, k)).collect();
+        let begin = Instant::now();
+        let mut stored = 0;
+        for (file, county) in files.iter().zip(COUNTIES) {
+            let county = RegionCode::parse(county).map_err(|e| failure("county", e))?;
+            let report = engine
+                .ingest_positions(&operator, "beidou", Some(&county), file.as_bytes())
+                .await
+                .map_err(|e| failure("positions", e))?;
+            stored += report.stored;
+        }
+        let ingest_rate = stored as f64 / begin.elapsed().as_secs_f64();
+
+        let centre = NewOrganisation {
+            name: "普陀区社会治理中心（基准测试）".into(),
+            kind: "centre".into(),
+            region: COUNTIES[0].into(),
+            parent: None,
+        };
+        let org = engine.create_organisation(&operator, centre).await.map_err(|e| failure("organisation", e))?.0.id.0;
+        let login = "bench-tracer";
+        let request = NewAccount {
+            login: login.into(),
+            display_name: login.into(),
+            org,
+            password: None,
+            grants: vec![("tracer".into(), COUNTIES[0].into(), None)],
+        };
+        engine.create_account(&operator, request).await.map_err(|e| failure("account", e))?;
+        let login = fq_domain::account::Login::parse(login).map_err(|e| failure("login", e))?;
+        let account = store
+            .account_by_login(&login)
+            .await
+            .map_err(|e| failure("account", e))?
+            .ok_or_else(|| failure("account", "not stored"))?;
+        let tracer = Actor::Account(Box::new(account));
+
+        let at = start() + Duration::hours(HOURS - 4);
+        let (operator_s, track, operator_contacts) = time_traces(&engine, &operator, at).await?;
+        let (county_s, _, county_contacts) = time_traces(&engine, &tracer, at).await?;
+        store.close().await;
+        Ok(json!({
+            "trace_reports_stored": stored,
+            "trace_counties": COUNTIES.len(),
+            "trace_subjects": COUNTIES.len() * (BOATS_PER_COUNTY + 1),
+            "trace_store_reports_per_second": ingest_rate,
+            "trace_track_reports": track,
+            "trace_seconds_every_county": operator_s,
+            "trace_contacts_every_county": operator_contacts,
+            "trace_seconds_one_county": county_s,
+            "trace_contacts_one_county": county_contacts,
+        }))
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}

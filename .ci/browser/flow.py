@@ -349,7 +349,7 @@ class Flow:
         levelled = [c for c in cells if c.get_attribute("fill") != "#f7f7f7"]
         self.check(len(levelled) >= 1, f"{len(levelled)} grids reach a warning level in the forecast")
         self.check("预测概率最高的网格" in self.text(), "the likeliest grids are listed")
-        self.check("模型拟合于" in self.text() and "条事件" in self.text(),
+        self.check("模型拟合于" in self.text() and "条风险事件" in self.text(),
                    "the page says when the forecast was fitted and on how many events")
         self.shot("32-heatmap-forecast")
         link = self.driver.find_element(By.XPATH, "//a[contains(@href, '/heatmap.png')]").get_attribute("href")

@@ -71,21 +71,26 @@ pub enum Night {
 }
 
 /// The servers to pull: the configuration's, then those stored in the database (shared by every
-/// process), each once.
-pub async fn pulls(engine: &Engine, config: &SchedulerConfig) -> Result<Vec<Open311Pull>, fq_engine::EngineError> {
-    let mut all = config.open311_pulls.clone();
-    for stored in engine.open311_pulls().await? {
-        if !all.contains(&stored) {
-            all.push(stored);
+/// process), each once. A stored list that cannot be read is logged and the configuration's
+/// are pulled: it must not stop the whistle.
+pub async fn pulls(engine: &Engine, config: &SchedulerConfig) -> Vec<Open311Pull> {
+    let stored = engine.open311_pulls().await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the stored Open311 servers cannot be read; pulling the configuration's only");
+        Vec::new()
+    });
+    let mut all: Vec<Open311Pull> = Vec::new();
+    for pull in config.open311_pulls.iter().chain(&stored).map(Open311Pull::normalised) {
+        if !all.contains(&pull) {
+            all.push(pull);
         }
     }
-    Ok(all)
+    all
 }
 
 /// One night: claim the day, pull, whistle. Another process's claim leaves nothing to do, and so
 /// does an instance with no pulls and no stored events (nothing is journaled then).
 pub async fn night(engine: &Engine, config: &SchedulerConfig, day: NaiveDate) -> Result<Night, fq_engine::EngineError> {
-    let pulls = pulls(engine, config).await?;
+    let pulls = pulls(engine, config).await;
     if pulls.is_empty() && engine.nightly_counties(day).await?.is_empty() {
         return Ok(Night::Idle);
     }

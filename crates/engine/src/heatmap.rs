@@ -29,9 +29,9 @@ pub struct HeatQuery {
     pub category: Option<String>,
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
-    /// With [`RISK_EVENTS`]: each grid's forecast for the day, week or month after the period
-    /// (from today at the latest; our model over the events stored before its first day),
-    /// besides the period's counts.
+    /// With [`RISK_EVENTS`]: each grid's forecast for the day, week or month after the period,
+    /// or from today for a period reaching today (our model over the events stored before its
+    /// first day), besides the period's counts.
     pub forecast: Option<Horizon>,
 }
 

@@ -30,6 +30,13 @@ pub struct Open311Pull {
     pub url: String,
 }
 
+impl Open311Pull {
+    /// The same server written without surrounding spaces or a trailing slash, as stored.
+    pub fn normalised(&self) -> Open311Pull {
+        Open311Pull { source: self.source.trim().to_owned(), url: self.url.trim().trim_end_matches('/').to_owned() }
+    }
+}
+
 /// Whether `url` looks like a server's base address: http or https, a host, no spaces.
 fn valid_url(url: &str) -> bool {
     let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
@@ -52,12 +59,21 @@ impl Engine {
     /// Adds a server to the nightly pulls (operators). False when it was there already.
     pub async fn add_open311_pull(&self, actor: &Actor, source: &str, url: &str) -> Result<bool, EngineError> {
         require_operator(actor, "choosing the Open311 servers of the nightly run")?;
-        let pull = Open311Pull { source: source.trim().to_owned(), url: url.trim().trim_end_matches('/').to_owned() };
-        if !self.risk_sources()?.sources.iter().any(|s| s.code == pull.source) {
+        let pull = Open311Pull { source: source.into(), url: url.into() }.normalised();
+        let sources = self.risk_sources()?;
+        let Some(def) = sources.sources.iter().find(|s| s.code == pull.source) else {
             return Err(EngineError::field(
                 "source_unknown",
                 "source",
                 format!("{} is not a source of data/risk/sources-v1.toml", pull.source),
+            ));
+        };
+        // Only a source whose columns read GeoReport v2 requests: any other would fail every night.
+        if def.columns.id != "service_request_id" || def.columns.time != "requested_datetime" {
+            return Err(EngineError::field(
+                "source_not_open311",
+                "source",
+                format!("{} does not read Open311 requests (its id column is {})", pull.source, def.columns.id),
             ));
         }
         if !valid_url(&pull.url) {
@@ -76,7 +92,7 @@ impl Engine {
     /// Removes a server from the nightly pulls (operators); one not in the list is not found.
     pub async fn remove_open311_pull(&self, actor: &Actor, source: &str, url: &str) -> Result<(), EngineError> {
         require_operator(actor, "choosing the Open311 servers of the nightly run")?;
-        let pull = Open311Pull { source: source.trim().to_owned(), url: url.trim().trim_end_matches('/').to_owned() };
+        let pull = Open311Pull { source: source.into(), url: url.into() }.normalised();
         let key = format!("{} {}", pull.source, pull.url);
         let removed = self
             .change_pulls(actor, "risk.open311_pull_removed", pull, |list, pull| {

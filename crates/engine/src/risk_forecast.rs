@@ -194,10 +194,19 @@ impl Engine {
         if let Some(hit) = self.forecasts.get(&key) {
             return Ok(Some(hit));
         }
-        // A row fitted on another number of events is another forecast (events were stored
-        // for earlier days since): fitted again.
-        let Some(record) = self.store.risk_forecast(county, category, day, horizon.days()).await? else { return Ok(None) };
-        if usize::try_from(record.stored_events).ok() != Some(stored) {
+        // A row fitted on another number of events (events were stored for earlier days
+        // since), or by another model (an upgrade), is another forecast: fitted again; so is a
+        // row that cannot be read.
+        let record = match self.store.risk_forecast(county, category, day, horizon.days()).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return Ok(None),
+            Err(e @ fq_store::StoreError::Corrupt { .. }) => {
+                tracing::warn!(%county, category, %day, error = %e, "a stored forecast cannot be read; fitting again");
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if usize::try_from(record.stored_events).ok() != Some(stored) || record.model != fq_risk::whistle::MODEL {
             return Ok(None);
         }
         let cells = record.cells.iter().map(|&[lon, lat, expected]| CellForecast { lon, lat, expected }).collect();
@@ -223,6 +232,7 @@ impl Engine {
             category: category.to_owned(),
             day,
             horizon_days: horizon.days(),
+            model: fq_risk::whistle::MODEL.to_owned(),
             stored_events: stored as u64,
             made_at: self.now(),
             cells: cells.iter().map(|c| [c.lon, c.lat, c.expected]).collect(),

@@ -141,6 +141,11 @@ impl Engine {
     /// claimed again. Each claim commits against the stream's length, so two claimants never
     /// both win.
     pub async fn claim_nightly(&self, day: NaiveDate) -> Result<bool, EngineError> {
+        // A night after today would whistle on days that have not happened, and being done
+        // would stop the real night from running.
+        if day > local_date(self.now()) {
+            return Err(EngineError::field("day_in_future", "day", format!("the night of {day} has not come yet")));
+        }
         let stream = nightly_stream(day);
         let events = self.store.stream_events(&stream).await?;
         if events.iter().any(|e| e.kind == "risk.nightly_done") {

@@ -1,7 +1,8 @@
 //! Stored forecasts, on SQLite and PostgreSQL: the nightly whistle stores the week's forecast it
 //! read; another process (a second engine on the same database) draws its heat map from that
 //! row without fitting; an event stored later for an earlier day makes the row stale, and the
-//! next map fits again and stores the new fit for every process; the nightly run forgets rows
+//! next map fits again and stores the new fit for every process, and so does a row of another
+//! model (written before an upgrade); the nightly run forgets rows
 //! older than a month; a whistle on other cells stores nothing.
 //!
 //! PostgreSQL: FENGQIAO_TEST_POSTGRES (default `postgres://postgres@127.0.0.1:5432/postgres`);
@@ -91,6 +92,17 @@ async fn shared(store: Arc<dyn Store>) {
     assert_eq!((row.stored_events, row.made_at), (226, morning_at));
     let seen = night.heat_map(&cli(), &query).await.unwrap().forecast.unwrap();
     assert_eq!((seen.events, seen.fitted_at), (226, Some(morning_at)));
+
+    // A row of another model (written before an upgrade) is not this model's forecast: a new
+    // process fits again, over the same events, and its fit replaces the row.
+    let old = fq_store::RiskForecastRecord { model: "fq-risk 0.0.0".into(), ..row.clone() };
+    store.commit(fq_store::Change::new().op(fq_store::Op::PutRiskForecast(Box::new(old)))).await.unwrap();
+    assert_eq!(store.risk_forecast(&luqiao, "dispute_labour", day, 7).await.unwrap().unwrap().model, "fq-risk 0.0.0");
+    let afternoon_at = start_of_day(day) + Duration::hours(15);
+    let upgraded = engine_at(&store, afternoon_at).heat_map(&cli(), &query).await.unwrap().forecast.unwrap();
+    assert_eq!((upgraded.events, upgraded.fitted_at), (226, Some(afternoon_at)));
+    let row = store.risk_forecast(&luqiao, "dispute_labour", day, 7).await.unwrap().unwrap();
+    assert_eq!((row.model.as_str(), row.made_at), (fq_risk::whistle::MODEL, afternoon_at));
 
     // A month ahead is its own forecast, fitted and stored on first asking.
     let month = morning.heat_map(&cli(), &HeatQuery { forecast: Some(Horizon::Month), ..query.clone() }).await.unwrap();

@@ -36,6 +36,10 @@ pub struct CellForecast {
     pub expected: f64,
 }
 
+/// What fitted a forecast: stored forecasts record it, and a reader takes only those of the
+/// model it runs (an upgrade that changes the model fits again).
+pub const MODEL: &str = concat!("fq-risk ", env!("CARGO_PKG_VERSION"));
+
 /// The probability of at least one event of a Poisson count with mean `expected`.
 pub fn at_least_one(expected: f64) -> f64 {
     1.0 - (-expected.max(0.0)).exp()

@@ -211,15 +211,17 @@ pub(crate) async fn apply(conn: &mut PgConnection, op: &Op) -> Result<(), StoreE
         Op::PutRiskForecast(f) => {
             let cells = serde_json::to_string(&f.cells).map_err(StoreError::backend)?;
             sqlx::query(
-                "INSERT INTO risk_forecasts (county, category, day, horizon_days, stored_events, made_at, cells) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (county, category, day, horizon_days) DO UPDATE SET \
-                 stored_events = excluded.stored_events, made_at = excluded.made_at, cells = excluded.cells \
-                 WHERE excluded.stored_events > risk_forecasts.stored_events",
+                "INSERT INTO risk_forecasts (county, category, day, horizon_days, model, stored_events, made_at, cells) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (county, category, day, horizon_days) DO UPDATE SET \
+                 model = excluded.model, stored_events = excluded.stored_events, made_at = excluded.made_at, \
+                 cells = excluded.cells \
+                 WHERE excluded.stored_events > risk_forecasts.stored_events OR excluded.model <> risk_forecasts.model",
             )
             .bind(f.county.as_str())
             .bind(&f.category)
             .bind(f.day)
             .bind(f.horizon_days)
+            .bind(&f.model)
             .bind(i64::try_from(f.stored_events).unwrap_or(i64::MAX))
             .bind(f.made_at)
             .bind(cells)

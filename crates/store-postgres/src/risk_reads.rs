@@ -143,7 +143,7 @@ pub(crate) async fn risk_forecast(
     horizon_days: i32,
 ) -> Result<Option<fq_store::RiskForecastRecord>, StoreError> {
     let row = sqlx::query(
-        "SELECT stored_events, made_at, cells FROM risk_forecasts \
+        "SELECT model, stored_events, made_at, cells FROM risk_forecasts \
          WHERE county = $1 AND category = $2 AND day = $3 AND horizon_days = $4",
     )
     .bind(county.as_str())
@@ -161,6 +161,7 @@ pub(crate) async fn risk_forecast(
         category: category.to_owned(),
         day,
         horizon_days,
+        model: row.try_get("model").map_err(db)?,
         stored_events: u64::try_from(stored).map_err(|e| StoreError::corrupt("risk forecast", e))?,
         made_at: row.try_get("made_at").map_err(db)?,
         cells: serde_json::from_str(&cells).map_err(|e| StoreError::corrupt("risk forecast", e))?,

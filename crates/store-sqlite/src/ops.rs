@@ -195,10 +195,11 @@ pub(crate) fn apply(conn: &Connection, op: &Op) -> Result<(), StoreError> {
         Op::PutRiskForecast(f) => {
             let cells = serde_json::to_string(&f.cells).map_err(StoreError::backend)?;
             conn.prepare_cached(
-                "INSERT INTO risk_forecasts (county, category, day, horizon_days, stored_events, made_at, cells) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (county, category, day, horizon_days) DO UPDATE SET \
-                 stored_events = excluded.stored_events, made_at = excluded.made_at, cells = excluded.cells \
-                 WHERE excluded.stored_events > risk_forecasts.stored_events",
+                "INSERT INTO risk_forecasts (county, category, day, horizon_days, model, stored_events, made_at, cells) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (county, category, day, horizon_days) DO UPDATE SET \
+                 model = excluded.model, stored_events = excluded.stored_events, made_at = excluded.made_at, \
+                 cells = excluded.cells \
+                 WHERE excluded.stored_events > risk_forecasts.stored_events OR excluded.model <> risk_forecasts.model",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -206,6 +207,7 @@ pub(crate) fn apply(conn: &Connection, op: &Op) -> Result<(), StoreError> {
                     f.category,
                     f.day.to_string(),
                     f.horizon_days,
+                    f.model,
                     i64::try_from(f.stored_events).unwrap_or(i64::MAX),
                     journal_time(f.made_at),
                     cells

@@ -101,7 +101,10 @@ pub(crate) fn positions_between(
     regions: Option<&[RegionCode]>,
 ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
     // The table is ordered by county, time and subject: each county's window is one range of
-    // it. The counties come first (every one, or those under the regions asked for).
+    // it. The counties come first (every one, or those under the regions asked for), all read
+    // in one transaction so that a file stored meanwhile is seen whole or not at all.
+    let tx = conn.unchecked_transaction().map_err(db)?;
+    let conn: &Connection = &tx;
     let bounds: Vec<(String, Option<String>)> = match regions {
         None => vec![(String::new(), None)],
         Some(regions) => regions.iter().map(|r| (r.to_string(), Some(crate::reads::subtree_upper(r)))).collect(),
@@ -135,6 +138,8 @@ pub(crate) fn positions_between(
             out.push(fq_store::PositionRecord { subject, at, lon, lat, source, region: region.clone() });
         }
     }
+    drop(stmt);
+    tx.commit().map_err(db)?;
     // By time then subject, as the trait promises: one report seen by several counties' feeds
     // comes out as neighbours.
     out.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.subject.cmp(&b.subject)));
@@ -183,19 +188,20 @@ pub(crate) fn risk_forecast(
 ) -> Result<Option<fq_store::RiskForecastRecord>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT stored_events, made_at, cells FROM risk_forecasts \
+            "SELECT model, stored_events, made_at, cells FROM risk_forecasts \
              WHERE county = ?1 AND category = ?2 AND day = ?3 AND horizon_days = ?4",
         )
         .map_err(db)?;
     let mut rows = stmt.query(params![county.as_str(), category, day.to_string(), horizon_days]).map_err(db)?;
     let Some(row) = rows.next().map_err(db)? else { return Ok(None) };
-    let (stored, made_at, cells): (i64, String, String) =
-        (row.get(0).map_err(db)?, row.get(1).map_err(db)?, row.get(2).map_err(db)?);
+    let (model, stored, made_at, cells): (String, i64, String, String) =
+        (row.get(0).map_err(db)?, row.get(1).map_err(db)?, row.get(2).map_err(db)?, row.get(3).map_err(db)?);
     Ok(Some(fq_store::RiskForecastRecord {
         county: county.clone(),
         category: category.to_owned(),
         day,
         horizon_days,
+        model,
         stored_events: u64::try_from(stored).map_err(|e| StoreError::corrupt("risk forecast", e))?,
         made_at: decode::time(&made_at).map_err(|e| StoreError::corrupt("risk forecast", e))?,
         cells: serde_json::from_str(&cells).map_err(|e| StoreError::corrupt("risk forecast", e))?,

@@ -56,11 +56,12 @@ pub enum Op {
     },
     /// Inserts risk events; one whose (source, source id) is stored already is left as it is.
     InsertRiskEvents(Vec<crate::RiskEventRecord>),
-    /// Inserts position reports; one whose (subject, time) is stored already is left as it is.
+    /// Inserts position reports; one whose (subject, time, county) is stored already is left as
+    /// it is.
     InsertPositions(Vec<crate::PositionRecord>),
     /// Stores a forecast: it replaces the row of the same county, category, day and horizon
     /// when it was fitted over more stored events (never over fewer: a slower process must not
-    /// put back an older fit).
+    /// put back an older fit) or by another model.
     PutRiskForecast(Box<crate::RiskForecastRecord>),
     /// Forgets the forecasts whose first day is before `before`.
     PruneRiskForecasts {

@@ -46,6 +46,8 @@ pub struct RiskForecastRecord {
     pub category: String,
     pub day: chrono::NaiveDate,
     pub horizon_days: i32,
+    /// The model that fitted it (`fq_risk::whistle::MODEL`).
+    pub model: String,
     /// How many of the county's events (of every category) were stored before `day` when it
     /// was fitted: a reader takes the row only while the count is still the same.
     pub stored_events: u64,

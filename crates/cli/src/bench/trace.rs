@@ -2,7 +2,7 @@
 //! 2,000 boats on the feeds of ten coastal counties (one report every 6 minutes for 80 hours,
 //! 1.6 million reports) stored through the engine into a scratch SQLite database, then a boat
 //! traced by an operator (every county's reports) and by a trace analyst of its county (that
-//! county's only, through the index on county and time). Synthetic tracks; one boat of each
+//! county's only: on SQLite one range of the table, kept by county and time). Synthetic tracks; one boat of each
 //! county keeps company with the traced one, so that the companions are really searched.
 
 use std::time::Instant;

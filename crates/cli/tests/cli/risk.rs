@@ -194,6 +194,8 @@ fn the_nightly_run_pulls_the_servers_stored_in_the_database() {
     assert!(bad.contains("error[url_invalid]"), "{bad}");
     let unknown = w.run(&["risk", "open311-pulls", "add", "--source", "no_such", "--url", &url]).fails(1);
     assert!(unknown.contains("error[source_unknown]"), "{unknown}");
+    let csv = w.run(&["risk", "open311-pulls", "add", "--source", "grid_patrol", "--url", &url]).fails(1);
+    assert!(csv.contains("error[source_not_open311]"), "{csv}");
     let listed: serde_json::Value = serde_json::from_str(&w.run(&["risk", "open311-pulls", "--json"]).ok().stdout()).unwrap();
     assert_eq!(listed["stored"], serde_json::json!([{ "source": "open311_portal", "url": url }]), "{listed}");
 
@@ -209,6 +211,10 @@ fn the_nightly_run_pulls_the_servers_stored_in_the_database() {
     assert!(pulled["stored"].as_u64().unwrap() > 0, "{ran}");
     let again = w.run(&night).ok().stdout();
     assert!(again.contains("\"outcome\":\"taken\""), "{again}");
+    // A night that has not come yet is refused: it would stop the real one.
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(2)).date_naive().to_string();
+    let early = w.run(&["risk", "night", "--day", &tomorrow]).fails(1);
+    assert!(early.contains("error[day_in_future]"), "{early}");
 
     // Removed; removing it again names it; every change is in the journal, which verifies.
     w.run(&["risk", "open311-pulls", "remove", "--url", &url]).ok();

@@ -17,6 +17,7 @@ fn forecast(category: &str, first: u32, horizon_days: i32, stored_events: u64, e
         category: category.into(),
         day: day(first),
         horizon_days,
+        model: "fq-risk 1".into(),
         stored_events,
         made_at: at(i64::from(first)),
         // Not round in binary: the cells must come back bit for bit.
@@ -50,6 +51,13 @@ pub async fn risk_forecasts_replace_only_with_more_events(h: &dyn Harness) {
     put(h, &forecast("theft", 20, 7, 101, 9.0)).await;
     put(h, &forecast("theft", 20, 7, 105, 9.0)).await;
     assert_eq!(store.risk_forecast(&luqiao, "theft", day(20), 7).await.unwrap(), Some(newer.clone()));
+    // Another model's fit (an upgrade) replaces it even over as many events, or fewer.
+    let upgraded = RiskForecastRecord { model: "fq-risk 2".into(), ..forecast("theft", 20, 7, 104, 0.75) };
+    put(h, &upgraded).await;
+    assert_eq!(store.risk_forecast(&luqiao, "theft", day(20), 7).await.unwrap(), Some(upgraded.clone()));
+    put(h, &newer).await;
+    let newer = store.risk_forecast(&luqiao, "theft", day(20), 7).await.unwrap().unwrap();
+    assert_eq!(newer.model, "fq-risk 1", "and back: the model differs again");
 
     // A second process reads the same rows.
     let second = h.second_store().await;

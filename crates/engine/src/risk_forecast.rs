@@ -23,10 +23,17 @@ use crate::heatmap::HeatCell;
 use crate::risk_ingest::grid_index;
 use crate::risk_whistle::{LEVELS, NIGHTLY_CELL_METRES, risk_categories};
 
-/// What a forecast depends on: the county, the category, the first day, the horizon (days), and
-/// how many events were stored before it (an event ingested later for an earlier day makes a
-/// new forecast).
-type ForecastKey = (String, String, NaiveDate, i32, usize);
+/// What a forecast depends on: the county, the category, the first day, the horizon, and how
+/// many of the county's events were stored before that day (an event ingested later for an
+/// earlier day makes a new forecast).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct ForecastKey {
+    pub county: RegionCode,
+    pub category: String,
+    pub day: NaiveDate,
+    pub horizon_days: i32,
+    pub stored: usize,
+}
 
 /// One category's forecast and when it was fitted.
 #[derive(Debug)]
@@ -131,10 +138,17 @@ impl Engine {
         // Fitting takes seconds on a big county: off the async threads that serve requests,
         // and once per county, category, day and stored events across every process.
         let stored = events.len();
+        let key = |category: &str| ForecastKey {
+            county: county.clone(),
+            category: category.to_owned(),
+            day,
+            horizon_days: horizon.days(),
+            stored,
+        };
         let mut forecasts: Vec<(String, Forecast)> = Vec::new();
         let mut missing = Vec::new();
         for c in categories {
-            match self.known_forecast(county, &c, day, horizon, stored).await? {
+            match self.known_forecast(&key(&c)).await? {
                 Some(hit) => forecasts.push((c, Ok(hit))),
                 None => missing.push(c),
             }
@@ -156,7 +170,7 @@ impl Engine {
         };
         for (c, forecast) in fitted {
             let forecast = match forecast {
-                Ok(cells) => Ok(self.keep_forecast(county, &c, day, horizon, stored, cells).await),
+                Ok(cells) => Ok(self.keep_forecast(key(&c), cells).await),
                 Err(e) => Err(e.to_string()),
             };
             forecasts.push((c, forecast));
@@ -180,24 +194,17 @@ impl Engine {
         Ok(layer)
     }
 
-    /// The forecast of `category` fitted on the `stored` events of `county` before `day`: this
-    /// process's, or one stored by the nightly run or by another process.
-    async fn known_forecast(
-        &self,
-        county: &RegionCode,
-        category: &str,
-        day: NaiveDate,
-        horizon: Horizon,
-        stored: usize,
-    ) -> Result<Option<Arc<Fitted>>, EngineError> {
-        let key = (county.to_string(), category.to_owned(), day, horizon.days(), stored);
-        if let Some(hit) = self.forecasts.get(&key) {
+    /// The forecast `key` names: this process's, or one stored by the nightly run or by another
+    /// process.
+    async fn known_forecast(&self, key: &ForecastKey) -> Result<Option<Arc<Fitted>>, EngineError> {
+        if let Some(hit) = self.forecasts.get(key) {
             return Ok(Some(hit));
         }
+        let (county, category, day) = (&key.county, key.category.as_str(), key.day);
         // A row fitted on another number of events (events were stored for earlier days
         // since), or by another model (an upgrade), is another forecast: fitted again; so is a
         // row that cannot be read.
-        let record = match self.store.risk_forecast(county, category, day, horizon.days()).await {
+        let record = match self.store.risk_forecast(county, category, day, key.horizon_days).await {
             Ok(Some(record)) => record,
             Ok(None) => return Ok(None),
             Err(e @ fq_store::StoreError::Corrupt { .. }) => {
@@ -206,42 +213,34 @@ impl Engine {
             }
             Err(e) => return Err(e.into()),
         };
-        if usize::try_from(record.stored_events).ok() != Some(stored) || record.model != fq_risk::whistle::MODEL {
+        if usize::try_from(record.stored_events).ok() != Some(key.stored) || record.model != fq_risk::whistle::MODEL {
             return Ok(None);
         }
         let cells = record.cells.iter().map(|&[lon, lat, expected]| CellForecast { lon, lat, expected }).collect();
         let fitted = Arc::new(Fitted { made_at: record.made_at, cells });
-        self.forecasts.put(key, Arc::clone(&fitted));
+        self.forecasts.put(key.clone(), Arc::clone(&fitted));
         Ok(Some(fitted))
     }
 
     /// Keeps a forecast just fitted, in this process and in the database for the others. Not
     /// being able to store it costs only fitting it again, so a failed write is logged, not
     /// raised.
-    pub(crate) async fn keep_forecast(
-        &self,
-        county: &RegionCode,
-        category: &str,
-        day: NaiveDate,
-        horizon: Horizon,
-        stored: usize,
-        cells: Vec<CellForecast>,
-    ) -> Arc<Fitted> {
+    pub(crate) async fn keep_forecast(&self, key: ForecastKey, cells: Vec<CellForecast>) -> Arc<Fitted> {
         let record = RiskForecastRecord {
-            county: county.clone(),
-            category: category.to_owned(),
-            day,
-            horizon_days: horizon.days(),
+            county: key.county.clone(),
+            category: key.category.clone(),
+            day: key.day,
+            horizon_days: key.horizon_days,
             model: fq_risk::whistle::MODEL.to_owned(),
-            stored_events: stored as u64,
+            stored_events: key.stored as u64,
             made_at: self.now(),
             cells: cells.iter().map(|c| [c.lon, c.lat, c.expected]).collect(),
         };
         let fitted = Arc::new(Fitted { made_at: record.made_at, cells });
-        self.forecasts.put((county.to_string(), category.to_owned(), day, horizon.days(), stored), Arc::clone(&fitted));
         if let Err(e) = self.store.commit(Change::new().op(Op::PutRiskForecast(Box::new(record)))).await {
-            tracing::warn!(%county, category, %day, error = %e, "the forecast could not be stored; it will be fitted again");
+            tracing::warn!(county = %key.county, category = key.category, day = %key.day, error = %e, "the forecast could not be stored; it will be fitted again");
         }
+        self.forecasts.put(key, Arc::clone(&fitted));
         fitted
     }
 }

@@ -237,7 +237,14 @@ impl Engine {
         // The week's forecast the whistle read is the heat map's week from the same day: kept,
         // so that no process fits it again for the map.
         if cell_metres == NIGHTLY_CELL_METRES {
-            self.keep_forecast(county, category, day, Horizon::Week, events.len(), cells).await;
+            let key = crate::risk_forecast::ForecastKey {
+                county: county.clone(),
+                category: category.to_owned(),
+                day,
+                horizon_days: Horizon::Week.days(),
+                stored: events.len(),
+            };
+            self.keep_forecast(key, cells).await;
         }
         let grids = self.store.grids_within(county).await?;
         let index = grid_index(&grids);

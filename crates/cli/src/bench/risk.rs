@@ -64,76 +64,64 @@ const INGEST_FILES: usize = 10;
 /// second end to end, the grids they were placed over, and how many were stored.
 async fn ingest(rng: &mut Mix) -> Result<(f64, usize, usize), crate::failure::Failure> {
     use super::store::failure;
-    let dir = std::env::temp_dir().join(format!("fengqiao-bench-risk-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| failure("scratch directory", e))?;
-    let result = async {
-        let store = fq_store_sqlite::SqliteStore::open(&dir.join("bench.db"), fq_store_sqlite::SqliteOptions::default())
-            .await
-            .map_err(|e| failure("open", e))?;
-        let store: std::sync::Arc<dyn fq_store::Store> = std::sync::Arc::new(store);
-        let engine = fq_engine::Engine::new(std::sync::Arc::clone(&store));
-        engine.ensure_reference_data().await.map_err(|e| failure("reference data", e))?;
-        let actor = crate::commands::cli_actor();
-        let luqiao = fq_domain::region::RegionCode::parse("331004").map_err(|e| failure("region", e))?;
-        engine.generate_grids(&actor, &luqiao, 600).await.map_err(|e| failure("grids", e))?;
-        let grids = store.grids_within(&luqiao).await.map_err(|e| failure("grids", e))?;
-        // The mean of each cell's corners (the ring without its closing point): inside the
-        // cell, which is a 600 m square or one clipped to the county's edge.
-        let corners: Vec<(f64, f64)> = grids
-            .iter()
-            .filter_map(|g| {
-                let ring = &g.area.0.first()?.exterior().0;
-                let open = &ring[..ring.len().saturating_sub(1).max(1)];
-                let n = open.len() as f64;
-                Some((open.iter().map(|c| c.x).sum::<f64>() / n, open.iter().map(|c| c.y).sum::<f64>() / n))
-            })
-            .collect();
-        let kinds = ["欠薪", "邻里纠纷", "消防隐患", "安全生产隐患", "重点人员"];
-        let files: Vec<String> = (0..INGEST_FILES)
-            .map(|f| {
-                let mut csv = String::from("report_id,reported_at,lon,lat,village,type,level,note\n");
-                for i in 0..INGEST_FILE {
-                    let (x, y) = corners[(rng.next() * corners.len() as f64) as usize % corners.len()];
-                    let day = date_of(20_000 + (i % 700) as i32);
-                    csv.push_str(&format!(
-                        "B{f}-{i},{day} 10:00,{:.6},{:.6},,{},{},基准测试\n",
-                        x + (rng.next() - 0.5) * 0.0005,
-                        y + (rng.next() - 0.5) * 0.0005,
-                        kinds[i % kinds.len()],
-                        1 + i % 3
-                    ));
-                }
-                csv
-            })
-            .collect();
-        let start = Instant::now();
-        let mut stored = 0;
-        for file in &files {
-            let report =
-                engine.ingest_risk_events(&actor, "grid_patrol", file.as_bytes()).await.map_err(|e| failure("ingest", e))?;
-            // A bench that stored nothing measured nothing: say why.
-            if let Some(bad) = report.bad.first() {
-                return Err(failure(
-                    "ingest",
-                    format!("{} bad rows; line {}, {}: {}", report.bad.len(), bad.line, bad.column, bad.message),
+    let scratch = super::Scratch::open("risk").await?;
+    let (store, engine) = (&scratch.store, &scratch.engine);
+    let actor = crate::commands::cli_actor();
+    let luqiao = fq_domain::region::RegionCode::parse("331004").map_err(|e| failure("region", e))?;
+    engine.generate_grids(&actor, &luqiao, 600).await.map_err(|e| failure("grids", e))?;
+    let grids = store.grids_within(&luqiao).await.map_err(|e| failure("grids", e))?;
+    // The mean of each cell's corners (the ring without its closing point): inside the
+    // cell, which is a 600 m square or one clipped to the county's edge.
+    let corners: Vec<(f64, f64)> = grids
+        .iter()
+        .filter_map(|g| {
+            let ring = &g.area.0.first()?.exterior().0;
+            let open = &ring[..ring.len().saturating_sub(1).max(1)];
+            let n = open.len() as f64;
+            Some((open.iter().map(|c| c.x).sum::<f64>() / n, open.iter().map(|c| c.y).sum::<f64>() / n))
+        })
+        .collect();
+    let kinds = ["欠薪", "邻里纠纷", "消防隐患", "安全生产隐患", "重点人员"];
+    let files: Vec<String> = (0..INGEST_FILES)
+        .map(|f| {
+            let mut csv = String::from("report_id,reported_at,lon,lat,village,type,level,note\n");
+            for i in 0..INGEST_FILE {
+                let (x, y) = corners[(rng.next() * corners.len() as f64) as usize % corners.len()];
+                let day = date_of(20_000 + (i % 700) as i32);
+                csv.push_str(&format!(
+                    "B{f}-{i},{day} 10:00,{:.6},{:.6},,{},{},基准测试\n",
+                    x + (rng.next() - 0.5) * 0.0005,
+                    y + (rng.next() - 0.5) * 0.0005,
+                    kinds[i % kinds.len()],
+                    1 + i % 3
                 ));
             }
-            if report.stored < INGEST_FILE * 95 / 100 {
-                return Err(failure(
-                    "ingest",
-                    format!("{} of {INGEST_FILE} stored, {} outside every grid", report.stored, report.outside.len()),
-                ));
-            }
-            stored += report.stored;
+            csv
+        })
+        .collect();
+    let start = Instant::now();
+    let mut stored = 0;
+    for file in &files {
+        let report = engine.ingest_risk_events(&actor, "grid_patrol", file.as_bytes()).await.map_err(|e| failure("ingest", e))?;
+        // A bench that stored nothing measured nothing: say why.
+        if let Some(bad) = report.bad.first() {
+            return Err(failure(
+                "ingest",
+                format!("{} bad rows; line {}, {}: {}", report.bad.len(), bad.line, bad.column, bad.message),
+            ));
         }
-        let rate = (INGEST_FILE * INGEST_FILES) as f64 / start.elapsed().as_secs_f64();
-        store.close().await;
-        Ok((rate, grids.len(), stored))
+        if report.stored < INGEST_FILE * 95 / 100 {
+            return Err(failure(
+                "ingest",
+                format!("{} of {INGEST_FILE} stored, {} outside every grid", report.stored, report.outside.len()),
+            ));
+        }
+        stored += report.stored;
     }
-    .await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    let rate = (INGEST_FILE * INGEST_FILES) as f64 / start.elapsed().as_secs_f64();
+    let grids = grids.len();
+    scratch.close().await;
+    Ok((rate, grids, stored))
 }
 
 pub async fn run(json: bool) -> Outcome {

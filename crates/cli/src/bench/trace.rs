@@ -74,71 +74,59 @@ async fn time_traces(engine: &Engine, actor: &Actor, at: DateTime<Utc>) -> Resul
 
 /// Stores the feeds and traces: the figures as JSON fields.
 pub(super) async fn run(rng: &mut Mix) -> Result<Value, Failure> {
-    let dir = std::env::temp_dir().join(format!("fengqiao-bench-trace-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| failure("scratch directory", e))?;
-    let result = async {
-        let store = fq_store_sqlite::SqliteStore::open(&dir.join("bench.db"), fq_store_sqlite::SqliteOptions::default())
+    let scratch = super::Scratch::open("trace").await?;
+    let (store, engine) = (&scratch.store, &scratch.engine);
+    let operator = crate::commands::cli_actor();
+    let files: Vec<String> = (0..COUNTIES.len()).map(|k| feed(rng, k)).collect();
+    let begin = Instant::now();
+    let mut stored = 0;
+    for (file, county) in files.iter().zip(COUNTIES) {
+        let county = RegionCode::parse(county).map_err(|e| failure("county", e))?;
+        let report = engine
+            .ingest_positions(&operator, "beidou", Some(&county), file.as_bytes())
             .await
-            .map_err(|e| failure("open", e))?;
-        let store: std::sync::Arc<dyn fq_store::Store> = std::sync::Arc::new(store);
-        let engine = Engine::new(std::sync::Arc::clone(&store));
-        engine.ensure_reference_data().await.map_err(|e| failure("reference data", e))?;
-        let operator = crate::commands::cli_actor();
-        let files: Vec<String> = (0..COUNTIES.len()).map(|k| feed(rng, k)).collect();
-        let begin = Instant::now();
-        let mut stored = 0;
-        for (file, county) in files.iter().zip(COUNTIES) {
-            let county = RegionCode::parse(county).map_err(|e| failure("county", e))?;
-            let report = engine
-                .ingest_positions(&operator, "beidou", Some(&county), file.as_bytes())
-                .await
-                .map_err(|e| failure("positions", e))?;
-            stored += report.stored;
-        }
-        let ingest_rate = stored as f64 / begin.elapsed().as_secs_f64();
-
-        let centre = NewOrganisation {
-            name: "普陀区社会治理中心（基准测试）".into(),
-            kind: "centre".into(),
-            region: COUNTIES[0].into(),
-            parent: None,
-        };
-        let org = engine.create_organisation(&operator, centre).await.map_err(|e| failure("organisation", e))?.0.id.0;
-        let login = "bench-tracer";
-        let request = NewAccount {
-            login: login.into(),
-            display_name: login.into(),
-            org,
-            password: None,
-            grants: vec![("tracer".into(), COUNTIES[0].into(), None)],
-        };
-        engine.create_account(&operator, request).await.map_err(|e| failure("account", e))?;
-        let login = fq_domain::account::Login::parse(login).map_err(|e| failure("login", e))?;
-        let account = store
-            .account_by_login(&login)
-            .await
-            .map_err(|e| failure("account", e))?
-            .ok_or_else(|| failure("account", "not stored"))?;
-        let tracer = Actor::Account(Box::new(account));
-
-        let at = start() + Duration::hours(HOURS - 4);
-        let (operator_s, track, operator_contacts) = time_traces(&engine, &operator, at).await?;
-        let (county_s, _, county_contacts) = time_traces(&engine, &tracer, at).await?;
-        store.close().await;
-        Ok(json!({
-            "trace_reports_stored": stored,
-            "trace_counties": COUNTIES.len(),
-            "trace_subjects": COUNTIES.len() * (BOATS_PER_COUNTY + 1),
-            "trace_store_reports_per_second": ingest_rate,
-            "trace_track_reports": track,
-            "trace_seconds_every_county": operator_s,
-            "trace_contacts_every_county": operator_contacts,
-            "trace_seconds_one_county": county_s,
-            "trace_contacts_one_county": county_contacts,
-        }))
+            .map_err(|e| failure("positions", e))?;
+        stored += report.stored;
     }
-    .await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    let ingest_rate = stored as f64 / begin.elapsed().as_secs_f64();
+
+    let centre = NewOrganisation {
+        name: "普陀区社会治理中心（基准测试）".into(),
+        kind: "centre".into(),
+        region: COUNTIES[0].into(),
+        parent: None,
+    };
+    let org = engine.create_organisation(&operator, centre).await.map_err(|e| failure("organisation", e))?.0.id.0;
+    let login = "bench-tracer";
+    let request = NewAccount {
+        login: login.into(),
+        display_name: login.into(),
+        org,
+        password: None,
+        grants: vec![("tracer".into(), COUNTIES[0].into(), None)],
+    };
+    engine.create_account(&operator, request).await.map_err(|e| failure("account", e))?;
+    let login = fq_domain::account::Login::parse(login).map_err(|e| failure("login", e))?;
+    let account = store
+        .account_by_login(&login)
+        .await
+        .map_err(|e| failure("account", e))?
+        .ok_or_else(|| failure("account", "not stored"))?;
+    let tracer = Actor::Account(Box::new(account));
+
+    let at = start() + Duration::hours(HOURS - 4);
+    let (operator_s, track, operator_contacts) = time_traces(engine, &operator, at).await?;
+    let (county_s, _, county_contacts) = time_traces(engine, &tracer, at).await?;
+    scratch.close().await;
+    Ok(json!({
+        "trace_reports_stored": stored,
+        "trace_counties": COUNTIES.len(),
+        "trace_subjects": COUNTIES.len() * (BOATS_PER_COUNTY + 1),
+        "trace_store_reports_per_second": ingest_rate,
+        "trace_track_reports": track,
+        "trace_seconds_every_county": operator_s,
+        "trace_contacts_every_county": operator_contacts,
+        "trace_seconds_one_county": county_s,
+        "trace_contacts_one_county": county_contacts,
+    }))
 }

@@ -148,15 +148,21 @@ fn the_whistle_list_ranks_cells_by_level() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("error[levels_invalid]"));
 }
 
+/// A workspace with the region tree, the county boundaries and 路桥区 covered by generated grids.
+fn luqiao_with_grids() -> Workspace {
+    let w = Workspace::new();
+    w.run(&["import", "regions"]).ok();
+    w.run(&["import", "boundaries", &format!("{}/../../data/boundaries/county.geojson", env!("CARGO_MANIFEST_DIR"))]).ok();
+    w.run(&["import", "grids", "--generate-for", "331004", "--cell-metres", "1000"]).ok();
+    w
+}
+
 #[test]
 fn service_requests_are_pulled_from_an_open311_server() {
     // A portal (another fengqiao with its demo cases, public through Open311) and ours.
     let portal = Workspace::new();
     let server = portal.serve(&[]);
-    let w = Workspace::new();
-    w.run(&["import", "regions"]).ok();
-    w.run(&["import", "boundaries", &format!("{}/../../data/boundaries/county.geojson", env!("CARGO_MANIFEST_DIR"))]).ok();
-    w.run(&["import", "grids", "--generate-for", "331004", "--cell-metres", "1000"]).ok();
+    let w = luqiao_with_grids();
     let url = server.url("/open311/v2");
     let pull = |w: &Workspace| {
         let run = w.command().args(["risk", "pull-open311", "--url", &url, "--json"]).output().unwrap();
@@ -178,10 +184,7 @@ fn service_requests_are_pulled_from_an_open311_server() {
 fn the_nightly_run_pulls_the_servers_stored_in_the_database() {
     let portal = Workspace::new();
     let server = portal.serve(&[]);
-    let w = Workspace::new();
-    w.run(&["import", "regions"]).ok();
-    w.run(&["import", "boundaries", &format!("{}/../../data/boundaries/county.geojson", env!("CARGO_MANIFEST_DIR"))]).ok();
-    w.run(&["import", "grids", "--generate-for", "331004", "--cell-metres", "1000"]).ok();
+    let w = luqiao_with_grids();
     // Nothing to pull and nothing stored: the night does nothing and journals nothing.
     let idle = w.run(&["risk", "night", "--json"]).ok().stdout();
     assert!(idle.contains("\"outcome\":\"idle\""), "{idle}");

@@ -27,20 +27,24 @@ pub fn trend(series: &[f64], buffer: &mut Vec<f64>) -> Option<Trend> {
     // rather than dividing (it may differ from the quotient in its last bit, far below anything
     // a count series shows), which with the separate sign count lets both loops vectorise.
     let inverse: Vec<f64> = (0..n).map(|k| if k == 0 { 0.0 } else { 1.0 / k as f64 }).collect();
+    // The slopes are kept as integers ordered as the floats are (`ordered`): selecting the
+    // median among plain integers is about a tenth faster than by `f64::total_cmp`, which makes
+    // the same transformation at every comparison, and picks the same slope.
     buffer.clear();
     let mut s: i64 = 0;
     for (i, &here) in series.iter().enumerate() {
         let later = &series[i + 1..];
         s += later.iter().map(|x| i64::from(*x > here) - i64::from(*x < here)).sum::<i64>();
-        buffer.extend(later.iter().zip(&inverse[1..]).map(|(x, inv)| (x - here) * inv));
+        buffer.extend(later.iter().zip(&inverse[1..]).map(|(x, inv)| f64::from_bits(ordered((x - here) * inv) as u64)));
     }
     let middle = buffer.len() / 2;
-    let (_, upper, _) = buffer.select_nth_unstable_by(middle, f64::total_cmp);
-    let upper = *upper;
+    let key = |x: &f64| x.to_bits() as i64;
+    let (_, upper, _) = buffer.select_nth_unstable_by_key(middle, key);
+    let upper = from_ordered(key(upper));
     let slope = if buffer.len() % 2 == 1 {
         upper
     } else {
-        let lower = buffer[..middle].iter().copied().fold(f64::MIN, f64::max);
+        let lower = buffer[..middle].iter().map(key).max().map_or(upper, from_ordered);
         (lower + upper) / 2.0
     };
     // Two middle slopes equal but for their last bit (5/3 and 25/15 by reciprocal) would leave a
@@ -67,6 +71,18 @@ pub fn trend(series: &[f64], buffer: &mut Vec<f64>) -> Option<Trend> {
     let variance = (nf * (nf - 1.0) * (2.0 * nf + 5.0) - ties) / 18.0;
     let z = if variance <= 0.0 || s == 0 { 0.0 } else { (s as f64 - (s.signum() as f64)) / variance.sqrt() };
     Some(Trend { s, z, p_value: 2.0 * normal_upper_tail(z.abs()), slope })
+}
+
+/// `x` as an integer whose order is `f64::total_cmp`'s: negative floats have their magnitude
+/// bits flipped (the transformation `total_cmp` makes at each comparison).
+fn ordered(x: f64) -> i64 {
+    let bits = x.to_bits() as i64;
+    bits ^ ((((bits >> 63) as u64) >> 1) as i64)
+}
+
+/// The float [`ordered`] made `key` from (the transformation is its own inverse).
+fn from_ordered(key: i64) -> f64 {
+    f64::from_bits((key ^ ((((key >> 63) as u64) >> 1) as i64)) as u64)
 }
 
 /// P(Z > z) for a standard normal (Abramowitz and Stegun 7.1.26, error under 1.5e-7).
@@ -179,5 +195,20 @@ mod tests {
             prop_assert!((same.slope - up.slope).abs() < 1e-6);
             prop_assert!((0.0..=1.0).contains(&up.p_value));
         }
+    }
+
+    #[test]
+    fn ordered_keys_sort_as_total_cmp_and_round_trip() {
+        let mut values = vec![-3.5, -0.0, 0.0, 1e-300, -1e-300, 2.0, f64::INFINITY, f64::NEG_INFINITY, 0.25, -7.0 / 3.0];
+        for v in &values {
+            assert_eq!(from_ordered(ordered(*v)).to_bits(), v.to_bits());
+        }
+        let mut by_key = values.clone();
+        by_key.sort_by_key(|v| ordered(*v));
+        values.sort_by(f64::total_cmp);
+        assert_eq!(
+            by_key.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            values.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
     }
 }

@@ -6,6 +6,8 @@
 //! PostgreSQL: FENGQIAO_TEST_POSTGRES (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! skipped with a note when unreachable, a failure when CI=true.
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -19,6 +21,7 @@ use fq_store::Store;
 use fq_store_postgres::{PgOptions, PgStore};
 use fq_store_sqlite::{SqliteOptions, SqliteStore};
 use serde_json::{Value as Json, json};
+use support::cli;
 use uuid::Uuid;
 
 fn beijing_time(text: &str) -> DateTime<Utc> {
@@ -62,10 +65,6 @@ impl World {
 fn engine_on(store: Arc<dyn Store>, now: &Arc<AtomicI64>) -> Engine {
     let clock = Arc::clone(now);
     Engine::new(store).with_clock(Arc::new(move || Utc.timestamp_opt(clock.load(Ordering::SeqCst), 0).unwrap()))
-}
-
-fn cli() -> Actor {
-    Actor::Cli { os_user: "test".into() }
 }
 
 fn inputs(value: Json) -> serde_json::Map<String, Json> {

@@ -10,6 +10,8 @@
 //! PostgreSQL: FENGQIAO_TEST_POSTGRES (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! skipped with a note when unreachable, a failure when CI=true.
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -26,6 +28,7 @@ use fq_store::{HandlerProfile, Store};
 use fq_store_postgres::{PgOptions, PgStore};
 use fq_store_sqlite::{SqliteOptions, SqliteStore};
 use serde_json::{Value as Json, json};
+use support::cli;
 use uuid::Uuid;
 
 fn beijing_time(text: &str) -> DateTime<Utc> {
@@ -37,10 +40,6 @@ fn outcome(view: &CaseView) -> &str {
     let reached = view.case.outcome.as_ref().expect("an outcome was recorded");
     assert!(reached.at.is_some(), "an outcome reached by an action has its time");
     &reached.code
-}
-
-fn cli() -> Actor {
-    Actor::Cli { os_user: "test".into() }
 }
 
 fn object(value: Json) -> serde_json::Map<String, Json> {

@@ -8,47 +8,40 @@
 //! PostgreSQL: FENGQIAO_TEST_POSTGRES (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! skipped with a note when unreachable, a failure when CI=true.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use fq_domain::Coded;
-use fq_domain::account::{AccountId, Login};
+use fq_domain::account::AccountId;
 use fq_domain::actor::Actor;
 use fq_domain::inspection::simulate;
-use fq_engine::{Engine, NewAccount, NewOrganisation, city_county_weights};
+use fq_engine::{Engine, NewOrganisation, city_county_weights};
 use fq_store::{HandlerProfile, Store};
 use fq_store_postgres::{PgOptions, PgStore};
 use fq_store_sqlite::{SqliteOptions, SqliteStore};
 use serde_json::{Map, Value as Json};
+use support::cli;
 
 /// Records a day over the city, and days: a month of 600 records over 18 reviewers.
 const PER_DAY: u32 = 20;
 const DAYS: u32 = 30;
 
-fn cli() -> Actor {
-    Actor::Cli { os_user: "test".into() }
-}
-
+/// An account with one grant in a unit of its own, skilled for every vehicle class.
 async fn account(engine: &Engine, store: &Arc<dyn Store>, login: &str, role: &str, region: &str) -> Actor {
     let request =
         NewOrganisation { name: format!("{login}的单位"), kind: "centre".into(), region: region.into(), parent: None };
     let org = engine.create_organisation(&cli(), request).await.unwrap().0.id.0;
-    let request = NewAccount {
-        login: login.into(),
-        display_name: login.into(),
-        org,
-        password: None,
-        grants: vec![(role.into(), region.into(), None)],
-    };
-    engine.create_account(&cli(), request).await.unwrap();
-    let account = store.account_by_login(&Login::parse(login).unwrap()).await.unwrap().unwrap();
+    let actor = support::account(engine, store, login, org, role, region).await;
+    let Actor::Account(account) = &actor else { unreachable!("support::account signs an account in") };
     let profile = HandlerProfile {
         skills: vec!["k33".into(), "h31".into(), "h11".into(), "k11".into()],
         ..HandlerProfile::default_for("")
     };
     engine.set_handler_profile(&cli(), fq_domain::org::OrgId(org), Some(account.id), profile).await.unwrap();
-    Actor::Account(Box::new(account))
+    actor
 }
 
 async fn month(store: Arc<dyn Store>) {

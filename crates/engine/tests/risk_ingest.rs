@@ -7,6 +7,8 @@
 //! PostgreSQL: FENGQIAO_TEST_POSTGRES (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! skipped with a note when unreachable, a failure when CI=true.
 
+mod support;
+
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
@@ -20,16 +22,13 @@ use fq_store_postgres::{PgOptions, PgStore};
 use fq_store_sqlite::{SqliteOptions, SqliteStore};
 use geo::Centroid;
 use serde_json::{Map, Value as Json};
+use support::cli;
 
 fn object(value: Json) -> Map<String, Json> {
     match value {
         Json::Object(map) => map,
         other => panic!("an object, not {other}"),
     }
-}
-
-fn cli() -> Actor {
-    Actor::Cli { os_user: "test".into() }
 }
 
 /// Three events of a source: one at a point in a 路桥 grid, one at a point far from any grid, one

@@ -1,5 +1,7 @@
 //! Engine use cases on a real SQLite store: the denials first.
 
+mod support;
+
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -10,6 +12,7 @@ use fq_domain::region_dataset::DivisionFiles;
 use fq_engine::{Engine, EngineError, NewAccount, NewOrganisation, embedded_division_files};
 use fq_store::Store;
 use fq_store_sqlite::{SqliteOptions, SqliteStore};
+use support::cli;
 use uuid::Uuid;
 
 /// An engine on a fresh database with the real division tree and boundaries, and a clock the test
@@ -54,10 +57,6 @@ impl World {
         self.engine.create_account(&cli(), request).await.unwrap();
         self.engine.authenticate_password(login, "correct horse battery staple").await.unwrap()
     }
-}
-
-fn cli() -> Actor {
-    Actor::Cli { os_user: "test".into() }
 }
 
 fn forbidden<T: std::fmt::Debug>(result: &Result<T, EngineError>) {

@@ -198,6 +198,28 @@ class Flow:
         self.go("/admin/grids?region=331004")
         self.check("（生成）" in self.text(), "the generated grids of 路桥区 are listed")
         self.shot("10c-admin-grids")
+        # The nightly run's Open311 servers: a bad address is named at its field, a good one listed.
+        self.driver.find_element(By.LINK_TEXT, "Open311 拉取").click()
+        self.wait.until(lambda d: d.current_url.endswith("/admin/open311"))
+        address = self.driver.find_element(By.ID, "o-url")
+        address.send_keys("10.0.0.5/open311/v2")
+        self.driver.find_element(By.CSS_SELECTOR, "form[action='/admin/open311/add'] button[type=submit]").click()
+        self.wait.until(lambda d: d.find_elements(By.ID, "o-url-err"))
+        self.check("不是 http 或 https 地址" in self.text(), "a bad Open311 address is named at its field")
+        address = self.driver.find_element(By.ID, "o-url")
+        address.clear()
+        address.send_keys("http://10.0.0.5:8080/open311/v2")
+        self.driver.find_element(By.CSS_SELECTOR, "form[action='/admin/open311/add'] button[type=submit]").click()
+        self.wait.until(lambda d: "done=added" in d.current_url)
+        listed = self.text()
+        self.check("http://10.0.0.5:8080/open311/v2" in listed and "演示管理员" in listed,
+                   "the province's administrator adds an Open311 server for the nightly run, listed with who added it")
+        self.shot("10d-admin-open311")
+        # Removed again (after the confirmation), so no night of this test server pulls it.
+        self.driver.find_element(By.CSS_SELECTOR, "form[action='/admin/open311/remove'] button[type=submit]").click()
+        self.wait.until(EC.alert_is_present()).accept()
+        self.wait.until(lambda d: "done=removed" in d.current_url)
+        self.check("还没有每晚拉取的服务器" in self.text(), "the server is removed after the confirmation")
 
         # Phone width: every main page fits the screen.
         self.size(*PHONE)

@@ -73,7 +73,7 @@ pub use inspections::{
 };
 pub use kpis::KpiReport;
 pub use open311::{Open311Attribute, Open311Query, Open311Request, Open311Service, Open311Status, Open311Submission};
-pub use open311_pulls::{Open311Pull, PULLS_STREAM};
+pub use open311_pulls::{Open311Pull, Open311PullEntry, Open311Source, PULLS_STREAM, chooses_open311_pulls};
 pub use orgs::NewOrganisation;
 pub use positions::{POSITION_FEED_ROLE, PositionsReport, TRACE_ROLE, Trace, trace_scopes};
 pub use programmes::Programmes;

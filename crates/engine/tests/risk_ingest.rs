@@ -156,16 +156,39 @@ async fn ingest(store: Arc<dyn Store>) {
     let err = engine.ingest_risk_events(&someone, "grid_patrol", b"").await.unwrap_err();
     assert_eq!(err.code(), "forbidden");
 
-    // The nightly run's Open311 servers: chosen by operators only, kept for every process.
+    // The nightly run's Open311 servers: chosen by operators and the province's administrators
+    // (not a county's: the pulled events land in every county), kept for every process.
     let portal = "http://10.0.0.5:8080/open311/v2";
-    let err = engine.add_open311_pull(&someone, "open311_portal", portal).await.unwrap_err();
-    assert_eq!(err.code(), "forbidden");
+    let county_admin = support::account(&engine, &store, "county-admin", org, "admin", "331004").await;
+    let province_admin = support::account(&engine, &store, "province-admin", org, "admin", "33").await;
+    for outsider in [&someone, &county_admin] {
+        let err = engine.add_open311_pull(outsider, "open311_portal", portal).await.unwrap_err();
+        assert_eq!(err.code(), "forbidden");
+        assert_eq!(engine.open311_pull_entries(outsider).await.unwrap_err().code(), "forbidden");
+        assert!(!fq_engine::chooses_open311_pulls(outsider));
+    }
+    assert!(fq_engine::chooses_open311_pulls(&province_admin));
+    let refused = engine.add_open311_pull(&province_admin, "grid_patrol", portal).await.unwrap_err();
+    assert_eq!((refused.code(), refused.field().as_deref()), ("source_not_open311", Some("source")));
+    let refused = engine.add_open311_pull(&province_admin, "open311_portal", "portal.example/open311").await.unwrap_err();
+    assert_eq!((refused.code(), refused.field().as_deref()), ("url_invalid", Some("url")));
+    assert!(store.stream_events(fq_engine::PULLS_STREAM).await.unwrap().is_empty(), "nothing changed by a refusal");
+    assert!(engine.add_open311_pull(&province_admin, "open311_portal", portal).await.unwrap());
+    let (entries, readers) = engine.open311_pull_entries(&province_admin).await.unwrap();
+    assert_eq!(readers.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(), ["open311_portal"]);
+    assert_eq!(entries.len(), 1);
+    assert_eq!((entries[0].url.as_str(), entries[0].source_name.as_str()), (portal, "Open311 服务请求"));
+    assert_eq!(entries[0].added_by, Some(province_admin.journal_name()), "{entries:?}");
+    assert!(entries[0].added_at.is_some());
+    engine.remove_open311_pull(&province_admin, "open311_portal", portal).await.unwrap();
     assert!(engine.add_open311_pull(&cli(), "open311_portal", portal).await.unwrap());
+    let (entries, _) = engine.open311_pull_entries(&cli()).await.unwrap();
+    assert_eq!(entries[0].added_by, Some(cli().journal_name()), "the latest addition's");
     assert!(!engine.add_open311_pull(&cli(), " open311_portal ", &format!("{portal}/")).await.unwrap(), "the same server");
     let other_process = Engine::new(Arc::clone(&store));
     let listed = other_process.open311_pulls().await.unwrap();
     assert_eq!(listed, vec![fq_engine::Open311Pull { source: "open311_portal".into(), url: portal.into() }]);
-    assert_eq!(store.stream_events(fq_engine::PULLS_STREAM).await.unwrap().len(), 1, "one change journaled");
+    assert_eq!(store.stream_events(fq_engine::PULLS_STREAM).await.unwrap().len(), 3, "one change journaled each time");
     assert_eq!(engine.remove_open311_pull(&someone, "open311_portal", portal).await.unwrap_err().code(), "forbidden");
     other_process.remove_open311_pull(&cli(), "open311_portal", portal).await.unwrap();
     assert!(engine.open311_pulls().await.unwrap().is_empty());

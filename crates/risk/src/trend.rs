@@ -73,6 +73,27 @@ pub fn trend(series: &[f64], buffer: &mut Vec<f64>) -> Option<Trend> {
     Some(Trend { s, z, p_value: 2.0 * normal_upper_tail(z.abs()), slope })
 }
 
+/// Series a thread takes at the least: below this, starting one costs more than it saves.
+const SERIES_PER_THREAD: usize = 256;
+
+/// [`trend`] of every series, in order, the series split across the machine's cores: a nightly
+/// run has thousands (700 cells × 12 categories), each independent of the others.
+pub fn trends<S: AsRef<[f64]> + Sync>(series: &[S]) -> Vec<Option<Trend>> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let chunk = series.len().div_ceil(cores).max(SERIES_PER_THREAD);
+    let run = |part: &[S]| {
+        let mut buffer = Vec::new();
+        part.iter().map(|s| trend(s.as_ref(), &mut buffer)).collect::<Vec<_>>()
+    };
+    if series.len() <= chunk {
+        return run(series);
+    }
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = series.chunks(chunk).map(|part| scope.spawn(move || run(part))).collect();
+        threads.into_iter().flat_map(|t| t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    })
+}
+
 /// `x` as an integer whose order is `f64::total_cmp`'s: negative floats have their magnitude
 /// bits flipped (the transformation `total_cmp` makes at each comparison).
 fn ordered(x: f64) -> i64 {
@@ -169,6 +190,27 @@ mod tests {
         series.extend([6.0, 7.0, 8.0]);
         assert_eq!(ewma_alarm(&series, 8, 0.3, 3.0), Some(12));
         assert!(cusum_alarm(&series, 8, 0.5, 4.0).is_some_and(|i| i >= 12));
+    }
+
+    #[test]
+    fn trends_of_many_series_are_each_ones_trend_in_order() {
+        // Enough series for several threads, each distinct (a rising, a falling, a flat one…),
+        // and one too short for a trend.
+        let mut series: Vec<Vec<f64>> = (0..1000)
+            .map(|i| {
+                (0..26).map(|w| f64::from(((i * 7 + w * (i % 5)) % 11) as u32) + f64::from(w as u32 * (i % 3) as u32)).collect()
+            })
+            .collect();
+        series[517] = vec![1.0, 2.0];
+        let all = trends(&series);
+        assert_eq!(all.len(), series.len());
+        let mut buffer = Vec::new();
+        for (s, t) in series.iter().zip(&all) {
+            assert_eq!(*t, trend(s, &mut buffer));
+        }
+        assert_eq!(all[517], None);
+        assert!(all.iter().any(|t| t.is_some_and(|t| t.slope > 0.0)) && all.iter().any(|t| t.is_some_and(|t| t.slope == 0.0)));
+        assert!(trends::<Vec<f64>>(&[]).is_empty());
     }
 
     proptest! {

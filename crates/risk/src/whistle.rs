@@ -10,7 +10,7 @@ use crate::backtest::{BacktestError, Horizon, cells_for};
 use crate::events::{Event, day_number};
 use crate::levels::{Level, LevelTable};
 use crate::model::{Forecaster, KdeForecast, Ours};
-use crate::trend::{cusum_alarm, ewma_alarm, trend};
+use crate::trend::{cusum_alarm, ewma_alarm, trends};
 
 /// Weeks of history behind a cell's trend.
 const TREND_WEEKS: i32 = 26;
@@ -126,16 +126,16 @@ pub fn whistles_and_forecast(
     let (cells, expected) = fit_and_forecast(events, category, cell_metres, horizon, at)?;
     let weekly: Vec<Vec<f64>> =
         (0..TREND_WEEKS).map(|w| cells.counts(origin - (TREND_WEEKS - w) * 7, origin - (TREND_WEEKS - w - 1) * 7)).collect();
-    let mut buffer = Vec::new();
+    // Each study cell's weekly counts; their trends on every core at once.
+    let series: Vec<Vec<f64>> = cells.study.iter().map(|&cell| weekly.iter().map(|week| week[cell]).collect()).collect();
+    let trends = trends(&series);
     let mut out = Vec::new();
-    for (i, &cell) in cells.study.iter().enumerate() {
-        let lambda = expected[i].max(0.0);
+    for (((&cell, weeks), t), lambda) in cells.study.iter().zip(&series).zip(trends).zip(&expected) {
+        let lambda = lambda.max(0.0);
         let probability = at_least_one(lambda);
-        let series: Vec<f64> = weekly.iter().map(|week| week[cell]).collect();
-        let t = trend(&series, &mut buffer);
         let rising = t.is_some_and(|t| t.p_value < 0.05 && t.slope > 0.0)
-            || ewma_alarm(&series, 20, 0.3, 3.0).is_some_and(|k| k + 2 >= series.len())
-            || cusum_alarm(&series, 20, 0.5, 4.0).is_some_and(|k| k + 2 >= series.len());
+            || ewma_alarm(weeks, 20, 0.3, 3.0).is_some_and(|k| k + 2 >= weeks.len())
+            || cusum_alarm(weeks, 20, 0.5, 4.0).is_some_and(|k| k + 2 >= weeks.len());
         if let Some(level) = levels.level(category, probability, rising) {
             let (lon, lat) = cells.grid.centre(cell);
             out.push(Whistle { lon, lat, level, probability, expected: lambda, slope: t.map_or(0.0, |t| t.slope), rising });

@@ -459,6 +459,7 @@ async fn every_page_template_renders_with_real_data() {
     visit(&mut admin, "/admin", StatusCode::OK).await;
     visit(&mut admin, &format!("/admin/orgs/{org}"), StatusCode::OK).await;
     visit(&mut admin, "/admin/grids?region=331004", StatusCode::OK).await;
+    visit(&mut admin, "/admin/open311", StatusCode::OK).await;
     let mut reviewer = w.sign_in("demo-putuo-reviewer").await;
     let work = visit(&mut reviewer, "/", StatusCode::OK).await;
     assert!(work.body.contains("下一件分配给我的案件"), "assignment-only roles see their next case");
@@ -664,6 +665,77 @@ async fn an_administrator_creates_an_organisation_and_an_account_then_disables_i
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     let page = w.get(&mut admin, reply.location.as_deref().unwrap()).await;
     assert!(page.body.contains("个演示网格") && page.body.contains("路桥区的网格"), "{}", page.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_province_administrator_chooses_the_nightly_open311_servers() {
+    let w = World::new().await;
+    // A county's administrator has the administration pages but not the province's servers.
+    let luqiao = RegionCode::parse("331004").unwrap();
+    let org = w.engine.organisations_within(&Actor::System, &luqiao).await.unwrap()[0].id.0;
+    let request = NewAccount {
+        login: "luqiao-admin".into(),
+        display_name: "路桥区管理员".into(),
+        org,
+        password: Some(PASSWORD.into()),
+        grants: vec![("admin".into(), "331004".into(), None)],
+    };
+    w.engine.create_account(&Actor::System, request).await.unwrap();
+    let mut county = w.sign_in("luqiao-admin").await;
+    let grids = w.get(&mut county, "/admin/grids").await;
+    assert!(grids.body.contains("/admin/grids") && !grids.body.contains("/admin/open311"), "no link to what it cannot open");
+    assert_eq!(w.get(&mut county, "/admin/open311").await.status, StatusCode::FORBIDDEN);
+    let csrf = county.csrf.clone().unwrap();
+    let portal = "http://10.0.0.5:8080/open311/v2";
+    let reply = w.post(&county, "/admin/open311/add", &[("csrf", &csrf), ("source", "open311_portal"), ("url", portal)]).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(w.engine.open311_pulls().await.unwrap().is_empty(), "a refusal changes nothing");
+
+    let mut admin = w.sign_in("demo-admin").await;
+    let page = w.get(&mut admin, "/admin/open311").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("还没有每晚拉取的服务器") && page.body.contains(r#"<option value="open311_portal""#),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(r#"<option value="grid_patrol""#), "only sources that read Open311 requests are offered");
+    let csrf = admin.csrf.clone().unwrap();
+    // A bad address is named next to its field, the form kept, nothing stored.
+    let reply =
+        w.post(&admin, "/admin/open311/add", &[("csrf", &csrf), ("source", "open311_portal"), ("url", "10.0.0.5/open311")]).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.body.contains(r#"id="o-url-err""#) && reply.body.contains(r#"value="10.0.0.5&#x2f;open311""#),
+        "{}",
+        reply.body
+    );
+    let reply = w.post(&admin, "/admin/open311/add", &[("csrf", &csrf), ("source", "grid_patrol"), ("url", portal)]).await;
+    assert!(reply.status == StatusCode::UNPROCESSABLE_ENTITY && reply.body.contains(r#"id="o-source-err""#), "{}", reply.body);
+    assert!(w.engine.open311_pulls().await.unwrap().is_empty());
+    // Without the form's token: refused.
+    let reply = w.post(&admin, "/admin/open311/add", &[("source", "open311_portal"), ("url", portal)]).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+
+    let reply = w.post(&admin, "/admin/open311/add", &[("csrf", &csrf), ("source", "open311_portal"), ("url", portal)]).await;
+    assert_eq!((reply.status, reply.location.as_deref()), (StatusCode::SEE_OTHER, Some("/admin/open311?done=added")));
+    let page = w.get(&mut admin, "/admin/open311?done=added").await;
+    assert!(
+        page.body.contains("服务器已添加") && page.body.contains(portal) && page.body.contains("演示管理员"),
+        "{}",
+        page.body
+    );
+    let again = w
+        .post(&admin, "/admin/open311/add", &[("csrf", &csrf), ("source", "open311_portal"), ("url", &format!("{portal}/"))])
+        .await;
+    assert_eq!(again.location.as_deref(), Some("/admin/open311?done=present"), "the same server, written with a slash");
+    assert_eq!(w.engine.open311_pulls().await.unwrap().len(), 1);
+
+    let reply = w.post(&admin, "/admin/open311/remove", &[("csrf", &csrf), ("source", "open311_portal"), ("url", portal)]).await;
+    assert_eq!(reply.location.as_deref(), Some("/admin/open311?done=removed"));
+    assert!(w.engine.open311_pulls().await.unwrap().is_empty());
+    let reply = w.post(&admin, "/admin/open311/remove", &[("csrf", &csrf), ("source", "open311_portal"), ("url", portal)]).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "a server no longer listed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -28,6 +28,7 @@ mod intake;
 mod layout;
 mod login;
 pub(crate) mod map;
+mod open311;
 mod period;
 mod raster;
 mod registry;
@@ -108,6 +109,9 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/admin/grids", get(grids::list))
         .route("/admin/grids/generate", post(grids::generate))
         .route("/admin/grids/import", post(grids::import).layer(files()))
+        .route("/admin/open311", get(open311::page))
+        .route("/admin/open311/add", post(open311::add))
+        .route("/admin/open311/remove", post(open311::remove))
         .route("/static/{file}", get(templates::asset))
         .layer(axum::middleware::map_response(harden))
 }

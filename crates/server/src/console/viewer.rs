@@ -38,10 +38,14 @@ pub(crate) struct Nav {
     /// The 72-hour trace: the risk programme's trace analysts, as the engine decides.
     pub trace: bool,
     pub admin: bool,
+    /// The nightly run's Open311 servers: the province's administrators, where the risk
+    /// programme is installed.
+    pub open311: bool,
 }
 
 impl Nav {
-    pub(crate) fn of(engine: &Engine, account: &Account) -> Nav {
+    pub(crate) fn of(engine: &Engine, actor: &Actor) -> Nav {
+        let Some(account) = actor.account() else { return Nav::default() };
         let holds = |role: &str| account.grants.iter().any(|g| g.role.as_str() == role);
         let mut nav = Nav { admin: holds(RoleCode::ADMIN), dashboard: holds(RoleCode::LEADER), ..Nav::default() };
         nav.inspection = engine.programmes().get("inspection").is_some() && (holds("supervisor") || holds(RoleCode::LEADER));
@@ -50,6 +54,7 @@ impl Nav {
             .get("risk")
             .is_some_and(|p| p.roles.keys().any(|r| holds(r) && !p.assignment_only(r)) || holds(RoleCode::LEADER));
         nav.trace = engine.programmes().get("risk").is_some() && !fq_engine::trace_scopes(account).is_empty();
+        nav.open311 = engine.programmes().get("risk").is_some() && fq_engine::chooses_open311_pulls(actor);
         nav.coins = engine.programmes().get("coins").is_some_and(|p| p.roles.keys().any(|r| holds(r)) || holds(RoleCode::LEADER));
         for programme in engine.programmes().all() {
             let broad = programme.roles.keys().any(|r| holds(r) && !programme.assignment_only(r));
@@ -133,8 +138,7 @@ impl FromRequestParts<AppState> for Viewer {
             Credentials::Session { csrf } => Some(csrf),
             Credentials::Bearer => None,
         };
-        let account = signed.actor.account().expect("checked above");
-        let nav = Nav::of(&state.engine, account);
+        let nav = Nav::of(&state.engine, &signed.actor);
         let here = parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
         Ok(Viewer { actor: signed.actor, csrf, lang, nav, here })
     }

@@ -494,13 +494,18 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
-    /// The risk engine's computations on one core (issue 7): events parsed from CSV per second,
-    /// points mapped to ~700 grid polygons per second, the nightly forecast of 700 cells × 12
-    /// categories over three years of daily history (refit and forecast), and the trends of
-    /// 8,400 weekly series.
+    /// The risk engine (issue 7): events ingested and parsed per second, points mapped to ~700
+    /// grid polygons per second on one core, the nightly fits of 700 cells × 12 categories over
+    /// three years of daily history (day, week with its whistle list, month) and the trends of
+    /// 8,400 weekly series on every core, and the 72-hour trace over 1.6 million position
+    /// reports on SQLite (and PostgreSQL with --postgres).
     ///
-    /// Example: fengqiao bench risk --json
+    /// Example: fengqiao bench risk --postgres postgres://postgres@127.0.0.1:5432/postgres --json
     Risk {
+        /// Also store and trace the position reports on a scratch database created (and dropped
+        /// afterwards) on this PostgreSQL server; the URL's role must be allowed to create databases.
+        #[arg(long, value_name = "URL")]
+        postgres: Option<String>,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,

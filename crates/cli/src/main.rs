@@ -80,7 +80,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Bench(args::BenchCommand::Allocate { records, reviewers, city, json }) => {
             bench::allocate::run(records, reviewers, &city, json)
         }
-        Command::Bench(args::BenchCommand::Risk { json }) => bench::risk::run(json).await,
+        Command::Bench(args::BenchCommand::Risk { postgres, json }) => bench::risk::run(json, postgres.as_deref()).await,
         Command::Simulate(command) => commands::simulate::run(command),
         Command::Inspection(command) => commands::inspection::run(&config, command).await,
         Command::Risk(command) => commands::risk::run(&config, command).await,

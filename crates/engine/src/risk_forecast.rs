@@ -35,6 +35,12 @@ pub(crate) struct ForecastKey {
     pub stored: usize,
 }
 
+impl ForecastKey {
+    pub(crate) fn new(county: &RegionCode, category: &str, day: NaiveDate, horizon: Horizon, stored: usize) -> ForecastKey {
+        ForecastKey { county: county.clone(), category: category.to_owned(), day, horizon_days: horizon.days(), stored }
+    }
+}
+
 /// One category's forecast and when it was fitted.
 #[derive(Debug)]
 pub(crate) struct Fitted {
@@ -138,13 +144,7 @@ impl Engine {
         // Fitting takes seconds on a big county: off the async threads that serve requests,
         // and once per county, category, day and stored events across every process.
         let stored = events.len();
-        let key = |category: &str| ForecastKey {
-            county: county.clone(),
-            category: category.to_owned(),
-            day,
-            horizon_days: horizon.days(),
-            stored,
-        };
+        let key = |category: &str| ForecastKey::new(county, category, day, horizon, stored);
         let mut forecasts: Vec<(String, Forecast)> = Vec::new();
         let mut missing = Vec::new();
         for c in categories {

@@ -6,7 +6,6 @@
 //! category is not whistled again until that one is cleared.
 
 use chrono::NaiveDate;
-use fq_domain::Coded;
 use fq_domain::actor::Actor;
 use fq_domain::calendar::{local_date, start_of_day};
 use fq_domain::journal::NewEvent;
@@ -21,6 +20,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::Engine;
 use crate::cases::OpenCase;
 use crate::error::EngineError;
+use crate::risk_forecast::ForecastKey;
 use crate::risk_ingest::grid_index;
 
 /// The shipped level table.
@@ -79,6 +79,11 @@ pub const NIGHTLY_LEASE_MINUTES: i64 = 30;
 /// The cell size of the nightly whistle, in metres: a walkable block, the size of the backtests.
 pub const NIGHTLY_CELL_METRES: f64 = 300.0;
 
+/// The shipped level table, read.
+fn level_table() -> Result<LevelTable, EngineError> {
+    LevelTable::load(LEVELS).map_err(|e| EngineError::field("levels_invalid", "levels", e))
+}
+
 impl Engine {
     /// Runs the whistle for `county` and `category` at `day` (the forecast's first day), over
     /// the events stored before it, and opens warning cases for the orange and red cells.
@@ -95,8 +100,8 @@ impl Engine {
         if !programme.in_catalog("risk_category", category) {
             return Err(EngineError::field("category_unknown", "category", format!("{category} is not a risk category")));
         }
-        let stored = std::sync::Arc::new(self.stored_events(county, day).await?);
-        self.whistle_stored(county, category, cell_metres, day, &stored).await
+        let stored = self.stored_events(county, day).await?;
+        self.whistle_stored(county, category, cell_metres, day, stored).await
     }
 
     /// The whistle for every risk category among the county's stored events.
@@ -112,17 +117,34 @@ impl Engine {
             return Err(EngineError::field("region_not_county", "county", format!("{county} is not a county")));
         }
         let programme = self.programme("risk")?;
-        // Shared by every category's fit rather than copied for each.
-        let stored = std::sync::Arc::new(self.stored_events(county, day).await?);
+        let table = level_table()?;
+        let stored = self.stored_events(county, day).await?;
+        let events = stored.len();
+        let categories = risk_categories(&programme, &stored);
+        // Every category's day, week and month, fitted on every core at once (seconds on a big
+        // county): off the async threads that serve requests.
+        let fits = tokio::task::spawn_blocking(move || fq_risk::whistle::nightly(&stored, &categories, cell_metres, day, &table))
+            .await
+            .map_err(|e| EngineError::field("whistle_invalid", "events", e.to_string()))?;
         let mut runs = Vec::new();
-        for category in &risk_categories(&programme, &stored) {
-            let (run, skipped) = match self.whistle_stored(county, category, cell_metres, day, &stored).await {
-                Ok(run) => (run, None),
+        for fit in fits {
+            // The day's and the month's forecasts are the heat map's and the API's: kept, so
+            // that no process fits them on a first request.
+            if cell_metres == NIGHTLY_CELL_METRES {
+                for (horizon, cells) in [(Horizon::Day, fit.day), (Horizon::Month, fit.month)] {
+                    if let Ok(cells) = cells {
+                        self.keep_forecast(ForecastKey::new(county, &fit.category, day, horizon, events), cells).await;
+                    }
+                }
+            }
+            let (run, skipped) = match fit.week {
+                Ok((list, cells)) => {
+                    (self.act_on_whistles(county, &fit.category, cell_metres, day, events, list, cells).await?, None)
+                }
                 // Too little history for one category leaves the others to run.
-                Err(e) if e.code() == "whistle_invalid" => (WhistleRun::default(), Some(e.to_string())),
-                Err(e) => return Err(e),
+                Err(e) => (WhistleRun::default(), Some(e.to_string())),
             };
-            runs.push(CountyWhistle { county: county.to_string(), category: category.to_owned(), run, skipped });
+            runs.push(CountyWhistle { county: county.to_string(), category: fit.category, run, skipped });
         }
         Ok(runs)
     }
@@ -223,28 +245,38 @@ impl Engine {
         category: &str,
         cell_metres: f64,
         day: NaiveDate,
-        events: &std::sync::Arc<Vec<Event>>,
+        events: Vec<Event>,
     ) -> Result<WhistleRun, EngineError> {
-        let table = LevelTable::load(LEVELS).map_err(|e| EngineError::field("levels_invalid", "levels", e))?;
+        let table = level_table()?;
+        let stored = events.len();
         // Fitting takes seconds on a big county: off the async threads that serve requests.
-        let (owned, wanted) = (std::sync::Arc::clone(events), category.to_owned());
+        let wanted = category.to_owned();
         let (list, cells) = tokio::task::spawn_blocking(move || {
-            fq_risk::whistle::whistles_and_forecast(&owned, &wanted, cell_metres, Horizon::Week, day, &table)
+            fq_risk::whistle::whistles_and_forecast(&events, &wanted, cell_metres, Horizon::Week, day, &table)
         })
         .await
         .map_err(|e| EngineError::field("whistle_invalid", "events", e.to_string()))?
         .map_err(|e| EngineError::field("whistle_invalid", "events", e.to_string()))?;
+        self.act_on_whistles(county, category, cell_metres, day, stored, list, cells).await
+    }
+
+    /// Keeps the week's forecast a whistle list was read from and opens or raises the warning
+    /// cases of its orange and red cells.
+    #[allow(clippy::too_many_arguments)]
+    async fn act_on_whistles(
+        &self,
+        county: &RegionCode,
+        category: &str,
+        cell_metres: f64,
+        day: NaiveDate,
+        stored: usize,
+        list: Vec<fq_risk::whistle::Whistle>,
+        cells: Vec<fq_risk::whistle::CellForecast>,
+    ) -> Result<WhistleRun, EngineError> {
         // The week's forecast the whistle read is the heat map's week from the same day: kept,
         // so that no process fits it again for the map.
         if cell_metres == NIGHTLY_CELL_METRES {
-            let key = crate::risk_forecast::ForecastKey {
-                county: county.clone(),
-                category: category.to_owned(),
-                day,
-                horizon_days: Horizon::Week.days(),
-                stored: events.len(),
-            };
-            self.keep_forecast(key, cells).await;
+            self.keep_forecast(ForecastKey::new(county, category, day, Horizon::Week, stored), cells).await;
         }
         let grids = self.store.grids_within(county).await?;
         let index = grid_index(&grids);

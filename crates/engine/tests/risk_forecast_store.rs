@@ -1,5 +1,5 @@
 //! Stored forecasts, on SQLite and PostgreSQL: the nightly whistle stores the week's forecast it
-//! read; another process (a second engine on the same database) draws its heat map from that
+//! read, and the day's and the month's; another process (a second engine on the same database) draws its heat map from that
 //! row without fitting; an event stored later for an earlier day makes the row stale, and the
 //! next map fits again and stores the new fit for every process, and so does a row of another
 //! model (written before an upgrade); the nightly run forgets rows
@@ -56,6 +56,16 @@ async fn shared(store: Arc<dyn Store>) {
     let row = store.risk_forecast(&luqiao, "dispute_labour", day, 7).await.unwrap().expect("the night's forecast is stored");
     assert_eq!((row.stored_events, row.made_at), (225, night_at));
     assert!(row.cells.iter().any(|c| c[2] > 0.5), "the hot cell expects at least one");
+    // And the day and the month fitted beside it, on the same events.
+    let total = |cells: &[[f64; 3]]| cells.iter().map(|c| c[2]).sum::<f64>();
+    let mut stored = Vec::new();
+    for horizon_days in [1, 30] {
+        let other =
+            store.risk_forecast(&luqiao, "dispute_labour", day, horizon_days).await.unwrap().expect("the night's day and month");
+        assert_eq!((other.stored_events, other.made_at), (225, night_at));
+        stored.push(total(&other.cells));
+    }
+    assert!(stored[0] < total(&row.cells) && total(&row.cells) < stored[1], "a day, a week, a month: {stored:?}");
 
     // Another process's heat map of the period up to today: the forecast starts today (not
     // tomorrow), and it is the night's row, not a fit of its own (which would be dated now).
@@ -104,7 +114,8 @@ async fn shared(store: Arc<dyn Store>) {
     let row = store.risk_forecast(&luqiao, "dispute_labour", day, 7).await.unwrap().unwrap();
     assert_eq!((row.model.as_str(), row.made_at), (fq_risk::whistle::MODEL, afternoon_at));
 
-    // A month ahead is its own forecast, fitted and stored on first asking.
+    // A month ahead: the night's row went stale with the late report, so it is fitted again on
+    // first asking, and stored.
     let month = morning.heat_map(&cli(), &HeatQuery { forecast: Some(Horizon::Month), ..query.clone() }).await.unwrap();
     assert_eq!(month.forecast.unwrap().fitted_at, Some(morning_at));
     assert!(store.risk_forecast(&luqiao, "dispute_labour", day, 30).await.unwrap().is_some());

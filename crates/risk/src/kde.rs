@@ -19,8 +19,17 @@ impl Kde {
     /// The density per study cell at `origin` (summing to one, with a floor so that no cell is
     /// impossible).
     pub fn density(&self, cells: &Cells, origin: i32) -> Vec<f64> {
-        let from = self.window.map_or(i32::MIN, |w| origin - w);
-        let spread = cells.grid.blur(&cells.counts(from, origin), self.sigma);
+        self.density_of(cells, &cells.counts(self.from(origin), origin))
+    }
+
+    /// The first day of the window before `origin`.
+    fn from(&self, origin: i32) -> i32 {
+        self.window.map_or(i32::MIN, |w| origin - w)
+    }
+
+    /// The density from the window's counts per grid cell.
+    fn density_of(&self, cells: &Cells, counts: &[f64]) -> Vec<f64> {
+        let spread = cells.grid.blur(counts, self.sigma);
         let values: Vec<f64> = cells.study.iter().map(|&c| spread[c]).collect();
         let total: f64 = values.iter().sum();
         let floor = 1e-3 / values.len().max(1) as f64;
@@ -31,23 +40,29 @@ impl Kde {
         values.iter().map(|v| v * scale + floor).collect()
     }
 
-    /// The window and bandwidth with the best held-out log-likelihood over `origins`.
+    /// The window and bandwidth with the best held-out log-likelihood over `origins`. Each
+    /// window's counts and each horizon's outcome are read once and shared by the bandwidths.
     pub fn cross_validated(cells: &Cells, origins: &[i32], horizon: i32) -> Kde {
-        let mut best = (f64::MIN, Kde { window: Some(365), sigma: 2.0 });
-        for window in WINDOWS {
-            for sigma in SIGMAS {
-                let kde = Kde { window, sigma };
-                let mut score = 0.0;
-                for &t in origins {
-                    let density = kde.density(cells, t);
-                    for (d, y) in density.iter().zip(cells.outcome(t, horizon)) {
-                        if y > 0.0 {
-                            score += y * d.ln();
+        let outcomes: Vec<Vec<f64>> = origins.iter().map(|&t| cells.outcome(t, horizon)).collect();
+        let mut scores = [[0.0; SIGMAS.len()]; WINDOWS.len()];
+        for (window, row) in WINDOWS.into_iter().zip(&mut scores) {
+            for (&t, outcome) in origins.iter().zip(&outcomes) {
+                let counts = cells.counts(Kde { window, sigma: 0.0 }.from(t), t);
+                for (sigma, score) in SIGMAS.into_iter().zip(row.iter_mut()) {
+                    let density = Kde { window, sigma }.density_of(cells, &counts);
+                    for (d, y) in density.iter().zip(outcome) {
+                        if *y > 0.0 {
+                            *score += y * d.ln();
                         }
                     }
                 }
-                if score > best.0 {
-                    best = (score, kde);
+            }
+        }
+        let mut best = (f64::MIN, Kde { window: Some(365), sigma: 2.0 });
+        for (window, row) in WINDOWS.into_iter().zip(&scores) {
+            for (sigma, score) in SIGMAS.into_iter().zip(row) {
+                if *score > best.0 {
+                    best = (*score, Kde { window, sigma });
                 }
             }
         }

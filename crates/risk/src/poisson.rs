@@ -12,8 +12,10 @@ pub struct Design {
     pub features: usize,
     /// Column sums over every row.
     pub column_sums: Vec<f64>,
-    /// Rows with at least one event: features and count.
-    pub positive: Vec<(Vec<f64>, f64)>,
+    /// The rows with at least one event, one after another (`features` values each), and their
+    /// counts: the iterations read them in order, so they are kept together.
+    pub positive: Vec<f64>,
+    pub counts: Vec<f64>,
     pub total_count: f64,
     pub rows: usize,
 }
@@ -29,7 +31,8 @@ impl Design {
             *sum += v;
         }
         if y > 0.0 {
-            self.positive.push((x.to_vec(), y));
+            self.positive.extend_from_slice(x);
+            self.counts.push(y);
             self.total_count += y;
         }
         self.rows += 1;
@@ -38,13 +41,23 @@ impl Design {
 
 /// The maximum-likelihood coefficients (after `iterations` EM steps).
 pub fn fit(design: &Design, iterations: usize) -> Vec<f64> {
+    fit_from(design, iterations, design.features)
+}
+
+/// [`fit`], starting from the total spread evenly over `share` features: a model's feature set
+/// fitted on its own columns starts where the whole model's fit with the other columns left at
+/// zero starts, and so ends at the same coefficients.
+pub fn fit_from(design: &Design, iterations: usize, share: usize) -> Vec<f64> {
     let j = design.features;
     let mut beta: Vec<f64> =
-        design.column_sums.iter().map(|s| if *s > 0.0 { design.total_count / (j as f64 * s) } else { 0.0 }).collect();
+        design.column_sums.iter().map(|s| if *s > 0.0 { design.total_count / (share as f64 * s) } else { 0.0 }).collect();
     let mut numerator = vec![0.0; j];
+    if j == 0 {
+        return beta;
+    }
     for _ in 0..iterations {
         numerator.iter_mut().for_each(|n| *n = 0.0);
-        for (x, y) in &design.positive {
+        for (x, y) in design.positive.chunks_exact(j).zip(&design.counts) {
             let lambda: f64 = x.iter().zip(&beta).map(|(a, b)| a * b).sum();
             if lambda <= 0.0 {
                 continue;

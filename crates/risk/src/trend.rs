@@ -51,47 +51,41 @@ pub fn trend(series: &[f64], buffer: &mut Vec<f64>) -> Option<Trend> {
     // crumb of ±1e-17 where the median is zero: a slope that small is none.
     let slope = if slope.abs() < 1e-12 { 0.0 } else { slope };
     // Variance with the tie correction: Σ t(t−1)(2t+5) over groups of equal values (the
-    // slopes are done with: the buffer holds the sorted values).
+    // slopes are done with: the buffer holds the values' ordered keys, sorted as integers).
     buffer.clear();
-    buffer.extend_from_slice(series);
-    buffer.sort_unstable_by(f64::total_cmp);
-    let sorted = &buffer[..];
-    let mut ties = 0.0;
-    let mut i = 0;
-    while i < n {
-        let mut j = i;
-        while j < n && sorted[j].total_cmp(&sorted[i]).is_eq() {
-            j += 1;
-        }
-        let t = (j - i) as f64;
-        ties += t * (t - 1.0) * (2.0 * t + 5.0);
-        i = j;
-    }
+    buffer.extend(series.iter().map(|x| f64::from_bits(ordered(*x) as u64)));
+    buffer.sort_unstable_by_key(key);
+    let ties: f64 = buffer
+        .chunk_by(|a, b| a.to_bits() == b.to_bits())
+        .map(|group| {
+            let t = group.len() as f64;
+            t * (t - 1.0) * (2.0 * t + 5.0)
+        })
+        .sum();
     let nf = n as f64;
     let variance = (nf * (nf - 1.0) * (2.0 * nf + 5.0) - ties) / 18.0;
     let z = if variance <= 0.0 || s == 0 { 0.0 } else { (s as f64 - (s.signum() as f64)) / variance.sqrt() };
     Some(Trend { s, z, p_value: 2.0 * normal_upper_tail(z.abs()), slope })
 }
 
-/// Series a thread takes at the least: below this, starting one costs more than it saves.
-const SERIES_PER_THREAD: usize = 256;
+/// Series a job takes at the least: below this, a job costs more to hand out than it saves.
+const SERIES_PER_JOB: usize = 256;
+/// Jobs per core: a core slowed by others (a virtual machine's neighbours) leaves its share to
+/// the rest rather than holding up the whole.
+const JOBS_PER_CORE: usize = 4;
 
 /// [`trend`] of every series, in order, the series split across the machine's cores: a nightly
 /// run has thousands (700 cells × 12 categories), each independent of the others.
 pub fn trends<S: AsRef<[f64]> + Sync>(series: &[S]) -> Vec<Option<Trend>> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let chunk = series.len().div_ceil(cores).max(SERIES_PER_THREAD);
-    let run = |part: &[S]| {
+    let chunk = series.len().div_ceil(crate::cores::available() * JOBS_PER_CORE).max(SERIES_PER_JOB);
+    let parts: Vec<&[S]> = series.chunks(chunk).collect();
+    crate::cores::run(parts.len(), |i| {
         let mut buffer = Vec::new();
-        part.iter().map(|s| trend(s.as_ref(), &mut buffer)).collect::<Vec<_>>()
-    };
-    if series.len() <= chunk {
-        return run(series);
-    }
-    std::thread::scope(|scope| {
-        let threads: Vec<_> = series.chunks(chunk).map(|part| scope.spawn(move || run(part))).collect();
-        threads.into_iter().flat_map(|t| t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        parts[i].iter().map(|s| trend(s.as_ref(), &mut buffer)).collect::<Vec<_>>()
     })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// `x` as an integer whose order is `f64::total_cmp`'s: negative floats have their magnitude

@@ -16,7 +16,7 @@ use crate::trend::{cusum_alarm, ewma_alarm, trends};
 const TREND_WEEKS: i32 = 26;
 
 /// One cell that reaches a level.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Whistle {
     pub lon: f64,
     pub lat: f64,
@@ -145,6 +145,47 @@ pub fn whistles_and_forecast(
     Ok((out, cell_forecasts(&cells, &expected)))
 }
 
+/// What the nightly run fits for one category from a day: the week's whistle list with the
+/// week's forecast it was read from, and the day's and the month's forecasts (for the heat map
+/// and the API). Each may fail on its own (a month needs a little more history than a week).
+#[derive(Debug)]
+pub struct NightlyFit {
+    pub category: String,
+    pub week: Result<(Vec<Whistle>, Vec<CellForecast>), BacktestError>,
+    pub day: Result<Vec<CellForecast>, BacktestError>,
+    pub month: Result<Vec<CellForecast>, BacktestError>,
+}
+
+/// The nightly run's fits for each of `categories` at `at`: its three horizons, every
+/// (category, horizon) an independent fit, run on every core at once.
+pub fn nightly(events: &[Event], categories: &[String], cell_metres: f64, at: NaiveDate, levels: &LevelTable) -> Vec<NightlyFit> {
+    // The months' fits first: the longest, they are best started early.
+    const HORIZONS: [Horizon; 3] = [Horizon::Month, Horizon::Week, Horizon::Day];
+    let n = categories.len();
+    // A day's or a month's job has no whistles: only the week's forecast is whistled on.
+    let mut fitted = crate::cores::run(n * HORIZONS.len(), |i| {
+        let (horizon, category) = (HORIZONS[i / n], &categories[i % n]);
+        if horizon == Horizon::Week {
+            whistles_and_forecast(events, category, cell_metres, horizon, at, levels)
+        } else {
+            forecast_cells(events, category, cell_metres, horizon, at).map(|cells| (Vec::new(), cells))
+        }
+    })
+    .into_iter();
+    let mut next = || fitted.by_ref().take(n).collect::<Vec<_>>();
+    let (months, weeks, days) = (next(), next(), next());
+    categories
+        .iter()
+        .zip(weeks.into_iter().zip(days.into_iter().zip(months)))
+        .map(|(category, (week, (day, month)))| NightlyFit {
+            category: category.clone(),
+            week,
+            day: day.map(|(_, cells)| cells),
+            month: month.map(|(_, cells)| cells),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +217,28 @@ mod tests {
         let (again, cells) = whistles_and_forecast(&events, "vehicle_theft", 300.0, Horizon::Month, at, &levels).unwrap();
         assert_eq!(again.len(), list.len());
         assert_eq!(cells, all);
+    }
+
+    #[test]
+    fn the_nightly_fits_are_each_horizons_own_fit() {
+        let events = crate::read_events(PORTLAND).unwrap();
+        let levels = LevelTable::load(LEVELS).unwrap();
+        let at = NaiveDate::from_ymd_opt(2017, 3, 1).unwrap();
+        // Fitted together on every core, each as fitted alone; a category the data does not
+        // have fails on its own, leaving the others.
+        let categories = ["vehicle_theft".to_owned(), "arson".to_owned()];
+        let fits = nightly(&events, &categories, 300.0, at, &levels);
+        assert_eq!(fits.iter().map(|f| f.category.as_str()).collect::<Vec<_>>(), ["vehicle_theft", "arson"]);
+        let theft = &fits[0];
+        let week = whistles_and_forecast(&events, "vehicle_theft", 300.0, Horizon::Week, at, &levels).unwrap();
+        assert_eq!(theft.week.as_ref().unwrap(), &week);
+        for (fitted, horizon) in [(&theft.day, Horizon::Day), (&theft.month, Horizon::Month)] {
+            let alone = forecast_cells(&events, "vehicle_theft", 300.0, horizon, at).unwrap();
+            assert_eq!(fitted.as_ref().unwrap(), &alone, "{horizon:?}");
+        }
+        let total = |cells: &[CellForecast]| cells.iter().map(|c| c.expected).sum::<f64>();
+        assert!(total(theft.month.as_ref().unwrap()) > 10.0 * total(theft.day.as_ref().unwrap()), "a month holds many days");
+        let arson = &fits[1];
+        assert!(arson.week.is_err() && arson.day.is_err() && arson.month.is_err(), "{arson:?}");
     }
 }

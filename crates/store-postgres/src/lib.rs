@@ -114,6 +114,34 @@ pub async fn migrate(url: &str) -> Result<i64, StoreError> {
     Ok(version)
 }
 
+/// Creates the database `name` (dropping one of that name first) on the server `admin_url`
+/// connects to, with a role allowed to create databases, and migrates it: its URL. For scratch
+/// databases (test suites, `fengqiao bench risk --postgres`); the name is quoted, not checked.
+pub async fn create_database(admin_url: &str, name: &str) -> Result<String, StoreError> {
+    let mut admin = admin(admin_url).await?;
+    for sql in [format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"), format!("CREATE DATABASE \"{name}\"")] {
+        sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut admin).await.map_err(StoreError::backend)?;
+    }
+    let base = admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base);
+    let url = format!("{base}/{name}");
+    migrate(&url).await?;
+    Ok(url)
+}
+
+/// Drops the database `name` on the server `admin_url` connects to, closing its connections.
+pub async fn drop_database(admin_url: &str, name: &str) -> Result<(), StoreError> {
+    let mut admin = admin(admin_url).await?;
+    let sql = format!("DROP DATABASE \"{name}\" WITH (FORCE)");
+    sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut admin).await.map_err(StoreError::backend)?;
+    Ok(())
+}
+
+/// A plain connection to the server `url` names, for creating and dropping databases.
+async fn admin(url: &str) -> Result<PgConnection, StoreError> {
+    let location = DatabaseLocation::Postgres(url.to_owned()).to_string();
+    PgConnection::connect(url).await.map_err(|e| StoreError::Unavailable { location, reason: e.to_string() })
+}
+
 async fn schema_version(pool: &PgPool) -> Result<i64, StoreError> {
     let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
         .fetch_one(pool)

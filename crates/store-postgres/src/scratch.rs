@@ -11,7 +11,7 @@ const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// A migrated database that exists until [`ScratchDatabase::drop_now`].
 #[derive(Debug)]
 pub struct ScratchDatabase {
-    admin: PgConnection,
+    admin_url: String,
     name: String,
     /// Its connection URL.
     pub url: String,
@@ -24,29 +24,18 @@ impl ScratchDatabase {
     /// When the server is unreachable under `CI=true`, or refuses to create the database.
     pub async fn create() -> Option<ScratchDatabase> {
         let admin_url = std::env::var("FENGQIAO_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned());
-        let mut admin = match PgConnection::connect(&admin_url).await {
-            Ok(conn) => conn,
-            Err(err) => {
-                assert_ne!(
-                    std::env::var("CI").as_deref(),
-                    Ok("true"),
-                    "PostgreSQL at {admin_url} is unreachable under CI: {err}"
-                );
-                eprintln!("skipping: PostgreSQL at {admin_url} is unreachable ({err})");
-                return None;
-            }
-        };
+        if let Err(err) = PgConnection::connect(&admin_url).await {
+            assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "PostgreSQL at {admin_url} is unreachable under CI: {err}");
+            eprintln!("skipping: PostgreSQL at {admin_url} is unreachable ({err})");
+            return None;
+        }
         let name = format!("fq_test_{}", Uuid::now_v7().simple());
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut admin).await.expect("create");
-        let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
-        let url = format!("{base}/{name}");
-        crate::migrate(&url).await.expect("migrate the scratch database");
-        Some(ScratchDatabase { admin, name, url })
+        let url = crate::create_database(&admin_url, &name).await.expect("create and migrate the scratch database");
+        Some(ScratchDatabase { admin_url, name, url })
     }
 
     /// Drops the database (its connections are closed by force).
-    pub async fn drop_now(mut self) {
-        let sql = format!("DROP DATABASE \"{}\" WITH (FORCE)", self.name);
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut self.admin).await.expect("drop the scratch database");
+    pub async fn drop_now(self) {
+        crate::drop_database(&self.admin_url, &self.name).await.expect("drop the scratch database");
     }
 }

@@ -10,13 +10,16 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use fq_risk::events::date_of;
+use chrono::NaiveDate;
+use fq_risk::Event;
+use fq_risk::events::{date_of, day_number};
 use fq_risk::grid::Grid;
+use fq_risk::levels::LevelTable;
 use fq_risk::locate::{PolygonIndex, jittered_tiling};
-use fq_risk::model::{Cells, Forecaster, KdeForecast, Ours};
 use fq_risk::projection::Local;
 use fq_risk::trend::{cusum_alarm, ewma_alarm, trends};
-use serde_json::json;
+use fq_risk::whistle::nightly;
+use serde_json::{Value, json};
 
 use crate::failure::Outcome;
 
@@ -28,7 +31,7 @@ const POINTS: usize = 5_000_000;
 const PARSED: usize = 200_000;
 
 /// SplitMix64: a small deterministic generator for synthetic data.
-pub(super) struct Mix(u64);
+pub(super) struct Mix(pub(super) u64);
 
 impl Mix {
     pub(super) fn next(&mut self) -> f64 {
@@ -125,7 +128,8 @@ async fn ingest(rng: &mut Mix) -> Result<(f64, usize, usize), crate::failure::Fa
     Ok((rate, grids, stored))
 }
 
-pub async fn run(json: bool) -> Outcome {
+pub async fn run(json: bool, postgres: Option<&str>) -> Outcome {
+    use super::store::failure;
     let mut rng = Mix(7);
     let (ingest_rate, ingest_grids, ingest_stored) = ingest(&mut rng).await?;
 
@@ -151,51 +155,51 @@ pub async fn run(json: bool) -> Outcome {
         }
     });
 
-    // The nightly forecast: 700 cells, 12 categories, three years of daily events each, with
-    // hotspots (rates varying by cell) and the engine's own fit and forecast.
+    // The nightly run's fits: 700 cells of 500 m, 12 categories, three years of daily events
+    // each, with hotspots (rates varying by cell), through the function the engine's nightly
+    // whistle calls: each category's day, week (with its whistle list and trends) and month.
     let grid = Grid { local: Local::about(121.4, 28.6), x0: 0.0, y0: 0.0, cell: 500.0, cols: CELLS_X, rows: CELLS_Y };
     let cells_n = grid.len();
-    let mut categories = Vec::with_capacity(CATEGORIES);
-    let mut all = Vec::new();
-    for k in 0..CATEGORIES {
+    let first_day = day_number(NaiveDate::from_ymd_opt(2023, 1, 1).expect("a date"));
+    let categories: Vec<String> = (1..=CATEGORIES).map(|k| format!("synthetic_{k:02}")).collect();
+    let mut events = Vec::new();
+    for (k, category) in categories.iter().enumerate() {
         let rates: Vec<f64> = (0..cells_n).map(|_| 0.002 + 0.03 * rng.next().powi(4)).collect();
-        let mut events = Vec::new();
         for day in 0..DAYS {
             for (cell, rate) in rates.iter().enumerate() {
                 for _ in 0..rng.poisson(*rate * (1.0 + 0.1 * k as f64 / CATEGORIES as f64)) {
-                    events.push((day, cell));
+                    // Within 100 m of the cell's centre: the fit's own 500 m grid, laid from
+                    // the south-westernmost event, then puts each cell's events in one cell.
+                    let (c, r) = (cell % CELLS_X, cell / CELLS_X);
+                    let (x, y) = ((c as f64 + 0.4 + 0.2 * rng.next()) * 500.0, (r as f64 + 0.4 + 0.2 * rng.next()) * 500.0);
+                    let (lon, lat) = grid.local.degrees(x, y);
+                    events.push(Event { day: first_day + day, lon, lat, category: category.clone() });
                 }
             }
         }
-        all.extend(events.iter().copied());
-        categories.push(events);
     }
-    all.sort_unstable();
-    let total_events: usize = categories.iter().map(Vec::len).sum();
-    let today = DAYS;
+    let total_events = events.len();
+    let levels = LevelTable::load(include_str!("../../../../data/risk/levels-v1.toml")).map_err(|e| failure("levels", e))?;
+    let at = date_of(first_day + DAYS);
+    let mut fits = Vec::new();
+    let nightly_s = seconds(|| fits = nightly(&events, &categories, 500.0, at, &levels));
     let mut forecast_cells = 0usize;
-    let nightly_s = seconds(|| {
-        for events in &categories {
-            let cells = Cells {
-                grid: grid.clone(),
-                study: (0..cells_n).collect(),
-                events: events.clone(),
-                all_events: all.clone(),
-                first_day: 0,
-            };
-            let origins = cells.training_origins(today, 7, 7, 730, 365);
-            let kde = KdeForecast::fit(&cells, &origins, 7);
-            let ours = Ours::fit(&cells, kde.kde, &origins, 7);
-            forecast_cells += black_box(ours.expected(&cells, today, 7)).len();
-        }
-    });
+    let (mut study_cells, mut whistled) = (0usize, 0usize);
+    for fit in &fits {
+        let week = fit.week.as_ref().map_err(|e| failure("nightly week", e))?;
+        let day = fit.day.as_ref().map_err(|e| failure("nightly day", e))?;
+        let month = fit.month.as_ref().map_err(|e| failure("nightly month", e))?;
+        forecast_cells += week.1.len() + day.len() + month.len();
+        study_cells = study_cells.max(week.1.len());
+        whistled += week.0.len();
+    }
 
     // Trends: 8,400 series of 52 weekly counts.
     let series: Vec<Vec<f64>> = (0..cells_n * CATEGORIES)
         .map(|i| (0..52).map(|w| f64::from(rng.poisson(2.0 + (i % 7) as f64 * w as f64 / 52.0))).collect())
         .collect();
     let mut rising = 0usize;
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let cores = fq_risk::cores::available();
     let trends_s = seconds(|| {
         for (s, t) in series.iter().zip(trends(&series)) {
             let sudden = ewma_alarm(s, 26, 0.3, 3.0).is_some() || cusum_alarm(s, 26, 0.5, 4.0).is_some();
@@ -203,7 +207,13 @@ pub async fn run(json: bool) -> Outcome {
         }
     });
 
-    let traced = super::trace::run(&mut rng).await?;
+    let mut traced = super::trace::run(super::Scratch::open("trace").await?).await?;
+    if let Some(url) = postgres {
+        let on_postgres = super::trace::run(super::Scratch::postgres(url, "trace").await?).await?;
+        if let (Value::Object(fields), Value::Object(pg)) = (&mut traced, on_postgres) {
+            fields.extend(pg.into_iter().map(|(k, v)| (k.replacen("trace_", "trace_postgres_", 1), v)));
+        }
+    }
 
     let mut report = json!({
         "ingest_events_per_second": ingest_rate,
@@ -215,8 +225,10 @@ pub async fn run(json: bool) -> Outcome {
         "polygons": index.len(),
         "points_on_a_polygon": found,
         "nightly_forecast_seconds": nightly_s,
-        "nightly_cells": cells_n,
+        "nightly_cells": study_cells,
         "nightly_categories": CATEGORIES,
+        "nightly_horizons": ["1d", "7d", "30d"],
+        "nightly_whistled_cells": whistled,
         "nightly_history_days": DAYS,
         "nightly_events": total_events,
         "nightly_forecasts": forecast_cells,
@@ -227,7 +239,7 @@ pub async fn run(json: bool) -> Outcome {
         "series_rising": rising,
         "targets": { "points_per_second_one_core": 5_000_000.0, "nightly_forecast_seconds": 10.0, "trends_seconds": 0.05 },
     });
-    if let (Some(fields), serde_json::Value::Object(trace)) = (report.as_object_mut(), &traced) {
+    if let (Some(fields), Value::Object(trace)) = (report.as_object_mut(), &traced) {
         fields.extend(trace.clone());
     }
     if json {
@@ -243,29 +255,34 @@ pub async fn run(json: bool) -> Outcome {
             index.len()
         );
         println!(
-            "nightly forecast (refit and forecast): {nightly_s:.2} s for {cells_n} cells × {CATEGORIES} categories × {DAYS} days ({total_events} events) (target < 10 s)"
+            "nightly forecast (the day, the week with its whistle list, the month; refit and forecast on {cores} cores): {nightly_s:.2} s for {study_cells} cells × {CATEGORIES} categories × {DAYS} days ({total_events} events; {whistled} cells whistled) (target < 10 s)"
         );
         println!(
             "trends: {:.1} ms for {} series of 52 weeks on {cores} cores (target < 50 ms); {rising} rising",
             trends_s * 1000.0,
             series.len()
         );
-        let field = |k: &str| traced[k].as_f64().unwrap_or(f64::NAN);
-        println!(
-            "position reports stored through the engine: {:.0}/s ({:.0} reports of {:.0} subjects on {:.0} counties' feeds)",
-            field("trace_store_reports_per_second"),
-            field("trace_reports_stored"),
-            field("trace_subjects"),
-            field("trace_counties")
-        );
-        println!(
-            "72-hour trace (median of 3): {:.3} s over every county's reports ({:.0} companions), {:.3} s for one county's trace analyst ({:.0} companions); {:.0} reports in the track",
-            field("trace_seconds_every_county"),
-            field("trace_contacts_every_county"),
-            field("trace_seconds_one_county"),
-            field("trace_contacts_one_county"),
-            field("trace_track_reports")
-        );
+        for (prefix, store) in [("trace_", "SQLite"), ("trace_postgres_", "PostgreSQL")] {
+            let field = |k: &str| traced[format!("{prefix}{k}")].as_f64().unwrap_or(f64::NAN);
+            if field("reports_stored").is_nan() {
+                continue;
+            }
+            println!(
+                "position reports stored through the engine into {store}: {:.0}/s ({:.0} reports of {:.0} subjects on {:.0} counties' feeds)",
+                field("store_reports_per_second"),
+                field("reports_stored"),
+                field("subjects"),
+                field("counties")
+            );
+            println!(
+                "72-hour trace on {store} (median of 3): {:.3} s over every county's reports ({:.0} companions), {:.3} s for one county's trace analyst ({:.0} companions); {:.0} reports in the track",
+                field("seconds_every_county"),
+                field("contacts_every_county"),
+                field("seconds_one_county"),
+                field("contacts_one_county"),
+                field("track_reports")
+            );
+        }
     }
     Ok(())
 }

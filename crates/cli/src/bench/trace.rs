@@ -1,6 +1,7 @@
 //! The 72-hour trace at a province's scale, for `fengqiao bench risk`: the position reports of
 //! 2,000 boats on the feeds of ten coastal counties (one report every 6 minutes for 80 hours,
-//! 1.6 million reports) stored through the engine into a scratch SQLite database, then a boat
+//! 1.6 million reports) stored through the engine into a scratch database (SQLite; PostgreSQL
+//! as well with `--postgres`), then a boat
 //! traced by an operator (every county's reports) and by a trace analyst of its county (that
 //! county's only: on SQLite one range of the table, kept by county and time). Synthetic tracks; one boat of each
 //! county keeps company with the traced one, so that the companions are really searched.
@@ -72,9 +73,10 @@ async fn time_traces(engine: &Engine, actor: &Actor, at: DateTime<Utc>) -> Resul
     Ok((median(samples), track, contacts))
 }
 
-/// Stores the feeds and traces: the figures as JSON fields.
-pub(super) async fn run(rng: &mut Mix) -> Result<Value, Failure> {
-    let scratch = super::Scratch::open("trace").await?;
+/// Stores the feeds into `scratch` and traces: the figures as JSON fields. The feeds are the
+/// same on every run (their own generator), so that SQLite and PostgreSQL read the same reports.
+pub(super) async fn run(scratch: super::Scratch) -> Result<Value, Failure> {
+    let rng = &mut Mix(11);
     let (store, engine) = (&scratch.store, &scratch.engine);
     let operator = crate::commands::cli_actor();
     let files: Vec<String> = (0..COUNTIES.len()).map(|k| feed(rng, k)).collect();

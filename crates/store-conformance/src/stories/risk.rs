@@ -1,7 +1,7 @@
-//! Stories of the risk tables that are not journaled: stored forecasts.
+//! Stories of the risk tables that are not journaled: stored forecasts, position reports.
 
 use chrono::NaiveDate;
-use fq_store::{Change, Op, RiskForecastRecord};
+use fq_store::{Change, Op, PositionRecord, RiskForecastRecord};
 
 use super::assert_intact;
 use crate::Harness;
@@ -72,4 +72,45 @@ pub async fn risk_forecasts_replace_only_with_more_events(h: &dyn Harness) {
 
     // Derived data: nothing of it is in the journal.
     assert_intact(store, 0).await;
+}
+
+/// Position reports read back by time and by the counties of their feeds: every one (operators),
+/// one county's, and with regions that overlap (a city and one of its counties, a county twice)
+/// each report once.
+pub async fn positions_read_by_time_and_county(h: &dyn Harness) {
+    let store = h.store();
+    let report = |subject: &str, minute: i64, region: &str| PositionRecord {
+        subject: subject.into(),
+        at: at(0) + chrono::Duration::minutes(minute),
+        lon: 122.1 + minute as f64 * 1e-4,
+        lat: 29.9,
+        source: "beidou".into(),
+        region: region.into(),
+    };
+    let reports = vec![
+        report("boat-b", 10, "330903"),
+        report("boat-a", 10, "330903"),
+        report("boat-c", 5, "330902"),
+        report("boat-d", 20, "331004"),
+        report("boat-e", 15, ""),
+        report("boat-a", 600, "330903"),
+    ];
+    store.commit(Change::new().op(Op::InsertPositions(reports.clone()))).await.unwrap();
+    let (from, to) = (at(0), at(0) + chrono::Duration::minutes(60));
+    let subjects =
+        |records: Vec<PositionRecord>| records.into_iter().map(|r| format!("{}@{}", r.subject, r.region)).collect::<Vec<_>>();
+    // Every report in the hour, by time then subject; the one after it is not read.
+    let all = store.positions_between(from, to, None).await.unwrap();
+    assert_eq!(subjects(all.clone()), ["boat-c@330902", "boat-a@330903", "boat-b@330903", "boat-e@", "boat-d@331004"]);
+    assert_eq!(all[1], reports[1], "read back as stored");
+    let putuo = [code("330903")];
+    assert_eq!(subjects(store.positions_between(from, to, Some(&putuo)).await.unwrap()), ["boat-a@330903", "boat-b@330903"]);
+    // 舟山市 and 普陀区 within it, and 普陀区 again: each report once.
+    let overlapping = [code("3309"), code("330903"), code("330903")];
+    assert_eq!(
+        subjects(store.positions_between(from, to, Some(&overlapping)).await.unwrap()),
+        ["boat-c@330902", "boat-a@330903", "boat-b@330903"]
+    );
+    assert!(store.positions_between(from, to, Some(&[code("331004"), code("330902")])).await.unwrap().len() == 2);
+    assert!(store.positions_between(from, to, Some(&[])).await.unwrap().is_empty(), "no region, no reports");
 }

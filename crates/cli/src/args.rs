@@ -850,8 +850,8 @@ pub enum RiskCommand {
         json: bool,
     },
     /// The Open311 servers the nightly run pulls, kept in the database so that every server
-    /// process pulls the same ones: listed without an action; added or removed by an operator,
-    /// each change journaled.
+    /// process pulls the same ones: listed without an action; added or removed here, or by the
+    /// province's administrators on the console's /admin/open311 page; each change journaled.
     ///
     /// Example: fengqiao risk open311-pulls add --source open311_portal --url http://10.0.0.5:8080/open311/v2
     Open311Pulls {

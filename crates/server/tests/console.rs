@@ -950,6 +950,9 @@ async fn safety_coins_are_awarded_and_redeemed_within_the_balance() {
     let refused = w.post(&grid, "/coins/redeem", &too_much).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.body.contains("data-balance=\"20\""), "the ledger is unchanged");
+    // The refused form keeps what was posted; the other form stays empty.
+    assert_eq!(refused.body.matches(r#"value="居民乙""#).count(), 1, "{}", refused.body);
+    assert!(refused.body.contains(r#"max="10000" value="50""#), "{}", refused.body);
     let spend = [&resident[..], &[("rule", "redeem_goods"), ("coins", "15")][..]].concat();
     let spent = w.post(&grid, "/coins/redeem", &spend).await;
     assert_eq!(spent.status, StatusCode::SEE_OTHER);

@@ -17,13 +17,12 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use fq_domain::Coded;
-use fq_domain::account::Login;
 use fq_domain::actor::Actor;
 use fq_domain::calendar::beijing;
 use fq_domain::case::{CaseEvent, CaseId, SupervisionLevel};
 use fq_domain::org::OrgId;
 use fq_domain::region::RegionCode;
-use fq_engine::{CaseView, Engine, EngineError, NewAccount, NewOrganisation, OpenCase};
+use fq_engine::{CaseView, Engine, EngineError, NewOrganisation, OpenCase};
 use fq_store::{HandlerProfile, Store};
 use fq_store_postgres::{PgOptions, PgStore};
 use fq_store_sqlite::{SqliteOptions, SqliteStore};
@@ -71,16 +70,7 @@ impl World {
     }
 
     async fn account_in(&self, region: &str, login: &str, org: Uuid, role: &str, narrowed_to: Option<Uuid>) -> Actor {
-        let request = NewAccount {
-            login: login.into(),
-            display_name: login.into(),
-            org,
-            password: None,
-            grants: vec![(role.into(), region.into(), narrowed_to)],
-        };
-        self.engine.create_account(&cli(), request).await.unwrap();
-        let account = self.store.account_by_login(&Login::parse(login).unwrap()).await.unwrap().unwrap();
-        Actor::Account(Box::new(account))
+        support::narrowed_account(&self.engine, &self.store, login, org, (role, region, narrowed_to)).await
     }
 
     async fn open(&self, intake: &Actor, region: &str, title: &str, amount: u32) -> CaseId {

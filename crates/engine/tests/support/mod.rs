@@ -17,12 +17,24 @@ pub fn cli() -> Actor {
 
 /// A new account of `org` holding `role` over `region`, as the actor it signs in as.
 pub async fn account(engine: &Engine, store: &Arc<dyn Store>, login: &str, org: Uuid, role: &str, region: &str) -> Actor {
+    narrowed_account(engine, store, login, org, (role, region, None)).await
+}
+
+/// [`account`] with its grant (role, region) narrowed to one organisation's business when the
+/// third is given.
+pub async fn narrowed_account(
+    engine: &Engine,
+    store: &Arc<dyn Store>,
+    login: &str,
+    org: Uuid,
+    (role, region, narrowed_to): (&str, &str, Option<Uuid>),
+) -> Actor {
     let request = NewAccount {
         login: login.into(),
         display_name: login.into(),
         org,
         password: None,
-        grants: vec![(role.into(), region.into(), None)],
+        grants: vec![(role.into(), region.into(), narrowed_to)],
     };
     engine.create_account(&cli(), request).await.unwrap();
     Actor::Account(Box::new(store.account_by_login(&Login::parse(login).unwrap()).await.unwrap().unwrap()))

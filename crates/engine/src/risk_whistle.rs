@@ -121,20 +121,21 @@ impl Engine {
         let stored = self.stored_events(county, day).await?;
         let events = stored.len();
         let categories = risk_categories(&programme, &stored);
-        // Every category's day, week and month, fitted on every core at once (seconds on a big
-        // county): off the async threads that serve requests.
-        let fits = tokio::task::spawn_blocking(move || fq_risk::whistle::nightly(&stored, &categories, cell_metres, day, &table))
-            .await
-            .map_err(|e| EngineError::field("whistle_invalid", "events", e.to_string()))?;
+        // Every category's week, and its day and month where they are kept (the nightly cell
+        // size), fitted on every core at once (seconds on a big county): off the async threads
+        // that serve requests.
+        let kept = cell_metres == NIGHTLY_CELL_METRES;
+        let fits =
+            tokio::task::spawn_blocking(move || fq_risk::whistle::nightly(&stored, &categories, cell_metres, day, &table, kept))
+                .await
+                .map_err(|e| EngineError::field("whistle_invalid", "events", e.to_string()))?;
         let mut runs = Vec::new();
         for fit in fits {
             // The day's and the month's forecasts are the heat map's and the API's: kept, so
             // that no process fits them on a first request.
-            if cell_metres == NIGHTLY_CELL_METRES {
-                for (horizon, cells) in [(Horizon::Day, fit.day), (Horizon::Month, fit.month)] {
-                    if let Ok(cells) = cells {
-                        self.keep_forecast(ForecastKey::new(county, &fit.category, day, horizon, events), cells).await;
-                    }
+            for (horizon, cells) in [(Horizon::Day, fit.day), (Horizon::Month, fit.month)] {
+                if let Some(Ok(cells)) = cells {
+                    self.keep_forecast(ForecastKey::new(county, &fit.category, day, horizon, events), cells).await;
                 }
             }
             let (run, skipped) = match fit.week {

@@ -99,6 +99,9 @@ pub enum BacktestError {
     TooManyCells,
     #[error("fewer than {0} days and a horizon of history before the end of training: nothing to fit on")]
     TooLittleHistory(i32),
+    /// A fit that panicked (a defect), kept to its own category by the nightly run.
+    #[error("the fit failed: {0}")]
+    FitFailed(String),
 }
 
 /// One model's scores.

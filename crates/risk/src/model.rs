@@ -10,7 +10,7 @@
 //!   cell at five time scales (half-lives of 7, 30, 90, 365 and 1,460 days), each also spread
 //!   over the neighbourhood (Gaussian σ of 250, 600 and 1,200 m), and those of every category
 //!   (half-lives of 30 and 365 days, in the cell and over 600 m): a discrete multi-scale
-//!   self-exciting process whose 25 non-negative weights are fitted by Poisson maximum
+//!   self-exciting process whose 26 non-negative weights are fitted by Poisson maximum
 //!   likelihood (`poisson.rs`).
 
 use crate::grid::Grid;
@@ -77,7 +77,7 @@ impl Cells {
 /// ascending origins: the sums at T₂ are those at T₁ scaled by 2^(−(T₂ − T₁)/half-life), plus
 /// the events of [T₁, T₂). A fit reads them at a hundred weekly origins; this way the history is
 /// read once, not once per origin. The same as [`Cells::decayed`] at each origin but for
-/// rounding in the last bits.
+/// rounding in the last bits. `events` must be by day, as [`Cells`] keeps them.
 #[derive(Debug)]
 pub struct Decaying<'a> {
     events: &'a [(i32, usize)],

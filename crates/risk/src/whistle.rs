@@ -146,44 +146,67 @@ pub fn whistles_and_forecast(
 }
 
 /// What the nightly run fits for one category from a day: the week's whistle list with the
-/// week's forecast it was read from, and the day's and the month's forecasts (for the heat map
-/// and the API). Each may fail on its own (a month needs a little more history than a week).
+/// week's forecast it was read from, and, when asked for, the day's and the month's forecasts
+/// (for the heat map and the API). Each may fail on its own (a month needs a little more history
+/// than a week).
 #[derive(Debug)]
 pub struct NightlyFit {
     pub category: String,
     pub week: Result<(Vec<Whistle>, Vec<CellForecast>), BacktestError>,
-    pub day: Result<Vec<CellForecast>, BacktestError>,
-    pub month: Result<Vec<CellForecast>, BacktestError>,
+    pub day: Option<Result<Vec<CellForecast>, BacktestError>>,
+    pub month: Option<Result<Vec<CellForecast>, BacktestError>>,
 }
 
-/// The nightly run's fits for each of `categories` at `at`: its three horizons, every
-/// (category, horizon) an independent fit, run on every core at once.
-pub fn nightly(events: &[Event], categories: &[String], cell_metres: f64, at: NaiveDate, levels: &LevelTable) -> Vec<NightlyFit> {
+/// The nightly run's fits for each of `categories` at `at`: the week's, and the day's and the
+/// month's when `day_and_month`; every (category, horizon) an independent fit, run on every core
+/// at once. A fit that panics fails its own category's horizon ([`BacktestError::FitFailed`]),
+/// not the others.
+pub fn nightly(
+    events: &[Event],
+    categories: &[String],
+    cell_metres: f64,
+    at: NaiveDate,
+    levels: &LevelTable,
+    day_and_month: bool,
+) -> Vec<NightlyFit> {
     // The months' fits first: the longest, they are best started early.
-    const HORIZONS: [Horizon; 3] = [Horizon::Month, Horizon::Week, Horizon::Day];
+    let horizons: &[Horizon] = if day_and_month { &[Horizon::Month, Horizon::Week, Horizon::Day] } else { &[Horizon::Week] };
     let n = categories.len();
-    // A day's or a month's job has no whistles: only the week's forecast is whistled on.
-    let mut fitted = crate::cores::run(n * HORIZONS.len(), |i| {
-        let (horizon, category) = (HORIZONS[i / n], &categories[i % n]);
-        if horizon == Horizon::Week {
-            whistles_and_forecast(events, category, cell_metres, horizon, at, levels)
-        } else {
-            forecast_cells(events, category, cell_metres, horizon, at).map(|cells| (Vec::new(), cells))
-        }
-    })
-    .into_iter();
-    let mut next = || fitted.by_ref().take(n).collect::<Vec<_>>();
-    let (months, weeks, days) = (next(), next(), next());
+    if n == 0 {
+        return Vec::new();
+    }
+    let job = |horizon: Horizon, category: &str| {
+        caught(|| {
+            if horizon == Horizon::Week {
+                whistles_and_forecast(events, category, cell_metres, horizon, at, levels)
+            } else {
+                // A day's or a month's forecast has no whistles: only the week's is whistled on.
+                forecast_cells(events, category, cell_metres, horizon, at).map(|cells| (Vec::new(), cells))
+            }
+        })
+    };
+    // Job h·n + c fits horizon h of category c.
+    let mut fitted: Vec<Option<_>> = crate::cores::run(n * horizons.len(), |i| Some(job(horizons[i / n], &categories[i % n])));
+    let mut take =
+        |horizon: Horizon, c: usize| horizons.iter().position(|h| *h == horizon).and_then(|h| fitted[h * n + c].take());
     categories
         .iter()
-        .zip(weeks.into_iter().zip(days.into_iter().zip(months)))
-        .map(|(category, (week, (day, month)))| NightlyFit {
+        .enumerate()
+        .map(|(c, category)| NightlyFit {
             category: category.clone(),
-            week,
-            day: day.map(|(_, cells)| cells),
-            month: month.map(|(_, cells)| cells),
+            week: take(Horizon::Week, c).unwrap_or_else(|| Err(BacktestError::FitFailed("the week was not fitted".into()))),
+            day: take(Horizon::Day, c).map(|r| r.map(|(_, cells)| cells)),
+            month: take(Horizon::Month, c).map(|r| r.map(|(_, cells)| cells)),
         })
         .collect()
+}
+
+/// `fit()`, or a panic in it as [`BacktestError::FitFailed`] with its message.
+fn caught<T>(fit: impl FnOnce() -> Result<T, BacktestError>) -> Result<T, BacktestError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(fit)).unwrap_or_else(|panic| {
+        let reason = panic.downcast_ref::<&str>().map(ToString::to_string).or_else(|| panic.downcast_ref::<String>().cloned());
+        Err(BacktestError::FitFailed(reason.unwrap_or_else(|| "a panic".into())))
+    })
 }
 
 #[cfg(test)]
@@ -227,18 +250,33 @@ mod tests {
         // Fitted together on every core, each as fitted alone; a category the data does not
         // have fails on its own, leaving the others.
         let categories = ["vehicle_theft".to_owned(), "arson".to_owned()];
-        let fits = nightly(&events, &categories, 300.0, at, &levels);
+        let fits = nightly(&events, &categories, 300.0, at, &levels, true);
         assert_eq!(fits.iter().map(|f| f.category.as_str()).collect::<Vec<_>>(), ["vehicle_theft", "arson"]);
         let theft = &fits[0];
         let week = whistles_and_forecast(&events, "vehicle_theft", 300.0, Horizon::Week, at, &levels).unwrap();
         assert_eq!(theft.week.as_ref().unwrap(), &week);
-        for (fitted, horizon) in [(&theft.day, Horizon::Day), (&theft.month, Horizon::Month)] {
+        let (day, month) = (theft.day.as_ref().unwrap().as_ref().unwrap(), theft.month.as_ref().unwrap().as_ref().unwrap());
+        for (fitted, horizon) in [(day, Horizon::Day), (month, Horizon::Month)] {
             let alone = forecast_cells(&events, "vehicle_theft", 300.0, horizon, at).unwrap();
-            assert_eq!(fitted.as_ref().unwrap(), &alone, "{horizon:?}");
+            assert_eq!(fitted, &alone, "{horizon:?}");
         }
         let total = |cells: &[CellForecast]| cells.iter().map(|c| c.expected).sum::<f64>();
-        assert!(total(theft.month.as_ref().unwrap()) > 10.0 * total(theft.day.as_ref().unwrap()), "a month holds many days");
+        assert!(total(month) > 10.0 * total(day), "a month holds many days");
         let arson = &fits[1];
-        assert!(arson.week.is_err() && arson.day.is_err() && arson.month.is_err(), "{arson:?}");
+        assert!(arson.week.is_err() && arson.day.as_ref().is_some_and(Result::is_err), "{arson:?}");
+        assert!(arson.month.as_ref().is_some_and(Result::is_err));
+        // The week alone when the day and the month are not wanted: the same week.
+        let weeks = nightly(&events, &categories[..1], 300.0, at, &levels, false);
+        assert!(weeks[0].day.is_none() && weeks[0].month.is_none());
+        assert_eq!(weeks[0].week.as_ref().unwrap(), &week);
+        assert!(nightly(&events, &[], 300.0, at, &levels, true).is_empty());
+    }
+
+    #[test]
+    fn a_fit_that_panics_is_its_own_failure() {
+        let failed: Result<(), _> = caught(|| panic!("boom at {}", 7));
+        assert_eq!(failed, Err(BacktestError::FitFailed("boom at 7".into())));
+        assert_eq!(caught(|| Ok(3)), Ok(3));
+        assert_eq!(caught::<()>(|| Err(BacktestError::CellSize)), Err(BacktestError::CellSize));
     }
 }

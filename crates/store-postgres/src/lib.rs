@@ -116,8 +116,10 @@ pub async fn migrate(url: &str) -> Result<i64, StoreError> {
 
 /// Creates the database `name` (dropping one of that name first) on the server `admin_url`
 /// connects to, with a role allowed to create databases, and migrates it: its URL. For scratch
-/// databases (test suites, `fengqiao bench risk --postgres`); the name is quoted, not checked.
+/// databases (test suites, `fengqiao bench risk --postgres`): the name must be of lower-case
+/// letters, digits and underscores.
 pub async fn create_database(admin_url: &str, name: &str) -> Result<String, StoreError> {
+    scratch_name(name)?;
     let mut admin = admin(admin_url).await?;
     for sql in [format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"), format!("CREATE DATABASE \"{name}\"")] {
         sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut admin).await.map_err(StoreError::backend)?;
@@ -130,10 +132,21 @@ pub async fn create_database(admin_url: &str, name: &str) -> Result<String, Stor
 
 /// Drops the database `name` on the server `admin_url` connects to, closing its connections.
 pub async fn drop_database(admin_url: &str, name: &str) -> Result<(), StoreError> {
+    scratch_name(name)?;
     let mut admin = admin(admin_url).await?;
     let sql = format!("DROP DATABASE \"{name}\" WITH (FORCE)");
     sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut admin).await.map_err(StoreError::backend)?;
     Ok(())
+}
+
+/// A scratch database's name: lower-case letters, digits and underscores only (it is put into
+/// the statement, quoted, where no parameter may stand).
+fn scratch_name(name: &str) -> Result<(), StoreError> {
+    if !name.is_empty() && name.len() < 64 && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        Ok(())
+    } else {
+        Err(StoreError::Unsupported(format!("{name:?} is not a scratch database's name (a-z, 0-9, _)")))
+    }
 }
 
 /// A plain connection to the server `url` names, for creating and dropping databases.

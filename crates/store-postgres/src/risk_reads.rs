@@ -82,19 +82,19 @@ pub(crate) async fn positions_between(
     regions: Option<&[RegionCode]>,
 ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
     // Every region: the time range alone (the `at` index). Some regions: each one's codes are a
-    // range (`subtree_upper`) joined to the table, so that the (region, at) index serves each
-    // range; a filter over the time range's rows instead runs a subquery on every report of
-    // every county (a county's 72 hours took over a second at a province's scale).
+    // range (`subtree_upper`) joined to the table, so that the (region, at) index is scanned over
+    // each range (the time filtered within it); a filter over the time range's rows instead runs
+    // a subquery on every report of every county (a county's 72 hours took over a second at a
+    // province's scale). Reports of one subject at one time from two feeds come by county, as
+    // SQLite's do.
     let rows = match regions {
-        None => {
-            sqlx::query(
-                "SELECT subject, at, lon, lat, source, region FROM positions WHERE at >= $1 AND at < $2 ORDER BY at, subject",
-            )
-            .bind(from)
-            .bind(to)
-            .fetch_all(pool)
-            .await
-        }
+        None => sqlx::query(
+            "SELECT subject, at, lon, lat, source, region FROM positions WHERE at >= $1 AND at < $2 ORDER BY at, subject, region",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await,
         Some(regions) => {
             // Only the outermost regions, each once: a report in two of the ranges would be
             // read twice.
@@ -108,7 +108,7 @@ pub(crate) async fn positions_between(
                 "SELECT p.subject, p.at, p.lon, p.lat, p.source, p.region \
                  FROM UNNEST($3::text[], $4::text[]) AS r(code, upper) \
                  JOIN positions p ON p.region >= r.code AND p.region < r.upper AND p.at >= $1 AND p.at < $2 \
-                 ORDER BY p.at, p.subject",
+                 ORDER BY p.at, p.subject, p.region",
             )
             .bind(from)
             .bind(to)

@@ -1,6 +1,6 @@
-//! `fengqiao bench risk`: the risk engine's computations on synthetic data of the stated sizes,
-//! on one core but for the trends, which `fq_risk::trend::trends` splits across the machine's
-//! cores as the nightly whistle does. Targets (design/quality.md): ≥ 5,000,000 points/s per core over ~700 polygons;
+//! `fengqiao bench risk`: the risk engine's computations on synthetic data of the stated sizes:
+//! ingest and the point mapping on one core, the nightly fits and the trends on every core, as
+//! the nightly run does (`fq_risk::cores`). Targets (design/quality.md): ≥ 5,000,000 points/s per core over ~700 polygons;
 //! the nightly forecast of 700 cells × 12 categories × 3 years of daily history in < 10 s;
 //! trends for 8,400 series in < 50 ms. And ingest end to end: grid-patrol CSV files through
 //! the engine's ingest (parse, map to the source's schema, place in grids, skip ids sent
@@ -182,13 +182,23 @@ pub async fn run(json: bool, postgres: Option<&str>) -> Outcome {
     let levels = LevelTable::load(include_str!("../../../../data/risk/levels-v1.toml")).map_err(|e| failure("levels", e))?;
     let at = date_of(first_day + DAYS);
     let mut fits = Vec::new();
-    let nightly_s = seconds(|| fits = nightly(&events, &categories, 500.0, at, &levels));
+    let nightly_s = seconds(|| fits = nightly(&events, &categories, 500.0, at, &levels, true));
     let mut forecast_cells = 0usize;
     let (mut study_cells, mut whistled) = (0usize, 0usize);
     for fit in &fits {
         let week = fit.week.as_ref().map_err(|e| failure("nightly week", e))?;
-        let day = fit.day.as_ref().map_err(|e| failure("nightly day", e))?;
-        let month = fit.month.as_ref().map_err(|e| failure("nightly month", e))?;
+        let day = fit
+            .day
+            .as_ref()
+            .ok_or_else(|| failure("nightly day", "not fitted"))?
+            .as_ref()
+            .map_err(|e| failure("nightly day", e))?;
+        let month = fit
+            .month
+            .as_ref()
+            .ok_or_else(|| failure("nightly month", "not fitted"))?
+            .as_ref()
+            .map_err(|e| failure("nightly month", e))?;
         forecast_cells += week.1.len() + day.len() + month.len();
         study_cells = study_cells.max(week.1.len());
         whistled += week.0.len();

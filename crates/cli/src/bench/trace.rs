@@ -76,6 +76,13 @@ async fn time_traces(engine: &Engine, actor: &Actor, at: DateTime<Utc>) -> Resul
 /// Stores the feeds into `scratch` and traces: the figures as JSON fields. The feeds are the
 /// same on every run (their own generator), so that SQLite and PostgreSQL read the same reports.
 pub(super) async fn run(scratch: super::Scratch) -> Result<Value, Failure> {
+    // Closed whatever happens: a PostgreSQL scratch database is dropped by the close alone.
+    let figures = measure(&scratch).await;
+    scratch.close().await;
+    figures
+}
+
+async fn measure(scratch: &super::Scratch) -> Result<Value, Failure> {
     let rng = &mut Mix(11);
     let (store, engine) = (&scratch.store, &scratch.engine);
     let operator = crate::commands::cli_actor();
@@ -119,7 +126,6 @@ pub(super) async fn run(scratch: super::Scratch) -> Result<Value, Failure> {
     let at = start() + Duration::hours(HOURS - 4);
     let (operator_s, track, operator_contacts) = time_traces(engine, &operator, at).await?;
     let (county_s, _, county_contacts) = time_traces(engine, &tracer, at).await?;
-    scratch.close().await;
     Ok(json!({
         "trace_reports_stored": stored,
         "trace_counties": COUNTIES.len(),

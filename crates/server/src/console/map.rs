@@ -120,8 +120,19 @@ impl Projection {
         Projection::fit_rects(shapes.iter().filter_map(|s| s.area.bounding_rect()))
     }
 
-    /// Fitted to the union of `rects`.
-    pub(crate) fn fit_rects(mut rects: impl Iterator<Item = geo::Rect<f64>>) -> Option<Projection> {
+    /// Fitted to the union of `rects`, in the map's frame.
+    pub(crate) fn fit_rects(rects: impl Iterator<Item = geo::Rect<f64>>) -> Option<Projection> {
+        Projection::fit_frame(rects, (WIDTH, HEIGHT, PADDING), 1e-9)
+    }
+
+    /// Fitted to the union of `rects`, centred in a drawing of `width` × `height` with at least
+    /// `padding` on every side; a span under `least` degrees (one point, a boat at anchor) is
+    /// drawn as that wide.
+    pub(crate) fn fit_frame(
+        mut rects: impl Iterator<Item = geo::Rect<f64>>,
+        (width, height, padding): (f64, f64, f64),
+        least: f64,
+    ) -> Option<Projection> {
         let first = rects.next()?;
         let (mut min_x, mut min_y, mut max_x, mut max_y) = (first.min().x, first.min().y, first.max().x, first.max().y);
         for r in rects {
@@ -131,15 +142,24 @@ impl Projection {
             max_y = max_y.max(r.max().y);
         }
         let cos_lat = ((min_y + max_y) / 2.0).to_radians().cos();
-        let (w, h) = (((max_x - min_x) * cos_lat).max(1e-9), (max_y - min_y).max(1e-9));
-        let scale = ((WIDTH - 2.0 * PADDING) / w).min((HEIGHT - 2.0 * PADDING) / h);
+        // A span widened to `least` keeps its points in the middle of it.
+        let (mut w, mut h) = ((max_x - min_x) * cos_lat, max_y - min_y);
+        if w < least {
+            min_x -= (least - w) / cos_lat / 2.0;
+            w = least;
+        }
+        if h < least {
+            max_y += (least - h) / 2.0;
+            h = least;
+        }
+        let scale = ((width - 2.0 * padding) / w).min((height - 2.0 * padding) / h);
         Some(Projection {
             min_lon: min_x,
             max_lat: max_y,
             cos_lat,
             scale,
-            dx: (WIDTH - w * scale) / 2.0,
-            dy: (HEIGHT - h * scale) / 2.0,
+            dx: (width - w * scale) / 2.0,
+            dy: (height - h * scale) / 2.0,
         })
     }
 

@@ -15,6 +15,7 @@ use super::display::{self, Names};
 use super::forms::{Fault, Posted};
 use super::i18n;
 use super::layout::{self, Page, value};
+use super::map::Projection;
 use super::viewer::Viewer;
 use crate::AppState;
 
@@ -145,42 +146,32 @@ fn local_time(text: &str) -> Option<DateTime<Utc>> {
     beijing().from_local_datetime(&naive).single().map(|t| t.with_timezone(&Utc))
 }
 
-/// The track drawn on a local equirectangular projection fitted to its extent.
+/// The track drawn on the console's projection (`map::Projection`) fitted to its extent.
 struct Drawing {
     path: String,
     start: (f64, f64),
     end: (f64, f64),
-    /// Degrees to drawing units: (lon0, lat0, x scale, y scale).
-    fit: (f64, f64, f64, f64),
+    projection: Projection,
 }
 
 impl Drawing {
     fn of(trace: &Trace) -> Option<Drawing> {
-        let first = trace.track.first()?;
-        let (mut w, mut s, mut e, mut n) = (first.lon, first.lat, first.lon, first.lat);
-        for p in &trace.track {
-            (w, s, e, n) = (w.min(p.lon), s.min(p.lat), e.max(p.lon), n.max(p.lat));
-        }
-        // A degree of longitude is shorter than one of latitude by cos(latitude).
-        let squash = ((s + n) / 2.0).to_radians().cos().max(0.01);
-        let span_x = ((e - w) * squash).max(1e-4);
-        let span_y = (n - s).max(1e-4);
-        let scale = ((WIDTH - 2.0 * MARGIN) / span_x).min((HEIGHT - 2.0 * MARGIN) / span_y);
-        let fit = (w, n, scale * squash, scale);
-        let point = |lon: f64, lat: f64| (MARGIN + (lon - fit.0) * fit.2, MARGIN + (fit.1 - lat) * fit.3);
-        let points: Vec<(f64, f64)> = trace.track.iter().map(|p| point(p.lon, p.lat)).collect();
+        // A stationary subject is drawn in a box about 10 m across, not magnified without end.
+        let points = trace.track.iter().map(|p| geo::Rect::new((p.lon, p.lat), (p.lon, p.lat)));
+        let projection = Projection::fit_frame(points, (WIDTH, HEIGHT, MARGIN), 1e-4)?;
+        let points: Vec<(f64, f64)> = trace.track.iter().map(|p| projection.point(p.lon, p.lat)).collect();
         let path = points
             .iter()
             .enumerate()
             .map(|(i, (x, y))| format!("{}{x:.1},{y:.1}", if i == 0 { "M" } else { " L" }))
             .collect::<String>();
-        Some(Drawing { path, start: points[0], end: points[points.len() - 1], fit })
+        Some(Drawing { path, start: points[0], end: points[points.len() - 1], projection })
     }
 
     /// Where the subject was at `at`: its report nearest in time.
     fn at_time(&self, trace: &Trace, at: DateTime<Utc>) -> (f64, f64) {
         let nearest = trace.track.iter().min_by_key(|p| (p.at - at).num_seconds().abs());
-        nearest.map_or(self.end, |p| (MARGIN + (p.lon - self.fit.0) * self.fit.2, MARGIN + (self.fit.1 - p.lat) * self.fit.3))
+        nearest.map_or(self.end, |p| self.projection.point(p.lon, p.lat))
     }
 }
 
@@ -218,9 +209,17 @@ mod tests {
         assert!(d.path.starts_with('M') && d.path.matches(" L").count() == 2, "{}", d.path);
         let (sx, sy) = d.start;
         let (ex, _) = d.end;
-        assert!((sx - MARGIN).abs() < 1e-6 && ex <= WIDTH - MARGIN + 1e-6 && ex > sx, "west to east");
+        assert!(sx >= MARGIN - 1e-6 && ex <= WIDTH - MARGIN + 1e-6 && ex > sx, "west to east");
+        assert!(((sx - MARGIN) - (WIDTH - MARGIN - ex)).abs() < 1e-6, "centred across: {sx} {ex}");
         let (_, top) = d.at_time(&trace, trace.track[1].at);
         assert!((top - MARGIN).abs() < 1e-6 && top < sy, "the northernmost report is at the top");
+        // One report (a boat at anchor): drawn in the middle, not stretched without end.
+        let anchored = Drawing::of(&Trace { track: vec![p(122.30, 29.90, 0)], ..trace.clone() }).unwrap();
+        assert!(
+            (anchored.start.0 - WIDTH / 2.0).abs() < 1e-6 && (anchored.start.1 - HEIGHT / 2.0).abs() < 1e-6,
+            "{:?}",
+            anchored.start
+        );
         assert!(Drawing::of(&Trace { track: Vec::new(), ..trace }).is_none(), "no report, no drawing");
     }
 }

@@ -12,7 +12,7 @@ use fq_domain::calendar::local_date;
 use fq_domain::grid::Grid;
 use fq_domain::region::RegionCode;
 use fq_risk::backtest::Horizon;
-use fq_risk::levels::{LevelTable, Thresholds};
+use fq_risk::levels::Thresholds;
 use fq_risk::whistle::CellForecast;
 use fq_store::{Change, Op, RiskForecastRecord};
 use serde::Serialize;
@@ -21,7 +21,7 @@ use crate::Engine;
 use crate::error::EngineError;
 use crate::heatmap::HeatCell;
 use crate::risk_ingest::grid_index;
-use crate::risk_whistle::{LEVELS, NIGHTLY_CELL_METRES, risk_categories};
+use crate::risk_whistle::{NIGHTLY_CELL_METRES, level_table, risk_categories};
 
 /// What a forecast depends on: the county, the category, the first day, the horizon, and how
 /// many of the county's events were stored before that day (an event ingested later for an
@@ -125,7 +125,7 @@ impl Engine {
             Some(c) => vec![c.to_owned()],
             None => risk_categories(&programme, &events),
         };
-        let table = LevelTable::load(LEVELS).map_err(|e| EngineError::field("levels_invalid", "levels", e))?;
+        let table = level_table()?;
         let thresholds =
             (horizon == Horizon::Week).then(|| category.and_then(|c| table.categories.get(c)).copied().unwrap_or(table.default));
         let index = grid_index(grids);
@@ -156,14 +156,12 @@ impl Engine {
         let events = Arc::new(events);
         let fitted = {
             let events = Arc::clone(&events);
+            // Each category's fit on its own core, as the nightly run's.
             tokio::task::spawn_blocking(move || {
-                missing
-                    .into_iter()
-                    .map(|c| {
-                        let forecast = fq_risk::whistle::forecast_cells(&events, &c, NIGHTLY_CELL_METRES, horizon, day);
-                        (c, forecast)
-                    })
-                    .collect::<Vec<_>>()
+                let forecasts = fq_risk::cores::run(missing.len(), |i| {
+                    fq_risk::whistle::forecast_cells(&events, &missing[i], NIGHTLY_CELL_METRES, horizon, day)
+                });
+                missing.into_iter().zip(forecasts).collect::<Vec<_>>()
             })
             .await
             .map_err(|e| EngineError::field("forecast_failed", "category", e.to_string()))?

@@ -24,7 +24,7 @@ use crate::risk_forecast::ForecastKey;
 use crate::risk_ingest::grid_index;
 
 /// The shipped level table.
-pub(crate) const LEVELS: &str = include_str!("../../../data/risk/levels-v1.toml");
+const LEVELS: &str = include_str!("../../../data/risk/levels-v1.toml");
 
 /// What a whistle run did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -80,8 +80,24 @@ pub const NIGHTLY_LEASE_MINUTES: i64 = 30;
 pub const NIGHTLY_CELL_METRES: f64 = 300.0;
 
 /// The shipped level table, read.
-fn level_table() -> Result<LevelTable, EngineError> {
+pub(crate) fn level_table() -> Result<LevelTable, EngineError> {
     LevelTable::load(LEVELS).map_err(|e| EngineError::field("levels_invalid", "levels", e))
+}
+
+/// The whistle's fits of `categories` (`fq_risk::whistle::nightly`: the week, and the day and
+/// the month when `day_and_month`), on every core and off the async threads that serve requests
+/// (seconds on a big county).
+async fn fits(
+    events: Vec<Event>,
+    categories: Vec<String>,
+    cell_metres: f64,
+    day: NaiveDate,
+    day_and_month: bool,
+) -> Result<Vec<fq_risk::whistle::NightlyFit>, EngineError> {
+    let table = level_table()?;
+    tokio::task::spawn_blocking(move || fq_risk::whistle::nightly(&events, &categories, cell_metres, day, &table, day_and_month))
+        .await
+        .map_err(|e| EngineError::field("whistle_invalid", "events", e.to_string()))
 }
 
 impl Engine {
@@ -101,7 +117,14 @@ impl Engine {
             return Err(EngineError::field("category_unknown", "category", format!("{category} is not a risk category")));
         }
         let stored = self.stored_events(county, day).await?;
-        self.whistle_stored(county, category, cell_metres, day, stored).await
+        let events = stored.len();
+        let (list, cells) = fits(stored, vec![category.to_owned()], cell_metres, day, false)
+            .await?
+            .into_iter()
+            .next()
+            .map_or_else(|| Err(fq_risk::BacktestError::FitFailed("not fitted".into())), |fit| fit.week)
+            .map_err(|e| EngineError::field("whistle_invalid", "events", e.to_string()))?;
+        self.act_on_whistles(county, category, cell_metres, day, events, list, cells).await
     }
 
     /// The whistle for every risk category among the county's stored events.
@@ -117,20 +140,14 @@ impl Engine {
             return Err(EngineError::field("region_not_county", "county", format!("{county} is not a county")));
         }
         let programme = self.programme("risk")?;
-        let table = level_table()?;
         let stored = self.stored_events(county, day).await?;
         let events = stored.len();
         let categories = risk_categories(&programme, &stored);
         // Every category's week, and its day and month where they are kept (the nightly cell
-        // size), fitted on every core at once (seconds on a big county): off the async threads
-        // that serve requests.
+        // size).
         let kept = cell_metres == NIGHTLY_CELL_METRES;
-        let fits =
-            tokio::task::spawn_blocking(move || fq_risk::whistle::nightly(&stored, &categories, cell_metres, day, &table, kept))
-                .await
-                .map_err(|e| EngineError::field("whistle_invalid", "events", e.to_string()))?;
         let mut runs = Vec::new();
-        for fit in fits {
+        for fit in fits(stored, categories, cell_metres, day, kept).await? {
             // The day's and the month's forecasts are the heat map's and the API's: kept, so
             // that no process fits them on a first request.
             for (horizon, cells) in [(Horizon::Day, fit.day), (Horizon::Month, fit.month)] {
@@ -238,27 +255,6 @@ impl Engine {
                 Some(Event { day: fq_risk::events::day_number(local_date(e.occurred_at)), lon, lat, category: e.category })
             })
             .collect())
-    }
-
-    async fn whistle_stored(
-        &self,
-        county: &RegionCode,
-        category: &str,
-        cell_metres: f64,
-        day: NaiveDate,
-        events: Vec<Event>,
-    ) -> Result<WhistleRun, EngineError> {
-        let table = level_table()?;
-        let stored = events.len();
-        // Fitting takes seconds on a big county: off the async threads that serve requests.
-        let wanted = category.to_owned();
-        let (list, cells) = tokio::task::spawn_blocking(move || {
-            fq_risk::whistle::whistles_and_forecast(&events, &wanted, cell_metres, Horizon::Week, day, &table)
-        })
-        .await
-        .map_err(|e| EngineError::field("whistle_invalid", "events", e.to_string()))?
-        .map_err(|e| EngineError::field("whistle_invalid", "events", e.to_string()))?;
-        self.act_on_whistles(county, category, cell_metres, day, stored, list, cells).await
     }
 
     /// Keeps the week's forecast a whistle list was read from and opens or raises the warning

@@ -19,12 +19,7 @@ impl Kde {
     /// The density per study cell at `origin` (summing to one, with a floor so that no cell is
     /// impossible).
     pub fn density(&self, cells: &Cells, origin: i32) -> Vec<f64> {
-        self.density_of(cells, &cells.counts(self.from(origin), origin))
-    }
-
-    /// The first day of the window before `origin`.
-    fn from(&self, origin: i32) -> i32 {
-        self.window.map_or(i32::MIN, |w| origin - w)
+        self.density_of(cells, &cells.counts(window_start(self.window, origin), origin))
     }
 
     /// The density from the window's counts per grid cell.
@@ -47,7 +42,7 @@ impl Kde {
         let mut scores = [[0.0; SIGMAS.len()]; WINDOWS.len()];
         for (window, row) in WINDOWS.into_iter().zip(&mut scores) {
             for (&t, outcome) in origins.iter().zip(&outcomes) {
-                let counts = cells.counts(Kde { window, sigma: 0.0 }.from(t), t);
+                let counts = cells.counts(window_start(window, t), t);
                 for (sigma, score) in SIGMAS.into_iter().zip(row.iter_mut()) {
                     let density = Kde { window, sigma }.density_of(cells, &counts);
                     for (d, y) in density.iter().zip(outcome) {
@@ -68,4 +63,9 @@ impl Kde {
         }
         best.1
     }
+}
+
+/// The first day of a window (`None`: all the history) before `origin`.
+fn window_start(window: Option<i32>, origin: i32) -> i32 {
+    window.map_or(i32::MIN, |w| origin - w)
 }

@@ -43,17 +43,6 @@ impl Cells {
         out
     }
 
-    /// Per grid cell, Σ 2^(−(origin − day)/half_life) over `events` (by day) before `origin`.
-    pub fn decayed(&self, events: &[(i32, usize)], origin: i32, half_life: f64) -> Vec<f64> {
-        let mut out = vec![0.0; self.grid.len()];
-        let end = events.partition_point(|(d, _)| *d < origin);
-        let rate = std::f64::consts::LN_2 / half_life;
-        for (day, cell) in &events[..end] {
-            out[*cell] += (-(f64::from(origin - day) - 0.5) * rate).exp();
-        }
-        out
-    }
-
     /// Actual counts per study cell over `[origin, origin + horizon)`.
     pub fn outcome(&self, origin: i32, horizon: i32) -> Vec<f64> {
         let counts = self.counts(origin, origin + horizon);
@@ -73,11 +62,12 @@ impl Cells {
     }
 }
 
-/// The decayed counts of a list of events (by day) per grid cell, carried forward through
-/// ascending origins: the sums at T₂ are those at T₁ scaled by 2^(−(T₂ − T₁)/half-life), plus
-/// the events of [T₁, T₂). A fit reads them at a hundred weekly origins; this way the history is
-/// read once, not once per origin. The same as [`Cells::decayed`] at each origin but for
-/// rounding in the last bits. `events` must be by day, as [`Cells`] keeps them.
+/// The decayed counts of a list of events (by day) per grid cell, Σ 2^(−(origin − day)/half-life)
+/// over the events before an origin, carried forward through ascending origins: the sums at T₂
+/// are those at T₁ scaled by 2^(−(T₂ − T₁)/half-life), plus the events of [T₁, T₂). A fit reads
+/// them at a hundred weekly origins; this way the history is read once, not once per origin (the
+/// same sums as afresh at each origin but for rounding in the last bits; at the first origin,
+/// exactly those). `events` must be by day, as [`Cells`] keeps them.
 #[derive(Debug)]
 pub struct Decaying<'a> {
     events: &'a [(i32, usize)],
@@ -206,9 +196,7 @@ impl Ours {
     /// The features of every study cell at `origin`: a constant; each half-life × spread of the
     /// category's events; each of the all-category ones.
     pub fn features(cells: &Cells, kde: &Kde, origin: i32) -> Vec<Vec<f64>> {
-        let own: Vec<Vec<f64>> = HALF_LIVES.iter().map(|h| cells.decayed(&cells.events, origin, *h)).collect();
-        let all: Vec<Vec<f64>> = ALL_HALF_LIVES.iter().map(|h| cells.decayed(&cells.all_events, origin, *h)).collect();
-        Ours::features_from(cells, kde, origin, &own, &all)
+        Ours::features_at(cells, kde, &[origin]).pop().unwrap_or_default()
     }
 
     /// [`Ours::features`] at each of `origins` (ascending), the decayed counts carried from one
@@ -349,6 +337,16 @@ mod tests {
     use super::*;
     use crate::projection::Local;
 
+    /// The decayed counts summed afresh over the whole history (what [`Decaying`] carries).
+    fn summed_afresh(cells: &Cells, origin: i32, half_life: f64) -> Vec<f64> {
+        let mut out = vec![0.0; cells.grid.len()];
+        let rate = std::f64::consts::LN_2 / half_life;
+        for (day, cell) in cells.events.iter().take_while(|(d, _)| *d < origin) {
+            out[*cell] += (-(f64::from(origin - day) - 0.5) * rate).exp();
+        }
+        out
+    }
+
     fn cells(events: Vec<(i32, usize)>) -> Cells {
         let grid = Grid { local: Local::about(121.4, 28.6), x0: 0.0, y0: 0.0, cell: 150.0, cols: 4, rows: 3 };
         let study = (0..grid.len()).collect();
@@ -369,7 +367,7 @@ mod tests {
             let cells = cells(events);
             let mut carried = Decaying::new(&cells.events, half_life, cells.grid.len());
             for &t in &origins {
-                let afresh = cells.decayed(&cells.events, t, half_life);
+                let afresh = summed_afresh(&cells, t, half_life);
                 for (a, b) in carried.at(t).iter().zip(&afresh) {
                     prop_assert!((a - b).abs() <= 1e-12 * b.abs().max(1e-300), "{a} against {b} at {t}");
                 }

@@ -51,10 +51,10 @@ pub fn fit_from(design: &Design, iterations: usize, share: usize) -> Vec<f64> {
     let j = design.features;
     let mut beta: Vec<f64> =
         design.column_sums.iter().map(|s| if *s > 0.0 { design.total_count / (share as f64 * s) } else { 0.0 }).collect();
-    let mut numerator = vec![0.0; j];
     if j == 0 {
         return beta;
     }
+    let mut numerator = vec![0.0; j];
     for _ in 0..iterations {
         numerator.iter_mut().for_each(|n| *n = 0.0);
         for (x, y) in design.positive.chunks_exact(j).zip(&design.counts) {

@@ -692,7 +692,7 @@ pub enum RiskCommand {
     /// the events up to --train-until and scored on the weekly origins after it: PAI and PEI at
     /// 1%, 5% and 10% of the study area, the Brier score and a reliability table (docs/RISK.md).
     ///
-    /// Example: fengqiao risk backtest --events data/samples/portland-nij/burglary.csv --cell-size 150 --category burglary --horizon 7d --train-until 2017-02-28
+    /// Example: fengqiao risk backtest --events data/samples/portland-nij/portland_nij.csv --cell-size 150 --category burglary --horizon 7d --train-until 2017-02-28
     Backtest {
         /// CSV with the columns time (ISO date or date-time), lon, lat (WGS-84) and category.
         #[arg(long, value_name = "FILE.csv")]

@@ -12,7 +12,7 @@ use fq_domain::actor::Actor;
 use fq_domain::journal::NewEvent;
 use fq_domain::region::{RegionCode, RegionLevel};
 use fq_risk::trace::{Contact, MAX_GAP_MINUTES, Position};
-use fq_store::{Change, Op, PositionRecord};
+use fq_store::{Change, Op, PositionArea, PositionRecord};
 use serde::Serialize;
 use serde_json::json;
 
@@ -180,15 +180,34 @@ impl Engine {
         if !fq_risk::trace::valid_within(within) {
             return Err(EngineError::field("within_invalid", "within", "contacts are within 0 to 100,000 metres"));
         }
-        // A report a little before the window or after `at` places the subject at its edges.
+        // The subject's reports first, from half an hour before the window to half an hour
+        // after `at` (a second more: the store's window excludes its end): `contacts` places
+        // the subject between two reports at most that far apart. Then only the reports that
+        // could be near it: those in the boxes around its track, hour by hour
+        // (`fq_risk::trace::search_boxes`), not every report of the window (a province's 72
+        // hours are over a million).
         let gap = Duration::minutes(MAX_GAP_MINUTES);
-        let stored = self.store.positions_between(at - Duration::hours(hours) - gap, at + gap, scope.as_deref()).await?;
-        // The store gives only the reports of the tracer's regions' feeds.
-        let mut positions: Vec<Position> =
-            stored.into_iter().map(|r| Position { id: r.subject, at: r.at, lon: r.lon, lat: r.lat }).collect();
+        let (from, until) = (at - Duration::hours(hours) - gap, at + gap + Duration::seconds(1));
+        let mut own = self.store.positions_of(id, from, until, scope.as_deref()).await?;
         // A report seen by several counties' feeds is stored once in each: read once. The store
-        // gives them by time then subject, so the copies are neighbours.
+        // gives them by time, so the copies are neighbours.
+        own.dedup_by(|a, b| a.at == b.at);
+        let own: Vec<Position> = own.into_iter().map(|r| Position { id: r.subject, at: r.at, lon: r.lon, lat: r.lat }).collect();
+        let boxes = fq_risk::trace::search_boxes(&own.iter().collect::<Vec<_>>(), at, hours, within);
+        let areas: Vec<PositionArea> = boxes
+            .iter()
+            .map(|b| PositionArea { from: b.from, to: b.to, west: b.west, east: b.east, south: b.south, north: b.north })
+            .collect();
+        let near = if areas.is_empty() { Vec::new() } else { self.store.positions_in(&areas, scope.as_deref()).await? };
+        let mut positions: Vec<Position> = near
+            .into_iter()
+            .filter(|r| r.subject != id)
+            .map(|r| Position { id: r.subject, at: r.at, lon: r.lon, lat: r.lat })
+            .collect();
+        // Copies of one report from several feeds are the same report: the first is kept. (Two
+        // feeds that disagree on where it was: the copy within the box is the one read.)
         positions.dedup_by(|a, b| a.id == b.id && a.at == b.at);
+        positions.extend(own);
         let track: Vec<Position> = fq_risk::trace::track(&positions, id, at, hours).into_iter().cloned().collect();
         let contacts = fq_risk::trace::contacts(&positions, id, at, hours, within);
         let regions: Option<Vec<String>> = scope.map(|s| s.iter().map(ToString::to_string).collect());

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use fq_domain::Coded;
 use fq_engine::{Engine, NewOrganisation};
-use fq_store::Store;
+use fq_store::{PositionArea, Store};
 use fq_store_postgres::{PgOptions, PgStore};
 use fq_store_sqlite::{SqliteOptions, SqliteStore};
 
@@ -37,11 +37,12 @@ async fn traces(store: Arc<dyn Store>) {
 
     // A bad row refuses the whole file: nothing of it is stored.
     let day = (Utc.with_ymd_and_hms(2022, 1, 3, 0, 0, 0).unwrap(), Utc.with_ymd_and_hms(2022, 1, 4, 0, 0, 0).unwrap());
-    let before = store.positions_between(day.0, day.1, None).await.unwrap().len();
+    let whole_day = [PositionArea::window(day.0, day.1)];
+    let before = store.positions_in(&whole_day, None).await.unwrap().len();
     let bad = b"mmsi,time,lat,lon\n1,2022-01-03T00:00:00Z,29.9,-90.1\n2,2022-01-03T00:01:00Z,95,-90.1\n";
     let err = engine.ingest_positions(&cli(), "ais", None, bad).await.unwrap_err();
     assert_eq!((err.code(), err.field().as_deref()), ("positions_invalid", Some("file")));
-    assert_eq!(store.positions_between(day.0, day.1, None).await.unwrap().len(), before);
+    assert_eq!(store.positions_in(&whole_day, None).await.unwrap().len(), before);
     let err = engine.ingest_positions(&cli(), "AIS feed", None, AIS).await.unwrap_err();
     assert_eq!(err.code(), "source_invalid");
 
@@ -53,6 +54,13 @@ async fn traces(store: Arc<dyn Store>) {
     assert_eq!(trace.track.len(), 21);
     assert_eq!(trace.contacts, fq_risk::trace::contacts(&rows, "311050800", at, 72, 1000.0));
     assert!(!trace.contacts.is_empty());
+    // Traced at the very time of a companion's report: that report counts (the store keeps
+    // times to the microsecond; the last hour read must still hold `at` itself).
+    let then = trace.contacts.iter().map(|c| c.last_at).max().unwrap();
+    let at_a_report = engine.trace(&cli(), "311050800", then, 72, 1000.0).await.unwrap();
+    let from_file = fq_risk::trace::contacts(&rows, "311050800", then, 72, 1000.0);
+    assert!(from_file.iter().any(|c| c.last_at == then), "a companion reported at {then}");
+    assert_eq!(at_a_report.contacts, from_file);
     let head = store.recorded_head().await.unwrap().seq();
     let traced = store.stream_events("access:trace").await.unwrap();
     assert_eq!(traced.last().map(|e| e.seq), head, "the trace is journaled");
@@ -82,13 +90,14 @@ async fn traces(store: Arc<dyn Store>) {
     // The store reads a window by the counties of the feeds: a city holds its counties; none
     // asked, none given.
     let window = (then - chrono::Duration::hours(3), then);
+    let span = [PositionArea::window(window.0, window.1)];
     let of = |codes: &[&str]| codes.iter().map(|c| fq_domain::region::RegionCode::parse(c).unwrap()).collect::<Vec<_>>();
-    let zhoushan = store.positions_between(window.0, window.1, Some(&of(&["3309"]))).await.unwrap();
+    let zhoushan = store.positions_in(&span, Some(&of(&["3309"]))).await.unwrap();
     assert!(zhoushan.len() == 24 && zhoushan.iter().all(|r| r.region == "330903"), "{}", zhoushan.len());
-    let both = store.positions_between(window.0, window.1, Some(&of(&["330903", "331004"]))).await.unwrap();
+    let both = store.positions_in(&span, Some(&of(&["330903", "331004"]))).await.unwrap();
     assert_eq!(both.len(), 36);
-    assert!(store.positions_between(window.0, window.1, Some(&[])).await.unwrap().is_empty());
-    assert_eq!(store.positions_between(window.0, window.1, None).await.unwrap().len(), 36);
+    assert!(store.positions_in(&span, Some(&[])).await.unwrap().is_empty());
+    assert_eq!(store.positions_in(&span, None).await.unwrap().len(), 36);
     let everyone = engine.trace(&cli(), "boat_a", then, 72, 500.0).await.unwrap();
     let ids = |t: &fq_engine::Trace| t.contacts.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
     assert_eq!((everyone.track.len(), ids(&everyone)), (12, vec!["boat_b".to_owned(), "boat_c".to_owned()]));

@@ -5,10 +5,14 @@
 //! (only when they are at most `MAX_GAP` apart: across a longer silence nobody knows where the
 //! subject was).
 
+mod search;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::Serialize;
+
+pub use search::{SLICE_MINUTES, SearchBox, search_boxes};
 
 /// The longest silence between two reports across which the subject's position is interpolated.
 pub const MAX_GAP_MINUTES: i64 = 30;
@@ -60,11 +64,15 @@ pub enum TraceError {
     Unreadable(String),
 }
 
+/// Mean Earth radius (metres): the distances' and the search boxes' (which are exact only if
+/// both use the same).
+const EARTH_RADIUS: f64 = 6_371_008.8;
+
 /// Great-circle distance in metres (haversine, mean Earth radius).
 pub fn distance_metres(a: (f64, f64), b: (f64, f64)) -> f64 {
     let (lon1, lat1, lon2, lat2) = (a.0.to_radians(), a.1.to_radians(), b.0.to_radians(), b.1.to_radians());
     let h = ((lat2 - lat1) / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * ((lon2 - lon1) / 2.0).sin().powi(2);
-    2.0 * 6_371_008.8 * h.sqrt().asin()
+    2.0 * EARTH_RADIUS * h.sqrt().asin()
 }
 
 fn parse_time(text: &str) -> Option<DateTime<Utc>> {
@@ -116,8 +124,12 @@ pub fn read_positions(bytes: &[u8]) -> Result<Vec<Position>, TraceError> {
 
 /// The subject's reports in `(at − hours, at]`, by time.
 pub fn track<'p>(positions: &'p [Position], id: &str, at: DateTime<Utc>, hours: i64) -> Vec<&'p Position> {
-    let from = at - Duration::hours(hours);
-    let mut out: Vec<&Position> = positions.iter().filter(|p| p.id == id && p.at > from && p.at <= at).collect();
+    reports_of(positions, id, at - Duration::hours(hours), at)
+}
+
+/// The reports of `id` in `(after, until]`, by time.
+fn reports_of<'p>(positions: &'p [Position], id: &str, after: DateTime<Utc>, until: DateTime<Utc>) -> Vec<&'p Position> {
+    let mut out: Vec<&Position> = positions.iter().filter(|p| p.id == id && p.at > after && p.at <= until).collect();
     out.sort_by_key(|p| p.at);
     out
 }
@@ -138,9 +150,11 @@ fn where_at(track: &[&Position], t: DateTime<Utc>) -> Option<(f64, f64)> {
 }
 
 /// Everyone whose reports in the window came within `metres` of the subject, closest first.
+/// The subject's place is interpolated between its reports up to half an hour outside the
+/// window too: a report just before the window's start places it just after.
 pub fn contacts(positions: &[Position], id: &str, at: DateTime<Utc>, hours: i64, metres: f64) -> Vec<Contact> {
-    let subject = track(positions, id, at, hours);
-    let from = at - Duration::hours(hours);
+    let (from, gap) = (at - Duration::hours(hours), Duration::minutes(MAX_GAP_MINUTES));
+    let subject = reports_of(positions, id, from - gap - Duration::nanoseconds(1), at + gap);
     let mut found: BTreeMap<&str, Contact> = BTreeMap::new();
     for p in positions.iter().filter(|p| p.id != id && p.at > from && p.at <= at) {
         let Some(here) = where_at(&subject, p.at) else { continue };
@@ -197,6 +211,31 @@ mod tests {
         assert!((found[0].closest_metres - 100.0).abs() < 2.0, "{found:?}");
         // Outside the window: nothing.
         assert!(contacts(&positions, "S", at, 1, 500.0).is_empty());
+    }
+
+    #[test]
+    fn a_report_just_outside_the_window_places_the_subject_at_its_edge() {
+        // The window of one hour before minute 70 starts at minute 10. The subject reported at
+        // minute 0 and 20; A passes 100 m north of where it was at minute 15. B reports at
+        // minute 70 itself, beside the subject's report then.
+        let positions = vec![
+            p("S", 0, 0.000, 10.0),
+            p("S", 20, 0.010, 10.0),
+            p("S", 70, 0.030, 10.0),
+            p("S", 95, 0.030, 10.0),
+            p("A", 15, 0.0075, 10.0009),
+            p("B", 70, 0.030, 10.0009),
+        ];
+        let at = positions[2].at;
+        assert_eq!(track(&positions, "S", at, 1).len(), 2, "the track is the window's own reports");
+        let found = contacts(&positions, "S", at, 1, 500.0);
+        let ids: Vec<&str> = found.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["A", "B"], "{found:?}");
+        assert!((found[0].closest_metres - 100.0).abs() < 2.0, "{found:?}");
+        // Without the report before the window, nothing places the subject at minute 15.
+        let without: Vec<Position> = positions[1..].to_vec();
+        let ids: Vec<String> = contacts(&without, "S", at, 1, 500.0).into_iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["B"]);
     }
 
     #[test]

@@ -409,13 +409,22 @@ impl fq_store::RiskStore for PgStore {
         risk_reads::risk_event_counties(&self.pool, from, to).await
     }
 
-    async fn positions_between(
+    async fn positions_in(
         &self,
+        areas: &[fq_store::PositionArea],
+        regions: Option<&[RegionCode]>,
+    ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
+        risk_reads::positions_in(&self.pool, areas, regions).await
+    }
+
+    async fn positions_of(
+        &self,
+        subject: &str,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         regions: Option<&[RegionCode]>,
     ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
-        risk_reads::positions_between(&self.pool, from, to, regions).await
+        risk_reads::positions_of(&self.pool, subject, from, to, regions).await
     }
 
     async fn positions_known(&self, region: &str, reports: &[(String, DateTime<Utc>)]) -> Result<usize, StoreError> {

@@ -75,62 +75,117 @@ pub(crate) async fn risk_event_counties(
         .collect()
 }
 
-pub(crate) async fn positions_between(
+/// The outermost of `regions`, each once, as (code, upper) ranges of the stored county codes:
+/// a report in two of the ranges would be read twice.
+fn county_ranges(regions: &[RegionCode]) -> (Vec<String>, Vec<String>) {
+    let mut outer: Vec<&RegionCode> = regions.iter().filter(|r| !regions.iter().any(|o| o != *r && o.contains(r))).collect();
+    outer.sort_unstable();
+    outer.dedup();
+    (outer.iter().map(ToString::to_string).collect(), outer.iter().map(|r| crate::reads::subtree_upper(r)).collect())
+}
+
+/// The counties of the stored reports under `regions` (as stored), each found by one search of
+/// the (region, at) index, not by a walk over the reports: a skip scan PostgreSQL lacks.
+async fn counties_under(conn: &mut sqlx::PgConnection, regions: &[RegionCode]) -> Result<Vec<String>, StoreError> {
+    let (codes, uppers) = county_ranges(regions);
+    // Two statements, not one with `$3 IS NULL OR region > $3`: in a generic plan that OR would
+    // become a filter over every report of the counties found before.
+    const FIRST: &str = "SELECT min(region) FROM positions WHERE region >= $1 AND region < $2";
+    const NEXT: &str = "SELECT min(region) FROM positions WHERE region > $1 AND region < $2";
+    let mut found: Vec<String> = Vec::new();
+    for (code, upper) in codes.iter().zip(&uppers) {
+        let mut after: Option<String> = None;
+        loop {
+            let (sql, from) = match &after {
+                None => (FIRST, code),
+                Some(last) => (NEXT, last),
+            };
+            let next: Option<String> = sqlx::query_scalar(sql).bind(from).bind(upper).fetch_one(&mut *conn).await.map_err(db)?;
+            let Some(county) = next else { break };
+            found.push(county.clone());
+            after = Some(county);
+        }
+    }
+    Ok(found)
+}
+
+fn position(r: &sqlx::postgres::PgRow) -> Result<fq_store::PositionRecord, StoreError> {
+    Ok(fq_store::PositionRecord {
+        subject: r.try_get("subject").map_err(db)?,
+        at: r.try_get("at").map_err(db)?,
+        lon: r.try_get("lon").map_err(db)?,
+        lat: r.try_get("lat").map_err(db)?,
+        source: r.try_get("source").map_err(db)?,
+        region: r.try_get("region").map_err(db)?,
+    })
+}
+
+pub(crate) async fn positions_in(
     pool: &PgPool,
+    areas: &[fq_store::PositionArea],
+    regions: Option<&[RegionCode]>,
+) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
+    // One plain statement per area (and county), each an index range scan over the area's
+    // hour, its place filtered within. Joined to the areas as an array instead, the planner
+    // cannot see how narrow each hour is and chose to hash every report of the table (seconds).
+    // All in one snapshot, so that a file stored meanwhile is seen whole or not at all.
+    let mut tx = pool.begin().await.map_err(db)?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await.map_err(db)?;
+    let counties = match regions {
+        None => None,
+        Some(regions) => Some(counties_under(&mut tx, regions).await?),
+    };
+    const EVERY_COUNTY: &str = "SELECT subject, at, lon, lat, source, region FROM positions WHERE at >= $1 AND at < $2 AND lon >= $3 AND lon <= $4 AND lat >= $5 AND lat <= $6";
+    const ONE_COUNTY: &str = "SELECT subject, at, lon, lat, source, region FROM positions WHERE region = $7 AND at >= $1 AND at < $2 AND lon >= $3 AND lon <= $4 AND lat >= $5 AND lat <= $6";
+    let mut out = Vec::new();
+    for area in areas {
+        let query = |sql| {
+            sqlx::query(sql).bind(area.from).bind(area.to).bind(area.west).bind(area.east).bind(area.south).bind(area.north)
+        };
+        let rows = match &counties {
+            None => query(EVERY_COUNTY).fetch_all(&mut *tx).await.map_err(db)?,
+            Some(counties) => {
+                let mut rows = Vec::new();
+                for county in counties {
+                    rows.extend(query(ONE_COUNTY).bind(county).fetch_all(&mut *tx).await.map_err(db)?);
+                }
+                rows
+            }
+        };
+        for row in &rows {
+            out.push(position(row)?);
+        }
+    }
+    tx.commit().await.map_err(db)?;
+    fq_store::order_and_dedup_positions(&mut out);
+    Ok(out)
+}
+
+pub(crate) async fn positions_of(
+    pool: &PgPool,
+    subject: &str,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     regions: Option<&[RegionCode]>,
 ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
-    // Every region: the time range alone (the `at` index). Some regions: each one's codes are a
-    // range (`subtree_upper`) joined to the table, so that the (region, at) index is scanned over
-    // each range (the time filtered within it); a filter over the time range's rows instead runs
-    // a subquery on every report of every county (a county's 72 hours took over a second at a
-    // province's scale). Reports of one subject at one time from two feeds come by county, as
-    // SQLite's do.
-    let rows = match regions {
-        None => sqlx::query(
-            "SELECT subject, at, lon, lat, source, region FROM positions WHERE at >= $1 AND at < $2 ORDER BY at, subject, region",
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_all(pool)
-        .await,
-        Some(regions) => {
-            // Only the outermost regions, each once: a report in two of the ranges would be
-            // read twice.
-            let mut outer: Vec<&RegionCode> =
-                regions.iter().filter(|r| !regions.iter().any(|o| o != *r && o.contains(r))).collect();
-            outer.sort_unstable();
-            outer.dedup();
-            let codes: Vec<String> = outer.iter().map(ToString::to_string).collect();
-            let uppers: Vec<String> = outer.iter().map(|r| crate::reads::subtree_upper(r)).collect();
-            sqlx::query(
-                "SELECT p.subject, p.at, p.lon, p.lat, p.source, p.region \
-                 FROM UNNEST($3::text[], $4::text[]) AS r(code, upper) \
-                 JOIN positions p ON p.region >= r.code AND p.region < r.upper AND p.at >= $1 AND p.at < $2 \
-                 ORDER BY p.at, p.subject, p.region",
-            )
-            .bind(from)
-            .bind(to)
-            .bind(codes)
-            .bind(uppers)
-            .fetch_all(pool)
-            .await
-        }
-    }
+    // The primary key (subject, at, region) finds them; a subject has few, so the regions are
+    // a filter.
+    let (codes, uppers) = regions.map(county_ranges).unwrap_or_default();
+    let rows = sqlx::query(
+        "SELECT p.subject, p.at, p.lon, p.lat, p.source, p.region FROM positions p WHERE p.subject = $1 AND p.at >= $2 AND p.at < $3 \
+         AND ($4 OR EXISTS (SELECT 1 FROM UNNEST($5::text[], $6::text[]) AS r(code, upper) WHERE p.region >= r.code AND p.region < r.upper)) \
+         ORDER BY p.at, p.region",
+    )
+    .bind(subject)
+    .bind(from)
+    .bind(to)
+    .bind(regions.is_none())
+    .bind(codes)
+    .bind(uppers)
+    .fetch_all(pool)
+    .await
     .map_err(db)?;
-    rows.iter()
-        .map(|r| {
-            Ok(fq_store::PositionRecord {
-                subject: r.try_get("subject").map_err(db)?,
-                at: r.try_get("at").map_err(db)?,
-                lon: r.try_get("lon").map_err(db)?,
-                lat: r.try_get("lat").map_err(db)?,
-                source: r.try_get("source").map_err(db)?,
-                region: r.try_get("region").map_err(db)?,
-            })
-        })
-        .collect()
+    rows.iter().map(position).collect()
 }
 
 pub(crate) async fn positions_known(

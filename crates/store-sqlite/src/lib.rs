@@ -445,14 +445,24 @@ impl fq_store::RiskStore for SqliteStore {
         self.read(move |c| risk_reads::risk_event_counties(c, from, to)).await
     }
 
-    async fn positions_between(
+    async fn positions_in(
         &self,
+        areas: &[fq_store::PositionArea],
+        regions: Option<&[RegionCode]>,
+    ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
+        let (areas, regions) = (areas.to_vec(), regions.map(<[RegionCode]>::to_vec));
+        self.read(move |c| risk_reads::positions_in(c, &areas, regions.as_deref())).await
+    }
+
+    async fn positions_of(
+        &self,
+        subject: &str,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         regions: Option<&[RegionCode]>,
     ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
-        let regions = regions.map(<[RegionCode]>::to_vec);
-        self.read(move |c| risk_reads::positions_between(c, from, to, regions.as_deref())).await
+        let (subject, regions) = (subject.to_owned(), regions.map(<[RegionCode]>::to_vec));
+        self.read(move |c| risk_reads::positions_of(c, &subject, from, to, regions.as_deref())).await
     }
 
     async fn positions_known(&self, region: &str, reports: &[(String, DateTime<Utc>)]) -> Result<usize, StoreError> {

@@ -94,17 +94,9 @@ pub(crate) fn risk_event_counties(
     Ok(out)
 }
 
-pub(crate) fn positions_between(
-    conn: &Connection,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    regions: Option<&[RegionCode]>,
-) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
-    // The table is ordered by county, time and subject: each county's window is one range of
-    // it. The counties come first (every one, or those under the regions asked for), all read
-    // in one transaction so that a file stored meanwhile is seen whole or not at all.
-    let tx = conn.unchecked_transaction().map_err(db)?;
-    let conn: &Connection = &tx;
+/// The counties (as stored: six digits, or empty for reports of no county) of the feeds whose
+/// reports `regions` may read: every one (None), or those under one of `regions`.
+fn counties_of(conn: &Connection, regions: Option<&[RegionCode]>) -> Result<Vec<String>, StoreError> {
     let bounds: Vec<(String, Option<String>)> = match regions {
         None => vec![(String::new(), None)],
         Some(regions) => regions.iter().map(|r| (r.to_string(), Some(crate::reads::subtree_upper(r)))).collect(),
@@ -115,34 +107,84 @@ pub(crate) fn positions_between(
     }
     counties.sort_unstable();
     counties.dedup();
+    Ok(counties)
+}
+
+/// A report's columns as read: subject, at, lon, lat, source.
+type RawPosition = (String, String, f64, f64, String);
+
+fn raw_position(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawPosition> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+}
+
+/// The stored report of `raw`, from `region`'s feed.
+fn position((subject, at, lon, lat, source): RawPosition, region: String) -> Result<fq_store::PositionRecord, StoreError> {
+    let at = decode::time(&at).map_err(|e| StoreError::corrupt("position", e))?;
+    Ok(fq_store::PositionRecord { subject, at, lon, lat, source, region })
+}
+
+pub(crate) fn positions_in(
+    conn: &Connection,
+    areas: &[fq_store::PositionArea],
+    regions: Option<&[RegionCode]>,
+) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
+    // The table is ordered by county, time and subject: each county's part of an area's window
+    // is one range of it, its place filtered within. The counties come first (every one, or
+    // those under the regions asked for), all read in one transaction so that a file stored
+    // meanwhile is seen whole or not at all.
+    let tx = conn.unchecked_transaction().map_err(db)?;
+    let conn: &Connection = &tx;
+    let counties = counties_of(conn, regions)?;
     let mut stmt = conn
-        .prepare_cached("SELECT subject, at, lon, lat, source FROM positions WHERE region = ?1 AND at >= ?2 AND at < ?3")
+        .prepare_cached(
+            "SELECT subject, at, lon, lat, source FROM positions WHERE region = ?1 AND at >= ?2 AND at < ?3 \
+             AND lon >= ?4 AND lon <= ?5 AND lat >= ?6 AND lat <= ?7",
+        )
         .map_err(db)?;
-    let (from, to) = (journal_time(from), journal_time(to));
     let mut out = Vec::new();
-    for region in counties {
-        let rows = stmt
-            .query_map(params![region, from, to], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, f64>(2)?,
-                    r.get::<_, f64>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            })
-            .map_err(db)?;
-        for row in rows {
-            let (subject, at, lon, lat, source) = row.map_err(db)?;
-            let at = decode::time(&at).map_err(|e| StoreError::corrupt("position", e))?;
-            out.push(fq_store::PositionRecord { subject, at, lon, lat, source, region: region.clone() });
+    for region in &counties {
+        for area in areas {
+            let (from, to) = (journal_time(area.from), journal_time(area.to));
+            let bounds = params![region, from, to, area.west, area.east, area.south, area.north];
+            for row in stmt.query_map(bounds, raw_position).map_err(db)? {
+                out.push(position(row.map_err(db)?, region.clone())?);
+            }
         }
     }
     drop(stmt);
     tx.commit().map_err(db)?;
-    // By time then subject, as the trait promises: one report seen by several counties' feeds
-    // comes out as neighbours.
-    out.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.subject.cmp(&b.subject)));
+    fq_store::order_and_dedup_positions(&mut out);
+    Ok(out)
+}
+
+pub(crate) fn positions_of(
+    conn: &Connection,
+    subject: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    regions: Option<&[RegionCode]>,
+) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
+    // By the (subject, at) index: the subject's reports of every county, those of feeds outside
+    // `regions` left out here (a subject has few reports; a county's window has many).
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT subject, at, lon, lat, source, region FROM positions WHERE subject = ?1 AND at >= ?2 AND at < ?3 ORDER BY at, region",
+        )
+        .map_err(db)?;
+    let readable = |region: &str| match regions {
+        None => true,
+        Some(regions) => regions.iter().any(|r| region >= r.as_str() && region < crate::reads::subtree_upper(r).as_str()),
+    };
+    let mut out = Vec::new();
+    let rows = stmt
+        .query_map(params![subject, journal_time(from), journal_time(to)], |r| Ok((raw_position(r)?, r.get::<_, String>(5)?)))
+        .map_err(db)?;
+    for row in rows {
+        let (raw, region) = row.map_err(db)?;
+        if readable(&region) {
+            out.push(position(raw, region)?);
+        }
+    }
     Ok(out)
 }
 

@@ -19,6 +19,33 @@ pub struct PositionRecord {
     pub region: String,
 }
 
+/// Puts reports read area by area in the order [`RiskStore::positions_in`](crate::RiskStore::positions_in)
+/// promises, by time then subject then county: one report seen by several counties' feeds comes
+/// out as neighbours, and one read in two areas as twins, kept once.
+pub fn order_and_dedup_positions(records: &mut Vec<PositionRecord>) {
+    records.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.subject.cmp(&b.subject)).then_with(|| a.region.cmp(&b.region)));
+    records.dedup_by(|a, b| a.at == b.at && a.subject == b.subject && a.region == b.region);
+}
+
+/// A time window `[from, to)` and an area (degrees, bounds included) of position reports to
+/// read: a trace reads its companions' reports in the boxes around its subject's track.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PositionArea {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub west: f64,
+    pub east: f64,
+    pub south: f64,
+    pub north: f64,
+}
+
+impl PositionArea {
+    /// Every report of the window, wherever it is.
+    pub fn window(from: DateTime<Utc>, to: DateTime<Utc>) -> Self {
+        Self { from, to, west: -180.0, east: 180.0, south: -90.0, north: 90.0 }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RiskEventRecord {
     /// The source's code and its own id for the event.

@@ -172,10 +172,19 @@ pub trait RiskStore: Send + Sync {
     /// the nightly whistle has something to read. Events placed only by a city or province
     /// code belong to no county and are not counted.
     async fn risk_event_counties(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RegionCode>>;
-    /// The position reports of every subject in `[from, to)`, by time then subject: all of them
-    /// (`regions` None), or those of feeds whose county lies in one of `regions`.
-    async fn positions_between(
+    /// The position reports lying in any of `areas`, by time then subject then county: all of
+    /// them (`regions` None), or those of feeds whose county lies in one of `regions`. A report
+    /// in two areas is given once.
+    async fn positions_in(
         &self,
+        areas: &[crate::PositionArea],
+        regions: Option<&[RegionCode]>,
+    ) -> Result<Vec<crate::PositionRecord>>;
+    /// The position reports of `subject` in `[from, to)`, by time then county: all of them
+    /// (`regions` None), or those of feeds whose county lies in one of `regions`.
+    async fn positions_of(
+        &self,
+        subject: &str,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         regions: Option<&[RegionCode]>,

@@ -56,15 +56,16 @@ fn median(mut samples: Vec<f64>) -> f64 {
     samples[samples.len() / 2]
 }
 
-/// Traces `boat-0-0` as `actor` `RUNS` times: the median seconds and the last trace's size.
-async fn time_traces(engine: &Engine, actor: &Actor, at: DateTime<Utc>) -> Result<(f64, usize, usize), Failure> {
+/// Traces `boat-0-0` as `actor` `RUNS` times: the median seconds, the last trace's reports and
+/// its companions.
+async fn time_traces(engine: &Engine, actor: &Actor, at: DateTime<Utc>) -> Result<(f64, usize, Vec<String>), Failure> {
     let mut samples = Vec::new();
-    let (mut track, mut contacts) = (0, 0);
+    let (mut track, mut contacts) = (0, Vec::new());
     for _ in 0..RUNS {
         let begin = Instant::now();
         let trace = engine.trace(actor, "boat-0-0", at, 72, 500.0).await.map_err(|e| failure("trace", e))?;
         samples.push(begin.elapsed().as_secs_f64());
-        (track, contacts) = (trace.track.len(), trace.contacts.len());
+        (track, contacts) = (trace.track.len(), trace.contacts.iter().map(|c| c.id.clone()).collect());
         // A trace that found no track or missed the companion measured nothing.
         if track == 0 || !trace.contacts.iter().any(|c| c.id == "mate-0") {
             return Err(failure("trace", format!("{track} reports traced, companion not found")));
@@ -126,6 +127,16 @@ async fn measure(scratch: &super::Scratch) -> Result<Value, Failure> {
     let at = start() + Duration::hours(HOURS - 4);
     let (operator_s, track, operator_contacts) = time_traces(engine, &operator, at).await?;
     let (county_s, _, county_contacts) = time_traces(engine, &tracer, at).await?;
+    // The county's analyst finds exactly the operator's companions from the county's own feed
+    // (each boat reports on one feed only).
+    let own_feed = |id: &&String| id.starts_with("boat-0-") || id.as_str() == "mate-0";
+    let expected: Vec<&String> = operator_contacts.iter().filter(own_feed).collect();
+    if county_contacts.iter().collect::<Vec<_>>() != expected {
+        return Err(failure(
+            "trace",
+            format!("the county's trace found {county_contacts:?}, the operator's {operator_contacts:?}"),
+        ));
+    }
     Ok(json!({
         "trace_reports_stored": stored,
         "trace_counties": COUNTIES.len(),
@@ -133,8 +144,8 @@ async fn measure(scratch: &super::Scratch) -> Result<Value, Failure> {
         "trace_store_reports_per_second": ingest_rate,
         "trace_track_reports": track,
         "trace_seconds_every_county": operator_s,
-        "trace_contacts_every_county": operator_contacts,
+        "trace_contacts_every_county": operator_contacts.len(),
         "trace_seconds_one_county": county_s,
-        "trace_contacts_one_county": county_contacts,
+        "trace_contacts_one_county": county_contacts.len(),
     }))
 }

@@ -1,7 +1,7 @@
 //! Stories of the risk tables that are not journaled: stored forecasts, position reports.
 
 use chrono::NaiveDate;
-use fq_store::{Change, Op, PositionRecord, RiskForecastRecord};
+use fq_store::{Change, Op, PositionArea, PositionRecord, RiskForecastRecord};
 
 use super::assert_intact;
 use crate::Harness;
@@ -79,10 +79,11 @@ pub async fn risk_forecasts_replace_only_with_more_events(h: &dyn Harness) {
 /// each report once.
 pub async fn positions_read_by_time_and_county(h: &dyn Harness) {
     let store = h.store();
+    let lon = |minute: i64| 122.1 + minute as f64 * 1e-4;
     let report = |subject: &str, minute: i64, region: &str| PositionRecord {
         subject: subject.into(),
         at: at(0) + chrono::Duration::minutes(minute),
-        lon: 122.1 + minute as f64 * 1e-4,
+        lon: lon(minute),
         lat: 29.9,
         source: "beidou".into(),
         region: region.into(),
@@ -97,20 +98,63 @@ pub async fn positions_read_by_time_and_county(h: &dyn Harness) {
     ];
     store.commit(Change::new().op(Op::InsertPositions(reports.clone()))).await.unwrap();
     let (from, to) = (at(0), at(0) + chrono::Duration::minutes(60));
+    let window = [PositionArea::window(from, to)];
     let subjects =
         |records: Vec<PositionRecord>| records.into_iter().map(|r| format!("{}@{}", r.subject, r.region)).collect::<Vec<_>>();
     // Every report in the hour, by time then subject; the one after it is not read.
-    let all = store.positions_between(from, to, None).await.unwrap();
+    let all = store.positions_in(&window, None).await.unwrap();
     assert_eq!(subjects(all.clone()), ["boat-c@330902", "boat-a@330903", "boat-b@330903", "boat-e@", "boat-d@331004"]);
     assert_eq!(all[1], reports[1], "read back as stored");
     let putuo = [code("330903")];
-    assert_eq!(subjects(store.positions_between(from, to, Some(&putuo)).await.unwrap()), ["boat-a@330903", "boat-b@330903"]);
+    assert_eq!(subjects(store.positions_in(&window, Some(&putuo)).await.unwrap()), ["boat-a@330903", "boat-b@330903"]);
     // 舟山市 and 普陀区 within it, and 普陀区 again: each report once.
     let overlapping = [code("3309"), code("330903"), code("330903")];
     assert_eq!(
-        subjects(store.positions_between(from, to, Some(&overlapping)).await.unwrap()),
+        subjects(store.positions_in(&window, Some(&overlapping)).await.unwrap()),
         ["boat-c@330902", "boat-a@330903", "boat-b@330903"]
     );
-    assert!(store.positions_between(from, to, Some(&[code("331004"), code("330902")])).await.unwrap().len() == 2);
-    assert!(store.positions_between(from, to, Some(&[])).await.unwrap().is_empty(), "no region, no reports");
+    assert!(store.positions_in(&window, Some(&[code("331004"), code("330902")])).await.unwrap().len() == 2);
+    assert!(store.positions_in(&window, Some(&[])).await.unwrap().is_empty(), "no region, no reports");
+
+    // Areas: a time and a place, bounds included (the bounds are the reports' own longitudes).
+    // boat-c (minute 5) is in the first, boat-e (minute 15) and boat-d (minute 20) in the
+    // second; the two overlap on boat-a and boat-b at minute 10, given once.
+    let minute = |m: i64| at(0) + chrono::Duration::minutes(m);
+    let area = |from: i64, to: i64, west: f64, east: f64| PositionArea {
+        from: minute(from),
+        to: minute(to),
+        west,
+        east,
+        south: 29.9,
+        north: 29.9,
+    };
+    let areas = [area(0, 11, lon(5), lon(10)), area(10, 21, lon(10), lon(20))];
+    assert_eq!(
+        subjects(store.positions_in(&areas, None).await.unwrap()),
+        ["boat-c@330902", "boat-a@330903", "boat-b@330903", "boat-e@", "boat-d@331004"]
+    );
+    assert_eq!(
+        subjects(store.positions_in(&areas[1..], None).await.unwrap()),
+        ["boat-a@330903", "boat-b@330903", "boat-e@", "boat-d@331004"]
+    );
+    assert_eq!(subjects(store.positions_in(&areas, Some(&putuo)).await.unwrap()), ["boat-a@330903", "boat-b@330903"]);
+    // Just outside in place (north of 29.9), and in time (`to` is not included): nothing.
+    let north = PositionArea { south: 29.900_001, north: 30.0, ..area(0, 60, 122.0, 123.0) };
+    assert!(store.positions_in(&[north, area(0, 5, 122.0, 123.0)], None).await.unwrap().is_empty());
+    assert!(store.positions_in(&[], None).await.unwrap().is_empty());
+
+    // One subject's reports, by time, those of the regions asked for; boat-a again from 路桥区's
+    // feed at minute 600 comes after 普陀区's copy.
+    store.commit(Change::new().op(Op::InsertPositions(vec![report("boat-a", 600, "331004")]))).await.unwrap();
+    let day = (at(0), at(0) + chrono::Duration::days(1));
+    let every = store.positions_of("boat-a", day.0, day.1, None).await.unwrap();
+    assert_eq!(subjects(every.clone()), ["boat-a@330903", "boat-a@330903", "boat-a@331004"]);
+    assert_eq!(every.iter().map(|r| r.at).collect::<Vec<_>>(), [minute(10), minute(600), minute(600)]);
+    let of_putuo = store.positions_of("boat-a", day.0, day.1, Some(&[code("3309")])).await.unwrap();
+    assert_eq!(of_putuo.iter().map(|r| r.at).collect::<Vec<_>>(), [minute(10), minute(600)]);
+    assert_eq!(of_putuo[0], reports[1], "read back as stored");
+    assert_eq!(store.positions_of("boat-a", minute(11), day.1, Some(&[code("331004")])).await.unwrap().len(), 1);
+    assert!(store.positions_of("boat-a", day.0, minute(10), None).await.unwrap().is_empty(), "the window's end is not included");
+    assert!(store.positions_of("boat-z", day.0, day.1, None).await.unwrap().is_empty());
+    assert!(store.positions_of("boat-a", day.0, day.1, Some(&[])).await.unwrap().is_empty(), "no region, no reports");
 }

@@ -2,8 +2,9 @@
 //! track of one person or vessel over the hours before a given time, and who was within a given
 //! distance of it at the same time. A contact compares each report of another with the
 //! subject's position at that moment, interpolated between the subject's two nearest reports
-//! (only when they are at most `MAX_GAP` apart: across a longer silence nobody knows where the
-//! subject was).
+//! when they are at most `MAX_GAP_MINUTES` apart. Across a longer silence nobody knows where the
+//! subject was, except within `SAME_TIME_MINUTES` of one of its reports: two people passing
+//! the same checkpoint three minutes apart were there together.
 
 mod search;
 
@@ -16,6 +17,10 @@ pub use search::{SLICE_MINUTES, SearchBox, search_boxes};
 
 /// The longest silence between two reports across which the subject's position is interpolated.
 pub const MAX_GAP_MINUTES: i64 = 30;
+
+/// Where the subject cannot be interpolated (a checkpoint log's single pass, a silence), a
+/// report of another within this many minutes of one of the subject's is at the same time.
+pub const SAME_TIME_MINUTES: i64 = 5;
 
 /// The longest trace (hours back; a month) and the widest distance counted as together (metres).
 pub const MAX_HOURS: i64 = 24 * 30;
@@ -134,19 +139,30 @@ fn reports_of<'p>(positions: &'p [Position], id: &str, after: DateTime<Utc>, unt
     out
 }
 
-/// Where the subject was at `t`, between two reports at most [`MAX_GAP_MINUTES`] apart.
+/// Where the subject was at `t`: between two of its reports at most [`MAX_GAP_MINUTES`]
+/// apart; else, across a longer silence or at the end of its reports, at its report within
+/// [`SAME_TIME_MINUTES`] of `t` (the nearer one), as at a checkpoint passed once.
 fn where_at(track: &[&Position], t: DateTime<Utc>) -> Option<(f64, f64)> {
     let i = track.partition_point(|p| p.at < t);
     if let Some(p) = track.get(i).filter(|p| p.at == t) {
         return Some((p.lon, p.lat));
     }
-    let (before, after) = (track.get(i.checked_sub(1)?)?, track.get(i)?);
-    let gap = after.at - before.at;
-    if gap > Duration::minutes(MAX_GAP_MINUTES) {
-        return None;
+    let before = i.checked_sub(1).and_then(|b| track.get(b));
+    let after = track.get(i);
+    if let (Some(before), Some(after)) = (before, after) {
+        let gap = after.at - before.at;
+        if gap <= Duration::minutes(MAX_GAP_MINUTES) {
+            let f = (t - before.at).num_milliseconds() as f64 / gap.num_milliseconds().max(1) as f64;
+            return Some((before.lon + f * (after.lon - before.lon), before.lat + f * (after.lat - before.lat)));
+        }
     }
-    let f = (t - before.at).num_milliseconds() as f64 / gap.num_milliseconds().max(1) as f64;
-    Some((before.lon + f * (after.lon - before.lon), before.lat + f * (after.lat - before.lat)))
+    let off = |p: &&&Position| (p.at - t).abs();
+    [before, after]
+        .into_iter()
+        .flatten()
+        .filter(|p| off(p) <= Duration::minutes(SAME_TIME_MINUTES))
+        .min_by_key(off)
+        .map(|p| (p.lon, p.lat))
 }
 
 /// Everyone whose reports in the window came within `metres` of the subject, closest first.
@@ -216,14 +232,15 @@ mod tests {
     #[test]
     fn a_report_just_outside_the_window_places_the_subject_at_its_edge() {
         // The window of one hour before minute 70 starts at minute 10. The subject reported at
-        // minute 0 and 20; A passes 100 m north of where it was at minute 15. B reports at
+        // minute 0 and 20; A passes 100 m north of where it was at minute 13 (seven minutes from
+        // either report, so only the interpolation places it). B reports at
         // minute 70 itself, beside the subject's report then.
         let positions = vec![
             p("S", 0, 0.000, 10.0),
             p("S", 20, 0.010, 10.0),
             p("S", 70, 0.030, 10.0),
             p("S", 95, 0.030, 10.0),
-            p("A", 15, 0.0075, 10.0009),
+            p("A", 13, 0.0065, 10.0009),
             p("B", 70, 0.030, 10.0009),
         ];
         let at = positions[2].at;
@@ -232,10 +249,31 @@ mod tests {
         let ids: Vec<&str> = found.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["A", "B"], "{found:?}");
         assert!((found[0].closest_metres - 100.0).abs() < 2.0, "{found:?}");
-        // Without the report before the window, nothing places the subject at minute 15.
+        // Without the report before the window, nothing places the subject at minute 13.
         let without: Vec<Position> = positions[1..].to_vec();
         let ids: Vec<String> = contacts(&without, "S", at, 1, 500.0).into_iter().map(|c| c.id).collect();
         assert_eq!(ids, ["B"]);
+    }
+
+    #[test]
+    fn at_a_checkpoint_passed_once_the_same_time_is_within_five_minutes() {
+        // Checkpoint logs: the subject passes checkpoint K at minute 60 and L four hours later.
+        // P passes K three minutes after it, Q twenty minutes after it, R passes L five minutes
+        // before it, T passes L six minutes after it.
+        let (k, l) = ((122.30, 29.95), (122.40, 29.90));
+        let positions = vec![
+            p("S", 60, k.0, k.1),
+            p("S", 300, l.0, l.1),
+            p("P", 63, k.0, k.1),
+            p("Q", 80, k.0, k.1),
+            p("R", 295, l.0, l.1),
+            p("T", 306, l.0, l.1),
+        ];
+        let at = positions[1].at + Duration::minutes(10);
+        let found = contacts(&positions, "S", at, 72, 50.0);
+        let ids: Vec<&str> = found.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["P", "R"], "{found:?}");
+        assert!(found.iter().all(|c| c.closest_metres < 1e-6 && c.reports == 1), "{found:?}");
     }
 
     #[test]

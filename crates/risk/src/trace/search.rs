@@ -1,9 +1,10 @@
 //! Where a trace's companions can be, so that a store reads only the reports near the subject.
 //!
 //! A contact compares another's report with the subject's position at that moment, interpolated
-//! between two of the subject's reports at most [`MAX_GAP_MINUTES`] apart (see
-//! [`contacts`](super::contacts)). So a report at time t can count only if it lies within the
-//! distance of the box around the subject's reports in [t − gap, t + gap]. The window is cut
+//! between two of the subject's reports at most [`MAX_GAP_MINUTES`] apart, or else its report
+//! within [`SAME_TIME_MINUTES`](super::SAME_TIME_MINUTES) (see [`contacts`](super::contacts)).
+//! So a report at time t can count only if it lies within the distance of the box around the
+//! subject's reports in [t − gap, t + gap]. The window is cut
 //! into slices of [`SLICE_MINUTES`]; each slice's box is the subject's reports around it, widened
 //! by the distance. Reading only inside the boxes gives exactly the contacts that reading
 //! everything gives (a property test checks it), but reads a few thousand reports instead of a

@@ -830,6 +830,10 @@ pub enum RiskCommand {
         /// Contacts: within this many metres at the same time.
         #[arg(long, default_value_t = 500.0)]
         within: f64,
+        /// Where the subject's place cannot be interpolated (a checkpoint passed once): reports
+        /// this many minutes apart count as at the same time (0 to 30).
+        #[arg(long, default_value_t = fq_risk::trace::DEFAULT_SAME_TIME_MINUTES)]
+        same_minutes: i64,
         #[arg(long)]
         json: bool,
     },

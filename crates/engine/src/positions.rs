@@ -62,6 +62,9 @@ pub struct Trace {
     pub at: DateTime<Utc>,
     pub hours: i64,
     pub within_metres: f64,
+    /// Where the subject cannot be interpolated, reports this many minutes apart are at the
+    /// same time (a checkpoint passed once).
+    pub same_time_minutes: i64,
     /// The counties whose reports were read (None: every report, an operator's trace).
     pub regions: Option<Vec<String>>,
     pub track: Vec<Position>,
@@ -167,8 +170,17 @@ impl Engine {
 
     /// The trace of `id` over the `hours` before `at` from the stored reports (an analyst's:
     /// those of the counties in their scope), and everyone within `within` metres of it at the
-    /// same time. Journaled: who traced whom, when, with which counties' reports.
-    pub async fn trace(&self, actor: &Actor, id: &str, at: DateTime<Utc>, hours: i64, within: f64) -> Result<Trace, EngineError> {
+    /// same time (where it cannot be interpolated, within `same_minutes` of one of its
+    /// reports). Journaled: who traced whom, when, with which counties' reports.
+    pub async fn trace(
+        &self,
+        actor: &Actor,
+        id: &str,
+        at: DateTime<Utc>,
+        hours: i64,
+        within: f64,
+        same_minutes: i64,
+    ) -> Result<Trace, EngineError> {
         let scope = self.trace_scope(actor)?;
         let id = id.trim();
         if id.is_empty() || id.chars().count() > 64 {
@@ -179,6 +191,9 @@ impl Engine {
         }
         if !fq_risk::trace::valid_within(within) {
             return Err(EngineError::field("within_invalid", "within", "contacts are within 0 to 100,000 metres"));
+        }
+        if !fq_risk::trace::valid_same_time(same_minutes) {
+            return Err(EngineError::field("same_minutes_invalid", "same_minutes", "the same time is 0 to 30 minutes apart"));
         }
         // The subject's reports first, from half an hour before the window to half an hour
         // after `at` (a second more: the store's window excludes its end): `contacts` places
@@ -209,15 +224,24 @@ impl Engine {
         positions.dedup_by(|a, b| a.id == b.id && a.at == b.at);
         positions.extend(own);
         let track: Vec<Position> = fq_risk::trace::track(&positions, id, at, hours).into_iter().cloned().collect();
-        let contacts = fq_risk::trace::contacts(&positions, id, at, hours, within);
+        let contacts = fq_risk::trace::contacts(&positions, id, at, hours, within, same_minutes);
         let regions: Option<Vec<String>> = scope.map(|s| s.iter().map(ToString::to_string).collect());
         let change = Change::new().event(NewEvent::new(
             "access:trace",
             "risk.trace_viewed",
             actor.journal_name(),
-            json!({ "id": id, "at": at, "hours": hours, "within_metres": within, "regions": regions, "reports": track.len(), "contacts": contacts.len() }),
+            json!({ "id": id, "at": at, "hours": hours, "within_metres": within, "same_time_minutes": same_minutes, "regions": regions, "reports": track.len(), "contacts": contacts.len() }),
         ));
         self.store.commit(change).await?;
-        Ok(Trace { id: id.to_owned(), at, hours, within_metres: within, regions, track, contacts })
+        Ok(Trace {
+            id: id.to_owned(),
+            at,
+            hours,
+            within_metres: within,
+            same_time_minutes: same_minutes,
+            regions,
+            track,
+            contacts,
+        })
     }
 }

@@ -48,17 +48,17 @@ async fn traces(store: Arc<dyn Store>) {
 
     // The trace from the store is the trace from the file.
     let at = Utc.with_ymd_and_hms(2022, 1, 3, 0, 25, 0).unwrap();
-    let trace = engine.trace(&cli(), "311050800", at, 72, 1000.0).await.unwrap();
+    let trace = engine.trace(&cli(), "311050800", at, 72, 1000.0, 5).await.unwrap();
     let from_file: Vec<_> = fq_risk::trace::track(&rows, "311050800", at, 72).into_iter().cloned().collect();
     assert_eq!(trace.track, from_file);
     assert_eq!(trace.track.len(), 21);
-    assert_eq!(trace.contacts, fq_risk::trace::contacts(&rows, "311050800", at, 72, 1000.0));
+    assert_eq!(trace.contacts, fq_risk::trace::contacts(&rows, "311050800", at, 72, 1000.0, 5));
     assert!(!trace.contacts.is_empty());
     // Traced at the very time of a companion's report: that report counts (the store keeps
     // times to the microsecond; the last hour read must still hold `at` itself).
     let then = trace.contacts.iter().map(|c| c.last_at).max().unwrap();
-    let at_a_report = engine.trace(&cli(), "311050800", then, 72, 1000.0).await.unwrap();
-    let from_file = fq_risk::trace::contacts(&rows, "311050800", then, 72, 1000.0);
+    let at_a_report = engine.trace(&cli(), "311050800", then, 72, 1000.0, 5).await.unwrap();
+    let from_file = fq_risk::trace::contacts(&rows, "311050800", then, 72, 1000.0, 5);
     assert!(from_file.iter().any(|c| c.last_at == then), "a companion reported at {then}");
     assert_eq!(at_a_report.contacts, from_file);
     let head = store.recorded_head().await.unwrap().seq();
@@ -67,9 +67,19 @@ async fn traces(store: Arc<dyn Store>) {
     assert!(traced.last().unwrap().payload.contains("311050800"));
 
     // Limits and who may trace.
-    assert_eq!(engine.trace(&cli(), "311050800", at, 0, 1000.0).await.unwrap_err().code(), "hours_invalid");
-    assert_eq!(engine.trace(&cli(), "311050800", at, 72, -1.0).await.unwrap_err().code(), "within_invalid");
-    let nobody = engine.trace(&cli(), "000000000", at, 72, 1000.0).await.unwrap();
+    assert_eq!(engine.trace(&cli(), "311050800", at, 0, 1000.0, 5).await.unwrap_err().code(), "hours_invalid");
+    assert_eq!(engine.trace(&cli(), "311050800", at, 72, -1.0, 5).await.unwrap_err().code(), "within_invalid");
+    for minutes in [-1, 31] {
+        let err = engine.trace(&cli(), "311050800", at, 72, 1000.0, minutes).await.unwrap_err();
+        assert_eq!((err.code(), err.field().as_deref()), ("same_minutes_invalid", Some("same_minutes")), "{minutes}");
+    }
+    // The same time chosen: the journal says which.
+    let strict = engine.trace(&cli(), "311050800", at, 72, 1000.0, 0).await.unwrap();
+    assert_eq!(strict.contacts, fq_risk::trace::contacts(&rows, "311050800", at, 72, 1000.0, 0));
+    assert_eq!(strict.same_time_minutes, 0);
+    let last = store.stream_events("access:trace").await.unwrap().pop().unwrap();
+    assert!(last.payload.contains("\"same_time_minutes\":0"), "{}", last.payload);
+    let nobody = engine.trace(&cli(), "000000000", at, 72, 1000.0, 5).await.unwrap();
     assert!(nobody.track.is_empty() && nobody.contacts.is_empty());
 
     // Feeds of counties: two boats off 普陀区 that meet, one seen by 路桥区's feed near them.
@@ -98,7 +108,7 @@ async fn traces(store: Arc<dyn Store>) {
     assert_eq!(both.len(), 36);
     assert!(store.positions_in(&span, Some(&[])).await.unwrap().is_empty());
     assert_eq!(store.positions_in(&span, None).await.unwrap().len(), 36);
-    let everyone = engine.trace(&cli(), "boat_a", then, 72, 500.0).await.unwrap();
+    let everyone = engine.trace(&cli(), "boat_a", then, 72, 500.0, 5).await.unwrap();
     let ids = |t: &fq_engine::Trace| t.contacts.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
     assert_eq!((everyone.track.len(), ids(&everyone)), (12, vec!["boat_b".to_owned(), "boat_c".to_owned()]));
     assert_eq!(everyone.regions, None, "an operator reads every feed");
@@ -116,10 +126,10 @@ async fn traces(store: Arc<dyn Store>) {
         .id
         .0;
     let analyst = account(&engine, &store, "putuo-tracer", centre, "tracer", "330903").await;
-    let theirs = engine.trace(&analyst, "boat_a", then, 72, 500.0).await.unwrap();
+    let theirs = engine.trace(&analyst, "boat_a", then, 72, 500.0, 5).await.unwrap();
     assert_eq!((theirs.track.len(), ids(&theirs)), (12, vec!["boat_b".to_owned()]), "路桥区's feed is not read");
     assert_eq!(theirs.regions, Some(vec!["330903".to_owned()]));
-    let t = engine.trace(&analyst, "boat_c", then, 72, 500.0).await.unwrap();
+    let t = engine.trace(&analyst, "boat_c", then, 72, 500.0, 5).await.unwrap();
     assert!(t.track.is_empty() && t.contacts.is_empty(), "another county's feed is not read");
     // boat_c's reports seen by 普陀区's feed as well: stored once more (for that county), and the
     // operator still reads each report once.
@@ -128,11 +138,11 @@ async fn traces(store: Arc<dyn Store>) {
     assert_eq!((again.stored, again.duplicates), (12, 0), "{again:?}");
     let twice = engine.ingest_positions(&cli(), "ais", Some(&county("330903")), seen_twice.as_bytes()).await.unwrap();
     assert_eq!((twice.stored, twice.duplicates), (0, 12), "the same county's feed again stores nothing");
-    assert_eq!(engine.trace(&analyst, "boat_c", then, 72, 500.0).await.unwrap().track.len(), 12);
-    assert_eq!(engine.trace(&cli(), "boat_c", then, 72, 500.0).await.unwrap().track.len(), 12, "each report once");
+    assert_eq!(engine.trace(&analyst, "boat_c", then, 72, 500.0, 5).await.unwrap().track.len(), 12);
+    assert_eq!(engine.trace(&cli(), "boat_c", then, 72, 500.0, 5).await.unwrap().track.len(), 12, "each report once");
     // The AIS file stored without a county: the operator's trace has its 21 reports, the
     // analyst's none.
-    let unassigned = engine.trace(&analyst, "311050800", at, 72, 1000.0).await.unwrap();
+    let unassigned = engine.trace(&analyst, "311050800", at, 72, 1000.0, 5).await.unwrap();
     assert!(unassigned.track.is_empty() && unassigned.contacts.is_empty(), "a feed of no county is the operators'");
     let traced = store.stream_events("access:trace").await.unwrap();
     assert!(
@@ -140,13 +150,13 @@ async fn traces(store: Arc<dyn Store>) {
         "the analyst's trace is journaled with the counties read"
     );
     let elsewhere = account(&engine, &store, "luqiao-tracer", centre, "tracer", "331004").await;
-    assert!(engine.trace(&elsewhere, "boat_a", then, 72, 500.0).await.unwrap().track.is_empty());
+    assert!(engine.trace(&elsewhere, "boat_a", then, 72, 500.0, 5).await.unwrap().track.is_empty());
     // Other roles are refused, the risk programme's analyst (研判员) included: tracing is a role of its own.
     for (login, role) in [("putuo-grid", "grid_worker"), ("putuo-analyst", "analyst")] {
         let other = account(&engine, &store, login, centre, role, "330903").await;
-        assert_eq!(engine.trace(&other, "boat_a", then, 72, 500.0).await.unwrap_err().code(), "forbidden", "{role}");
+        assert_eq!(engine.trace(&other, "boat_a", then, 72, 500.0, 5).await.unwrap_err().code(), "forbidden", "{role}");
     }
-    assert_eq!(engine.trace(&analyst, " ", then, 72, 500.0).await.unwrap_err().code(), "subject_invalid");
+    assert_eq!(engine.trace(&analyst, " ", then, 72, 500.0, 5).await.unwrap_err().code(), "subject_invalid");
     let err = engine.ingest_positions(&analyst, "beidou", Some(&county("330903")), putuo.as_bytes()).await.unwrap_err();
     assert_eq!(err.code(), "forbidden", "storing reports is not a tracer's");
     // A feed's account stores its county's reports, and no other county's nor reports of none.

@@ -3,8 +3,8 @@
 //! distance of it at the same time. A contact compares each report of another with the
 //! subject's position at that moment, interpolated between the subject's two nearest reports
 //! when they are at most `MAX_GAP_MINUTES` apart. Across a longer silence nobody knows where the
-//! subject was, except within `SAME_TIME_MINUTES` of one of its reports: two people passing
-//! the same checkpoint three minutes apart were there together.
+//! subject was, except within a few minutes of one of its reports (5 by default, at most 30):
+//! two people passing the same checkpoint three minutes apart were there together.
 
 mod search;
 
@@ -19,8 +19,10 @@ pub use search::{SLICE_MINUTES, SearchBox, search_boxes};
 pub const MAX_GAP_MINUTES: i64 = 30;
 
 /// Where the subject cannot be interpolated (a checkpoint log's single pass, a silence), a
-/// report of another within this many minutes of one of the subject's is at the same time.
-pub const SAME_TIME_MINUTES: i64 = 5;
+/// report of another within this many minutes of one of the subject's is at the same time: by
+/// default, and at most (the search boxes reach half an hour around each slice, no further).
+pub const DEFAULT_SAME_TIME_MINUTES: i64 = 5;
+pub const MAX_SAME_TIME_MINUTES: i64 = MAX_GAP_MINUTES;
 
 /// The longest trace (hours back; a month) and the widest distance counted as together (metres).
 pub const MAX_HOURS: i64 = 24 * 30;
@@ -34,6 +36,11 @@ pub fn valid_hours(hours: i64) -> bool {
 /// True if `within` metres is a distance contacts are counted within: above 0, at most the limit.
 pub fn valid_within(within: f64) -> bool {
     within > 0.0 && within <= MAX_WITHIN_METRES
+}
+
+/// True if reports `minutes` apart may count as at the same time: 0 to [`MAX_SAME_TIME_MINUTES`].
+pub fn valid_same_time(minutes: i64) -> bool {
+    (0..=MAX_SAME_TIME_MINUTES).contains(&minutes)
 }
 
 /// One position report.
@@ -141,8 +148,8 @@ fn reports_of<'p>(positions: &'p [Position], id: &str, after: DateTime<Utc>, unt
 
 /// Where the subject was at `t`: between two of its reports at most [`MAX_GAP_MINUTES`]
 /// apart; else, across a longer silence or at the end of its reports, at its report within
-/// [`SAME_TIME_MINUTES`] of `t` (the nearer one), as at a checkpoint passed once.
-fn where_at(track: &[&Position], t: DateTime<Utc>) -> Option<(f64, f64)> {
+/// `same_time` of `t` (the nearer one), as at a checkpoint passed once.
+fn where_at(track: &[&Position], t: DateTime<Utc>, same_time: Duration) -> Option<(f64, f64)> {
     let i = track.partition_point(|p| p.at < t);
     if let Some(p) = track.get(i).filter(|p| p.at == t) {
         return Some((p.lon, p.lat));
@@ -157,23 +164,20 @@ fn where_at(track: &[&Position], t: DateTime<Utc>) -> Option<(f64, f64)> {
         }
     }
     let off = |p: &&&Position| (p.at - t).abs();
-    [before, after]
-        .into_iter()
-        .flatten()
-        .filter(|p| off(p) <= Duration::minutes(SAME_TIME_MINUTES))
-        .min_by_key(off)
-        .map(|p| (p.lon, p.lat))
+    [before, after].into_iter().flatten().filter(|p| off(p) <= same_time).min_by_key(off).map(|p| (p.lon, p.lat))
 }
 
-/// Everyone whose reports in the window came within `metres` of the subject, closest first.
-/// The subject's place is interpolated between its reports up to half an hour outside the
-/// window too: a report just before the window's start places it just after.
-pub fn contacts(positions: &[Position], id: &str, at: DateTime<Utc>, hours: i64, metres: f64) -> Vec<Contact> {
+/// Everyone whose reports in the window came within `metres` of the subject, closest first;
+/// where the subject cannot be interpolated, within `same_minutes` of one of its reports. The
+/// subject's place is interpolated between its reports up to half an hour outside the window
+/// too: a report just before the window's start places it just after.
+pub fn contacts(positions: &[Position], id: &str, at: DateTime<Utc>, hours: i64, metres: f64, same_minutes: i64) -> Vec<Contact> {
+    let same_time = Duration::minutes(same_minutes.clamp(0, MAX_SAME_TIME_MINUTES));
     let (from, gap) = (at - Duration::hours(hours), Duration::minutes(MAX_GAP_MINUTES));
     let subject = reports_of(positions, id, from - gap - Duration::nanoseconds(1), at + gap);
     let mut found: BTreeMap<&str, Contact> = BTreeMap::new();
     for p in positions.iter().filter(|p| p.id != id && p.at > from && p.at <= at) {
-        let Some(here) = where_at(&subject, p.at) else { continue };
+        let Some(here) = where_at(&subject, p.at, same_time) else { continue };
         let d = distance_metres(here, (p.lon, p.lat));
         if d > metres {
             continue;
@@ -221,12 +225,12 @@ mod tests {
         ];
         let at = positions[2].at;
         assert_eq!(track(&positions, "S", at, 72).len(), 3);
-        let found = contacts(&positions, "S", at, 72, 500.0);
+        let found = contacts(&positions, "S", at, 72, 500.0, DEFAULT_SAME_TIME_MINUTES);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].id, "A");
         assert!((found[0].closest_metres - 100.0).abs() < 2.0, "{found:?}");
         // Outside the window: nothing.
-        assert!(contacts(&positions, "S", at, 1, 500.0).is_empty());
+        assert!(contacts(&positions, "S", at, 1, 500.0, DEFAULT_SAME_TIME_MINUTES).is_empty());
     }
 
     #[test]
@@ -245,18 +249,19 @@ mod tests {
         ];
         let at = positions[2].at;
         assert_eq!(track(&positions, "S", at, 1).len(), 2, "the track is the window's own reports");
-        let found = contacts(&positions, "S", at, 1, 500.0);
+        let found = contacts(&positions, "S", at, 1, 500.0, DEFAULT_SAME_TIME_MINUTES);
         let ids: Vec<&str> = found.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["A", "B"], "{found:?}");
         assert!((found[0].closest_metres - 100.0).abs() < 2.0, "{found:?}");
         // Without the report before the window, nothing places the subject at minute 13.
         let without: Vec<Position> = positions[1..].to_vec();
-        let ids: Vec<String> = contacts(&without, "S", at, 1, 500.0).into_iter().map(|c| c.id).collect();
+        let ids: Vec<String> =
+            contacts(&without, "S", at, 1, 500.0, DEFAULT_SAME_TIME_MINUTES).into_iter().map(|c| c.id).collect();
         assert_eq!(ids, ["B"]);
     }
 
     #[test]
-    fn at_a_checkpoint_passed_once_the_same_time_is_within_five_minutes() {
+    fn at_a_checkpoint_passed_once_the_same_time_is_within_a_few_minutes() {
         // Checkpoint logs: the subject passes checkpoint K at minute 60 and L four hours later.
         // P passes K three minutes after it, Q twenty minutes after it, R passes L five minutes
         // before it, T passes L six minutes after it.
@@ -270,10 +275,16 @@ mod tests {
             p("T", 306, l.0, l.1),
         ];
         let at = positions[1].at + Duration::minutes(10);
-        let found = contacts(&positions, "S", at, 72, 50.0);
+        let found = contacts(&positions, "S", at, 72, 50.0, DEFAULT_SAME_TIME_MINUTES);
         let ids: Vec<&str> = found.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["P", "R"], "{found:?}");
         assert!(found.iter().all(|c| c.closest_metres < 1e-6 && c.reports == 1), "{found:?}");
+        // The analyst chooses how far apart is the same time: 0 minutes, only the same
+        // moment; 20 minutes, Q and T as well.
+        let ids = |minutes| contacts(&positions, "S", at, 72, 50.0, minutes).into_iter().map(|c| c.id).collect::<Vec<_>>();
+        assert!(ids(0).is_empty());
+        assert_eq!(ids(20), ["P", "Q", "R", "T"]);
+        assert!(valid_same_time(0) && valid_same_time(30) && !valid_same_time(31) && !valid_same_time(-1));
     }
 
     #[test]
@@ -303,17 +314,17 @@ mod real_tracks {
         let ship = track(&positions, "311050800", at, 72);
         assert_eq!(ship.len(), 21);
         assert!(ship.windows(2).all(|w| w[0].at <= w[1].at));
-        let near = contacts(&positions, "311050800", at, 72, 1_000.0);
+        let near = contacts(&positions, "311050800", at, 72, 1_000.0, DEFAULT_SAME_TIME_MINUTES);
         assert!(!near.is_empty(), "a river port has neighbours within a kilometre");
         for c in &near {
             assert!(c.closest_metres <= 1_000.0 && c.first_at <= c.closest_at && c.closest_at <= c.last_at);
             assert_ne!(c.id, "311050800");
         }
         // Widening the distance only adds contacts.
-        let wider = contacts(&positions, "311050800", at, 72, 3_000.0);
+        let wider = contacts(&positions, "311050800", at, 72, 3_000.0, DEFAULT_SAME_TIME_MINUTES);
         assert!(near.iter().all(|c| wider.iter().any(|w| w.id == c.id)) && wider.len() >= near.len());
         // A vessel nobody reported: no track, no contacts.
         assert!(track(&positions, "000000000", at, 72).is_empty());
-        assert!(contacts(&positions, "000000000", at, 72, 1_000.0).is_empty());
+        assert!(contacts(&positions, "000000000", at, 72, 1_000.0, DEFAULT_SAME_TIME_MINUTES).is_empty());
     }
 }

@@ -617,6 +617,12 @@ async fn risk_push_story(store: Arc<dyn Store>) {
     let bad =
         world.call(Method::POST, "/api/v1/risk/trace", Auth::Token(&analyst), Some(json!({"id": "boat_a", "hours": 0}))).await;
     assert_eq!((bad.status, code(&bad)), (StatusCode::UNPROCESSABLE_ENTITY, "hours_invalid"));
+    let strict = json!({"id": "boat_a", "at": "2026-03-06T03:00:00Z", "within": 100, "same_minutes": 0});
+    let strict = world.call(Method::POST, "/api/v1/risk/trace", Auth::Token(&analyst), Some(strict)).await;
+    assert_eq!((strict.status, strict.body["same_time_minutes"].as_i64()), (StatusCode::OK, Some(0)), "{}", strict.body);
+    let bad = json!({"id": "boat_a", "same_minutes": 45});
+    let bad = world.call(Method::POST, "/api/v1/risk/trace", Auth::Token(&analyst), Some(bad)).await;
+    assert_eq!((bad.status, code(&bad)), (StatusCode::UNPROCESSABLE_ENTITY, "same_minutes_invalid"));
 
     // A position feed pushes its county's reports: stored once, then traced; a tracer may not
     // push, nor the feed for another county; a bad row stores nothing.

@@ -979,8 +979,16 @@ async fn the_analyst_traces_a_boat_from_the_county_feed() {
     assert!(form.body.contains("72小时轨迹") && form.body.contains("name=\"id\""));
     let csrf = analyst.csrf.clone().unwrap();
     let now = chrono::Utc::now().with_timezone(&fq_domain::calendar::beijing()).format("%Y-%m-%dT%H:%M").to_string();
+    assert!(form.body.contains("name=\"same_minutes\" min=\"0\" max=\"30\" value=\"5\""), "the same time's default is offered");
     let ask = |id: &'static str, at: String, hours: &'static str| {
-        vec![("csrf", csrf.clone()), ("id", id.to_owned()), ("at", at), ("hours", hours.to_owned()), ("within", "500".to_owned())]
+        vec![
+            ("csrf", csrf.clone()),
+            ("id", id.to_owned()),
+            ("at", at),
+            ("hours", hours.to_owned()),
+            ("within", "500".to_owned()),
+            ("same_minutes", "5".to_owned()),
+        ]
     };
     let post = |pairs: Vec<(&'static str, String)>| {
         let w = &w;
@@ -994,6 +1002,16 @@ async fn the_analyst_traces_a_boat_from_the_county_feed() {
     assert_eq!(traced.status, StatusCode::OK, "{}", traced.body);
     assert!(traced.body.contains("<svg class=\"trace\"") && traced.body.contains("浙普渔演示04"), "{}", traced.body);
     assert!(traced.body.contains("使用的位置数据：普陀区"), "the feeds read are named");
+    assert!(traced.body.contains("伴随：500 米以内，同时容差 5 分钟"), "the rule used is stated");
+    // The same time: not a number, or beyond the half hour, is refused at its field.
+    for minutes in ["soon", "31"] {
+        let mut pairs = ask("浙普渔演示03", now.clone(), "72");
+        pairs.last_mut().unwrap().1 = minutes.to_owned();
+        let refused = post(pairs).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{minutes}");
+        assert!(refused.body.contains("name=\"same_minutes\"") && refused.body.contains("aria-invalid=\"true\""), "{minutes}");
+        assert!(refused.body.contains(&format!("value=\"{minutes}\"")), "the value is kept: {minutes}");
+    }
     let unknown = post(ask("浙普渔演示99", now.clone(), "72")).await;
     assert!(unknown.status == StatusCode::OK && unknown.body.contains("没有此对象的报告"));
     let bad_time = post(ask("浙普渔演示03", "tomorrow".into(), "72")).await;

@@ -63,7 +63,10 @@ async fn time_traces(engine: &Engine, actor: &Actor, at: DateTime<Utc>) -> Resul
     let (mut track, mut contacts) = (0, Vec::new());
     for _ in 0..RUNS {
         let begin = Instant::now();
-        let trace = engine.trace(actor, "boat-0-0", at, 72, 500.0).await.map_err(|e| failure("trace", e))?;
+        let trace = engine
+            .trace(actor, "boat-0-0", at, 72, 500.0, fq_risk::trace::DEFAULT_SAME_TIME_MINUTES)
+            .await
+            .map_err(|e| failure("trace", e))?;
         samples.push(begin.elapsed().as_secs_f64());
         (track, contacts) = (trace.track.len(), trace.contacts.iter().map(|c| c.id.clone()).collect());
         // A trace that found no track or missed the companion measured nothing.

@@ -131,9 +131,9 @@ pub async fn run(config: &Config, command: RiskCommand) -> Outcome {
             })
             .await
         }
-        RiskCommand::Trace { positions: None, id, at, hours, within, json } => {
+        RiskCommand::Trace { positions: None, id, at, hours, within, same_minutes, json } => {
             open::with_engine(config, |engine| async move {
-                let trace = engine.trace(&crate::commands::cli_actor(), &id, at, hours, within).await?;
+                let trace = engine.trace(&crate::commands::cli_actor(), &id, at, hours, within, same_minutes).await?;
                 print_trace(&trace, json);
                 Ok(())
             })
@@ -151,12 +151,12 @@ fn print_trace(trace: &fq_engine::Trace, json: bool) {
         println!("{}", serde_json::to_string(trace).unwrap_or_default());
         return;
     }
-    let (id, at, hours, within) = (&trace.id, trace.at, trace.hours, trace.within_metres);
+    let (id, at, hours, within, same) = (&trace.id, trace.at, trace.hours, trace.within_metres, trace.same_time_minutes);
     println!("{id}: {} reports in the {hours} hours before {at}", trace.track.len());
     for p in &trace.track {
         println!("  {}  {:.5}, {:.5}", p.at.format("%Y-%m-%d %H:%M:%S"), p.lon, p.lat);
     }
-    println!("{} within {within} m at the same time:", trace.contacts.len());
+    println!("{} within {within} m at the same time (or within {same} minutes of a report):", trace.contacts.len());
     for c in &trace.contacts {
         println!(
             "  {:<12} closest {:>6.0} m at {}  ({} reports, {} to {})",
@@ -303,7 +303,7 @@ fn offline(command: RiskCommand) -> Outcome {
             }
             Ok(())
         }
-        RiskCommand::Trace { positions: Some(positions), id, at, hours, within, json } => {
+        RiskCommand::Trace { positions: Some(positions), id, at, hours, within, same_minutes, json } => {
             let bytes = std::fs::read(&positions)
                 .map_err(|e| Failure::new("file_unreadable", format!("cannot read {}: {e}", positions.display())))?;
             let reports = fq_risk::trace::read_positions(&bytes).map_err(|e| Failure {
@@ -311,12 +311,20 @@ fn offline(command: RiskCommand) -> Outcome {
                 message: format!("{}: {e}", positions.display()),
                 exit: 4,
             })?;
-            if !(fq_risk::trace::valid_hours(hours) && fq_risk::trace::valid_within(within)) {
-                return Err(Failure::new("argument_invalid", "--hours is 1 to 720 and --within 0 to 100,000 metres"));
+            use fq_risk::trace::{valid_hours, valid_same_time, valid_within};
+            if !(valid_hours(hours) && valid_within(within) && valid_same_time(same_minutes)) {
+                return Err(Failure::new(
+                    "argument_invalid",
+                    "--hours is 1 to 720, --within 0 to 100,000 metres and --same-minutes 0 to 30",
+                ));
             }
             let track = fq_risk::trace::track(&reports, &id, at, hours).into_iter().cloned().collect();
-            let contacts = fq_risk::trace::contacts(&reports, &id, at, hours, within);
-            print_trace(&fq_engine::Trace { id, at, hours, within_metres: within, regions: None, track, contacts }, json);
+            let contacts = fq_risk::trace::contacts(&reports, &id, at, hours, within, same_minutes);
+            let same_time_minutes = same_minutes;
+            print_trace(
+                &fq_engine::Trace { id, at, hours, within_metres: within, same_time_minutes, regions: None, track, contacts },
+                json,
+            );
             Ok(())
         }
         RiskCommand::ConvertNij { file, category, out } => {

@@ -2,7 +2,8 @@
 //!
 //! A contact compares another's report with the subject's position at that moment, interpolated
 //! between two of the subject's reports at most [`MAX_GAP_MINUTES`] apart, or else its report
-//! within [`SAME_TIME_MINUTES`](super::SAME_TIME_MINUTES) (see [`contacts`](super::contacts)).
+//! within the trace's same-time minutes, at most
+//! [`MAX_SAME_TIME_MINUTES`](super::MAX_SAME_TIME_MINUTES) (see [`contacts`](super::contacts)).
 //! So a report at time t can count only if it lies within the distance of the box around the
 //! subject's reports in [t − gap, t + gap]. The window is cut
 //! into slices of [`SLICE_MINUTES`]; each slice's box is the subject's reports around it, widened
@@ -88,7 +89,7 @@ fn widened(reports: &[&Position], metres: f64) -> Option<(f64, f64, f64, f64)> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{contacts, distance_metres, track};
+    use super::super::{MAX_SAME_TIME_MINUTES, contacts, distance_metres, track};
     use super::*;
     use proptest::prelude::*;
 
@@ -192,7 +193,7 @@ mod tests {
 
         /// Reading only what lies in the boxes finds the same contacts as reading everything.
         #[test]
-        fn the_boxes_lose_no_contact((reports, metres) in walk(), hours in 1i64..11) {
+        fn the_boxes_lose_no_contact((reports, metres) in walk(), hours in 1i64..11, same in 0i64..=MAX_SAME_TIME_MINUTES) {
             let at = t0() + Duration::minutes(600);
             let mut subject: Vec<&Position> = reports.iter().filter(|p| p.id == "b0").collect();
             subject.sort_by_key(|p| p.at);
@@ -202,7 +203,7 @@ mod tests {
                 .filter(|p| p.id == "b0" || boxes.iter().any(|b| b.holds(p.at, p.lon, p.lat)))
                 .cloned()
                 .collect();
-            prop_assert_eq!(contacts(&near, "b0", at, hours, metres), contacts(&reports, "b0", at, hours, metres));
+            prop_assert_eq!(contacts(&near, "b0", at, hours, metres, same), contacts(&reports, "b0", at, hours, metres, same));
             prop_assert_eq!(track(&near, "b0", at, hours), track(&reports, "b0", at, hours));
             // No report lies in two boxes: the slices do not overlap, so nothing is read twice.
             for p in reports.iter().filter(|p| p.id != "b0") {

@@ -166,6 +166,9 @@ pub(crate) struct TraceBody {
     hours: Option<i64>,
     /// Who counts as with them: within this many metres at the same time (default 500).
     within: Option<f64>,
+    /// Where their place cannot be interpolated (a checkpoint passed once): reports this many
+    /// minutes apart count as at the same time (default 5, at most 30).
+    same_minutes: Option<i64>,
 }
 
 /// The 72-hour trace of a person or vessel: their reports over the hours before `at`, and who
@@ -181,7 +184,9 @@ pub(crate) async fn trace(
     ApiJson(body): ApiJson<TraceBody>,
 ) -> Result<Json<fq_engine::Trace>, ApiError> {
     let at = body.at.unwrap_or_else(|| state.engine.current_time());
-    let trace = state.engine.trace(&actor, &body.id, at, body.hours.unwrap_or(72), body.within.unwrap_or(500.0)).await?;
+    let (hours, within) = (body.hours.unwrap_or(72), body.within.unwrap_or(500.0));
+    let same_minutes = body.same_minutes.unwrap_or(fq_risk::trace::DEFAULT_SAME_TIME_MINUTES);
+    let trace = state.engine.trace(&actor, &body.id, at, hours, within, same_minutes).await?;
     Ok(Json(trace))
 }
 

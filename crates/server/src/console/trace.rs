@@ -50,7 +50,8 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer) -> Page 
         return Err(layout::denied(&state, &viewer));
     }
     let now = state.engine.current_time().with_timezone(&beijing()).format("%Y-%m-%dT%H:%M").to_string();
-    let values = minijinja::context! { id => "", at => now, hours => "72", within => "500" };
+    let same_minutes = fq_risk::trace::DEFAULT_SAME_TIME_MINUTES.to_string();
+    let values = minijinja::context! { id => "", at => now, hours => "72", within => "500", same_minutes => same_minutes };
     let ctx = minijinja::context! { values => values, error => Option::<String>::None, error_field => Option::<String>::None };
     Ok(layout::page(&state, &viewer, "trace.html", ctx))
 }
@@ -66,6 +67,7 @@ pub(crate) async fn run(State(state): State<AppState>, viewer: Viewer, posted: P
     let lang = viewer.lang;
     let values = minijinja::context! {
         id => posted.text("id"), at => posted.text("at"), hours => posted.text("hours"), within => posted.text("within"),
+        same_minutes => posted.text("same_minutes"),
     };
     let refuse = |fault: Fault| {
         let ctx = minijinja::context! { values => values.clone(), error => fault.message, error_field => fault.field };
@@ -78,7 +80,10 @@ pub(crate) async fn run(State(state): State<AppState>, viewer: Viewer, posted: P
     let Ok(within) = posted.text("within").trim().parse::<f64>() else {
         return Ok(refuse(Fault::on("within", i18n::text(lang, "trace.bad_within"))));
     };
-    let trace = match state.engine.trace(&viewer.actor, &posted.text("id"), at, hours, within).await {
+    let Ok(same_minutes) = posted.text("same_minutes").trim().parse::<i64>() else {
+        return Ok(refuse(Fault::on("same_minutes", i18n::text(lang, "trace.bad_same_minutes"))));
+    };
+    let trace = match state.engine.trace(&viewer.actor, &posted.text("id"), at, hours, within, same_minutes).await {
         Ok(trace) => trace,
         Err(e @ EngineError::Invalid { .. }) => return Ok(refuse(Fault::of(lang, &e))),
         Err(e) => return Err(layout::fail(&state, &viewer, &e)),
@@ -125,6 +130,7 @@ pub(crate) async fn run(State(state): State<AppState>, viewer: Viewer, posted: P
         until => display::when(trace.at),
         hours => trace.hours,
         within => format!("{:.0}", trace.within_metres),
+        same_minutes => trace.same_time_minutes,
         regions => feeds,
         track => value(&track),
         with => value(&with),
@@ -201,6 +207,7 @@ mod tests {
             at: Utc.with_ymd_and_hms(2026, 11, 26, 1, 0, 0).unwrap(),
             hours: 72,
             within_metres: 500.0,
+            same_time_minutes: 5,
             regions: None,
             track: vec![p(122.30, 29.90, 0), p(122.40, 30.00, 30), p(122.50, 29.95, 60)],
             contacts: Vec::new(),

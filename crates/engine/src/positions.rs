@@ -203,22 +203,19 @@ impl Engine {
         // hours are over a million).
         let gap = Duration::minutes(MAX_GAP_MINUTES);
         let (from, until) = (at - Duration::hours(hours) - gap, at + gap + Duration::seconds(1));
+        let as_position = |r: PositionRecord| Position { id: r.subject, at: r.at, lon: r.lon, lat: r.lat };
         let mut own = self.store.positions_of(id, from, until, scope.as_deref()).await?;
         // A report seen by several counties' feeds is stored once in each: read once. The store
         // gives them by time, so the copies are neighbours.
         own.dedup_by(|a, b| a.at == b.at);
-        let own: Vec<Position> = own.into_iter().map(|r| Position { id: r.subject, at: r.at, lon: r.lon, lat: r.lat }).collect();
+        let own: Vec<Position> = own.into_iter().map(as_position).collect();
         let boxes = fq_risk::trace::search_boxes(&own.iter().collect::<Vec<_>>(), at, hours, within);
         let areas: Vec<PositionArea> = boxes
             .iter()
             .map(|b| PositionArea { from: b.from, to: b.to, west: b.west, east: b.east, south: b.south, north: b.north })
             .collect();
         let near = if areas.is_empty() { Vec::new() } else { self.store.positions_in(&areas, scope.as_deref()).await? };
-        let mut positions: Vec<Position> = near
-            .into_iter()
-            .filter(|r| r.subject != id)
-            .map(|r| Position { id: r.subject, at: r.at, lon: r.lon, lat: r.lat })
-            .collect();
+        let mut positions: Vec<Position> = near.into_iter().filter(|r| r.subject != id).map(as_position).collect();
         // Copies of one report from several feeds are the same report: the first is kept. (Two
         // feeds that disagree on where it was: the copy within the box is the one read.)
         positions.dedup_by(|a, b| a.id == b.id && a.at == b.at);

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::Serialize;
 
-pub use search::{SLICE_MINUTES, SearchBox, search_boxes};
+pub use search::{SearchBox, search_boxes};
 
 /// The longest silence between two reports across which the subject's position is interpolated.
 pub const MAX_GAP_MINUTES: i64 = 30;

@@ -165,23 +165,21 @@ pub(crate) fn positions_of(
     regions: Option<&[RegionCode]>,
 ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
     // By the (subject, at) index: the subject's reports of every county, those of feeds outside
-    // `regions` left out here (a subject has few reports; a county's window has many).
+    // the counties `regions` may read left out here (a subject has few reports; a county's
+    // window has many).
+    let readable = counties_of(conn, regions)?;
     let mut stmt = conn
         .prepare_cached(
             "SELECT subject, at, lon, lat, source, region FROM positions WHERE subject = ?1 AND at >= ?2 AND at < ?3 ORDER BY at, region",
         )
         .map_err(db)?;
-    let readable = |region: &str| match regions {
-        None => true,
-        Some(regions) => regions.iter().any(|r| region >= r.as_str() && region < crate::reads::subtree_upper(r).as_str()),
-    };
     let mut out = Vec::new();
     let rows = stmt
         .query_map(params![subject, journal_time(from), journal_time(to)], |r| Ok((raw_position(r)?, r.get::<_, String>(5)?)))
         .map_err(db)?;
     for row in rows {
         let (raw, region) = row.map_err(db)?;
-        if readable(&region) {
+        if readable.binary_search(&region).is_ok() {
             out.push(position(raw, region)?);
         }
     }

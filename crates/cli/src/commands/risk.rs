@@ -320,11 +320,17 @@ fn offline(command: RiskCommand) -> Outcome {
             }
             let track = fq_risk::trace::track(&reports, &id, at, hours).into_iter().cloned().collect();
             let contacts = fq_risk::trace::contacts(&reports, &id, at, hours, within, same_minutes);
-            let same_time_minutes = same_minutes;
-            print_trace(
-                &fq_engine::Trace { id, at, hours, within_metres: within, same_time_minutes, regions: None, track, contacts },
-                json,
-            );
+            let trace = fq_engine::Trace {
+                id,
+                at,
+                hours,
+                within_metres: within,
+                same_time_minutes: same_minutes,
+                regions: None,
+                track,
+                contacts,
+            };
+            print_trace(&trace, json);
             Ok(())
         }
         RiskCommand::ConvertNij { file, category, out } => {

@@ -17,7 +17,7 @@ use super::{EARTH_RADIUS, MAX_GAP_MINUTES, Position};
 
 /// The length of one slice of the window: short enough that a vessel's box stays small, long
 /// enough that a month's trace is a few hundred reads.
-pub const SLICE_MINUTES: i64 = 60;
+const SLICE_MINUTES: i64 = 60;
 
 /// A part of the window, `[from, to)`, and the area (degrees, bounds included) in which a
 /// report of that time may be within the distance of the subject.
@@ -54,7 +54,7 @@ pub fn search_boxes(track: &[&Position], at: DateTime<Utc>, hours: i64, metres: 
         let to = (from + slice).min(end);
         let first = track.partition_point(|p| p.at < from - gap);
         let last = track.partition_point(|p| p.at <= to + gap);
-        if let Some(area) = widened(&track[first..last.max(first)], metres) {
+        if let Some(area) = widened(&track[first..last], metres) {
             let (west, east, south, north) = area;
             boxes.push(SearchBox { from, to, west, east, south, north });
         }

@@ -7,12 +7,14 @@
 //! shown to them, not even whether a subject was seen there; every trace is journaled with who
 //! asked.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use fq_domain::actor::Actor;
 use fq_domain::journal::NewEvent;
 use fq_domain::region::{RegionCode, RegionLevel};
 use fq_risk::trace::{Contact, MAX_GAP_MINUTES, Position};
-use fq_store::{Change, Op, PositionArea, PositionRecord};
+use fq_store::{AreasAround, Change, Op, PositionArea, PositionRecord, PositionsAround};
 use serde::Serialize;
 use serde_json::json;
 
@@ -204,17 +206,21 @@ impl Engine {
         let gap = Duration::minutes(MAX_GAP_MINUTES);
         let (from, until) = (at - Duration::hours(hours) - gap, at + gap + Duration::seconds(1));
         let as_position = |r: PositionRecord| Position { id: r.subject, at: r.at, lon: r.lon, lat: r.lat };
-        let mut own = self.store.positions_of(id, from, until, scope.as_deref()).await?;
+        // Both reads from one snapshot: a file stored meanwhile cannot add companions of a
+        // stretch of track the first read did not see.
+        let areas_of: AreasAround = Arc::new(move |own: &[PositionRecord]| {
+            let mut own: Vec<Position> = own.iter().map(|r| as_position(r.clone())).collect();
+            own.dedup_by(|a, b| a.at == b.at);
+            fq_risk::trace::search_boxes(&own.iter().collect::<Vec<_>>(), at, hours, within)
+                .iter()
+                .map(|b| PositionArea { from: b.from, to: b.to, west: b.west, east: b.east, south: b.south, north: b.north })
+                .collect()
+        });
+        let PositionsAround { mut own, near } = self.store.positions_around(id, from, until, scope.as_deref(), areas_of).await?;
         // A report seen by several counties' feeds is stored once in each: read once. The store
         // gives them by time, so the copies are neighbours.
         own.dedup_by(|a, b| a.at == b.at);
         let own: Vec<Position> = own.into_iter().map(as_position).collect();
-        let boxes = fq_risk::trace::search_boxes(&own.iter().collect::<Vec<_>>(), at, hours, within);
-        let areas: Vec<PositionArea> = boxes
-            .iter()
-            .map(|b| PositionArea { from: b.from, to: b.to, west: b.west, east: b.east, south: b.south, north: b.north })
-            .collect();
-        let near = if areas.is_empty() { Vec::new() } else { self.store.positions_in(&areas, scope.as_deref()).await? };
         let mut positions: Vec<Position> = near.into_iter().filter(|r| r.subject != id).map(as_position).collect();
         // Copies of one report from several feeds are the same report: the first is kept. (Two
         // feeds that disagree on where it was: the copy within the box is the one read.)

@@ -90,6 +90,7 @@ macro_rules! conformance_tests {
             attachments_round_trip_and_attach,
             risk_forecasts_replace_only_with_more_events,
             positions_read_by_time_and_county,
+            positions_read_by_place_in_one_snapshot,
         );
     };
 }

@@ -49,6 +49,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "positions", include_str!("../migrations/0006_positions.sql")),
     (7, "position_regions", include_str!("../migrations/0007_position_regions.sql")),
     (8, "risk_forecasts", include_str!("../migrations/0008_risk_forecasts.sql")),
+    (9, "position_cells", include_str!("../migrations/0009_position_cells.sql")),
 ];
 
 /// The schema version this build writes.
@@ -425,6 +426,17 @@ impl fq_store::RiskStore for PgStore {
         regions: Option<&[RegionCode]>,
     ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
         risk_reads::positions_of(&self.pool, subject, from, to, regions).await
+    }
+
+    async fn positions_around(
+        &self,
+        subject: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        regions: Option<&[RegionCode]>,
+        areas_of: fq_store::AreasAround,
+    ) -> Result<fq_store::PositionsAround, StoreError> {
+        risk_reads::positions_around(&self.pool, subject, (from, to), regions, &areas_of).await
     }
 
     async fn positions_known(&self, region: &str, reports: &[(String, DateTime<Utc>)]) -> Result<usize, StoreError> {

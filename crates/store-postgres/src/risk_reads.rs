@@ -84,31 +84,6 @@ fn county_ranges(regions: &[RegionCode]) -> (Vec<String>, Vec<String>) {
     (outer.iter().map(ToString::to_string).collect(), outer.iter().map(|r| crate::reads::subtree_upper(r)).collect())
 }
 
-/// The counties of the stored reports under `regions` (as stored), each found by one search of
-/// the (region, at) index, not by a walk over the reports: a skip scan PostgreSQL lacks.
-async fn counties_under(conn: &mut sqlx::PgConnection, regions: &[RegionCode]) -> Result<Vec<String>, StoreError> {
-    let (codes, uppers) = county_ranges(regions);
-    // Two statements, not one with `$3 IS NULL OR region > $3`: in a generic plan that OR would
-    // become a filter over every report of the counties found before.
-    const FIRST: &str = "SELECT min(region) FROM positions WHERE region >= $1 AND region < $2";
-    const NEXT: &str = "SELECT min(region) FROM positions WHERE region > $1 AND region < $2";
-    let mut found: Vec<String> = Vec::new();
-    for (code, upper) in codes.iter().zip(&uppers) {
-        let mut after: Option<String> = None;
-        loop {
-            let (sql, from) = match &after {
-                None => (FIRST, code),
-                Some(last) => (NEXT, last),
-            };
-            let next: Option<String> = sqlx::query_scalar(sql).bind(from).bind(upper).fetch_one(&mut *conn).await.map_err(db)?;
-            let Some(county) = next else { break };
-            found.push(county.clone());
-            after = Some(county);
-        }
-    }
-    Ok(found)
-}
-
 fn position(r: &sqlx::postgres::PgRow) -> Result<fq_store::PositionRecord, StoreError> {
     Ok(fq_store::PositionRecord {
         subject: r.try_get("subject").map_err(db)?,
@@ -120,44 +95,22 @@ fn position(r: &sqlx::postgres::PgRow) -> Result<fq_store::PositionRecord, Store
     })
 }
 
+/// A read-only transaction at REPEATABLE READ: every statement in it sees one snapshot, so that
+/// a file stored meanwhile is seen whole or not at all.
+async fn snapshot(pool: &PgPool) -> Result<sqlx::Transaction<'_, sqlx::Postgres>, StoreError> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await.map_err(db)?;
+    Ok(tx)
+}
+
 pub(crate) async fn positions_in(
     pool: &PgPool,
     areas: &[fq_store::PositionArea],
     regions: Option<&[RegionCode]>,
 ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
-    // One plain statement per area (and county), each an index range scan over the area's
-    // hour, its place filtered within. Joined to the areas as an array instead, the planner
-    // cannot see how narrow each hour is and chose to hash every report of the table (seconds).
-    // All in one snapshot, so that a file stored meanwhile is seen whole or not at all.
-    let mut tx = pool.begin().await.map_err(db)?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await.map_err(db)?;
-    let counties = match regions {
-        None => None,
-        Some(regions) => Some(counties_under(&mut tx, regions).await?),
-    };
-    const EVERY_COUNTY: &str = "SELECT subject, at, lon, lat, source, region FROM positions WHERE at >= $1 AND at < $2 AND lon >= $3 AND lon <= $4 AND lat >= $5 AND lat <= $6";
-    const ONE_COUNTY: &str = "SELECT subject, at, lon, lat, source, region FROM positions WHERE region = $7 AND at >= $1 AND at < $2 AND lon >= $3 AND lon <= $4 AND lat >= $5 AND lat <= $6";
-    let mut out = Vec::new();
-    for area in areas {
-        let query = |sql| {
-            sqlx::query(sql).bind(area.from).bind(area.to).bind(area.west).bind(area.east).bind(area.south).bind(area.north)
-        };
-        let rows = match &counties {
-            None => query(EVERY_COUNTY).fetch_all(&mut *tx).await.map_err(db)?,
-            Some(counties) => {
-                let mut rows = Vec::new();
-                for county in counties {
-                    rows.extend(query(ONE_COUNTY).bind(county).fetch_all(&mut *tx).await.map_err(db)?);
-                }
-                rows
-            }
-        };
-        for row in &rows {
-            out.push(position(row)?);
-        }
-    }
+    let mut tx = snapshot(pool).await?;
+    let out = read_areas(&mut tx, areas, regions).await?;
     tx.commit().await.map_err(db)?;
-    fq_store::order_and_dedup_positions(&mut out);
     Ok(out)
 }
 
@@ -168,24 +121,138 @@ pub(crate) async fn positions_of(
     to: DateTime<Utc>,
     regions: Option<&[RegionCode]>,
 ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
+    let mut conn = pool.acquire().await.map_err(db)?;
+    read_subject(&mut conn, subject, (from, to), regions).await
+}
+
+pub(crate) async fn positions_around(
+    pool: &PgPool,
+    subject: &str,
+    window: (DateTime<Utc>, DateTime<Utc>),
+    regions: Option<&[RegionCode]>,
+    areas_of: &fq_store::AreasAround,
+) -> Result<fq_store::PositionsAround, StoreError> {
+    let mut tx = snapshot(pool).await?;
+    let own = read_subject(&mut tx, subject, window, regions).await?;
+    let near = read_areas(&mut tx, &areas_of(&own), regions).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(fq_store::PositionsAround { own, near })
+}
+
+/// Keeps the reports of feeds whose county lies in one of the ranges `$2`, `$3` (codes and their
+/// uppers: `county_ranges` of the regions asked for), or every report when `$1` is true.
+macro_rules! readable {
+    () => {
+        "($1 OR EXISTS (SELECT 1 FROM UNNEST($2::text[], $3::text[]) AS r(code, upper) WHERE p.region >= r.code AND p.region < r.upper))"
+    };
+}
+
+/// The reports in the areas `$4` to `$10` (one row each: a place cell, from, to, west, east,
+/// south, north) whose feeds are readable (`$1` to `$3`), found by `$key` then time.
+macro_rules! in_areas {
+    ($key:literal) => {
+        concat!(
+            "SELECT p.subject, p.at, p.lon, p.lat, p.source, p.region \
+             FROM UNNEST($4::bigint[], $5::timestamptz[], $6::timestamptz[], $7::float8[], $8::float8[], $9::float8[], $10::float8[]) \
+             AS b(cell, f, t, w, e, s, n) \
+             CROSS JOIN LATERAL (SELECT subject, at, lon, lat, source, region FROM positions WHERE ",
+            $key,
+            "at >= b.f AND at < b.t AND lon >= b.w AND lon <= b.e AND lat >= b.s AND lat <= b.n OFFSET 0) p WHERE ",
+            readable!()
+        )
+    };
+}
+
+/// Binds `readable!`'s parameters for `regions` (None: every report).
+fn bind_readable<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    regions: Option<&[RegionCode]>,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let (codes, uppers) = regions.map(county_ranges).unwrap_or_default();
+    query.bind(regions.is_none()).bind(codes).bind(uppers)
+}
+
+async fn read_subject(
+    conn: &mut sqlx::PgConnection,
+    subject: &str,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    regions: Option<&[RegionCode]>,
+) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
     // The primary key (subject, at, region) finds them; a subject has few, so the regions are
     // a filter.
-    let (codes, uppers) = regions.map(county_ranges).unwrap_or_default();
-    let rows = sqlx::query(
-        "SELECT p.subject, p.at, p.lon, p.lat, p.source, p.region FROM positions p WHERE p.subject = $1 AND p.at >= $2 AND p.at < $3 \
-         AND ($4 OR EXISTS (SELECT 1 FROM UNNEST($5::text[], $6::text[]) AS r(code, upper) WHERE p.region >= r.code AND p.region < r.upper)) \
-         ORDER BY p.at, p.region",
-    )
-    .bind(subject)
-    .bind(from)
-    .bind(to)
-    .bind(regions.is_none())
-    .bind(codes)
-    .bind(uppers)
-    .fetch_all(pool)
-    .await
-    .map_err(db)?;
+    const SQL: &str = concat!(
+        "SELECT p.subject, p.at, p.lon, p.lat, p.source, p.region FROM positions p WHERE p.subject = $4 AND p.at >= $5 AND p.at < $6 AND ",
+        readable!(),
+        " ORDER BY p.at, p.region"
+    );
+    let rows =
+        bind_readable(sqlx::query(SQL), regions).bind(subject).bind(from).bind(to).fetch_all(&mut *conn).await.map_err(db)?;
     rows.iter().map(position).collect()
+}
+
+/// The columns of the areas to read, one row per (place cell, area) or per area.
+#[derive(Default)]
+struct AreaRows {
+    cells: Vec<i64>,
+    from: Vec<DateTime<Utc>>,
+    to: Vec<DateTime<Utc>>,
+    west: Vec<f64>,
+    east: Vec<f64>,
+    south: Vec<f64>,
+    north: Vec<f64>,
+}
+
+impl AreaRows {
+    fn push(&mut self, cell: i64, area: &fq_store::PositionArea) {
+        self.cells.push(cell);
+        self.from.push(area.from);
+        self.to.push(area.to);
+        self.west.push(area.west);
+        self.east.push(area.east);
+        self.south.push(area.south);
+        self.north.push(area.north);
+    }
+}
+
+async fn read_areas(
+    conn: &mut sqlx::PgConnection,
+    areas: &[fq_store::PositionArea],
+    regions: Option<&[RegionCode]>,
+) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
+    // Each area is read through the (cell, at) index, one index range per cell it covers and
+    // its place filtered within; an area of too many cells through the time index. One
+    // statement for each kind, the areas given as arrays: the LATERAL subquery (kept apart from
+    // the join by OFFSET 0) makes the planner run one index scan per row of areas, where a plain
+    // join of the arrays to the table was planned as a hash of every report of the table.
+    let (mut by_cell, mut by_time) = (AreaRows::default(), AreaRows::default());
+    for area in areas {
+        match area.cells() {
+            Some(cells) => cells.into_iter().for_each(|cell| by_cell.push(cell, area)),
+            None => by_time.push(0, area),
+        }
+    }
+    let mut out = Vec::new();
+    for (rows, sql) in [(by_cell, in_areas!("cell = b.cell AND ")), (by_time, in_areas!(""))] {
+        if rows.cells.is_empty() {
+            continue;
+        }
+        let found = bind_readable(sqlx::query(sql), regions)
+            .bind(rows.cells)
+            .bind(rows.from)
+            .bind(rows.to)
+            .bind(rows.west)
+            .bind(rows.east)
+            .bind(rows.south)
+            .bind(rows.north)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?;
+        for row in &found {
+            out.push(position(row)?);
+        }
+    }
+    fq_store::order_and_dedup_positions(&mut out);
+    Ok(out)
 }
 
 pub(crate) async fn positions_known(

@@ -465,6 +465,18 @@ impl fq_store::RiskStore for SqliteStore {
         self.read(move |c| risk_reads::positions_of(c, &subject, from, to, regions.as_deref())).await
     }
 
+    async fn positions_around(
+        &self,
+        subject: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        regions: Option<&[RegionCode]>,
+        areas_of: fq_store::AreasAround,
+    ) -> Result<fq_store::PositionsAround, StoreError> {
+        let (subject, regions) = (subject.to_owned(), regions.map(<[RegionCode]>::to_vec));
+        self.read(move |c| risk_reads::positions_around(c, &subject, (from, to), regions.as_deref(), &areas_of)).await
+    }
+
     async fn positions_known(&self, region: &str, reports: &[(String, DateTime<Utc>)]) -> Result<usize, StoreError> {
         let (region, reports) = (region.to_owned(), reports.to_vec());
         self.read(move |c| risk_reads::positions_known(c, &region, &reports)).await

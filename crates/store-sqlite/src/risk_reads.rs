@@ -123,41 +123,100 @@ fn position((subject, at, lon, lat, source): RawPosition, region: String) -> Res
     Ok(fq_store::PositionRecord { subject, at, lon, lat, source, region })
 }
 
+/// Runs `read` in one transaction: one snapshot of the database, so that a file stored meanwhile
+/// is seen whole or not at all.
+fn in_one_snapshot<T>(conn: &Connection, read: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    let tx = conn.unchecked_transaction().map_err(db)?;
+    let out = read(&tx)?;
+    tx.commit().map_err(db)?;
+    Ok(out)
+}
+
 pub(crate) fn positions_in(
     conn: &Connection,
     areas: &[fq_store::PositionArea],
     regions: Option<&[RegionCode]>,
 ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
-    // The table is ordered by county, time and subject: each county's part of an area's window
-    // is one range of it, its place filtered within. The counties come first (every one, or
-    // those under the regions asked for), all read in one transaction so that a file stored
-    // meanwhile is seen whole or not at all.
-    let tx = conn.unchecked_transaction().map_err(db)?;
-    let conn: &Connection = &tx;
+    in_one_snapshot(conn, |c| read_areas(c, areas, regions))
+}
+
+pub(crate) fn positions_of(
+    conn: &Connection,
+    subject: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    regions: Option<&[RegionCode]>,
+) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
+    in_one_snapshot(conn, |c| read_subject(c, subject, from, to, regions))
+}
+
+pub(crate) fn positions_around(
+    conn: &Connection,
+    subject: &str,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    regions: Option<&[RegionCode]>,
+    areas_of: &fq_store::AreasAround,
+) -> Result<fq_store::PositionsAround, StoreError> {
+    in_one_snapshot(conn, |c| {
+        let own = read_subject(c, subject, from, to, regions)?;
+        let areas = areas_of(&own);
+        let near = if areas.is_empty() { Vec::new() } else { read_areas(c, &areas, regions)? };
+        Ok(fq_store::PositionsAround { own, near })
+    })
+}
+
+fn read_areas(
+    conn: &Connection,
+    areas: &[fq_store::PositionArea],
+    regions: Option<&[RegionCode]>,
+) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
+    // An area is read through the (cell, at) index, one index range per place cell it covers,
+    // its place filtered within, then the reports of feeds outside the counties `regions` may
+    // read left out. An area of too many cells is read by its time window instead, county by
+    // county: the table is ordered by county, time and subject, so each is one range of it.
     let counties = counties_of(conn, regions)?;
-    let mut stmt = conn
+    let mut by_cell = conn
+        .prepare_cached(
+            "SELECT subject, at, lon, lat, source, region FROM positions WHERE cell = ?1 AND at >= ?2 AND at < ?3 \
+             AND lon >= ?4 AND lon <= ?5 AND lat >= ?6 AND lat <= ?7",
+        )
+        .map_err(db)?;
+    let mut by_time = conn
         .prepare_cached(
             "SELECT subject, at, lon, lat, source FROM positions WHERE region = ?1 AND at >= ?2 AND at < ?3 \
              AND lon >= ?4 AND lon <= ?5 AND lat >= ?6 AND lat <= ?7",
         )
         .map_err(db)?;
     let mut out = Vec::new();
-    for region in &counties {
-        for area in areas {
-            let (from, to) = (journal_time(area.from), journal_time(area.to));
-            let bounds = params![region, from, to, area.west, area.east, area.south, area.north];
-            for row in stmt.query_map(bounds, raw_position).map_err(db)? {
-                out.push(position(row.map_err(db)?, region.clone())?);
+    for area in areas {
+        let (from, to) = (journal_time(area.from), journal_time(area.to));
+        match area.cells() {
+            Some(cells) => {
+                for cell in cells {
+                    let bounds = params![cell, from, to, area.west, area.east, area.south, area.north];
+                    for row in by_cell.query_map(bounds, |r| Ok((raw_position(r)?, r.get::<_, String>(5)?))).map_err(db)? {
+                        let (raw, region) = row.map_err(db)?;
+                        if counties.binary_search(&region).is_ok() {
+                            out.push(position(raw, region)?);
+                        }
+                    }
+                }
+            }
+            None => {
+                for region in &counties {
+                    let bounds = params![region, from, to, area.west, area.east, area.south, area.north];
+                    for row in by_time.query_map(bounds, raw_position).map_err(db)? {
+                        out.push(position(row.map_err(db)?, region.clone())?);
+                    }
+                }
             }
         }
     }
-    drop(stmt);
-    tx.commit().map_err(db)?;
     fq_store::order_and_dedup_positions(&mut out);
     Ok(out)
 }
 
-pub(crate) fn positions_of(
+fn read_subject(
     conn: &Connection,
     subject: &str,
     from: DateTime<Utc>,

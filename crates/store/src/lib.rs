@@ -26,7 +26,10 @@ pub use cases::{
 pub use change::{Change, Committed, Expectation, Op};
 pub use error::StoreError;
 pub use location::{BackendKind, DatabaseLocation, LocationError, SQLITE_FILE_NAME, redact_url};
-pub use risk::{PositionArea, PositionRecord, RiskEventRecord, RiskForecastRecord, order_and_dedup_positions};
+pub use risk::{
+    AreasAround, CELLS_PER_DEGREE, MAX_AREA_CELLS, PositionArea, PositionRecord, PositionsAround, RiskEventRecord,
+    RiskForecastRecord, order_and_dedup_positions, position_cell,
+};
 pub use traits::{
     AccountStore, AttachmentStore, BackupReport, CaseStore, GridStore, JournalExtent, JournalStore, OrgStore, RegionStore,
     RiskStore, SessionStore, Store, StoredBoundary,

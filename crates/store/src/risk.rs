@@ -44,6 +44,57 @@ impl PositionArea {
     pub fn window(from: DateTime<Utc>, to: DateTime<Utc>) -> Self {
         Self { from, to, west: -180.0, east: 180.0, south: -90.0, north: 90.0 }
     }
+
+    /// The place cells ([`position_cell`]) the area covers, west to east then south to north;
+    /// None when they are more than [`MAX_AREA_CELLS`] (the area is read by time alone).
+    pub fn cells(&self) -> Option<Vec<i64>> {
+        let (west, south) = cell_indices(self.west, self.south);
+        let (east, north) = cell_indices(self.east, self.north);
+        if east < west || north < south || (east - west + 1) * (north - south + 1) > MAX_AREA_CELLS as i64 {
+            return None;
+        }
+        Some((west..=east).flat_map(|x| (south..=north).map(move |y| x * CELL_ROW + y)).collect())
+    }
+}
+
+/// How many place cells a degree holds each way: cells of 0.05° (in Zhejiang about 4.8 km east
+/// to west and 5.6 km north to south). A trace's hourly box around a slow subject covers one to
+/// four of them; an hour of a province's reports is thousands of times more.
+pub const CELLS_PER_DEGREE: f64 = 20.0;
+
+/// An area covering more cells than this is read by its time window alone: past it, probing
+/// each cell costs more than reading the hour.
+pub const MAX_AREA_CELLS: usize = 256;
+
+/// Longitude cells are numbered this many apart (more than the 3,600 latitude rows).
+const CELL_ROW: i64 = 10_000;
+
+fn cell_indices(lon: f64, lat: f64) -> (i64, i64) {
+    // Truncation is floor here: both sums are ≥ 0 for a WGS-84 point.
+    (((lon + 180.0) * CELLS_PER_DEGREE) as i64, ((lat + 90.0) * CELLS_PER_DEGREE) as i64)
+}
+
+/// The place cell of a report, the key of the stores' (cell, time) index through which a trace
+/// reads only the reports near its subject. The stores compute it from `lon` and `lat` in a
+/// generated column with the same arithmetic (degrees plus 180 or 90, times 20, floored; in
+/// IEEE doubles in SQLite, PostgreSQL and here alike), so an area's [`cells`](PositionArea::cells)
+/// hold every report inside it: the cell of a point is monotone in each coordinate.
+pub fn position_cell(lon: f64, lat: f64) -> i64 {
+    let (x, y) = cell_indices(lon, lat);
+    x * CELL_ROW + y
+}
+
+/// Draws the areas to read around a subject's own reports (a trace: the boxes around its
+/// track, `fq_risk::trace::search_boxes`). Called by the store between its two reads of
+/// [`RiskStore::positions_around`](crate::RiskStore::positions_around), inside their snapshot.
+pub type AreasAround = std::sync::Arc<dyn Fn(&[PositionRecord]) -> Vec<PositionArea> + Send + Sync>;
+
+/// The two reads of a trace, from one snapshot: the subject's own reports, and the reports in
+/// the areas drawn around them (the subject's among them).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PositionsAround {
+    pub own: Vec<PositionRecord>,
+    pub near: Vec<PositionRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,4 +132,63 @@ pub struct RiskForecastRecord {
     pub made_at: DateTime<Utc>,
     /// Each study cell's centre and expected count: `[lon, lat, expected]`.
     pub cells: Vec<[f64; 3]>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn area(west: f64, east: f64, south: f64, north: f64) -> PositionArea {
+        let at = DateTime::<Utc>::UNIX_EPOCH;
+        PositionArea { from: at, to: at, west, east, south, north }
+    }
+
+    #[test]
+    fn cells_of_an_area() {
+        // 122.04..122.06 crosses the cell boundary at 122.05 (302.05° east of the antimeridian,
+        // cell 6041 in IEEE arithmetic); 29.91..29.92 lies in one latitude row.
+        let cells = area(122.04, 122.06, 29.91, 29.92).cells().unwrap();
+        assert_eq!(cells, [position_cell(122.04, 29.91), position_cell(122.06, 29.91)]);
+        assert_eq!(cells[1] - cells[0], CELL_ROW, "neighbours west to east are a row apart");
+        // A point is one cell; the world is too many; so is an area of 17 × 16 cells.
+        assert_eq!(area(122.0, 122.0, 30.0, 30.0).cells().unwrap().len(), 1);
+        assert_eq!(PositionArea::window(DateTime::<Utc>::UNIX_EPOCH, DateTime::<Utc>::UNIX_EPOCH).cells(), None);
+        assert_eq!(
+            area(120.0, 120.0 + 15.5 / CELLS_PER_DEGREE, 30.0, 30.0 + 15.5 / CELLS_PER_DEGREE).cells().unwrap().len(),
+            256
+        );
+        assert_eq!(area(120.0, 120.0 + 16.5 / CELLS_PER_DEGREE, 30.0, 30.0 + 15.5 / CELLS_PER_DEGREE).cells(), None);
+        // The corners of the world.
+        assert_eq!(position_cell(-180.0, -90.0), 0);
+        assert_eq!(position_cell(180.0, 90.0), 7200 * CELL_ROW + 3600);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Every point inside an area lies in one of the area's cells: a read by cells misses
+        /// none of its reports.
+        #[test]
+        fn a_point_inside_lies_in_a_cell_of_the_area(
+            west in -180.0f64..180.0, width in 0.0f64..0.8,
+            south in -90.0f64..90.0, height in 0.0f64..0.8,
+            x in 0.0f64..=1.0, y in 0.0f64..=1.0,
+        ) {
+            let (east, north) = ((west + width).min(180.0), (south + height).min(90.0));
+            let a = area(west, east, south, north);
+            let point = (west + x * (east - west), south + y * (north - south));
+            let (lon, lat) = (point.0.clamp(west, east), point.1.clamp(south, north));
+            match a.cells() {
+                Some(cells) => {
+                    prop_assert!(cells.len() <= MAX_AREA_CELLS);
+                    prop_assert!(cells.contains(&position_cell(lon, lat)), "{lon}, {lat} not in the cells of {a:?}");
+                    prop_assert!(cells.windows(2).all(|w| w[0] < w[1]), "each cell once");
+                }
+                // Refused only past 256 cells: (w + 2)(h + 2) > 256 cells' sides with w, h ≤ 16 gives
+                // w·h > 188.
+                None => prop_assert!((east - west) * (north - south) * CELLS_PER_DEGREE * CELLS_PER_DEGREE > 188.0, "{a:?} refused"),
+            }
+        }
+    }
 }

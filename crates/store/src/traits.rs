@@ -189,6 +189,18 @@ pub trait RiskStore: Send + Sync {
         to: DateTime<Utc>,
         regions: Option<&[RegionCode]>,
     ) -> Result<Vec<crate::PositionRecord>>;
+    /// [`positions_of`](Self::positions_of) `subject` in `[from, to)`, then
+    /// [`positions_in`](Self::positions_in) the areas `areas_of` draws around those reports,
+    /// both with `regions`, from one snapshot: a file stored meanwhile is in both reads or in
+    /// neither, so a trace never shows companions of reports its track lacks.
+    async fn positions_around(
+        &self,
+        subject: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        regions: Option<&[RegionCode]>,
+        areas_of: crate::AreasAround,
+    ) -> Result<crate::PositionsAround>;
     /// How many of `reports` (subject, time) are stored already from a feed of `region` (a
     /// county code, or empty for reports of no county).
     async fn positions_known(&self, region: &str, reports: &[(String, DateTime<Utc>)]) -> Result<usize>;

@@ -1,7 +1,9 @@
 //! Stories of the risk tables that are not journaled: stored forecasts, position reports.
 
 use chrono::NaiveDate;
-use fq_store::{Change, Op, PositionArea, PositionRecord, RiskForecastRecord};
+use std::sync::Arc;
+
+use fq_store::{AreasAround, Change, Op, PositionArea, PositionRecord, PositionsAround, RiskForecastRecord};
 
 use super::assert_intact;
 use crate::Harness;
@@ -157,4 +159,98 @@ pub async fn positions_read_by_time_and_county(h: &dyn Harness) {
     assert!(store.positions_of("boat-a", day.0, minute(10), None).await.unwrap().is_empty(), "the window's end is not included");
     assert!(store.positions_of("boat-z", day.0, day.1, None).await.unwrap().is_empty());
     assert!(store.positions_of("boat-a", day.0, day.1, Some(&[])).await.unwrap().is_empty(), "no region, no reports");
+}
+
+/// Reports read by place: areas across the boundary of two place cells (0.05°, the index a trace
+/// reads through) and areas too wide for cells, by county; and a trace's two reads
+/// (`positions_around`) from one snapshot, a file stored between them seen by neither.
+pub async fn positions_read_by_place_in_one_snapshot(h: &dyn Harness) {
+    let store = h.store();
+    let minute = |m: i64| at(0) + chrono::Duration::minutes(m);
+    let report = |subject: &str, m: i64, lon: f64, region: &str| PositionRecord {
+        subject: subject.into(),
+        at: minute(m),
+        lon,
+        lat: 29.9,
+        source: "ais".into(),
+        region: region.into(),
+    };
+    // 122.05 is a cell boundary: the reports just west and just east of it are in two cells.
+    let (west_of, east_of) = (122.049_999_999, 122.050_000_001);
+    assert_ne!(fq_store::position_cell(west_of, 29.9), fq_store::position_cell(east_of, 29.9));
+    store
+        .commit(Change::new().op(Op::InsertPositions(vec![
+            report("boat-a", 10, 122.04, "330903"),
+            report("boat-b", 11, west_of, "330903"),
+            report("boat-c", 12, east_of, "330902"),
+            report("boat-d", 13, 122.06, "331004"),
+            report("boat-e", 14, 123.5, "330903"),
+        ])))
+        .await
+        .unwrap();
+    let subjects = |records: &[PositionRecord]| records.iter().map(|r| r.subject.clone()).collect::<Vec<_>>();
+    let area = |west: f64, east: f64| PositionArea { from: minute(0), to: minute(60), west, east, south: 29.86, north: 29.94 };
+    let across = area(west_of, east_of);
+    assert_eq!(across.cells().map(|c| c.len()), Some(4), "two cells west to east, two rows south to north");
+    assert_eq!(subjects(&store.positions_in(&[across], None).await.unwrap()), ["boat-b", "boat-c"]);
+    assert_eq!(
+        subjects(&store.positions_in(&[area(122.0, 122.1)], None).await.unwrap()),
+        ["boat-a", "boat-b", "boat-c", "boat-d"]
+    );
+    assert_eq!(
+        subjects(&store.positions_in(&[area(122.0, 122.1)], Some(&[code("330903")])).await.unwrap()),
+        ["boat-a", "boat-b"]
+    );
+    // Two degrees each way: more cells than are worth probing, read by time, and still by county.
+    let wide = PositionArea { south: 28.9, north: 30.9, ..area(121.9, 123.9) };
+    assert_eq!(wide.cells(), None);
+    assert_eq!(subjects(&store.positions_in(&[wide], None).await.unwrap()), ["boat-a", "boat-b", "boat-c", "boat-d", "boat-e"]);
+    assert_eq!(subjects(&store.positions_in(&[wide], Some(&[code("330903")])).await.unwrap()), ["boat-a", "boat-b", "boat-e"]);
+    assert_eq!(
+        subjects(&store.positions_in(&[wide, across], Some(&[code("3309")])).await.unwrap()),
+        ["boat-a", "boat-b", "boat-c", "boat-e"]
+    );
+
+    // A trace's two reads: boat-a's reports, then the areas drawn around them. Between the two,
+    // another process stores a report of boat-f beside boat-a: the reads, one snapshot, see
+    // neither it nor anything else stored meanwhile; a read after them sees it.
+    let writer = h.second_store().await;
+    let late = report("boat-f", 10, 122.041, "330903");
+    let (handle, stored) = (tokio::runtime::Handle::current(), late.clone());
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen_by_callback = Arc::clone(&seen);
+    let areas_of: AreasAround = Arc::new(move |own: &[PositionRecord]| {
+        seen_by_callback.lock().unwrap().extend(own.iter().cloned());
+        // On a thread of its own: this runs inside the store's read, perhaps on a runtime worker.
+        let (writer, handle, stored) = (Arc::clone(&writer), handle.clone(), stored.clone());
+        std::thread::spawn(move || handle.block_on(writer.commit(Change::new().op(Op::InsertPositions(vec![stored])))))
+            .join()
+            .unwrap()
+            .unwrap();
+        own.iter()
+            .map(|r| PositionArea {
+                from: r.at,
+                to: r.at + chrono::Duration::minutes(5),
+                west: r.lon - 0.01,
+                east: r.lon + 0.01,
+                south: 29.8,
+                north: 30.0,
+            })
+            .collect()
+    });
+    let PositionsAround { own, near } = store.positions_around("boat-a", minute(0), minute(60), None, areas_of).await.unwrap();
+    assert_eq!(subjects(&own), ["boat-a"]);
+    assert_eq!(*seen.lock().unwrap(), own, "the areas are drawn around the subject's reports as read");
+    assert_eq!(subjects(&near), ["boat-a", "boat-b"], "boat-f, stored between the reads, is not seen");
+    let after = [PositionArea { from: minute(10), to: minute(15), west: 122.03, east: 122.05, south: 29.8, north: 30.0 }];
+    assert_eq!(subjects(&store.positions_in(&after, None).await.unwrap()), ["boat-a", "boat-f", "boat-b"]);
+
+    // Read by an analyst of 331004 (路桥区): boat-a's reports are another county's, so there is
+    // nothing to draw areas around, and the store asks for none beyond what it read.
+    let none: AreasAround = Arc::new(|own: &[PositionRecord]| {
+        assert!(own.is_empty(), "another county's reports reached the areas: {own:?}");
+        Vec::new()
+    });
+    let of_luqiao = store.positions_around("boat-a", minute(0), minute(60), Some(&[code("331004")]), none).await.unwrap();
+    assert_eq!(of_luqiao, PositionsAround::default());
 }

@@ -70,8 +70,11 @@ pub const MAX_AREA_CELLS: usize = 256;
 const CELL_ROW: i64 = 10_000;
 
 fn cell_indices(lon: f64, lat: f64) -> (i64, i64) {
-    // Truncation is floor here: both sums are ≥ 0 for a WGS-84 point.
-    (((lon + 180.0) * CELLS_PER_DEGREE) as i64, ((lat + 90.0) * CELLS_PER_DEGREE) as i64)
+    // Truncation is floor here: both sums are ≥ 0 for a WGS-84 point. Bounds beyond the globe
+    // (an area's, never a stored report's) are held to its edge cells, so no area's count of
+    // cells can overflow.
+    let index = |degrees: f64, edge: f64| ((degrees + edge) * CELLS_PER_DEGREE).clamp(0.0, 2.0 * edge * CELLS_PER_DEGREE) as i64;
+    (index(lon, 180.0), index(lat, 90.0))
 }
 
 /// The place cell of a report, the key of the stores' (cell, time) index through which a trace
@@ -159,7 +162,9 @@ mod tests {
             256
         );
         assert_eq!(area(120.0, 120.0 + 16.5 / CELLS_PER_DEGREE, 30.0, 30.0 + 15.5 / CELLS_PER_DEGREE).cells(), None);
-        // The corners of the world.
+        // The corners of the world; bounds beyond it (or none) are too many cells, not a panic.
+        assert_eq!(area(f64::NEG_INFINITY, f64::INFINITY, 29.0, 29.0).cells(), None);
+        assert_eq!(area(-1e300, -1e300, 0.0, 0.0).cells().unwrap(), [position_cell(-180.0, 0.0)]);
         assert_eq!(position_cell(-180.0, -90.0), 0);
         assert_eq!(position_cell(180.0, 90.0), 7200 * CELL_ROW + 3600);
     }

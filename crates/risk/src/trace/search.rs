@@ -5,19 +5,24 @@
 //! within the trace's same-time minutes, at most
 //! [`MAX_SAME_TIME_MINUTES`](super::MAX_SAME_TIME_MINUTES) (see [`contacts`](super::contacts)).
 //! So a report at time t can count only if it lies within the distance of the box around the
-//! subject's reports in [t − gap, t + gap]. The window is cut
-//! into slices of [`SLICE_MINUTES`]; each slice's box is the subject's reports around it, widened
-//! by the distance. Reading only inside the boxes gives exactly the contacts that reading
+//! subject's reports either side of t, each within the gap of it. The window is cut into slices
+//! of [`SLICE_MINUTES`], halved while that cuts the area to read by a quarter (a subject moving
+//! diagonally); each slice's box is the subject's reports in and either side of it, widened by
+//! the distance. Reading only inside the boxes gives exactly the contacts that reading
 //! everything gives (a property test checks it), but reads a few thousand reports instead of a
 //! province's 72 hours.
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{EARTH_RADIUS, MAX_GAP_MINUTES, Position};
+use super::{EARTH_RADIUS, MAX_GAP_MINUTES, MAX_SAME_TIME_MINUTES, Position};
 
 /// The length of one slice of the window: short enough that a vessel's box stays small, long
-/// enough that a month's trace is a few hundred reads.
+/// enough that a month's trace is a few hundred boxes.
 const SLICE_MINUTES: i64 = 60;
+
+/// A slice is halved while that at least halves the area read, but not below this (an hour
+/// becomes slices of 7½ minutes at the least).
+const MIN_SLICE_MINUTES: i64 = 5;
 
 /// A part of the window, `[from, to)`, and the area (degrees, bounds included) in which a
 /// report of that time may be within the distance of the subject.
@@ -40,10 +45,9 @@ impl SearchBox {
 
 /// The boxes covering the window `(at − hours, at]` of a trace within `metres`, from the
 /// subject's reports (`track`, by time: those of `[at − hours − gap, at + gap]` at least, the
-/// ones [`contacts`](super::contacts) interpolates between).
+/// ones [`contacts`](super::contacts) places it by).
 /// Slices with no report of the subject near them have no box: nobody can be near it there.
 pub fn search_boxes(track: &[&Position], at: DateTime<Utc>, hours: i64, metres: f64) -> Vec<SearchBox> {
-    let gap = Duration::minutes(MAX_GAP_MINUTES);
     let slice = Duration::minutes(SLICE_MINUTES);
     // The last slice runs a second past `at`, so that it holds the reports at `at`: the stores
     // keep times to the microsecond, and a slice ending a nanosecond after `at` would be empty.
@@ -52,22 +56,67 @@ pub fn search_boxes(track: &[&Position], at: DateTime<Utc>, hours: i64, metres: 
     let mut from = at - Duration::hours(hours);
     while from < end {
         let to = (from + slice).min(end);
-        let first = track.partition_point(|p| p.at < from - gap);
-        let last = track.partition_point(|p| p.at <= to + gap);
-        if let Some(area) = widened(&track[first..last], metres) {
-            let (west, east, south, north) = area;
-            boxes.push(SearchBox { from, to, west, east, south, north });
-        }
+        slice_boxes(track, (from, to), metres, &mut boxes);
         from = to;
     }
     boxes
+}
+
+/// A box's area in square degrees: enough to compare boxes of one place.
+type Area = (f64, f64, f64, f64);
+
+fn extent(area: Option<Area>) -> f64 {
+    area.map_or(0.0, |(west, east, south, north)| (east - west) * (north - south))
+}
+
+/// Pushes the box of the slice `[from, to)`; or, where halving the slice cuts the area to read
+/// by a quarter or more (a subject moving diagonally: a car's hour is a box tens of kilometres
+/// wide, its halves two boxes half as wide and high), the boxes of its halves, down to slices
+/// of [`MIN_SLICE_MINUTES`] or a little more.
+fn slice_boxes(track: &[&Position], (from, to): (DateTime<Utc>, DateTime<Utc>), metres: f64, boxes: &mut Vec<SearchBox>) {
+    let Some(area) = widened(placing(track, from, to), metres) else { return };
+    if to - from >= Duration::minutes(2 * MIN_SLICE_MINUTES) {
+        let mid = from + (to - from) / 2;
+        let halves = extent(widened(placing(track, from, mid), metres)) + extent(widened(placing(track, mid, to), metres));
+        if halves <= 0.75 * extent(Some(area)) {
+            slice_boxes(track, (from, mid), metres, boxes);
+            slice_boxes(track, (mid, to), metres, boxes);
+            return;
+        }
+    }
+    let (west, east, south, north) = area;
+    boxes.push(SearchBox { from, to, west, east, south, north });
+}
+
+// `where_at` finds the subject at its report within the same-time minutes only among the two
+// reports either side of the time, which `placing` holds when they are within the gap.
+const _: () = assert!(MAX_SAME_TIME_MINUTES <= MAX_GAP_MINUTES);
+
+/// The subject's reports that can place it at a time in `[from, to)` (`where_at` in
+/// [`contacts`](super::contacts)): those in the slice, the last before it and the first after
+/// it. It is placed at a report, or interpolated between the two either side of the time when
+/// they are at most the gap apart, or else found at one of those two within the same-time
+/// minutes (at most the gap): so a report before or after the slice counts only within the
+/// gap of it.
+fn placing<'t, 'p>(track: &'t [&'p Position], from: DateTime<Utc>, to: DateTime<Utc>) -> &'t [&'p Position] {
+    let gap = Duration::minutes(MAX_GAP_MINUTES);
+    let (first_in, first_after) = (track.partition_point(|p| p.at < from), track.partition_point(|p| p.at < to));
+    let lo = match first_in.checked_sub(1) {
+        Some(i) if track[i].at >= from - gap => i,
+        _ => first_in,
+    };
+    let hi = match track.get(first_after) {
+        Some(p) if p.at <= to + gap => first_after + 1,
+        _ => first_after,
+    };
+    &track[lo..hi]
 }
 
 /// The box around `reports` widened by `metres` on the sphere, with a little room for rounding;
 /// None for no reports. A point within `metres` of a point in the box lies in the widened one:
 /// its latitude differs by at most metres ÷ R (radians), and by haversine its longitude by at
 /// most 2·asin(sin(metres ÷ 2R) ÷ cos φ), φ the highest latitude of either.
-fn widened(reports: &[&Position], metres: f64) -> Option<(f64, f64, f64, f64)> {
+fn widened(reports: &[&Position], metres: f64) -> Option<Area> {
     let first = reports.first()?;
     let (mut west, mut east, mut south, mut north) = (first.lon, first.lon, first.lat, first.lat);
     for p in reports {
@@ -122,6 +171,28 @@ mod tests {
     }
 
     #[test]
+    fn a_diagonal_run_is_searched_in_short_slices() {
+        // A car reporting every minute, 0.01° north-east a minute (about 80 km/h at 30°N), for
+        // two hours; traced over the last hour. One box for the hour would be over 0.6° square
+        // (more than 36 hundredths of a square degree); its halves, quarters and eighths each
+        // cut the area read by more than a quarter, so the hour is eight slices of 7½ minutes,
+        // their boxes about 0.09° square, and the last slice is the second at `at`.
+        let run: Vec<Position> = (0..=120).map(|m| at_minute("S", m, 121.0 + 0.01 * m as f64, 29.0 + 0.01 * m as f64)).collect();
+        let track: Vec<&Position> = run.iter().collect();
+        let boxes = search_boxes(&track, run[120].at, 1, 500.0);
+        let lengths: Vec<i64> = boxes.iter().map(|b| (b.to - b.from).num_seconds()).collect();
+        assert_eq!(lengths, [450, 450, 450, 450, 450, 450, 450, 450, 1], "{boxes:?}");
+        let area: f64 = boxes.iter().map(|b| (b.east - b.west) * (b.north - b.south)).sum();
+        assert!(area < 0.36 / 4.0, "boxes of {area} square degrees in all");
+        assert!(boxes.windows(2).all(|w| w[0].to == w[1].from), "the slices cover the hour without gaps");
+        // Due east instead: halving a slice halves its width but not its height, and the area is
+        // the same; the hour stays one slice (and the second at `at` another).
+        let east: Vec<Position> = (0..=120).map(|m| at_minute("S", m, 121.0 + 0.01 * m as f64, 29.0)).collect();
+        let boxes = search_boxes(&east.iter().collect::<Vec<_>>(), east[120].at, 1, 500.0);
+        assert_eq!(boxes.iter().map(|b| (b.to - b.from).num_seconds()).collect::<Vec<_>>(), [3600, 1], "{boxes:?}");
+    }
+
+    #[test]
     fn near_a_pole_or_the_date_line_every_longitude_is_searched() {
         let polar = [at_minute("S", 0, 10.0, 89.999)];
         let b = search_boxes(&polar.iter().collect::<Vec<_>>(), polar[0].at, 1, 1_000.0);
@@ -145,9 +216,10 @@ mod tests {
         // distance away (half to one and a half times it, in any direction) from where the
         // subject was at that minute, so that many fall just inside or just outside it; a
         // distance of 10 m to 20 km.
-        // The subject's steps: minutes since its last report (5 to 35: often more than the
-        // 30-minute silence, often just under it) and a move.
-        let subject = (0i64..90, proptest::collection::vec((5i64..36, -0.05f64..0.05, -0.05f64..0.05), 1..40));
+        // The subject's steps: minutes since its last report (1 to 35: often more than the
+        // 30-minute silence, often just under it, sometimes a minute as a car's terminal) and a
+        // move.
+        let subject = (0i64..90, proptest::collection::vec((1i64..36, -0.05f64..0.05, -0.05f64..0.05), 1..40));
         let near = (1usize..5, 0usize..60, 0.0f64..1.0, 0.5f64..1.5, 0.0f64..std::f64::consts::TAU);
         let anywhere = (1usize..5, 0i64..600, -0.05f64..0.05, -0.05f64..0.05);
         let others = (proptest::collection::vec(near, 0..100), proptest::collection::vec(anywhere, 0..60));

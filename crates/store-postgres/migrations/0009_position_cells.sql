@@ -8,3 +8,7 @@
 ALTER TABLE positions ADD COLUMN cell BIGINT NOT NULL
     GENERATED ALWAYS AS (floor((lon + 180) * 20)::bigint * 10000 + floor((lat + 90) * 20)::bigint) STORED;
 CREATE INDEX positions_cell_at ON positions (cell, at);
+-- The (region, at) index of 0007 served a tracer's reads one county at a time; the trace now
+-- reads by cell and keeps a tracer's counties as a filter, and no other read needs it: dropped,
+-- so that storing reports keeps one index more than before this migration, not two.
+DROP INDEX positions_region_at;

@@ -209,18 +209,13 @@ impl Engine {
         // Both reads from one snapshot: a file stored meanwhile cannot add companions of a
         // stretch of track the first read did not see.
         let areas_of: AreasAround = Arc::new(move |own: &[PositionRecord]| {
-            let mut own: Vec<Position> = own.iter().map(|r| as_position(r.clone())).collect();
-            own.dedup_by(|a, b| a.at == b.at);
-            fq_risk::trace::search_boxes(&own.iter().collect::<Vec<_>>(), at, hours, within)
+            fq_risk::trace::search_boxes(&own_positions(own).iter().collect::<Vec<_>>(), at, hours, within)
                 .iter()
                 .map(|b| PositionArea { from: b.from, to: b.to, west: b.west, east: b.east, south: b.south, north: b.north })
                 .collect()
         });
-        let PositionsAround { mut own, near } = self.store.positions_around(id, from, until, scope.as_deref(), areas_of).await?;
-        // A report seen by several counties' feeds is stored once in each: read once. The store
-        // gives them by time, so the copies are neighbours.
-        own.dedup_by(|a, b| a.at == b.at);
-        let own: Vec<Position> = own.into_iter().map(as_position).collect();
+        let PositionsAround { own, near } = self.store.positions_around(id, from, until, scope.as_deref(), areas_of).await?;
+        let own = own_positions(&own);
         let mut positions: Vec<Position> = near.into_iter().filter(|r| r.subject != id).map(as_position).collect();
         // Copies of one report from several feeds are the same report: the first is kept. (Two
         // feeds that disagree on where it was: the copy within the box is the one read.)
@@ -247,4 +242,13 @@ impl Engine {
             contacts,
         })
     }
+}
+
+/// The subject's own reports as positions, each once: a report seen by several counties' feeds
+/// is stored once in each, and the store gives them by time, so the copies are neighbours.
+fn own_positions(records: &[PositionRecord]) -> Vec<Position> {
+    let mut own: Vec<Position> =
+        records.iter().map(|r| Position { id: r.subject.clone(), at: r.at, lon: r.lon, lat: r.lat }).collect();
+    own.dedup_by(|a, b| a.at == b.at);
+    own
 }

@@ -117,6 +117,11 @@ fn raw_position(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawPosition> {
     Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
 }
 
+/// A report's columns and then its feed's county (column 5).
+fn raw_position_and_region(row: &rusqlite::Row<'_>) -> rusqlite::Result<(RawPosition, String)> {
+    Ok((raw_position(row)?, row.get(5)?))
+}
+
 /// The stored report of `raw`, from `region`'s feed.
 fn position((subject, at, lon, lat, source): RawPosition, region: String) -> Result<fq_store::PositionRecord, StoreError> {
     let at = decode::time(&at).map_err(|e| StoreError::corrupt("position", e))?;
@@ -137,7 +142,7 @@ pub(crate) fn positions_in(
     areas: &[fq_store::PositionArea],
     regions: Option<&[RegionCode]>,
 ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
-    in_one_snapshot(conn, |c| read_areas(c, areas, regions))
+    in_one_snapshot(conn, |c| read_areas(c, areas, &counties_of(c, regions)?))
 }
 
 pub(crate) fn positions_of(
@@ -147,7 +152,7 @@ pub(crate) fn positions_of(
     to: DateTime<Utc>,
     regions: Option<&[RegionCode]>,
 ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
-    in_one_snapshot(conn, |c| read_subject(c, subject, from, to, regions))
+    in_one_snapshot(conn, |c| read_subject(c, subject, (from, to), &counties_of(c, regions)?))
 }
 
 pub(crate) fn positions_around(
@@ -158,23 +163,23 @@ pub(crate) fn positions_around(
     areas_of: &fq_store::AreasAround,
 ) -> Result<fq_store::PositionsAround, StoreError> {
     in_one_snapshot(conn, |c| {
-        let own = read_subject(c, subject, from, to, regions)?;
-        let areas = areas_of(&own);
-        let near = if areas.is_empty() { Vec::new() } else { read_areas(c, &areas, regions)? };
+        let counties = counties_of(c, regions)?;
+        let own = read_subject(c, subject, (from, to), &counties)?;
+        let near = read_areas(c, &areas_of(&own), &counties)?;
         Ok(fq_store::PositionsAround { own, near })
     })
 }
 
+/// The reports in `areas` of the feeds of `counties` (`counties_of`, sorted).
 fn read_areas(
     conn: &Connection,
     areas: &[fq_store::PositionArea],
-    regions: Option<&[RegionCode]>,
+    counties: &[String],
 ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
     // An area is read through the (cell, at) index, one index range per place cell it covers,
-    // its place filtered within, then the reports of feeds outside the counties `regions` may
-    // read left out. An area of too many cells is read by its time window instead, county by
-    // county: the table is ordered by county, time and subject, so each is one range of it.
-    let counties = counties_of(conn, regions)?;
+    // its place filtered within, then the reports of feeds outside `counties` left out. An area
+    // of too many cells is read by its time window instead, county by county: the table is
+    // ordered by county, time and subject, so each is one range of it.
     let mut by_cell = conn
         .prepare_cached(
             "SELECT subject, at, lon, lat, source, region FROM positions WHERE cell = ?1 AND at >= ?2 AND at < ?3 \
@@ -194,7 +199,7 @@ fn read_areas(
             Some(cells) => {
                 for cell in cells {
                     let bounds = params![cell, from, to, area.west, area.east, area.south, area.north];
-                    for row in by_cell.query_map(bounds, |r| Ok((raw_position(r)?, r.get::<_, String>(5)?))).map_err(db)? {
+                    for row in by_cell.query_map(bounds, raw_position_and_region).map_err(db)? {
                         let (raw, region) = row.map_err(db)?;
                         if counties.binary_search(&region).is_ok() {
                             out.push(position(raw, region)?);
@@ -203,7 +208,7 @@ fn read_areas(
                 }
             }
             None => {
-                for region in &counties {
+                for region in counties {
                     let bounds = params![region, from, to, area.west, area.east, area.south, area.north];
                     for row in by_time.query_map(bounds, raw_position).map_err(db)? {
                         out.push(position(row.map_err(db)?, region.clone())?);
@@ -216,29 +221,25 @@ fn read_areas(
     Ok(out)
 }
 
+/// The reports of `subject` in `[from, to)` of the feeds of `counties` (`counties_of`, sorted).
 fn read_subject(
     conn: &Connection,
     subject: &str,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    regions: Option<&[RegionCode]>,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    counties: &[String],
 ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
     // By the (subject, at) index: the subject's reports of every county, those of feeds outside
-    // the counties `regions` may read left out here (a subject has few reports; a county's
-    // window has many).
-    let readable = counties_of(conn, regions)?;
+    // `counties` left out here (a subject has few reports; a county's window has many).
     let mut stmt = conn
         .prepare_cached(
             "SELECT subject, at, lon, lat, source, region FROM positions WHERE subject = ?1 AND at >= ?2 AND at < ?3 ORDER BY at, region",
         )
         .map_err(db)?;
     let mut out = Vec::new();
-    let rows = stmt
-        .query_map(params![subject, journal_time(from), journal_time(to)], |r| Ok((raw_position(r)?, r.get::<_, String>(5)?)))
-        .map_err(db)?;
+    let rows = stmt.query_map(params![subject, journal_time(from), journal_time(to)], raw_position_and_region).map_err(db)?;
     for row in rows {
         let (raw, region) = row.map_err(db)?;
-        if readable.binary_search(&region).is_ok() {
+        if counties.binary_search(&region).is_ok() {
             out.push(position(raw, region)?);
         }
     }

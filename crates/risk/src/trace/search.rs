@@ -56,7 +56,7 @@ pub fn search_boxes(track: &[&Position], at: DateTime<Utc>, hours: i64, metres: 
     let mut from = at - Duration::hours(hours);
     while from < end {
         let to = (from + slice).min(end);
-        slice_boxes(track, (from, to), metres, &mut boxes);
+        slice_boxes(track, (from, to), widened(placing(track, from, to), metres), metres, &mut boxes);
         from = to;
     }
     boxes
@@ -69,18 +69,25 @@ fn extent(area: Option<Area>) -> f64 {
     area.map_or(0.0, |(west, east, south, north)| (east - west) * (north - south))
 }
 
-/// Pushes the box of the slice `[from, to)`; or, where halving the slice cuts the area to read
+/// Pushes the box of the slice `[from, to)` (`area`: the subject's reports placing it there,
+/// widened; None for none, and no box); or, where halving the slice cuts the area to read
 /// by a quarter or more (a subject moving diagonally: a car's hour is a box tens of kilometres
 /// wide, its halves two boxes half as wide and high), the boxes of its halves, down to slices
 /// of [`MIN_SLICE_MINUTES`] or a little more.
-fn slice_boxes(track: &[&Position], (from, to): (DateTime<Utc>, DateTime<Utc>), metres: f64, boxes: &mut Vec<SearchBox>) {
-    let Some(area) = widened(placing(track, from, to), metres) else { return };
+fn slice_boxes(
+    track: &[&Position],
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    area: Option<Area>,
+    metres: f64,
+    boxes: &mut Vec<SearchBox>,
+) {
+    let Some(area) = area else { return };
     if to - from >= Duration::minutes(2 * MIN_SLICE_MINUTES) {
         let mid = from + (to - from) / 2;
-        let halves = extent(widened(placing(track, from, mid), metres)) + extent(widened(placing(track, mid, to), metres));
-        if halves <= 0.75 * extent(Some(area)) {
-            slice_boxes(track, (from, mid), metres, boxes);
-            slice_boxes(track, (mid, to), metres, boxes);
+        let (early, late) = (widened(placing(track, from, mid), metres), widened(placing(track, mid, to), metres));
+        if extent(early) + extent(late) <= 0.75 * extent(Some(area)) {
+            slice_boxes(track, (from, mid), early, metres, boxes);
+            slice_boxes(track, (mid, to), late, metres, boxes);
             return;
         }
     }

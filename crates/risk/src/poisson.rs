@@ -57,16 +57,7 @@ pub fn fit_from(design: &Design, iterations: usize, share: usize) -> Vec<f64> {
     let mut numerator = vec![0.0; j];
     for _ in 0..iterations {
         numerator.iter_mut().for_each(|n| *n = 0.0);
-        for (x, y) in design.positive.chunks_exact(j).zip(&design.counts) {
-            let lambda: f64 = x.iter().zip(&beta).map(|(a, b)| a * b).sum();
-            if lambda <= 0.0 {
-                continue;
-            }
-            let ratio = y / lambda;
-            for (n, v) in numerator.iter_mut().zip(x) {
-                *n += v * ratio;
-            }
-        }
+        em_numerator(design, &beta, &mut numerator);
         for k in 0..j {
             if design.column_sums[k] > 0.0 {
                 beta[k] *= numerator[k] / design.column_sums[k];
@@ -76,9 +67,101 @@ pub fn fit_from(design: &Design, iterations: usize, share: usize) -> Vec<f64> {
     beta
 }
 
+/// Rows whose expected counts are summed side by side in [`em_numerator`].
+const BLOCK: usize = 4;
+
+/// Adds Σᵢ xᵢ·yᵢ/λᵢ over the rows with events (λᵢ = xᵢ·β; rows with λᵢ ≤ 0 left out) to
+/// `numerator`. Each λᵢ is summed feature by feature in order, but four rows' sums run side by
+/// side: one row's sum is a chain of dependent additions, and four independent chains keep
+/// the processor busy where one waits on each addition. The results are those of one row at a
+/// time to the last bit (the same additions in the same order); the fits spend most of their
+/// time here.
+fn em_numerator(design: &Design, beta: &[f64], numerator: &mut [f64]) {
+    let j = design.features;
+    let mut blocks = design.positive.chunks_exact(j * BLOCK).zip(design.counts.chunks_exact(BLOCK));
+    for (x, y) in &mut blocks {
+        let mut lambda = [0.0; BLOCK];
+        for (k, b) in beta.iter().enumerate() {
+            for (row, l) in lambda.iter_mut().enumerate() {
+                *l += x[row * j + k] * b;
+            }
+        }
+        for (row, (l, y)) in lambda.iter().zip(y).enumerate() {
+            add_row(&x[row * j..(row + 1) * j], *l, *y, numerator);
+        }
+    }
+    let done = design.counts.len() / BLOCK * BLOCK;
+    for (x, y) in design.positive[done * j..].chunks_exact(j).zip(&design.counts[done..]) {
+        let lambda = x.iter().zip(beta).fold(0.0, |sum, (a, b)| sum + a * b);
+        add_row(x, lambda, *y, numerator);
+    }
+}
+
+/// One row's share of the EM numerator: xᵢ·yᵢ/λᵢ, nothing when λᵢ ≤ 0.
+fn add_row(x: &[f64], lambda: f64, y: f64, numerator: &mut [f64]) {
+    if lambda <= 0.0 {
+        return;
+    }
+    let ratio = y / lambda;
+    for (n, v) in numerator.iter_mut().zip(x) {
+        *n += v * ratio;
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// The EM fit one row at a time, as it is written in the formula.
+    fn fit_row_by_row(design: &Design, iterations: usize, share: usize) -> Vec<f64> {
+        let j = design.features;
+        let mut beta: Vec<f64> =
+            design.column_sums.iter().map(|s| if *s > 0.0 { design.total_count / (share as f64 * s) } else { 0.0 }).collect();
+        for _ in 0..iterations {
+            let mut numerator = vec![0.0; j];
+            for (x, y) in design.positive.chunks_exact(j).zip(&design.counts) {
+                let lambda: f64 = x.iter().zip(&beta).map(|(a, b)| a * b).sum();
+                if lambda <= 0.0 {
+                    continue;
+                }
+                for (n, v) in numerator.iter_mut().zip(x) {
+                    *n += v * (y / lambda);
+                }
+            }
+            for k in 0..j {
+                if design.column_sums[k] > 0.0 {
+                    beta[k] *= numerator[k] / design.column_sums[k];
+                }
+            }
+        }
+        beta
+    }
+
+    proptest! {
+        /// The fit with rows summed side by side is the fit row by row to the last bit, for
+        /// any number of rows (whole blocks and a remainder), zero rows and zero columns.
+        #[test]
+        fn the_fit_is_the_row_by_row_fit(
+            features in 1usize..9,
+            rows in proptest::collection::vec(
+                (proptest::collection::vec(prop_oneof![Just(0.0), 0.0f64..4.0], 8), 0u32..4),
+                0..40,
+            ),
+            iterations in 0usize..30,
+        ) {
+            let mut design = Design::new(features);
+            for (x, y) in &rows {
+                design.add(&x[..features], f64::from(*y));
+            }
+            let fast = fit_from(&design, iterations, features);
+            let reference = fit_row_by_row(&design, iterations, features);
+            for (a, b) in fast.iter().zip(&reference) {
+                prop_assert!(a.to_bits() == b.to_bits(), "{:?} against {:?}", fast, reference);
+            }
+        }
+    }
 
     #[test]
     fn the_fit_recovers_the_rates_and_keeps_them_non_negative() {

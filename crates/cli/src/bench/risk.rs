@@ -288,6 +288,13 @@ pub async fn run(json: bool, postgres: Option<&str>) -> Outcome {
                 field("contacts_one_county"),
                 field("track_reports")
             );
+            println!(
+                "72-hour trace of a car at {} km/h on a diagonal road, reporting every minute, on {store} (every county, median of 3): {:.3} s ({:.0} reports in the track, {:.0} companions)",
+                super::trace::CAR_KMH,
+                field("car_seconds"),
+                field("car_track_reports"),
+                field("car_contacts")
+            );
         }
     }
     Ok(())

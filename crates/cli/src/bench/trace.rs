@@ -5,6 +5,10 @@
 //! traced by an operator (every county's reports) and by a trace analyst of its county (that
 //! county's only: on SQLite one range of the table, kept by county and time). Synthetic tracks; one boat of each
 //! county keeps company with the traced one, so that the companions are really searched.
+//!
+//! A car on the first county's feed drives a 200 km diagonal road to and fro at 80 km/h,
+//! reporting every minute, with a companion car beside it: traced by the operator too, it is
+//! the subject whose hours are halved into short slices (`fq_risk::trace::search_boxes`).
 
 use std::time::Instant;
 
@@ -23,6 +27,9 @@ const COUNTIES: [&str; 10] = ["330903", "330902", "330921", "330922", "330225", 
 const BOATS_PER_COUNTY: usize = 200;
 const HOURS: i64 = 80;
 const EVERY_MINUTES: i64 = 6;
+/// The car's road, south-west end to north-east end (degrees), and its speed.
+const ROAD: [(f64, f64); 2] = [(120.95, 28.05), (122.25, 29.45)];
+pub(super) const CAR_KMH: f64 = 80.0;
 /// Traces measured per reader; the median is reported.
 const RUNS: usize = 3;
 
@@ -47,8 +54,26 @@ fn feed(rng: &mut Mix, county: usize) -> String {
         // The companion of boat 0.
         let (x, y) = boats[0];
         csv.push_str(&format!("mate-{county},{at},{:.6},{:.6}\n", y + 0.0009, x));
+        if county == 0 {
+            drive(&mut csv, step * EVERY_MINUTES);
+        }
     }
     csv
+}
+
+/// The car and its companion (about 100 m north of it), once a minute for the `EVERY_MINUTES`
+/// minutes from `minute`: along [`ROAD`] and back, at [`CAR_KMH`].
+fn drive(csv: &mut String, minute: i64) {
+    let [(lon0, lat0), (lon1, lat1)] = ROAD;
+    let km = fq_risk::trace::distance_metres((lon0, lat0), (lon1, lat1)) / 1000.0;
+    for m in minute..minute + EVERY_MINUTES {
+        let at = (start() + Duration::minutes(m)).to_rfc3339();
+        // How far along the road, as a share of it: a triangle wave, one leg per crossing.
+        let legs = m as f64 / 60.0 * CAR_KMH / km;
+        let share = if legs as i64 % 2 == 0 { legs.fract() } else { 1.0 - legs.fract() };
+        let (lon, lat) = (lon0 + share * (lon1 - lon0), lat0 + share * (lat1 - lat0));
+        csv.push_str(&format!("car-0,{at},{lat:.6},{lon:.6}\ncar-mate,{at},{:.6},{lon:.6}\n", lat + 0.0009));
+    }
 }
 
 fn median(mut samples: Vec<f64>) -> f64 {
@@ -56,22 +81,27 @@ fn median(mut samples: Vec<f64>) -> f64 {
     samples[samples.len() / 2]
 }
 
-/// Traces `boat-0-0` as `actor` `RUNS` times: the median seconds, the last trace's reports and
-/// its companions.
-async fn time_traces(engine: &Engine, actor: &Actor, at: DateTime<Utc>) -> Result<(f64, usize, Vec<String>), Failure> {
+/// Traces `subject` as `actor` `RUNS` times: the median seconds, the last trace's reports and
+/// its companions, of which `mate` must be one.
+async fn time_traces(
+    engine: &Engine,
+    actor: &Actor,
+    (subject, mate): (&str, &str),
+    at: DateTime<Utc>,
+) -> Result<(f64, usize, Vec<String>), Failure> {
     let mut samples = Vec::new();
     let (mut track, mut contacts) = (0, Vec::new());
     for _ in 0..RUNS {
         let begin = Instant::now();
         let trace = engine
-            .trace(actor, "boat-0-0", at, 72, 500.0, fq_risk::trace::DEFAULT_SAME_TIME_MINUTES)
+            .trace(actor, subject, at, 72, 500.0, fq_risk::trace::DEFAULT_SAME_TIME_MINUTES)
             .await
             .map_err(|e| failure("trace", e))?;
         samples.push(begin.elapsed().as_secs_f64());
         (track, contacts) = (trace.track.len(), trace.contacts.iter().map(|c| c.id.clone()).collect());
         // A trace that found no track or missed the companion measured nothing.
-        if track == 0 || !trace.contacts.iter().any(|c| c.id == "mate-0") {
-            return Err(failure("trace", format!("{track} reports traced, companion not found")));
+        if track == 0 || !trace.contacts.iter().any(|c| c.id == mate) {
+            return Err(failure("trace", format!("{subject}: {track} reports traced, companion {mate} not found")));
         }
     }
     Ok((median(samples), track, contacts))
@@ -128,8 +158,10 @@ async fn measure(scratch: &super::Scratch) -> Result<Value, Failure> {
     let tracer = Actor::Account(Box::new(account));
 
     let at = start() + Duration::hours(HOURS - 4);
-    let (operator_s, track, operator_contacts) = time_traces(engine, &operator, at).await?;
-    let (county_s, _, county_contacts) = time_traces(engine, &tracer, at).await?;
+    let boat = ("boat-0-0", "mate-0");
+    let (operator_s, track, operator_contacts) = time_traces(engine, &operator, boat, at).await?;
+    let (county_s, _, county_contacts) = time_traces(engine, &tracer, boat, at).await?;
+    let (car_s, car_track, car_contacts) = time_traces(engine, &operator, ("car-0", "car-mate"), at).await?;
     // The county's analyst finds exactly the operator's companions from the county's own feed
     // (each boat reports on one feed only).
     let own_feed = |id: &&String| id.starts_with("boat-0-") || id.as_str() == "mate-0";
@@ -143,12 +175,15 @@ async fn measure(scratch: &super::Scratch) -> Result<Value, Failure> {
     Ok(json!({
         "trace_reports_stored": stored,
         "trace_counties": COUNTIES.len(),
-        "trace_subjects": COUNTIES.len() * (BOATS_PER_COUNTY + 1),
+        "trace_subjects": COUNTIES.len() * (BOATS_PER_COUNTY + 1) + 2,
         "trace_store_reports_per_second": ingest_rate,
         "trace_track_reports": track,
         "trace_seconds_every_county": operator_s,
         "trace_contacts_every_county": operator_contacts.len(),
         "trace_seconds_one_county": county_s,
         "trace_contacts_one_county": county_contacts.len(),
+        "trace_car_seconds": car_s,
+        "trace_car_track_reports": car_track,
+        "trace_car_contacts": car_contacts.len(),
     }))
 }

@@ -20,8 +20,9 @@ use super::{EARTH_RADIUS, MAX_GAP_MINUTES, MAX_SAME_TIME_MINUTES, Position};
 /// enough that a month's trace is a few hundred boxes.
 const SLICE_MINUTES: i64 = 60;
 
-/// A slice is halved while that at least halves the area read, but not below this (an hour
-/// becomes slices of 7½ minutes at the least).
+/// A slice is halved while its halves' boxes together cover at most three quarters of its own
+/// box, but a slice shorter than twice this is not halved (an hour becomes slices of 7½ minutes
+/// at the least).
 const MIN_SLICE_MINUTES: i64 = 5;
 
 /// A part of the window, `[from, to)`, and the area (degrees, bounds included) in which a

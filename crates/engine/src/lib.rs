@@ -75,7 +75,9 @@ pub use kpis::KpiReport;
 pub use open311::{Open311Attribute, Open311Query, Open311Request, Open311Service, Open311Status, Open311Submission};
 pub use open311_pulls::{Open311Pull, Open311PullEntry, Open311Source, PULLS_STREAM, chooses_open311_pulls};
 pub use orgs::NewOrganisation;
-pub use positions::{POSITION_FEED_ROLE, PositionsReport, TRACE_ROLE, Trace, trace_scopes};
+pub use positions::{
+    DISAGREE_METRES, Disagreement, FeedCopy, POSITION_FEED_ROLE, PositionsReport, TRACE_ROLE, Trace, trace_scopes,
+};
 pub use programmes::Programmes;
 pub use reference_data::{EMBEDDED_BOUNDARIES, EMBEDDED_REGIONS, embedded_calendar, embedded_division_files};
 pub use regions::{BoundaryImportReport, RegionImportReport};

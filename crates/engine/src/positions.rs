@@ -71,6 +71,34 @@ pub struct Trace {
     pub regions: Option<Vec<String>>,
     pub track: Vec<Position>,
     pub contacts: Vec<Contact>,
+    /// The times in the track at which the feeds that saw the subject put it more than
+    /// [`DISAGREE_METRES`] apart (a feed's clock or fix is wrong, or a transponder is spoofed):
+    /// the analyst must know which place the track and the contacts rest on.
+    pub disagreements: Vec<Disagreement>,
+}
+
+/// Copies of one report further apart than this disagree: well above the error of a
+/// satellite fix and the rounding of a feed's format, well below the default contact distance.
+pub const DISAGREE_METRES: f64 = 100.0;
+
+/// One time at which the subject's copies, one per feed's county, disagree on where it was.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Disagreement {
+    pub at: DateTime<Utc>,
+    /// The greatest distance between two of the copies, in metres.
+    pub metres: f64,
+    /// Every feed's copy, by county code; the first is the one the track and the contacts use.
+    pub copies: Vec<FeedCopy>,
+}
+
+/// One feed's copy of a report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FeedCopy {
+    pub source: String,
+    /// The county the feed serves (empty: a feed of no county).
+    pub region: String,
+    pub lon: f64,
+    pub lat: f64,
 }
 
 /// A source code: lower-case letters, digits and underscores, 1 to 32 of them.
@@ -214,8 +242,10 @@ impl Engine {
                 .map(|b| PositionArea { from: b.from, to: b.to, west: b.west, east: b.east, south: b.south, north: b.north })
                 .collect()
         });
-        let PositionsAround { own, near } = self.store.positions_around(id, from, until, scope.as_deref(), areas_of).await?;
-        let own = own_positions(&own);
+        let PositionsAround { own: records, near } =
+            self.store.positions_around(id, from, until, scope.as_deref(), areas_of).await?;
+        let disagreements = disagreements(&records, at - Duration::hours(hours), at);
+        let own = own_positions(&records);
         let mut positions: Vec<Position> = near.into_iter().filter(|r| r.subject != id).map(as_position).collect();
         // Copies of one report from several feeds are the same report: the first is kept. (Two
         // feeds that disagree on where it was: the copy within the box is the one read.)
@@ -228,7 +258,7 @@ impl Engine {
             "access:trace",
             "risk.trace_viewed",
             actor.journal_name(),
-            json!({ "id": id, "at": at, "hours": hours, "within_metres": within, "same_time_minutes": same_minutes, "regions": regions, "reports": track.len(), "contacts": contacts.len() }),
+            json!({ "id": id, "at": at, "hours": hours, "within_metres": within, "same_time_minutes": same_minutes, "regions": regions, "reports": track.len(), "contacts": contacts.len(), "disagreements": disagreements.len() }),
         ));
         self.store.commit(change).await?;
         Ok(Trace {
@@ -240,8 +270,35 @@ impl Engine {
             regions,
             track,
             contacts,
+            disagreements,
         })
     }
+}
+
+/// The times in `(after, until]` (the track's) at which the subject's copies from several
+/// feeds lie more than [`DISAGREE_METRES`] apart. `records` come by time and county, as the
+/// store gives them.
+fn disagreements(records: &[PositionRecord], after: DateTime<Utc>, until: DateTime<Utc>) -> Vec<Disagreement> {
+    records
+        .chunk_by(|a, b| a.at == b.at)
+        .filter(|copies| copies.len() > 1 && copies[0].at > after && copies[0].at <= until)
+        .filter_map(|copies| {
+            let metres = copies
+                .iter()
+                .enumerate()
+                .flat_map(|(i, a)| copies[i + 1..].iter().map(move |b| (a, b)))
+                .map(|(a, b)| fq_risk::trace::distance_metres((a.lon, a.lat), (b.lon, b.lat)))
+                .fold(0.0, f64::max);
+            (metres > DISAGREE_METRES).then(|| Disagreement {
+                at: copies[0].at,
+                metres,
+                copies: copies
+                    .iter()
+                    .map(|r| FeedCopy { source: r.source.clone(), region: r.region.clone(), lon: r.lon, lat: r.lat })
+                    .collect(),
+            })
+        })
+        .collect()
 }
 
 /// The subject's own reports as positions, each once: a report seen by several counties' feeds

@@ -2,7 +2,8 @@
 //! reports (lower Mississippi, 2022-01-03) stored once (a second file of the same reports
 //! stores nothing), a bad file stores nothing, the trace from the store equals the trace from
 //! the file, every trace is journaled; a risk analyst traces with the reports of the counties
-//! in their scope only, and other accounts may not trace.
+//! in their scope only, and other accounts may not trace; feeds that put the subject in
+//! different places at one time are shown as disagreements.
 //!
 //! PostgreSQL: FENGQIAO_TEST_POSTGRES (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! skipped with a note when unreachable, a failure when CI=true.
@@ -139,7 +140,33 @@ async fn traces(store: Arc<dyn Store>) {
     let twice = engine.ingest_positions(&cli(), "ais", Some(&county("330903")), seen_twice.as_bytes()).await.unwrap();
     assert_eq!((twice.stored, twice.duplicates), (0, 12), "the same county's feed again stores nothing");
     assert_eq!(engine.trace(&analyst, "boat_c", then, 72, 500.0, 5).await.unwrap().track.len(), 12);
-    assert_eq!(engine.trace(&cli(), "boat_c", then, 72, 500.0, 5).await.unwrap().track.len(), 12, "each report once");
+    let agreeing = engine.trace(&cli(), "boat_c", then, 72, 500.0, 5).await.unwrap();
+    assert_eq!(agreeing.track.len(), 12, "each report once");
+    assert!(agreeing.disagreements.is_empty(), "two feeds' copies in the same place agree");
+    // A third county's feed puts boat_c 2 km north at 01:00 and 44 m off at 00:50: the first
+    // is a disagreement, the second within a fix's error.
+    let off = "id,time,lat,lon\nboat_c,2026-11-26T01:00:00Z,29.970,122.3600\nboat_c,2026-11-26T00:50:00Z,29.9524,122.3500\n";
+    engine.ingest_positions(&cli(), "beidou", Some(&county("330902")), off.as_bytes()).await.unwrap();
+    let doubted = engine.trace(&cli(), "boat_c", then, 72, 500.0, 5).await.unwrap();
+    assert_eq!(doubted.track.len(), 12, "still each report once");
+    assert_eq!(doubted.disagreements.len(), 1, "{:?}", doubted.disagreements);
+    let d = &doubted.disagreements[0];
+    assert_eq!(d.at, Utc.with_ymd_and_hms(2026, 11, 26, 1, 0, 0).unwrap());
+    let feeds: Vec<(&str, &str)> = d.copies.iter().map(|c| (c.region.as_str(), c.source.as_str())).collect();
+    assert_eq!(feeds, [("330902", "beidou"), ("330903", "ais"), ("331004", "beidou")], "every feed's copy, by county");
+    let apart = fq_risk::trace::distance_metres((122.36, 29.952), (122.36, 29.970));
+    assert!((d.metres - apart).abs() < 1e-6 && d.metres > 1900.0, "{} against {apart}", d.metres);
+    // The track rests on the first copy, as the disagreement says.
+    let used = doubted.track.iter().find(|p| p.at == d.at).unwrap();
+    assert_eq!((used.lon, used.lat), (d.copies[0].lon, d.copies[0].lat));
+    let journaled = store.stream_events("access:trace").await.unwrap().pop().unwrap();
+    assert!(journaled.payload.contains("\"disagreements\":1"), "{}", journaled.payload);
+    // The analyst of 普陀区 reads that county's copy only: nothing to disagree with.
+    assert!(engine.trace(&analyst, "boat_c", then, 72, 500.0, 5).await.unwrap().disagreements.is_empty());
+    // Outside the track's hours a disagreement is not the trace's.
+    let earlier =
+        engine.trace(&cli(), "boat_c", Utc.with_ymd_and_hms(2026, 11, 26, 0, 55, 0).unwrap(), 1, 500.0, 5).await.unwrap();
+    assert!(earlier.disagreements.is_empty(), "{:?}", earlier.disagreements);
     // The AIS file stored without a county: the operator's trace has its 21 reports, the
     // analyst's none.
     let unassigned = engine.trace(&analyst, "311050800", at, 72, 1000.0, 5).await.unwrap();

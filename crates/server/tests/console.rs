@@ -1012,6 +1012,41 @@ async fn the_analyst_traces_a_boat_from_the_county_feed() {
         assert!(refused.body.contains("name=\"same_minutes\"") && refused.body.contains("aria-invalid=\"true\""), "{minutes}");
         assert!(refused.body.contains(&format!("value=\"{minutes}\"")), "the value is kept: {minutes}");
     }
+    assert!(!traced.body.contains("位置数据不一致"), "one county's feed has nothing to disagree with");
+    // 岱山县's feed puts boat 03 2 km north at one of its reports: a tracer of 舟山市, who reads
+    // both counties' feeds, is shown where they disagree; 普陀区's tracer reads one copy only.
+    let at = chrono::Utc::now();
+    let track = w.engine.trace(&Actor::System, "浙普渔演示03", at, 72, 500.0, 5).await.unwrap().track;
+    let doubted = &track[track.len() / 2];
+    let off =
+        format!("id,time,lat,lon\n浙普渔演示03,{},{:.5},{:.5}\n", doubted.at.to_rfc3339(), doubted.lat + 0.018, doubted.lon);
+    let daishan = RegionCode::parse("330921").unwrap();
+    w.engine.ingest_positions(&Actor::System, "ais", Some(&daishan), off.as_bytes()).await.unwrap();
+    let orgs = w.engine.organisations_within(&Actor::System, &RegionCode::parse("330903").unwrap()).await.unwrap();
+    let request = NewAccount {
+        login: "zhoushan-tracer".into(),
+        display_name: "舟山轨迹研判员".into(),
+        org: orgs[0].id.0,
+        password: Some(PASSWORD.into()),
+        grants: vec![("tracer".into(), "3309".into(), None)],
+    };
+    w.engine.create_account(&Actor::System, request).await.unwrap();
+    let city = w.sign_in("zhoushan-tracer").await;
+    let pairs = [
+        ("csrf", city.csrf.clone().unwrap()),
+        ("id", "浙普渔演示03".to_owned()),
+        ("at", now.clone()),
+        ("hours", "72".to_owned()),
+        ("within", "500".to_owned()),
+        ("same_minutes", "5".to_owned()),
+    ];
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let both = w.post(&city, "/trace", &pairs).await;
+    assert_eq!(both.status, StatusCode::OK, "{}", both.body);
+    assert!(both.body.contains("位置数据不一致（1 个时刻）"), "{}", both.body);
+    assert!(both.body.contains("岱山县") && both.body.contains("普陀区"), "each copy names its county");
+    assert!(post(ask("浙普渔演示03", now.clone(), "72")).await.body.contains("伴随对象"));
+    assert!(!post(ask("浙普渔演示03", now.clone(), "72")).await.body.contains("位置数据不一致"), "普陀区's tracer: one copy");
     let unknown = post(ask("浙普渔演示99", now.clone(), "72")).await;
     assert!(unknown.status == StatusCode::OK && unknown.body.contains("没有此对象的报告"));
     let bad_time = post(ask("浙普渔演示03", "tomorrow".into(), "72")).await;

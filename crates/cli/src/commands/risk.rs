@@ -168,6 +168,18 @@ fn print_trace(trace: &fq_engine::Trace, json: bool) {
             c.last_at.format("%H:%M:%S")
         );
     }
+    if !trace.disagreements.is_empty() {
+        println!(
+            "{} times at which the feeds disagree on where {id} was (more than {} m apart; the first copy is the one used):",
+            trace.disagreements.len(),
+            fq_engine::DISAGREE_METRES
+        );
+    }
+    for d in &trace.disagreements {
+        let copies: Vec<String> =
+            d.copies.iter().map(|c| format!("{} {} {:.5}, {:.5}", c.source, c.region, c.lon, c.lat)).collect();
+        println!("  {}  {:>6.0} m apart: {}", d.at.format("%Y-%m-%d %H:%M:%S"), d.metres, copies.join(" | "));
+    }
 }
 
 /// One county's whistle for one category, as a line.
@@ -329,6 +341,8 @@ fn offline(command: RiskCommand) -> Outcome {
                 regions: None,
                 track,
                 contacts,
+                // A file is one feed: no other feed's copies to disagree with.
+                disagreements: Vec::new(),
             };
             print_trace(&trace, json);
             Ok(())

@@ -44,6 +44,14 @@ struct With {
     y: f64,
 }
 
+/// A time at which the feeds disagree, each copy as "source county lon, lat".
+#[derive(Debug, Serialize)]
+struct Disagreement {
+    at: String,
+    apart: String,
+    copies: Vec<String>,
+}
+
 /// `GET /trace`: the form.
 pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer) -> Page {
     if !viewer.nav.trace {
@@ -121,11 +129,27 @@ pub(crate) async fn run(State(state): State<AppState>, viewer: Viewer, posted: P
             }
         })
         .collect();
+    let mut disagreements = Vec::new();
+    let mut names = Names::new(&state.engine);
+    for d in &trace.disagreements {
+        let mut copies = Vec::new();
+        for c in &d.copies {
+            let county = match RegionCode::parse(&c.region) {
+                Ok(code) => names.region(&code).await,
+                // A feed stored without a county (operators only).
+                Err(_) => "—".to_owned(),
+            };
+            copies.push(format!("{} {county} {:.5}, {:.5}", c.source, c.lon, c.lat));
+        }
+        disagreements.push(Disagreement { at: display::when(d.at), apart: format!("{:.0}", d.metres), copies });
+    }
     let ctx = minijinja::context! {
         values => values,
         error => Option::<String>::None,
         error_field => Option::<String>::None,
         traced => true,
+        disagreements => value(&disagreements),
+        disagree_metres => format!("{:.0}", fq_engine::DISAGREE_METRES),
         subject => trace.id.clone(),
         until => display::when(trace.at),
         hours => trace.hours,
@@ -211,6 +235,7 @@ mod tests {
             regions: None,
             track: vec![p(122.30, 29.90, 0), p(122.40, 30.00, 30), p(122.50, 29.95, 60)],
             contacts: Vec::new(),
+            disagreements: Vec::new(),
         };
         let d = Drawing::of(&trace).unwrap();
         assert!(d.path.starts_with('M') && d.path.matches(" L").count() == 2, "{}", d.path);

@@ -71,9 +71,11 @@ pub struct Trace {
     pub regions: Option<Vec<String>>,
     pub track: Vec<Position>,
     pub contacts: Vec<Contact>,
-    /// The times in the track at which the feeds that saw the subject put it more than
-    /// [`DISAGREE_METRES`] apart (a feed's clock or fix is wrong, or a transponder is spoofed):
-    /// the analyst must know which place the track and the contacts rest on.
+    /// The times at which the feeds that saw the subject put it more than [`DISAGREE_METRES`]
+    /// apart (a wrong fix, or a spoofed transponder), over the track's hours and the half hour
+    /// either side whose reports place the subject for its companions: the analyst must know
+    /// which place the track and the contacts rest on. Only copies stamped with the same time
+    /// are compared.
     pub disagreements: Vec<Disagreement>,
 }
 
@@ -87,7 +89,8 @@ pub struct Disagreement {
     pub at: DateTime<Utc>,
     /// The greatest distance between two of the copies, in metres.
     pub metres: f64,
-    /// Every feed's copy, by county code; the first is the one the track and the contacts use.
+    /// Every feed's copy, by county code (a feed of no county first); the first of them is the
+    /// copy the track and the contacts use.
     pub copies: Vec<FeedCopy>,
 }
 
@@ -244,7 +247,7 @@ impl Engine {
         });
         let PositionsAround { own: records, near } =
             self.store.positions_around(id, from, until, scope.as_deref(), areas_of).await?;
-        let disagreements = disagreements(&records, at - Duration::hours(hours), at);
+        let disagreements = disagreements(&records);
         let own = own_positions(&records);
         let mut positions: Vec<Position> = near.into_iter().filter(|r| r.subject != id).map(as_position).collect();
         // Copies of one report from several feeds are the same report: the first is kept. (Two
@@ -275,13 +278,14 @@ impl Engine {
     }
 }
 
-/// The times in `(after, until]` (the track's) at which the subject's copies from several
-/// feeds lie more than [`DISAGREE_METRES`] apart. `records` come by time and county, as the
-/// store gives them.
-fn disagreements(records: &[PositionRecord], after: DateTime<Utc>, until: DateTime<Utc>) -> Vec<Disagreement> {
+/// The times at which the subject's copies from several feeds lie more than
+/// [`DISAGREE_METRES`] apart, among all of its `records` the trace read (the track's hours and
+/// the half hour either side, which place it for the companions). `records` come by time and
+/// county, as the store gives them.
+fn disagreements(records: &[PositionRecord]) -> Vec<Disagreement> {
     records
         .chunk_by(|a, b| a.at == b.at)
-        .filter(|copies| copies.len() > 1 && copies[0].at > after && copies[0].at <= until)
+        .filter(|copies| copies.len() > 1)
         .filter_map(|copies| {
             let metres = copies
                 .iter()

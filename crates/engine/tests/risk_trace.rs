@@ -163,9 +163,12 @@ async fn traces(store: Arc<dyn Store>) {
     assert!(journaled.payload.contains("\"disagreements\":1"), "{}", journaled.payload);
     // The analyst of 普陀区 reads that county's copy only: nothing to disagree with.
     assert!(engine.trace(&analyst, "boat_c", then, 72, 500.0, 5).await.unwrap().disagreements.is_empty());
-    // Outside the track's hours a disagreement is not the trace's.
+    // Within half an hour after the track's end the report still places the subject for its
+    // companions: listed. Further off it is not the trace's.
+    let just_before = Utc.with_ymd_and_hms(2026, 11, 26, 0, 55, 0).unwrap();
+    assert_eq!(engine.trace(&cli(), "boat_c", just_before, 1, 500.0, 5).await.unwrap().disagreements, doubted.disagreements);
     let earlier =
-        engine.trace(&cli(), "boat_c", Utc.with_ymd_and_hms(2026, 11, 26, 0, 55, 0).unwrap(), 1, 500.0, 5).await.unwrap();
+        engine.trace(&cli(), "boat_c", Utc.with_ymd_and_hms(2026, 11, 26, 0, 25, 0).unwrap(), 1, 500.0, 5).await.unwrap();
     assert!(earlier.disagreements.is_empty(), "{:?}", earlier.disagreements);
     // The AIS file stored without a county: the operator's trace has its 21 reports, the
     // analyst's none.

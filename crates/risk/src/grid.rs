@@ -76,11 +76,16 @@ impl Grid {
     /// a time with the edges worked out once per offset: no test per cell and kernel tap, and
     /// loops the compiler can vectorise. The nightly fits blur thousands of arrays.
     pub fn blur(&self, values: &[f64], sigma: f64) -> Vec<f64> {
-        if sigma <= 0.0 {
+        if sigma <= 0.0 || self.cols == 0 {
             return values.to_vec();
         }
         let kernel = gaussian(sigma);
         let reach = kernel.len() / 2;
+        // The scatter gave source s's share to output c with the weight at offset c − s; the
+        // loops below use the one at s − c. The same weight, to the bit: the kernel is computed
+        // from d², so ±d give one value. (Adding a zero source's share changes nothing either:
+        // every sum starts at +0.0 and the values are not negative.)
+        debug_assert!(kernel.iter().zip(kernel.iter().rev()).all(|(a, b)| a.to_bits() == b.to_bits()));
         let (cols, rows) = (self.cols, self.rows);
         // Along the rows: out[c] takes in[c + d]·k for every offset d, lowest source first.
         let mut across = vec![0.0; values.len()];

@@ -74,8 +74,9 @@ const BLOCK: usize = 4;
 /// `numerator`. Each λᵢ is summed feature by feature in order, but four rows' sums run side by
 /// side: one row's sum is a chain of dependent additions, and four independent chains keep
 /// the processor busy where one waits on each addition. The results are those of one row at a
-/// time to the last bit (the same additions in the same order); the fits spend most of their
-/// time here.
+/// time to the last bit: the same additions in the same order. (The sums start at +0.0, where
+/// `Iterator::sum` starts at −0.0; they differ only when every product is −0.0, and a λ of zero
+/// either way is left out.) The fits spend most of their time here.
 fn em_numerator(design: &Design, beta: &[f64], numerator: &mut [f64]) {
     let j = design.features;
     let mut blocks = design.positive.chunks_exact(j * BLOCK).zip(design.counts.chunks_exact(BLOCK));

@@ -1044,7 +1044,9 @@ async fn the_analyst_traces_a_boat_from_the_county_feed() {
     let both = w.post(&city, "/trace", &pairs).await;
     assert_eq!(both.status, StatusCode::OK, "{}", both.body);
     assert!(both.body.contains("位置数据不一致（1 个时刻）"), "{}", both.body);
-    assert!(both.body.contains("岱山县") && both.body.contains("普陀区"), "each copy names its county");
+    let copy = |county: &str, lat: f64| format!("{county} {:.5}, {:.5}", doubted.lon, lat);
+    assert!(both.body.contains(&format!("demo_beidou {}", copy("普陀区", doubted.lat))), "the track's copy first: {}", both.body);
+    assert!(both.body.contains(&format!("ais {}", copy("岱山县", doubted.lat + 0.018))), "then 岱山县's");
     assert!(post(ask("浙普渔演示03", now.clone(), "72")).await.body.contains("伴随对象"));
     assert!(!post(ask("浙普渔演示03", now.clone(), "72")).await.body.contains("位置数据不一致"), "普陀区's tracer: one copy");
     let unknown = post(ask("浙普渔演示99", now.clone(), "72")).await;

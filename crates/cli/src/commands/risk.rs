@@ -169,15 +169,19 @@ fn print_trace(trace: &fq_engine::Trace, json: bool) {
         );
     }
     if !trace.disagreements.is_empty() {
+        let n = trace.disagreements.len();
         println!(
-            "{} times at which the feeds disagree on where {id} was (more than {} m apart; the first copy is the one used):",
-            trace.disagreements.len(),
+            "{n} {} at which the feeds disagree on where {id} was (more than {} m apart; the first copy is the one used):",
+            if n == 1 { "time" } else { "times" },
             fq_engine::DISAGREE_METRES
         );
     }
     for d in &trace.disagreements {
-        let copies: Vec<String> =
-            d.copies.iter().map(|c| format!("{} {} {:.5}, {:.5}", c.source, c.region, c.lon, c.lat)).collect();
+        let copies: Vec<String> = d
+            .copies
+            .iter()
+            .map(|c| format!("{} {} {:.5}, {:.5}", c.source, if c.region.is_empty() { "—" } else { &c.region }, c.lon, c.lat))
+            .collect();
         println!("  {}  {:>6.0} m apart: {}", d.at.format("%Y-%m-%d %H:%M:%S"), d.metres, copies.join(" | "));
     }
 }

@@ -142,17 +142,22 @@ impl World {
 
     /// A handler of another county (Putuo, 330903), with a password.
     async fn putuo_handler(&self) -> Browser {
+        self.putuo_account("putuo-handler", "普陀承办人", ("handler", "330903")).await
+    }
+
+    /// A new account of Putuo's first organisation with one grant (role, region), signed in.
+    async fn putuo_account(&self, login: &str, name: &str, (role, region): (&str, &str)) -> Browser {
         let putuo = RegionCode::parse("330903").unwrap();
         let orgs = self.engine.organisations_within(&Actor::System, &putuo).await.unwrap();
         let request = NewAccount {
-            login: "putuo-handler".into(),
-            display_name: "普陀承办人".into(),
+            login: login.into(),
+            display_name: name.into(),
             org: orgs[0].id.0,
             password: Some(PASSWORD.into()),
-            grants: vec![("handler".into(), "330903".into(), None)],
+            grants: vec![(role.into(), region.into(), None)],
         };
         self.engine.create_account(&Actor::System, request).await.unwrap();
-        self.sign_in("putuo-handler").await
+        self.sign_in(login).await
     }
 }
 
@@ -1022,16 +1027,7 @@ async fn the_analyst_traces_a_boat_from_the_county_feed() {
         format!("id,time,lat,lon\n浙普渔演示03,{},{:.5},{:.5}\n", doubted.at.to_rfc3339(), doubted.lat + 0.018, doubted.lon);
     let daishan = RegionCode::parse("330921").unwrap();
     w.engine.ingest_positions(&Actor::System, "ais", Some(&daishan), off.as_bytes()).await.unwrap();
-    let orgs = w.engine.organisations_within(&Actor::System, &RegionCode::parse("330903").unwrap()).await.unwrap();
-    let request = NewAccount {
-        login: "zhoushan-tracer".into(),
-        display_name: "舟山轨迹研判员".into(),
-        org: orgs[0].id.0,
-        password: Some(PASSWORD.into()),
-        grants: vec![("tracer".into(), "3309".into(), None)],
-    };
-    w.engine.create_account(&Actor::System, request).await.unwrap();
-    let city = w.sign_in("zhoushan-tracer").await;
+    let city = w.putuo_account("zhoushan-tracer", "舟山轨迹研判员", ("tracer", "3309")).await;
     let pairs = [
         ("csrf", city.csrf.clone().unwrap()),
         ("id", "浙普渔演示03".to_owned()),

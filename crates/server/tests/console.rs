@@ -1017,7 +1017,10 @@ async fn the_analyst_traces_a_boat_from_the_county_feed() {
         assert!(refused.body.contains("name=\"same_minutes\"") && refused.body.contains("aria-invalid=\"true\""), "{minutes}");
         assert!(refused.body.contains(&format!("value=\"{minutes}\"")), "the value is kept: {minutes}");
     }
-    assert!(!traced.body.contains("位置数据不一致"), "one county's feed has nothing to disagree with");
+    assert!(
+        !traced.body.contains("位置数据不一致") && !traced.body.contains("class=\"doubt\""),
+        "one county's feed: nothing to disagree with"
+    );
     // 岱山县's feed puts boat 03 2 km north at one of its reports: a tracer of 舟山市, who reads
     // both counties' feeds, is shown where they disagree; 普陀区's tracer reads one copy only.
     let at = chrono::Utc::now();
@@ -1040,6 +1043,7 @@ async fn the_analyst_traces_a_boat_from_the_county_feed() {
     let both = w.post(&city, "/trace", &pairs).await;
     assert_eq!(both.status, StatusCode::OK, "{}", both.body);
     assert!(both.body.contains("位置数据不一致（1 个时刻）"), "{}", both.body);
+    assert_eq!(both.body.matches("<g class=\"doubt\">").count(), 1, "the other place is drawn");
     let copy = |county: &str, lat: f64| format!("{county} {:.5}, {:.5}", doubted.lon, lat);
     assert!(both.body.contains(&format!("demo_beidou {}", copy("普陀区", doubted.lat))), "the track's copy first: {}", both.body);
     assert!(both.body.contains(&format!("ais {}", copy("岱山县", doubted.lat + 0.018))), "then 岱山县's");

@@ -161,6 +161,7 @@ pub(crate) async fn run(State(state): State<AppState>, viewer: Viewer, posted: P
         path => drawing.as_ref().map(|d| d.path.clone()),
         start => drawing.as_ref().map(|d| d.start),
         end => drawing.as_ref().map(|d| d.end),
+        doubts => drawing.as_ref().map(|d| value(&d.doubts)),
         width => WIDTH,
         height => HEIGHT,
     };
@@ -176,18 +177,33 @@ fn local_time(text: &str) -> Option<DateTime<Utc>> {
     beijing().from_local_datetime(&naive).single().map(|t| t.with_timezone(&Utc))
 }
 
-/// The track drawn on the console's projection (`map::Projection`) fitted to its extent.
+/// Where another feed put the subject at a time the feeds disagree: a dashed line from the
+/// copy the track uses to the other, with what the other feed said.
+#[derive(Debug, Serialize)]
+struct Doubt {
+    from: (f64, f64),
+    to: (f64, f64),
+    title: String,
+}
+
+/// The track drawn on the console's projection (`map::Projection`) fitted to its extent and to
+/// the other feeds' places where they disagree.
 struct Drawing {
     path: String,
     start: (f64, f64),
     end: (f64, f64),
+    doubts: Vec<Doubt>,
     projection: Projection,
 }
 
 impl Drawing {
     fn of(trace: &Trace) -> Option<Drawing> {
+        let copies = trace.disagreements.iter().flat_map(|d| &d.copies).map(|c| (c.lon, c.lat));
         // A stationary subject is drawn in a box about 10 m across, not magnified without end.
-        let points = trace.track.iter().map(|p| geo::Rect::new((p.lon, p.lat), (p.lon, p.lat)));
+        let points = trace.track.iter().map(|p| (p.lon, p.lat)).chain(copies).map(|p| geo::Rect::new(p, p));
+        if trace.track.is_empty() {
+            return None;
+        }
         let projection = Projection::fit_frame(points, (WIDTH, HEIGHT, MARGIN), 1e-4)?;
         let points: Vec<(f64, f64)> = trace.track.iter().map(|p| projection.point(p.lon, p.lat)).collect();
         let path = points
@@ -195,7 +211,20 @@ impl Drawing {
             .enumerate()
             .map(|(i, (x, y))| format!("{}{x:.1},{y:.1}", if i == 0 { "M" } else { " L" }))
             .collect::<String>();
-        Some(Drawing { path, start: points[0], end: points[points.len() - 1], projection })
+        let on = &projection;
+        let doubts = trace
+            .disagreements
+            .iter()
+            .flat_map(|d| {
+                let used = on.point(d.copies[0].lon, d.copies[0].lat);
+                d.copies[1..].iter().map(move |c| Doubt {
+                    from: used,
+                    to: on.point(c.lon, c.lat),
+                    title: format!("{} {} {} · {:.0} m", display::when(d.at), c.source, c.region, d.metres),
+                })
+            })
+            .collect();
+        Some(Drawing { path, start: points[0], end: points[points.len() - 1], doubts, projection })
     }
 
     /// Where the subject was at `at`: its report nearest in time.
@@ -252,6 +281,21 @@ mod tests {
             "{:?}",
             anchored.start
         );
-        assert!(Drawing::of(&Trace { track: Vec::new(), ..trace }).is_none(), "no report, no drawing");
+        assert!(Drawing::of(&Trace { track: Vec::new(), ..trace.clone() }).is_none(), "no report, no drawing");
+        // Another feed put the subject far north at the second report: the frame holds that
+        // place too, and a dashed line joins it to the track's copy.
+        let copy =
+            |region: &str, lon: f64, lat: f64| fq_engine::FeedCopy { source: "ais".into(), region: region.into(), lon, lat };
+        let doubted = fq_engine::Disagreement {
+            at: trace.track[1].at,
+            metres: 22_000.0,
+            copies: vec![copy("330903", 122.40, 30.00), copy("330921", 122.40, 30.20)],
+        };
+        let d = Drawing::of(&Trace { disagreements: vec![doubted], ..trace.clone() }).unwrap();
+        assert_eq!(d.doubts.len(), 1);
+        let (from, to) = (d.doubts[0].from, d.doubts[0].to);
+        assert_eq!(from, d.at_time(&trace, trace.track[1].at), "from the track's copy");
+        assert!((to.1 - MARGIN).abs() < 1e-6 && to.1 < from.1, "the other place is the frame's northern edge: {to:?}");
+        assert!(d.doubts[0].title.contains("ais 330921") && d.doubts[0].title.contains("22000 m"), "{}", d.doubts[0].title);
     }
 }

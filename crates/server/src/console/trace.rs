@@ -3,6 +3,8 @@
 //! analyst's scope (the engine decides which reports they read and journals every trace). The
 //! subject is posted, never put in an address, so that no access log holds who was traced.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
@@ -96,11 +98,22 @@ pub(crate) async fn run(State(state): State<AppState>, viewer: Viewer, posted: P
         Err(e @ EngineError::Invalid { .. }) => return Ok(refuse(Fault::of(lang, &e))),
         Err(e) => return Err(layout::fail(&state, &viewer, &e)),
     };
-    let drawing = Drawing::of(&trace);
+    // The counties of the feeds whose copies disagree, by name ("—": a feed of no county).
+    let mut names = Names::new(&state.engine);
+    let mut counties = HashMap::new();
+    for copy in trace.disagreements.iter().flat_map(|d| &d.copies) {
+        if !counties.contains_key(&copy.region) {
+            let name = match RegionCode::parse(&copy.region) {
+                Ok(code) => names.region(&code).await,
+                Err(_) => "—".to_owned(),
+            };
+            counties.insert(copy.region.clone(), name);
+        }
+    }
+    let drawing = Drawing::of(&trace, &counties);
     // The counties whose feeds were read, by name (None: every feed, an operator's trace).
     let mut feeds = None;
     if let Some(codes) = &trace.regions {
-        let mut names = Names::new(&state.engine);
         let mut listed = Vec::new();
         for code in codes.iter().filter_map(|c| RegionCode::parse(c).ok()) {
             listed.push(names.region(&code).await);
@@ -129,20 +142,15 @@ pub(crate) async fn run(State(state): State<AppState>, viewer: Viewer, posted: P
             }
         })
         .collect();
-    let mut disagreements = Vec::new();
-    let mut names = Names::new(&state.engine);
-    for d in &trace.disagreements {
-        let mut copies = Vec::new();
-        for c in &d.copies {
-            let county = match RegionCode::parse(&c.region) {
-                Ok(code) => names.region(&code).await,
-                // A feed stored without a county (operators only).
-                Err(_) => "—".to_owned(),
-            };
-            copies.push(format!("{} {county} {:.5}, {:.5}", c.source, c.lon, c.lat));
-        }
-        disagreements.push(Disagreement { at: display::when(d.at), apart: format!("{:.0}", d.metres), copies });
-    }
+    let disagreements: Vec<Disagreement> = trace
+        .disagreements
+        .iter()
+        .map(|d| Disagreement {
+            at: display::when(d.at),
+            apart: format!("{:.0}", d.metres),
+            copies: d.copies.iter().map(|c| format!("{} {:.5}, {:.5}", feed(c, &counties), c.lon, c.lat)).collect(),
+        })
+        .collect();
     let ctx = minijinja::context! {
         values => values,
         error => Option::<String>::None,
@@ -166,6 +174,11 @@ pub(crate) async fn run(State(state): State<AppState>, viewer: Viewer, posted: P
         height => HEIGHT,
     };
     Ok(layout::page(&state, &viewer, "trace.html", ctx))
+}
+
+/// A feed's copy as "source county", the county by name where `counties` has it.
+fn feed(copy: &fq_engine::FeedCopy, counties: &HashMap<String, String>) -> String {
+    format!("{} {}", copy.source, counties.get(&copy.region).unwrap_or(&copy.region))
 }
 
 /// A `datetime-local` value (Beijing time, minutes or seconds) as a UTC time.
@@ -197,7 +210,8 @@ struct Drawing {
 }
 
 impl Drawing {
-    fn of(trace: &Trace) -> Option<Drawing> {
+    /// `counties` names the feeds' counties for the disagreements' hover text.
+    fn of(trace: &Trace, counties: &HashMap<String, String>) -> Option<Drawing> {
         let copies = trace.disagreements.iter().flat_map(|d| &d.copies).map(|c| (c.lon, c.lat));
         // A stationary subject is drawn in a box about 10 m across, not magnified without end.
         let points = trace.track.iter().map(|p| (p.lon, p.lat)).chain(copies).map(|p| geo::Rect::new(p, p));
@@ -220,7 +234,7 @@ impl Drawing {
                 d.copies[1..].iter().map(move |c| Doubt {
                     from: used,
                     to: on.point(c.lon, c.lat),
-                    title: format!("{} {} {} · {:.0} m", display::when(d.at), c.source, c.region, d.metres),
+                    title: format!("{} {} · {:.0} m", display::when(d.at), feed(c, counties), d.metres),
                 })
             })
             .collect();
@@ -266,7 +280,7 @@ mod tests {
             contacts: Vec::new(),
             disagreements: Vec::new(),
         };
-        let d = Drawing::of(&trace).unwrap();
+        let d = Drawing::of(&trace, &HashMap::new()).unwrap();
         assert!(d.path.starts_with('M') && d.path.matches(" L").count() == 2, "{}", d.path);
         let (sx, sy) = d.start;
         let (ex, _) = d.end;
@@ -275,13 +289,13 @@ mod tests {
         let (_, top) = d.at_time(&trace, trace.track[1].at);
         assert!((top - MARGIN).abs() < 1e-6 && top < sy, "the northernmost report is at the top");
         // One report (a boat at anchor): drawn in the middle, not stretched without end.
-        let anchored = Drawing::of(&Trace { track: vec![p(122.30, 29.90, 0)], ..trace.clone() }).unwrap();
+        let anchored = Drawing::of(&Trace { track: vec![p(122.30, 29.90, 0)], ..trace.clone() }, &HashMap::new()).unwrap();
         assert!(
             (anchored.start.0 - WIDTH / 2.0).abs() < 1e-6 && (anchored.start.1 - HEIGHT / 2.0).abs() < 1e-6,
             "{:?}",
             anchored.start
         );
-        assert!(Drawing::of(&Trace { track: Vec::new(), ..trace.clone() }).is_none(), "no report, no drawing");
+        assert!(Drawing::of(&Trace { track: Vec::new(), ..trace.clone() }, &HashMap::new()).is_none(), "no report, no drawing");
         // Another feed put the subject far north at the second report: the frame holds that
         // place too, and a dashed line joins it to the track's copy.
         let copy =
@@ -291,11 +305,12 @@ mod tests {
             metres: 22_000.0,
             copies: vec![copy("330903", 122.40, 30.00), copy("330921", 122.40, 30.20)],
         };
-        let d = Drawing::of(&Trace { disagreements: vec![doubted], ..trace.clone() }).unwrap();
+        let named = HashMap::from([("330921".to_owned(), "岱山县".to_owned())]);
+        let d = Drawing::of(&Trace { disagreements: vec![doubted], ..trace.clone() }, &named).unwrap();
         assert_eq!(d.doubts.len(), 1);
         let (from, to) = (d.doubts[0].from, d.doubts[0].to);
         assert_eq!(from, d.at_time(&trace, trace.track[1].at), "from the track's copy");
         assert!((to.1 - MARGIN).abs() < 1e-6 && to.1 < from.1, "the other place is the frame's northern edge: {to:?}");
-        assert!(d.doubts[0].title.contains("ais 330921") && d.doubts[0].title.contains("22000 m"), "{}", d.doubts[0].title);
+        assert!(d.doubts[0].title.contains("ais 岱山县") && d.doubts[0].title.contains("22000 m"), "{}", d.doubts[0].title);
     }
 }

@@ -212,12 +212,12 @@ struct Drawing {
 impl Drawing {
     /// `counties` names the feeds' counties for the disagreements' hover text.
     fn of(trace: &Trace, counties: &HashMap<String, String>) -> Option<Drawing> {
-        let copies = trace.disagreements.iter().flat_map(|d| &d.copies).map(|c| (c.lon, c.lat));
-        // A stationary subject is drawn in a box about 10 m across, not magnified without end.
-        let points = trace.track.iter().map(|p| (p.lon, p.lat)).chain(copies).map(|p| geo::Rect::new(p, p));
         if trace.track.is_empty() {
             return None;
         }
+        let copies = trace.disagreements.iter().flat_map(|d| &d.copies).map(|c| (c.lon, c.lat));
+        // A stationary subject is drawn in a box about 10 m across, not magnified without end.
+        let points = trace.track.iter().map(|p| (p.lon, p.lat)).chain(copies).map(|p| geo::Rect::new(p, p));
         let projection = Projection::fit_frame(points, (WIDTH, HEIGHT, MARGIN), 1e-4)?;
         let points: Vec<(f64, f64)> = trace.track.iter().map(|p| projection.point(p.lon, p.lat)).collect();
         let path = points

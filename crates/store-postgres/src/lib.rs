@@ -418,16 +418,6 @@ impl fq_store::RiskStore for PgStore {
         risk_reads::positions_in(&self.pool, areas, regions).await
     }
 
-    async fn positions_of(
-        &self,
-        subject: &str,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        regions: Option<&[RegionCode]>,
-    ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
-        risk_reads::positions_of(&self.pool, subject, from, to, regions).await
-    }
-
     async fn positions_around(
         &self,
         subject: &str,

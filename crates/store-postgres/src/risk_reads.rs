@@ -114,17 +114,6 @@ pub(crate) async fn positions_in(
     Ok(out)
 }
 
-pub(crate) async fn positions_of(
-    pool: &PgPool,
-    subject: &str,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    regions: Option<&[RegionCode]>,
-) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
-    let mut conn = pool.acquire().await.map_err(db)?;
-    read_subject(&mut conn, subject, (from, to), regions).await
-}
-
 pub(crate) async fn positions_around(
     pool: &PgPool,
     subject: &str,

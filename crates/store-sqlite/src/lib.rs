@@ -454,17 +454,6 @@ impl fq_store::RiskStore for SqliteStore {
         self.read(move |c| risk_reads::positions_in(c, &areas, regions.as_deref())).await
     }
 
-    async fn positions_of(
-        &self,
-        subject: &str,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        regions: Option<&[RegionCode]>,
-    ) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
-        let (subject, regions) = (subject.to_owned(), regions.map(<[RegionCode]>::to_vec));
-        self.read(move |c| risk_reads::positions_of(c, &subject, from, to, regions.as_deref())).await
-    }
-
     async fn positions_around(
         &self,
         subject: &str,

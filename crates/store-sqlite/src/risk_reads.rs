@@ -145,16 +145,6 @@ pub(crate) fn positions_in(
     in_one_snapshot(conn, |c| read_areas(c, areas, &counties_of(c, regions)?))
 }
 
-pub(crate) fn positions_of(
-    conn: &Connection,
-    subject: &str,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    regions: Option<&[RegionCode]>,
-) -> Result<Vec<fq_store::PositionRecord>, StoreError> {
-    in_one_snapshot(conn, |c| read_subject(c, subject, (from, to), &counties_of(c, regions)?))
-}
-
 pub(crate) fn positions_around(
     conn: &Connection,
     subject: &str,

@@ -181,17 +181,9 @@ pub trait RiskStore: Send + Sync {
         regions: Option<&[RegionCode]>,
     ) -> Result<Vec<crate::PositionRecord>>;
     /// The position reports of `subject` in `[from, to)`, by time then county: all of them
-    /// (`regions` None), or those of feeds whose county lies in one of `regions`.
-    async fn positions_of(
-        &self,
-        subject: &str,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        regions: Option<&[RegionCode]>,
-    ) -> Result<Vec<crate::PositionRecord>>;
-    /// [`positions_of`](Self::positions_of) `subject` in `[from, to)`, then
-    /// [`positions_in`](Self::positions_in) the areas `areas_of` draws around those reports,
-    /// both with `regions`, from one snapshot: a file stored meanwhile is in both reads or in
+    /// (`regions` None), or those of feeds whose county lies in one of `regions` (`own`); then
+    /// [`positions_in`](Self::positions_in) the areas `areas_of` draws around those reports
+    /// (`near`), with the same `regions`; both from one snapshot: a file stored meanwhile is in both reads or in
     /// neither, so a trace never shows companions of reports its track lacks.
     async fn positions_around(
         &self,

@@ -149,16 +149,24 @@ pub async fn positions_read_by_time_and_county(h: &dyn Harness) {
     // feed at minute 600 comes after 普陀区's copy.
     store.commit(Change::new().op(Op::InsertPositions(vec![report("boat-a", 600, "331004")]))).await.unwrap();
     let day = (at(0), at(0) + chrono::Duration::days(1));
-    let every = store.positions_of("boat-a", day.0, day.1, None).await.unwrap();
+    // The subject's own read of a trace, with no area drawn around it.
+    let reader = &store;
+    let own = |subject: &'static str, (from, to), regions: Option<Vec<fq_domain::region::RegionCode>>| async move {
+        let no_areas: AreasAround = Arc::new(|_: &[PositionRecord]| Vec::new());
+        let read = reader.positions_around(subject, from, to, regions.as_deref(), no_areas).await.unwrap();
+        assert!(read.near.is_empty(), "no area, no reports near");
+        read.own
+    };
+    let every = own("boat-a", day, None).await;
     assert_eq!(subjects(every.clone()), ["boat-a@330903", "boat-a@330903", "boat-a@331004"]);
     assert_eq!(every.iter().map(|r| r.at).collect::<Vec<_>>(), [minute(10), minute(600), minute(600)]);
-    let of_putuo = store.positions_of("boat-a", day.0, day.1, Some(&[code("3309")])).await.unwrap();
+    let of_putuo = own("boat-a", day, Some(vec![code("3309")])).await;
     assert_eq!(of_putuo.iter().map(|r| r.at).collect::<Vec<_>>(), [minute(10), minute(600)]);
     assert_eq!(of_putuo[0], reports[1], "read back as stored");
-    assert_eq!(store.positions_of("boat-a", minute(11), day.1, Some(&[code("331004")])).await.unwrap().len(), 1);
-    assert!(store.positions_of("boat-a", day.0, minute(10), None).await.unwrap().is_empty(), "the window's end is not included");
-    assert!(store.positions_of("boat-z", day.0, day.1, None).await.unwrap().is_empty());
-    assert!(store.positions_of("boat-a", day.0, day.1, Some(&[])).await.unwrap().is_empty(), "no region, no reports");
+    assert_eq!(own("boat-a", (minute(11), day.1), Some(vec![code("331004")])).await.len(), 1);
+    assert!(own("boat-a", (day.0, minute(10)), None).await.is_empty(), "the window's end is not included");
+    assert!(own("boat-z", day, None).await.is_empty());
+    assert!(own("boat-a", day, Some(Vec::new())).await.is_empty(), "no region, no reports");
 }
 
 /// Reports read by place: areas across the boundary of two place cells (0.05°, the index a trace

@@ -63,6 +63,7 @@ pub use demo::{DemoAccount, DemoSeed};
 pub use error::EngineError;
 pub use figures::{Breakdown, FigureQuery, FigureReport, FigureRow, Figures, figure_kind};
 pub use fq_risk::backtest::Horizon;
+pub use fq_risk::trace::{DISAGREE_METRES, Disagreement, FeedCopy};
 pub use governance::{DIMENSIONS as GOVERNANCE_DIMENSIONS, GovernanceIndex, IndexRow};
 pub use grids::GridImportReport;
 pub use heatmap::{HeatCell, HeatMap, HeatQuery, RISK_EVENTS};
@@ -75,9 +76,7 @@ pub use kpis::KpiReport;
 pub use open311::{Open311Attribute, Open311Query, Open311Request, Open311Service, Open311Status, Open311Submission};
 pub use open311_pulls::{Open311Pull, Open311PullEntry, Open311Source, PULLS_STREAM, chooses_open311_pulls};
 pub use orgs::NewOrganisation;
-pub use positions::{
-    DISAGREE_METRES, Disagreement, FeedCopy, POSITION_FEED_ROLE, PositionsReport, TRACE_ROLE, Trace, trace_scopes,
-};
+pub use positions::{POSITION_FEED_ROLE, PositionsReport, TRACE_ROLE, Trace, trace_scopes};
 pub use programmes::Programmes;
 pub use reference_data::{EMBEDDED_BOUNDARIES, EMBEDDED_REGIONS, embedded_calendar, embedded_division_files};
 pub use regions::{BoundaryImportReport, RegionImportReport};

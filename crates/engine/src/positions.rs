@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use fq_domain::actor::Actor;
 use fq_domain::journal::NewEvent;
 use fq_domain::region::{RegionCode, RegionLevel};
-use fq_risk::trace::{Contact, MAX_GAP_MINUTES, Position};
+use fq_risk::trace::{Contact, Disagreement, FeedReport, MAX_GAP_MINUTES, Position};
 use fq_store::{AreasAround, Change, Op, PositionArea, PositionRecord, PositionsAround};
 use serde::Serialize;
 use serde_json::json;
@@ -71,37 +71,11 @@ pub struct Trace {
     pub regions: Option<Vec<String>>,
     pub track: Vec<Position>,
     pub contacts: Vec<Contact>,
-    /// The times at which the feeds that saw the subject put it more than [`DISAGREE_METRES`]
-    /// apart (a wrong fix, or a spoofed transponder), over the track's hours and the half hour
-    /// either side whose reports place the subject for its companions: the analyst must know
-    /// which place the track and the contacts rest on. Only copies stamped with the same time
-    /// are compared.
+    /// Where the feeds that saw the subject disagree on where it was (a wrong fix, a spoofed
+    /// transponder, a clock that is off; `fq_risk::trace::disagreements`), over the track's
+    /// hours and the half hour either side whose reports place the subject for its companions:
+    /// the analyst must know which place the track and the contacts rest on.
     pub disagreements: Vec<Disagreement>,
-}
-
-/// Copies of one report further apart than this disagree: well above the error of a
-/// satellite fix and the rounding of a feed's format, well below the default contact distance.
-pub const DISAGREE_METRES: f64 = 100.0;
-
-/// One time at which the subject's copies, one per feed's county, disagree on where it was.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Disagreement {
-    pub at: DateTime<Utc>,
-    /// The greatest distance between two of the copies, in metres.
-    pub metres: f64,
-    /// Every feed's copy, by county code (a feed of no county first); the first of them is the
-    /// copy the track and the contacts use.
-    pub copies: Vec<FeedCopy>,
-}
-
-/// One feed's copy of a report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FeedCopy {
-    pub source: String,
-    /// The county the feed serves (empty: a feed of no county).
-    pub region: String,
-    pub lon: f64,
-    pub lat: f64,
 }
 
 /// A source code: lower-case letters, digits and underscores, 1 to 32 of them.
@@ -278,31 +252,12 @@ impl Engine {
     }
 }
 
-/// The times at which the subject's copies from several feeds lie more than
-/// [`DISAGREE_METRES`] apart, among all of its `records` the trace read (the track's hours and
-/// the half hour either side, which place it for the companions). `records` come by time and
-/// county, as the store gives them.
+/// Where the subject's feeds disagree, among all of its `records` the trace read (the track's
+/// hours and the half hour either side, which place it for the companions).
 fn disagreements(records: &[PositionRecord]) -> Vec<Disagreement> {
-    records
-        .chunk_by(|a, b| a.at == b.at)
-        .filter(|copies| copies.len() > 1)
-        .filter_map(|copies| {
-            let metres = copies
-                .iter()
-                .enumerate()
-                .flat_map(|(i, a)| copies[i + 1..].iter().map(move |b| (a, b)))
-                .map(|(a, b)| fq_risk::trace::distance_metres((a.lon, a.lat), (b.lon, b.lat)))
-                .fold(0.0, f64::max);
-            (metres > DISAGREE_METRES).then(|| Disagreement {
-                at: copies[0].at,
-                metres,
-                copies: copies
-                    .iter()
-                    .map(|r| FeedCopy { source: r.source.clone(), region: r.region.clone(), lon: r.lon, lat: r.lat })
-                    .collect(),
-            })
-        })
-        .collect()
+    let reports: Vec<FeedReport<'_>> =
+        records.iter().map(|r| FeedReport { source: &r.source, region: &r.region, at: r.at, lon: r.lon, lat: r.lat }).collect();
+    fq_risk::trace::disagreements(&reports)
 }
 
 /// The subject's own reports as positions, each once: a report seen by several counties' feeds

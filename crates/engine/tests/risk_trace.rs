@@ -3,7 +3,8 @@
 //! stores nothing), a bad file stores nothing, the trace from the store equals the trace from
 //! the file, every trace is journaled; a risk analyst traces with the reports of the counties
 //! in their scope only, and other accounts may not trace; feeds that put the subject in
-//! different places at one time are shown as disagreements.
+//! different places at one time, or one feed's report far off where another feed's reports
+//! either side place it, are shown as disagreements.
 //!
 //! PostgreSQL: FENGQIAO_TEST_POSTGRES (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! skipped with a note when unreachable, a failure when CI=true.
@@ -170,6 +171,26 @@ async fn traces(store: Arc<dyn Store>) {
     let earlier =
         engine.trace(&cli(), "boat_c", Utc.with_ymd_and_hms(2026, 11, 26, 0, 25, 0).unwrap(), 1, 500.0, 5).await.unwrap();
     assert!(earlier.disagreements.is_empty(), "{:?}", earlier.disagreements);
+    // 岱山县's feed reports boat_c once, at 01:05, between the others' reports at 01:00 and
+    // 01:10, which place it at 122.365, 29.952: 2 km north of that is more than the 100 m and
+    // the 961 m between those reports. Listed once against each feed that places it; the track
+    // takes the report in (it zigzags north and back).
+    let between = "id,time,lat,lon\nboat_c,2026-11-26T01:05:00Z,29.970,122.3650\n";
+    engine.ingest_positions(&cli(), "ais", Some(&county("330921")), between.as_bytes()).await.unwrap();
+    let zigzag = engine.trace(&cli(), "boat_c", then, 72, 500.0, 5).await.unwrap();
+    assert_eq!(zigzag.track.len(), 13);
+    let off_path: Vec<&fq_engine::Disagreement> =
+        zigzag.disagreements.iter().filter(|d| d.copies[0].region == "330921").collect();
+    let placing: Vec<&str> = off_path.iter().map(|d| d.copies[1].region.as_str()).collect();
+    assert_eq!(placing, ["330903", "331004"], "{:?}", zigzag.disagreements);
+    let [one, five_past, ten_past] = [0, 5, 10].map(|m| Utc.with_ymd_and_hms(2026, 11, 26, 1, m, 0).unwrap());
+    let d = off_path[0];
+    assert_eq!((d.at, d.copies[1].between), (five_past, Some([one, ten_past])));
+    assert!((d.copies[1].lon - 122.365).abs() < 1e-9 && (d.copies[1].lat - 29.952).abs() < 1e-9, "{d:?}");
+    let step = fq_risk::trace::distance_metres((122.36, 29.952), (122.37, 29.952));
+    assert!((d.allowed_metres - fq_engine::DISAGREE_METRES - step).abs() < 1e-6 && d.metres > 1900.0, "{d:?}");
+    // 普陀区's analyst reads 普陀区's feed only: nothing to compare it with.
+    assert!(engine.trace(&analyst, "boat_c", then, 72, 500.0, 5).await.unwrap().disagreements.is_empty());
     // The AIS file stored without a county: the operator's trace has its 21 reports, the
     // analyst's none.
     let unassigned = engine.trace(&analyst, "311050800", at, 72, 1000.0, 5).await.unwrap();

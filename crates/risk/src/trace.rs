@@ -6,6 +6,7 @@
 //! subject was, except within a few minutes of one of its reports (5 by default, at most 30):
 //! two people passing the same checkpoint three minutes apart were there together.
 
+mod feeds;
 mod search;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::Serialize;
 
+pub use feeds::{DISAGREE_METRES, Disagreement, FeedCopy, FeedReport, disagreements};
 pub use search::{SearchBox, search_boxes};
 
 /// The longest silence between two reports across which the subject's position is interpolated.
@@ -157,14 +159,18 @@ fn where_at(track: &[&Position], t: DateTime<Utc>, same_time: Duration) -> Optio
     let before = i.checked_sub(1).and_then(|b| track.get(b));
     let after = track.get(i);
     if let (Some(before), Some(after)) = (before, after) {
-        let gap = after.at - before.at;
-        if gap <= Duration::minutes(MAX_GAP_MINUTES) {
-            let f = (t - before.at).num_milliseconds() as f64 / gap.num_milliseconds().max(1) as f64;
-            return Some((before.lon + f * (after.lon - before.lon), before.lat + f * (after.lat - before.lat)));
+        if after.at - before.at <= Duration::minutes(MAX_GAP_MINUTES) {
+            return Some(interpolate((before.at, before.lon, before.lat), (after.at, after.lon, after.lat), t));
         }
     }
     let off = |p: &&&Position| (p.at - t).abs();
     [before, after].into_iter().flatten().filter(|p| off(p) <= same_time).min_by_key(off).map(|p| (p.lon, p.lat))
+}
+
+/// Where a subject going steadily from `a` to `b` (time, lon, lat) was at `t`.
+fn interpolate(a: (DateTime<Utc>, f64, f64), b: (DateTime<Utc>, f64, f64), t: DateTime<Utc>) -> (f64, f64) {
+    let f = (t - a.0).num_milliseconds() as f64 / (b.0 - a.0).num_milliseconds().max(1) as f64;
+    (a.1 + f * (b.1 - a.1), a.2 + f * (b.2 - a.2))
 }
 
 /// Everyone whose reports in the window came within `metres` of the subject, closest first;

@@ -1047,6 +1047,22 @@ async fn the_analyst_traces_a_boat_from_the_county_feed() {
     let copy = |county: &str, lat: f64| format!("{county} {:.5}, {:.5}", doubted.lon, lat);
     assert!(both.body.contains(&format!("demo_beidou {}", copy("普陀区", doubted.lat))), "the track's copy first: {}", both.body);
     assert!(both.body.contains(&format!("ais {}", copy("岱山县", doubted.lat + 0.018))), "then 岱山县's");
+    // 岱山县's feed off at 150 more reports: the page lists and draws the first 100 and says
+    // where the others are.
+    let many: String = track
+        .iter()
+        .filter(|p| p.at != doubted.at)
+        .take(150)
+        .map(|p| format!("浙普渔演示03,{},{:.5},{:.5}\n", p.at.to_rfc3339(), p.lat + 0.018, p.lon))
+        .collect();
+    w.engine
+        .ingest_positions(&Actor::System, "ais", Some(&daishan), format!("id,time,lat,lon\n{many}").as_bytes())
+        .await
+        .unwrap();
+    let crowded = w.post(&city, "/trace", &pairs).await;
+    assert!(crowded.body.contains("位置数据不一致（151 个时刻）"), "{}", crowded.body);
+    assert!(crowded.body.contains("最早的 100 个时刻；全部 151 个"), "{}", crowded.body);
+    assert_eq!(crowded.body.matches("<g class=\"doubt\">").count(), 100);
     assert!(post(ask("浙普渔演示03", now.clone(), "72")).await.body.contains("伴随对象"));
     assert!(!post(ask("浙普渔演示03", now.clone(), "72")).await.body.contains("位置数据不一致"), "普陀区's tracer: one copy");
     let unknown = post(ask("浙普渔演示99", now.clone(), "72")).await;

@@ -171,7 +171,7 @@ fn print_trace(trace: &fq_engine::Trace, json: bool) {
     if !trace.disagreements.is_empty() {
         let n = trace.disagreements.len();
         println!(
-            "{n} {} at which the feeds disagree on where {id} was (more than {} m apart; the first copy is the one used):",
+            "{n} {} at which the feeds disagree on where {id} was (copies of one time more than {} m apart, the first the one used; or a report off where another feed's reports either side place it):",
             if n == 1 { "time" } else { "times" },
             fq_engine::DISAGREE_METRES
         );
@@ -180,9 +180,24 @@ fn print_trace(trace: &fq_engine::Trace, json: bool) {
         let copies: Vec<String> = d
             .copies
             .iter()
-            .map(|c| format!("{} {} {:.5}, {:.5}", c.source, if c.region.is_empty() { "—" } else { &c.region }, c.lon, c.lat))
+            .map(|c| {
+                let place =
+                    format!("{} {} {:.5}, {:.5}", c.source, if c.region.is_empty() { "—" } else { &c.region }, c.lon, c.lat);
+                match c.between {
+                    Some([from, to]) => {
+                        format!("{place} (between its reports at {} and {})", from.format("%H:%M:%S"), to.format("%H:%M:%S"))
+                    }
+                    None => place,
+                }
+            })
             .collect();
-        println!("  {}  {:>6.0} m apart: {}", d.at.format("%Y-%m-%d %H:%M:%S"), d.metres, copies.join(" | "));
+        println!(
+            "  {}  {:>6.0} m apart (allowed {:.0}): {}",
+            d.at.format("%Y-%m-%d %H:%M:%S"),
+            d.metres,
+            d.allowed_metres,
+            copies.join(" | ")
+        );
     }
 }
 

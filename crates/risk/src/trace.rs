@@ -158,10 +158,10 @@ fn where_at(track: &[&Position], t: DateTime<Utc>, same_time: Duration) -> Optio
     }
     let before = i.checked_sub(1).and_then(|b| track.get(b));
     let after = track.get(i);
-    if let (Some(before), Some(after)) = (before, after) {
-        if after.at - before.at <= Duration::minutes(MAX_GAP_MINUTES) {
-            return Some(interpolate((before.at, before.lon, before.lat), (after.at, after.lon, after.lat), t));
-        }
+    if let (Some(before), Some(after)) = (before, after)
+        && after.at - before.at <= Duration::minutes(MAX_GAP_MINUTES)
+    {
+        return Some(interpolate((before.at, before.lon, before.lat), (after.at, after.lon, after.lat), t));
     }
     let off = |p: &&&Position| (p.at - t).abs();
     [before, after].into_iter().flatten().filter(|p| off(p) <= same_time).min_by_key(off).map(|p| (p.lon, p.lat))

@@ -87,7 +87,7 @@ pub fn disagreements(reports: &[FeedReport<'_>]) -> Vec<Disagreement> {
     let mut found = same_time(&sorted);
     found.extend(between_reports(&sorted));
     // Stable: the copies of one time keep their place before the reports between.
-    found.sort_by(|a, b| a.at.cmp(&b.at));
+    found.sort_by_key(|d| d.at);
     found
 }
 

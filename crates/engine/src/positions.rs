@@ -188,6 +188,25 @@ impl Engine {
         within: f64,
         same_minutes: i64,
     ) -> Result<Trace, EngineError> {
+        self.trace_journaled(actor, TraceAsk { id, at, hours, within, same_minutes }, "risk.trace_viewed").await
+    }
+
+    /// [`Engine::trace`] for a file the reader takes away (the console's workbook): the same
+    /// trace, journaled as exported (`risk.trace_exported`), for the record leaves the system.
+    pub async fn export_trace(
+        &self,
+        actor: &Actor,
+        id: &str,
+        at: DateTime<Utc>,
+        hours: i64,
+        within: f64,
+        same_minutes: i64,
+    ) -> Result<Trace, EngineError> {
+        self.trace_journaled(actor, TraceAsk { id, at, hours, within, same_minutes }, "risk.trace_exported").await
+    }
+
+    async fn trace_journaled(&self, actor: &Actor, ask: TraceAsk<'_>, event: &'static str) -> Result<Trace, EngineError> {
+        let TraceAsk { id, at, hours, within, same_minutes } = ask;
         let scope = self.trace_scope(actor)?;
         let id = id.trim();
         if id.is_empty() || id.chars().count() > 64 {
@@ -233,7 +252,7 @@ impl Engine {
         let regions: Option<Vec<String>> = scope.map(|s| s.iter().map(ToString::to_string).collect());
         let change = Change::new().event(NewEvent::new(
             "access:trace",
-            "risk.trace_viewed",
+            event,
             actor.journal_name(),
             json!({ "id": id, "at": at, "hours": hours, "within_metres": within, "same_time_minutes": same_minutes, "regions": regions, "reports": track.len(), "contacts": contacts.len(), "disagreements": disagreements.len() }),
         ));
@@ -250,6 +269,15 @@ impl Engine {
             disagreements,
         })
     }
+}
+
+/// What a trace asks: [`Engine::trace`]'s arguments.
+struct TraceAsk<'a> {
+    id: &'a str,
+    at: DateTime<Utc>,
+    hours: i64,
+    within: f64,
+    same_minutes: i64,
 }
 
 /// Where the subject's feeds disagree, among all of its `records` the trace read (the track's

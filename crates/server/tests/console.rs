@@ -1018,7 +1018,7 @@ async fn the_analyst_traces_a_boat_from_the_county_feed() {
         assert!(refused.body.contains(&format!("value=\"{minutes}\"")), "the value is kept: {minutes}");
     }
     assert!(
-        !traced.body.contains("位置数据不一致") && !traced.body.contains("class=\"doubt\""),
+        !traced.body.contains("id=\"disagree-h\"") && !traced.body.contains("class=\"doubt\""),
         "one county's feed: nothing to disagree with"
     );
     // 岱山县's feed puts boat 03 2 km north at one of its reports: a tracer of 舟山市, who reads
@@ -1063,8 +1063,29 @@ async fn the_analyst_traces_a_boat_from_the_county_feed() {
     assert!(crowded.body.contains("位置数据不一致（151 个时刻）"), "{}", crowded.body);
     assert!(crowded.body.contains("最早的 100 个时刻；全部 151 个"), "{}", crowded.body);
     assert_eq!(crowded.body.matches("<g class=\"doubt\">").count(), 100);
+    // The same trace as a workbook: an attachment whose name does not say who was traced,
+    // journaled as an export; a bad field answers the form again; a forged form is refused.
+    let workbook = w.post(&city, "/trace/export.xlsx", &pairs).await;
+    assert_eq!(workbook.status, StatusCode::OK, "{}", workbook.body);
+    assert!(workbook.content_type.contains("spreadsheetml"), "{}", workbook.content_type);
+    assert!(workbook.body.starts_with("PK"), "an xlsx is a zip");
+    let exported = w.engine.store().stream_events("access:trace").await.unwrap().pop().unwrap();
+    assert_eq!(exported.kind, "risk.trace_exported");
+    assert!(
+        exported.payload.contains("浙普渔演示03") && exported.payload.contains("\"disagreements\":151"),
+        "{}",
+        exported.payload
+    );
+    let mut bad = pairs.clone();
+    bad[4].1 = "far";
+    let refused = w.post(&city, "/trace/export.xlsx", &bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("name=\"within\"") && refused.body.contains("aria-invalid=\"true\""));
+    let mut forged_export = pairs.clone();
+    forged_export[0].1 = "forged";
+    assert_eq!(w.post(&city, "/trace/export.xlsx", &forged_export).await.status, StatusCode::FORBIDDEN);
     assert!(post(ask("浙普渔演示03", now.clone(), "72")).await.body.contains("伴随对象"));
-    assert!(!post(ask("浙普渔演示03", now.clone(), "72")).await.body.contains("位置数据不一致"), "普陀区's tracer: one copy");
+    assert!(!post(ask("浙普渔演示03", now.clone(), "72")).await.body.contains("id=\"disagree-h\""), "普陀区's tracer: one copy");
     let unknown = post(ask("浙普渔演示99", now.clone(), "72")).await;
     assert!(unknown.status == StatusCode::OK && unknown.body.contains("没有此对象的报告"));
     let bad_time = post(ask("浙普渔演示03", "tomorrow".into(), "72")).await;

@@ -36,6 +36,7 @@ mod scope;
 pub(crate) mod templates;
 mod timeline;
 mod trace;
+mod trace_export;
 mod viewer;
 mod warnings;
 mod work;
@@ -92,6 +93,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/warnings", get(warnings::page))
         .route("/index", get(governance::page))
         .route("/trace", get(trace::page).post(trace::run))
+        .route("/trace/export.xlsx", post(trace_export::xlsx))
         .route("/coins", get(coins::page))
         .route("/coins/lookup", post(coins::lookup))
         .route("/coins/award", post(coins::award))

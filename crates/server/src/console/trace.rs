@@ -71,6 +71,68 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer) -> Page 
     Ok(layout::page(&state, &viewer, "trace.html", ctx))
 }
 
+/// What the form asks.
+pub(super) struct Asked {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub hours: i64,
+    pub within: f64,
+    pub same_minutes: i64,
+}
+
+/// The form's fields read, or the fault of the first that is not a number or a time (the
+/// engine checks their ranges).
+pub(super) fn asked(posted: &Posted, lang: i18n::Lang) -> Result<Asked, Fault> {
+    let fault = |field: &str, key: &str| Fault::on(field, i18n::text(lang, key));
+    let at = local_time(&posted.text("at")).ok_or_else(|| fault("at", "trace.bad_time"))?;
+    let hours = posted.text("hours").trim().parse::<i64>().map_err(|_| fault("hours", "trace.bad_hours"))?;
+    let within = posted.text("within").trim().parse::<f64>().map_err(|_| fault("within", "trace.bad_within"))?;
+    let same_minutes =
+        posted.text("same_minutes").trim().parse::<i64>().map_err(|_| fault("same_minutes", "trace.bad_same_minutes"))?;
+    Ok(Asked { id: posted.text("id"), at, hours, within, same_minutes })
+}
+
+/// The form again, as posted, with `fault` at its field (422).
+pub(super) fn refused(state: &AppState, viewer: &Viewer, posted: &Posted, fault: Fault) -> axum::response::Response {
+    let ctx = minijinja::context! { values => posted_values(posted), error => fault.message, error_field => fault.field };
+    layout::page_with_status(state, viewer, StatusCode::UNPROCESSABLE_ENTITY, "trace.html", ctx)
+}
+
+fn posted_values(posted: &Posted) -> minijinja::Value {
+    minijinja::context! {
+        id => posted.text("id"), at => posted.text("at"), hours => posted.text("hours"), within => posted.text("within"),
+        same_minutes => posted.text("same_minutes"),
+    }
+}
+
+/// The counties of the feeds of `copies`, by name ("—": a feed of no county).
+pub(super) async fn county_names<'c>(
+    names: &mut Names<'_>,
+    copies: impl Iterator<Item = &'c fq_engine::FeedCopy>,
+) -> HashMap<String, String> {
+    let mut counties = HashMap::new();
+    for copy in copies {
+        if !counties.contains_key(&copy.region) {
+            let name = match RegionCode::parse(&copy.region) {
+                Ok(code) => names.region(&code).await,
+                Err(_) => "—".to_owned(),
+            };
+            counties.insert(copy.region.clone(), name);
+        }
+    }
+    counties
+}
+
+/// The counties whose feeds were read, by name (None: every feed, an operator's trace).
+pub(super) async fn feeds_read(names: &mut Names<'_>, trace: &Trace) -> Option<String> {
+    let codes = trace.regions.as_ref()?;
+    let mut listed = Vec::new();
+    for code in codes.iter().filter_map(|c| RegionCode::parse(c).ok()) {
+        listed.push(names.region(&code).await);
+    }
+    Some(listed.join("、"))
+}
+
 /// `POST /trace`: the trace.
 pub(crate) async fn run(State(state): State<AppState>, viewer: Viewer, posted: Posted) -> Page {
     if !viewer.csrf_ok(&posted) {
@@ -80,51 +142,20 @@ pub(crate) async fn run(State(state): State<AppState>, viewer: Viewer, posted: P
         return Err(layout::denied(&state, &viewer));
     }
     let lang = viewer.lang;
-    let values = minijinja::context! {
-        id => posted.text("id"), at => posted.text("at"), hours => posted.text("hours"), within => posted.text("within"),
-        same_minutes => posted.text("same_minutes"),
+    let ask = match asked(&posted, lang) {
+        Ok(ask) => ask,
+        Err(fault) => return Ok(refused(&state, &viewer, &posted, fault)),
     };
-    let refuse = |fault: Fault| {
-        let ctx = minijinja::context! { values => values.clone(), error => fault.message, error_field => fault.field };
-        layout::page_with_status(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, "trace.html", ctx)
-    };
-    let Some(at) = local_time(&posted.text("at")) else { return Ok(refuse(Fault::on("at", i18n::text(lang, "trace.bad_time")))) };
-    let Ok(hours) = posted.text("hours").trim().parse::<i64>() else {
-        return Ok(refuse(Fault::on("hours", i18n::text(lang, "trace.bad_hours"))));
-    };
-    let Ok(within) = posted.text("within").trim().parse::<f64>() else {
-        return Ok(refuse(Fault::on("within", i18n::text(lang, "trace.bad_within"))));
-    };
-    let Ok(same_minutes) = posted.text("same_minutes").trim().parse::<i64>() else {
-        return Ok(refuse(Fault::on("same_minutes", i18n::text(lang, "trace.bad_same_minutes"))));
-    };
-    let trace = match state.engine.trace(&viewer.actor, &posted.text("id"), at, hours, within, same_minutes).await {
+    let trace = match state.engine.trace(&viewer.actor, &ask.id, ask.at, ask.hours, ask.within, ask.same_minutes).await {
         Ok(trace) => trace,
-        Err(e @ EngineError::Invalid { .. }) => return Ok(refuse(Fault::of(lang, &e))),
+        Err(e @ EngineError::Invalid { .. }) => return Ok(refused(&state, &viewer, &posted, Fault::of(lang, &e))),
         Err(e) => return Err(layout::fail(&state, &viewer, &e)),
     };
-    // The counties of the feeds whose copies disagree, by name ("—": a feed of no county).
     let mut names = Names::new(&state.engine);
-    let mut counties = HashMap::new();
-    for copy in trace.disagreements.iter().take(DISAGREEMENTS_SHOWN).flat_map(|d| &d.copies) {
-        if !counties.contains_key(&copy.region) {
-            let name = match RegionCode::parse(&copy.region) {
-                Ok(code) => names.region(&code).await,
-                Err(_) => "—".to_owned(),
-            };
-            counties.insert(copy.region.clone(), name);
-        }
-    }
+    let shown = trace.disagreements.iter().take(DISAGREEMENTS_SHOWN);
+    let counties = county_names(&mut names, shown.flat_map(|d| &d.copies)).await;
     let drawing = Drawing::of(&trace, &counties);
-    // The counties whose feeds were read, by name (None: every feed, an operator's trace).
-    let mut feeds = None;
-    if let Some(codes) = &trace.regions {
-        let mut listed = Vec::new();
-        for code in codes.iter().filter_map(|c| RegionCode::parse(c).ok()) {
-            listed.push(names.region(&code).await);
-        }
-        feeds = Some(listed.join("、"));
-    }
+    let feeds = feeds_read(&mut names, &trace).await;
     let track: Vec<Report> = trace
         .track
         .iter()
@@ -158,7 +189,7 @@ pub(crate) async fn run(State(state): State<AppState>, viewer: Viewer, posted: P
         })
         .collect();
     let ctx = minijinja::context! {
-        values => values,
+        values => posted_values(&posted),
         error => Option::<String>::None,
         error_field => Option::<String>::None,
         traced => true,

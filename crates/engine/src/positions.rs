@@ -209,7 +209,7 @@ impl Engine {
         let TraceAsk { id, at, hours, within, same_minutes } = ask;
         let scope = self.trace_scope(actor)?;
         let id = id.trim();
-        if id.is_empty() || id.chars().count() > 64 {
+        if id.is_empty() || id.chars().count() > fq_risk::trace::MAX_ID_CHARS {
             return Err(EngineError::field("subject_invalid", "id", "a subject is 1 to 64 characters"));
         }
         if !fq_risk::trace::valid_hours(hours) {

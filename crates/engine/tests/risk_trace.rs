@@ -173,7 +173,7 @@ async fn traces(store: Arc<dyn Store>) {
     assert!(earlier.disagreements.is_empty(), "{:?}", earlier.disagreements);
     // 岱山县's feed reports boat_c once, at 01:05, between the others' reports at 01:00 and
     // 01:10, which place it at 122.365, 29.952: 2 km north of that is more than the 100 m and
-    // the 961 m between those reports. Listed once against each feed that places it; the track
+    // the 963 m between those reports. Listed once against each feed that places it; the track
     // takes the report in (it zigzags north and back).
     let between = "id,time,lat,lon\nboat_c,2026-11-26T01:05:00Z,29.970,122.3650\n";
     engine.ingest_positions(&cli(), "ais", Some(&county("330921")), between.as_bytes()).await.unwrap();

@@ -26,6 +26,9 @@ pub const MAX_GAP_MINUTES: i64 = 30;
 pub const DEFAULT_SAME_TIME_MINUTES: i64 = 5;
 pub const MAX_SAME_TIME_MINUTES: i64 = MAX_GAP_MINUTES;
 
+/// The longest identity of a subject (an MMSI is 9 digits, a plate or terminal code a few more).
+pub const MAX_ID_CHARS: usize = 64;
+
 /// The longest trace (hours back; a month) and the widest distance counted as together (metres).
 pub const MAX_HOURS: i64 = 24 * 30;
 pub const MAX_WITHIN_METRES: f64 = 100_000.0;
@@ -124,6 +127,10 @@ pub fn read_positions(bytes: &[u8]) -> Result<Vec<Position>, TraceError> {
         let bad = |column: &'static str, message: String| TraceError::BadRow { line, column, message };
         if cell(id).is_empty() {
             return Err(bad("id", "the identity is empty".into()));
+        }
+        // As a traced subject's: an identity is a code (MMSI, terminal, plate), not a text.
+        if cell(id).chars().count() > MAX_ID_CHARS {
+            return Err(bad("id", format!("the identity is longer than {MAX_ID_CHARS} characters")));
         }
         let at = parse_time(cell(time)).ok_or_else(|| bad("time", format!("{:?} is not a date-time", cell(time))))?;
         let y = cell(lat).parse::<f64>().ok().filter(|v| (-90.0..=90.0).contains(v));
@@ -299,6 +306,13 @@ mod tests {
             read_positions(b"MMSI,BaseDateTime,LAT,LON\n1,2022-01-03T00:00:00,29.9,-90.0\n2,soon,29.9,-90.0\n").unwrap_err();
         assert_eq!(err, TraceError::BadRow { line: 3, column: "time", message: "\"soon\" is not a date-time".into() });
         assert!(matches!(read_positions(b"who,when\n").unwrap_err(), TraceError::MissingColumn(..)));
+        let long = format!("id,time,lat,lon\n{},2022-01-03T00:00:00Z,29.9,-90.0\n", "9".repeat(65));
+        let err = read_positions(long.as_bytes()).unwrap_err();
+        assert_eq!(
+            err,
+            TraceError::BadRow { line: 2, column: "id", message: "the identity is longer than 64 characters".into() }
+        );
+        assert!(read_positions(long.replacen('9', "", 1).as_bytes()).is_ok(), "64 is allowed");
     }
 }
 

@@ -1042,7 +1042,7 @@ async fn the_analyst_traces_a_boat_from_the_county_feed() {
     let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let both = w.post(&city, "/trace", &pairs).await;
     assert_eq!(both.status, StatusCode::OK, "{}", both.body);
-    assert!(both.body.contains("位置数据不一致（1 个时刻）"), "{}", both.body);
+    assert!(both.body.contains("位置数据不一致（1 处）"), "{}", both.body);
     assert_eq!(both.body.matches("<g class=\"doubt\">").count(), 1, "the other place is drawn");
     let copy = |county: &str, lat: f64| format!("{county} {:.5}, {:.5}", doubted.lon, lat);
     assert!(both.body.contains(&format!("demo_beidou {}", copy("普陀区", doubted.lat))), "the track's copy first: {}", both.body);
@@ -1060,8 +1060,8 @@ async fn the_analyst_traces_a_boat_from_the_county_feed() {
         .await
         .unwrap();
     let crowded = w.post(&city, "/trace", &pairs).await;
-    assert!(crowded.body.contains("位置数据不一致（151 个时刻）"), "{}", crowded.body);
-    assert!(crowded.body.contains("最早的 100 个时刻；全部 151 个"), "{}", crowded.body);
+    assert!(crowded.body.contains("位置数据不一致（151 处）"), "{}", crowded.body);
+    assert!(crowded.body.contains("最早的 100 处；全部 151 处"), "{}", crowded.body);
     assert_eq!(crowded.body.matches("<g class=\"doubt\">").count(), 100);
     // The same trace as a workbook: an attachment whose name does not say who was traced,
     // journaled as an export; a bad field answers the form again; a forged form is refused.

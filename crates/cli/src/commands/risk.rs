@@ -171,8 +171,8 @@ fn print_trace(trace: &fq_engine::Trace, json: bool) {
     if !trace.disagreements.is_empty() {
         let n = trace.disagreements.len();
         println!(
-            "{n} {} at which the feeds disagree on where {id} was (copies of one time more than {} m apart, the first the one used; or a report off where another feed's reports either side place it):",
-            if n == 1 { "time" } else { "times" },
+            "{n} {} of the feeds on where {id} was (copies of one time more than {} m apart, the first the one used; or a report off where another feed's reports either side place it; times UTC):",
+            if n == 1 { "disagreement" } else { "disagreements" },
             fq_engine::DISAGREE_METRES
         );
     }

@@ -8,11 +8,14 @@
 //! - **A report between two of another feed's reports** lies near where that feed places the
 //!   subject at that moment: interpolated between its reports either side, at most
 //!   [`MAX_GAP_MINUTES`] apart, the way the trace places the subject for its companions. The
-//!   subject may have changed speed between them, so the allowance is [`DISAGREE_METRES`] plus
-//!   the distance between those two reports: a subject going straight from one to the other, at
-//!   any speeds, is within it. Two feeds that report at different moments and disagree make the
-//!   track zigzag between them; this is what flags it. A clock that is off shows where the
-//!   subject turns, stops or starts, or moves further in the offset than between two reports.
+//!   subject may have changed speed between them, or gone out and back, so the allowance is
+//!   [`DISAGREE_METRES`] plus the larger of the distance between those two reports (a subject
+//!   going straight from one to the other, at any speeds, is within it) and how far it could
+//!   stray from that line at the speed the feeds saw it move meanwhile (a trawler or a patrol
+//!   turning back between two reports of a sparse feed). Two feeds that report at different
+//!   moments and disagree make the track zigzag between them; this is what flags it. A clock
+//!   that is off shows where the subject starts, stops or turns, if it moves further in the
+//!   offset than the allowance.
 //!
 //! Not compared: a report before another feed's first or after its last, or across a silence of
 //! that feed longer than the gap (nothing places the subject there but the report itself).
@@ -26,6 +29,8 @@ use super::{MAX_GAP_MINUTES, distance_metres, interpolate};
 
 /// Copies of one report further apart than this disagree: well above the error of a
 /// satellite fix and the rounding of a feed's format, well below the default contact distance.
+/// It is also the fix error a report between another feed's is allowed beyond the subject's
+/// possible course.
 pub const DISAGREE_METRES: f64 = 100.0;
 
 /// One of the subject's reports, with the feed that sent it.
@@ -39,14 +44,17 @@ pub struct FeedReport<'r> {
     pub lat: f64,
 }
 
-/// One time at which the feeds disagree on where the subject was.
+/// One finding of the feeds disagreeing on where the subject was: at one time, the copies of
+/// that time; or one report against one other feed's reports either side (a report off two
+/// other feeds' courses is two findings).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Disagreement {
     pub at: DateTime<Utc>,
     /// The greatest distance between two of the copies, in metres.
     pub metres: f64,
     /// The distance the copies may lie apart: [`DISAGREE_METRES`], plus for a place
-    /// interpolated the distance between the two reports it is interpolated from.
+    /// interpolated the distance between the two reports it is interpolated from, or how far
+    /// the subject could stray from them at the speed the feeds saw it move, if more.
     pub allowed_metres: f64,
     /// Copies stamped with the same time: every feed's, by county code (a feed of no county
     /// first); the first is the copy the track and the contacts use. A report between another
@@ -86,8 +94,9 @@ pub fn disagreements(reports: &[FeedReport<'_>]) -> Vec<Disagreement> {
     sorted.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| (a.region, a.source).cmp(&(b.region, b.source))));
     let mut found = same_time(&sorted);
     found.extend(between_reports(&sorted));
-    // Stable: the copies of one time keep their place before the reports between.
-    found.sort_by_key(|d| d.at);
+    // At one time, the copies of that time before the reports between (the sort is stable, so
+    // each keeps its order within).
+    found.sort_by_key(|d| (d.at, d.copies.iter().any(|c| c.between.is_some())));
     found
 }
 
@@ -137,7 +146,7 @@ fn between_reports(sorted: &[&FeedReport<'_>]) -> Vec<Disagreement> {
             }
             let place = interpolate((before.at, before.lon, before.lat), (after.at, after.lon, after.lat), report.at);
             let metres = distance_metres((report.lon, report.lat), place);
-            let allowed_metres = DISAGREE_METRES + distance_metres((before.lon, before.lat), (after.lon, after.lat));
+            let allowed_metres = DISAGREE_METRES + leeway(&feeds, report, (*before, *after));
             if metres > allowed_metres {
                 let placed = FeedCopy {
                     source: other.1.to_owned(),
@@ -151,6 +160,56 @@ fn between_reports(sorted: &[&FeedReport<'_>]) -> Vec<Disagreement> {
         }
     }
     found
+}
+
+/// How far from where the other feed's reports `before` and `after` place the subject at
+/// `report`'s time it may have been (metres, the fix error aside): the distance between those
+/// two reports (a straight course, at any speeds), or if more, how far it could stray at the
+/// speed the feeds saw it move meanwhile ([`seen_speed`]): it may have gone out and back
+/// between them (a trawler, a patrol), which the distance between them does not show.
+fn leeway(
+    feeds: &BTreeMap<(&str, &str), Vec<&FeedReport<'_>>>,
+    report: &FeedReport<'_>,
+    (before, after): (&FeedReport<'_>, &FeedReport<'_>),
+) -> f64 {
+    let step = distance_metres((before.lon, before.lat), (after.lon, after.lat));
+    let speed = seen_speed(feeds, report, (before.at, after.at));
+    let seconds = |d: Duration| d.num_milliseconds() as f64 / 1000.0;
+    let (since, until) = (seconds(report.at - before.at), seconds(after.at - report.at));
+    let share = since / (since + until);
+    // At that speed the subject was within speed × (t − t₀) of the first report, which lies a
+    // share of the step from the place interpolated; likewise from the second.
+    let stray = (speed * since + share * step).min(speed * until + (1.0 - share) * step);
+    step.max(stray)
+}
+
+/// The speed (metres a second) at which the feeds saw the subject move between `from` and
+/// `to`: the median over every feed's consecutive reports at most the gap apart whose span
+/// overlaps that time, leaving out those ending at `report` (a wrong fix must not make its own
+/// allowance). The median, so that a few wrong fixes among them do not make every report fit.
+fn seen_speed(
+    feeds: &BTreeMap<(&str, &str), Vec<&FeedReport<'_>>>,
+    report: &FeedReport<'_>,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+) -> f64 {
+    let gap = Duration::minutes(MAX_GAP_MINUTES);
+    let mut speeds: Vec<f64> = Vec::new();
+    for theirs in feeds.values() {
+        let first = theirs.partition_point(|q| q.at <= from).saturating_sub(1);
+        for pair in theirs[first..].windows(2).take_while(|pair| pair[0].at < to) {
+            let (a, b) = (pair[0], pair[1]);
+            if b.at <= from || b.at - a.at > gap || std::ptr::eq(a, report) || std::ptr::eq(b, report) {
+                continue;
+            }
+            let seconds = (b.at - a.at).num_milliseconds() as f64 / 1000.0;
+            speeds.push(distance_metres((a.lon, a.lat), (b.lon, b.lat)) / seconds);
+        }
+    }
+    if speeds.is_empty() {
+        return 0.0;
+    }
+    let middle = speeds.len() / 2;
+    *speeds.select_nth_unstable_by(middle, f64::total_cmp).1
 }
 
 #[cfg(test)]
@@ -247,6 +306,27 @@ mod tests {
     }
 
     #[test]
+    fn a_trawler_turning_back_between_two_reports_agrees_and_a_wrong_fix_does_not() {
+        // 普陀区's AIS reports every minute: the boat trawls 600 m east and back in 12 minutes
+        // (100 m a minute). 岱山县's Beidou terminal reports at minutes 0 and 12, both at the
+        // start: the straight line between them is no line at all.
+        let east = |minute: f64| 122.3 + 0.001_04 * (6.0 - (minute - 6.0).abs());
+        let ais = |minute: f64, lat: f64| report("330903", "ais", minute, east(minute), lat);
+        let mut reports: Vec<FeedReport<'_>> = (0..=12).map(|m| ais(f64::from(m), 30.0)).collect();
+        reports.push(report("330921", "beidou", 0.0, 122.3, 30.0));
+        reports.push(report("330921", "beidou", 12.0, 122.3, 30.0));
+        assert!(disagreements(&reports).is_empty(), "{:?}", disagreements(&reports));
+        // Two wrong fixes in a row, 2 km north: flagged, though the jumps to and from them are
+        // fast (the median speed is the trawl's); the other reports still agree.
+        for m in [4, 5] {
+            reports[m] = ais(m as f64, 30.018);
+        }
+        let found: Vec<(DateTime<Utc>, String)> =
+            disagreements(&reports).iter().map(|d| (d.at, d.copies[0].region.clone())).collect();
+        assert_eq!(found, [(at(4.0), "330903".to_owned()), (at(5.0), "330903".to_owned())]);
+    }
+
+    #[test]
     fn the_order_is_by_time_and_the_copies_of_one_time_first() {
         let reports = [
             report("330921", "ais", 5.0, 122.31, 30.0),
@@ -288,7 +368,7 @@ mod tests {
         }
 
         /// A report pushed sideways off another feed's course by more than the allowance is
-        /// flagged, whichever the speeds.
+        /// flagged, whatever the course's length and the report's time.
         #[test]
         fn a_report_off_the_course_is_flagged(
             speed in 0.0f64..0.002,

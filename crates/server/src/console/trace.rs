@@ -277,9 +277,10 @@ impl Drawing {
         let doubts = shown
             .iter()
             .flat_map(|d| {
-                let used = on.point(d.copies[0].lon, d.copies[0].lat);
+                // The track's copy of that time, or the report off another feed's course.
+                let first = on.point(d.copies[0].lon, d.copies[0].lat);
                 d.copies[1..].iter().map(move |c| Doubt {
-                    from: used,
+                    from: first,
                     to: on.point(c.lon, c.lat),
                     title: format!("{} {} · {:.0} m", display::when(d.at), feed(c, counties), d.metres),
                 })

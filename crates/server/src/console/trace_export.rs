@@ -20,6 +20,11 @@ use crate::AppState;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
+/// The most rows a sheet holds below its header: a spreadsheet takes 1,048,576 in all, and a
+/// month's trace of a subject reported every few seconds by several feeds can pass that. The
+/// 说明 sheet says when a sheet holds fewer than there are.
+const MAX_SHEET_ROWS: usize = 1_000_000;
+
 /// `POST /trace/export.xlsx`.
 pub(crate) async fn xlsx(State(state): State<AppState>, viewer: Viewer, posted: Posted) -> Page {
     if !viewer.csrf_ok(&posted) {
@@ -72,6 +77,8 @@ fn when(at: DateTime<Utc>) -> String {
 fn workbook(lang: Lang, trace: &Trace, about: &About, county: &dyn Fn(&str) -> String) -> Result<Vec<u8>, XlsxError> {
     let t = |key: &str| i18n::text(lang, key);
     let bold = Format::new().set_bold();
+    // The disagreements' sheet has a row for each feed's place.
+    let places = trace.disagreements.iter().map(|d| d.copies.len()).sum::<usize>();
     let mut book = Workbook::new();
 
     let sheet = book.add_worksheet();
@@ -83,9 +90,9 @@ fn workbook(lang: Lang, trace: &Trace, about: &About, county: &dyn Fn(&str) -> S
         ("trace.within", format!("{:.0}", trace.within_metres)),
         ("trace.same_minutes", trace.same_time_minutes.to_string()),
         ("trace.export_feeds", about.feeds.clone().unwrap_or_else(|| t("trace.export_all_feeds"))),
-        ("trace.export_reports", trace.track.len().to_string()),
-        ("trace.export_with", trace.contacts.len().to_string()),
-        ("trace.export_disagree", trace.disagreements.len().to_string()),
+        ("trace.export_reports", count(lang, trace.track.len(), trace.track.len())),
+        ("trace.export_with", count(lang, trace.contacts.len(), trace.contacts.len())),
+        ("trace.export_disagree", count(lang, trace.disagreements.len(), places)),
         ("trace.export_by", about.by.clone()),
         ("trace.export_at", when(about.at)),
     ];
@@ -97,7 +104,7 @@ fn workbook(lang: Lang, trace: &Trace, about: &About, county: &dyn Fn(&str) -> S
     sheet.set_column_width(1, 40)?;
 
     let sheet = table(&mut book, lang, "trace.sheet_track", &["trace.time", "trace.lon", "trace.lat"], &[20, 12, 12], &bold)?;
-    for (row, p) in trace.track.iter().enumerate() {
+    for (row, p) in trace.track.iter().take(MAX_SHEET_ROWS).enumerate() {
         let row = row as u32 + 1;
         sheet.write_string(row, 0, when(p.at))?;
         sheet.write_number(row, 1, p.lon)?;
@@ -106,7 +113,7 @@ fn workbook(lang: Lang, trace: &Trace, about: &About, county: &dyn Fn(&str) -> S
 
     let columns = ["trace.subject", "trace.closest", "trace.closest_at", "trace.reports", "trace.first", "trace.last"];
     let sheet = table(&mut book, lang, "trace.sheet_with", &columns, &[24, 14, 20, 14, 20, 20], &bold)?;
-    for (row, c) in trace.contacts.iter().enumerate() {
+    for (row, c) in trace.contacts.iter().take(MAX_SHEET_ROWS).enumerate() {
         let row = row as u32 + 1;
         sheet.write_string(row, 0, &c.id)?;
         sheet.write_number(row, 1, c.closest_metres.round())?;
@@ -129,7 +136,7 @@ fn workbook(lang: Lang, trace: &Trace, about: &About, county: &dyn Fn(&str) -> S
     ];
     let sheet = table(&mut book, lang, "trace.sheet_disagree", &columns, &[20, 10, 10, 12, 14, 12, 12, 24], &bold)?;
     let copies = trace.disagreements.iter().flat_map(|d| d.copies.iter().map(move |c| (d, c)));
-    for (row, (d, c)) in copies.enumerate() {
+    for (row, (d, c)) in copies.take(MAX_SHEET_ROWS).enumerate() {
         let row = row as u32 + 1;
         sheet.write_string(row, 0, when(d.at))?;
         sheet.write_number(row, 1, d.metres.round())?;
@@ -143,6 +150,14 @@ fn workbook(lang: Lang, trace: &Trace, about: &About, county: &dyn Fn(&str) -> S
         }
     }
     book.save_to_buffer()
+}
+
+/// `n` things in `rows` rows, and where the rows are more than a sheet holds, how many it does.
+fn count(lang: Lang, n: usize, rows: usize) -> String {
+    if rows <= MAX_SHEET_ROWS {
+        return n.to_string();
+    }
+    i18n::fill(lang, "trace.export_capped", &[("n", &n.to_string()), ("shown", &MAX_SHEET_ROWS.to_string())])
 }
 
 /// A sheet named by the message `name` with a bold header of the messages `columns`, frozen
@@ -178,6 +193,12 @@ mod tests {
 
     fn at(minute: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 26, 2, 0, 0).unwrap() + chrono::Duration::minutes(minute)
+    }
+
+    #[test]
+    fn a_count_says_when_a_sheet_holds_fewer_rows() {
+        assert_eq!(count(Lang::Zh, 12, 24), "12");
+        assert_eq!(count(Lang::Zh, 600_000, 1_200_000), "600000（表中仅含前 1000000 行）");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod allocate;
 pub mod engine;
+mod feeds;
 pub mod http;
 pub mod risk;
 pub mod store;

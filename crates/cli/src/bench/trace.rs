@@ -28,7 +28,7 @@ const BOATS_PER_COUNTY: usize = 200;
 const HOURS: i64 = 80;
 const EVERY_MINUTES: i64 = 6;
 /// The car's road, south-west end to north-east end (degrees), and its speed.
-const ROAD: [(f64, f64); 2] = [(120.95, 28.05), (122.25, 29.45)];
+pub(super) const ROAD: [(f64, f64); 2] = [(120.95, 28.05), (122.25, 29.45)];
 pub(super) const CAR_KMH: f64 = 80.0;
 /// Traces measured per reader; the median is reported.
 const RUNS: usize = 3;

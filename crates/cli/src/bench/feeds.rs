@@ -54,9 +54,15 @@ pub(super) fn measure() -> Result<Value, Failure> {
     // Each wrong fix is found once, against the first feed's road, and nothing else is.
     let wrong = found.iter().filter(|d| d.copies[0].region == "330921" && d.metres > 1900.0).count();
     if wrong != planted || found.len() != planted {
+        let other: Vec<String> = found
+            .iter()
+            .filter(|d| !(d.copies[0].region == "330921" && d.metres > 1900.0))
+            .take(3)
+            .map(|d| format!("{} {:.0} m (allowed {:.0}) {:?}", d.at, d.metres, d.allowed_metres, d.copies))
+            .collect();
         return Err(failure(
             "disagreements",
-            format!("{planted} wrong fixes planted, {wrong} of them found, {} findings", found.len()),
+            format!("{planted} wrong fixes planted, {wrong} of them found, {} findings; others: {other:?}", found.len()),
         ));
     }
     Ok(json!({

@@ -403,6 +403,19 @@ class Flow:
         self.check(len(self.driver.find_elements(By.CSS_SELECTOR, "svg.trace path")) == 1, "the boat's track is drawn")
         self.check("浙普渔演示04" in self.text() and self.driver.current_url.endswith("/trace"), "the boat beside it is listed; the subject is not in the address")
         self.shot("36-trace")
+        # The same trace as a workbook: the form's second button posts it to /trace/export.xlsx;
+        # the file's name says when, not whom.
+        form = self.driver.find_element(By.CSS_SELECTOR, "form[action='/trace']")
+        button = form.find_element(By.CSS_SELECTOR, "button[formaction='/trace/export.xlsx']")
+        self.check(button.text == "导出 Excel", "the trace offers an Excel export")
+        fields = {e.get_attribute("name"): e.get_attribute("value") for e in form.find_elements(By.CSS_SELECTOR, "input[name]")}
+        cookies = "; ".join(f"{c['name']}={c['value']}" for c in self.driver.get_cookies())
+        request = urllib.request.Request(self.base + "/trace/export.xlsx", data=urllib.parse.urlencode(fields).encode(),
+                                         headers={"Cookie": cookies})
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            kind, named, book = reply.headers.get("Content-Type"), reply.headers.get("Content-Disposition", ""), reply.read()
+        self.check("spreadsheetml" in kind and book.startswith(b"PK") and "trace-" in named and "浙普渔" not in named,
+                   f"the trace downloads as a workbook named by time ({named})")
 
     def agreement_pdf(self, number):
         """The case's mediation agreement, produced as the console's form does (a POST with the

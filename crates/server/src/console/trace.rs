@@ -72,7 +72,7 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer) -> Page 
 }
 
 /// What the form asks.
-pub(super) struct Asked {
+struct Asked {
     pub id: String,
     pub at: DateTime<Utc>,
     pub hours: i64,
@@ -82,7 +82,7 @@ pub(super) struct Asked {
 
 /// The form's fields read, or the fault of the first that is not a number or a time (the
 /// engine checks their ranges).
-pub(super) fn asked(posted: &Posted, lang: i18n::Lang) -> Result<Asked, Fault> {
+fn asked(posted: &Posted, lang: i18n::Lang) -> Result<Asked, Fault> {
     let fault = |field: &str, key: &str| Fault::on(field, i18n::text(lang, key));
     let at = local_time(&posted.text("at")).ok_or_else(|| fault("at", "trace.bad_time"))?;
     let hours = posted.text("hours").trim().parse::<i64>().map_err(|_| fault("hours", "trace.bad_hours"))?;
@@ -93,7 +93,7 @@ pub(super) fn asked(posted: &Posted, lang: i18n::Lang) -> Result<Asked, Fault> {
 }
 
 /// The form again, as posted, with `fault` at its field (422).
-pub(super) fn refused(state: &AppState, viewer: &Viewer, posted: &Posted, fault: Fault) -> axum::response::Response {
+fn refused(state: &AppState, viewer: &Viewer, posted: &Posted, fault: Fault) -> axum::response::Response {
     let ctx = minijinja::context! { values => posted_values(posted), error => fault.message, error_field => fault.field };
     layout::page_with_status(state, viewer, StatusCode::UNPROCESSABLE_ENTITY, "trace.html", ctx)
 }
@@ -133,23 +133,40 @@ pub(super) async fn feeds_read(names: &mut Names<'_>, trace: &Trace) -> Option<S
     Some(listed.join("、"))
 }
 
-/// `POST /trace`: the trace.
-pub(crate) async fn run(State(state): State<AppState>, viewer: Viewer, posted: Posted) -> Page {
-    if !viewer.csrf_ok(&posted) {
-        return Err(layout::csrf_refused(&state, &viewer));
+/// Checks the posted form (its CSRF token, the viewer's right to trace, its fields) and traces
+/// as it asks; `exported` for a file the reader takes away (journaled as such). The trace, or
+/// the page to answer with instead.
+pub(super) async fn posted_trace(state: &AppState, viewer: &Viewer, posted: &Posted, exported: bool) -> Result<Trace, Page> {
+    if !viewer.csrf_ok(posted) {
+        return Err(Err(layout::csrf_refused(state, viewer)));
     }
     if !viewer.nav.trace {
-        return Err(layout::denied(&state, &viewer));
+        return Err(Err(layout::denied(state, viewer)));
     }
     let lang = viewer.lang;
-    let ask = match asked(&posted, lang) {
+    let ask = match asked(posted, lang) {
         Ok(ask) => ask,
-        Err(fault) => return Ok(refused(&state, &viewer, &posted, fault)),
+        Err(fault) => return Err(Ok(refused(state, viewer, posted, fault))),
     };
-    let trace = match state.engine.trace(&viewer.actor, &ask.id, ask.at, ask.hours, ask.within, ask.same_minutes).await {
+    let (engine, actor) = (&state.engine, &viewer.actor);
+    let (id, at, hours, within, same_minutes) = (ask.id.as_str(), ask.at, ask.hours, ask.within, ask.same_minutes);
+    let traced = if exported {
+        engine.export_trace(actor, id, at, hours, within, same_minutes).await
+    } else {
+        engine.trace(actor, id, at, hours, within, same_minutes).await
+    };
+    match traced {
+        Ok(trace) => Ok(trace),
+        Err(e @ EngineError::Invalid { .. }) => Err(Ok(refused(state, viewer, posted, Fault::of(lang, &e)))),
+        Err(e) => Err(Err(layout::fail(state, viewer, &e))),
+    }
+}
+
+/// `POST /trace`: the trace.
+pub(crate) async fn run(State(state): State<AppState>, viewer: Viewer, posted: Posted) -> Page {
+    let trace = match posted_trace(&state, &viewer, &posted, false).await {
         Ok(trace) => trace,
-        Err(e @ EngineError::Invalid { .. }) => return Ok(refused(&state, &viewer, &posted, Fault::of(lang, &e))),
-        Err(e) => return Err(layout::fail(&state, &viewer, &e)),
+        Err(page) => return page,
     };
     let mut names = Names::new(&state.engine);
     let shown = trace.disagreements.iter().take(DISAGREEMENTS_SHOWN);
@@ -185,7 +202,7 @@ pub(crate) async fn run(State(state): State<AppState>, viewer: Viewer, posted: P
         .map(|d| Disagreement {
             at: display::when(d.at),
             apart: format!("{:.0} / {:.0}", d.metres, d.allowed_metres),
-            copies: d.copies.iter().map(|c| place(lang, c, &counties)).collect(),
+            copies: d.copies.iter().map(|c| place(viewer.lang, c, &counties)).collect(),
         })
         .collect();
     let ctx = minijinja::context! {

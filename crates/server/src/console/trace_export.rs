@@ -7,14 +7,14 @@
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use fq_domain::calendar::beijing;
-use fq_engine::{EngineError, Trace};
+use fq_engine::Trace;
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
 use super::display::Names;
-use super::forms::{Fault, Posted};
+use super::forms::Posted;
 use super::i18n::{self, Lang};
 use super::layout::{self, Page};
-use super::trace::{asked, county_names, feeds_read, refused};
+use super::trace::{county_names, feeds_read, posted_trace};
 use super::viewer::Viewer;
 use crate::AppState;
 
@@ -27,22 +27,11 @@ const MAX_SHEET_ROWS: usize = 1_000_000;
 
 /// `POST /trace/export.xlsx`.
 pub(crate) async fn xlsx(State(state): State<AppState>, viewer: Viewer, posted: Posted) -> Page {
-    if !viewer.csrf_ok(&posted) {
-        return Err(layout::csrf_refused(&state, &viewer));
-    }
-    if !viewer.nav.trace {
-        return Err(layout::denied(&state, &viewer));
-    }
-    let lang = viewer.lang;
-    let ask = match asked(&posted, lang) {
-        Ok(ask) => ask,
-        Err(fault) => return Ok(refused(&state, &viewer, &posted, fault)),
-    };
-    let trace = match state.engine.export_trace(&viewer.actor, &ask.id, ask.at, ask.hours, ask.within, ask.same_minutes).await {
+    let trace = match posted_trace(&state, &viewer, &posted, true).await {
         Ok(trace) => trace,
-        Err(e @ EngineError::Invalid { .. }) => return Ok(refused(&state, &viewer, &posted, Fault::of(lang, &e))),
-        Err(e) => return Err(layout::fail(&state, &viewer, &e)),
+        Err(page) => return page,
     };
+    let lang = viewer.lang;
     let mut names = Names::new(&state.engine);
     let counties = county_names(&mut names, trace.disagreements.iter().flat_map(|d| &d.copies)).await;
     let about = About {

@@ -24,6 +24,11 @@ pub(crate) fn when(at: DateTime<Utc>) -> String {
     local.format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// `at` in Beijing time in chrono's `format`: for times to the second, which [`when`] leaves out.
+pub(crate) fn clock(at: DateTime<Utc>, format: &str) -> String {
+    at.with_timezone(&beijing()).format(format).to_string()
+}
+
 /// A time limit as programmes write it (`5wd`) in words: 5个工作日, 5 working days.
 pub(crate) fn limit(lang: Lang, text: &str) -> String {
     use fq_domain::calendar::{Limit, LimitUnit};

@@ -44,7 +44,7 @@ pub(crate) struct RecordPanel {
 pub(crate) fn record_panel(programme: &Programme, case: &Case) -> Option<RecordPanel> {
     let Some(FieldValue::Json(value)) = case.fields.get("record") else { return None };
     let r: InspectionRecord = serde_json::from_value(value.clone()).ok()?;
-    let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&beijing()).format("%Y-%m-%d %H:%M:%S").to_string();
+    let local = |t: chrono::DateTime<chrono::Utc>| display::clock(t, "%Y-%m-%d %H:%M:%S");
     let late = r.inspection_ended + chrono::Duration::minutes(30);
     let verdict = match (case.fields.get("machine_verdict"), programme.kind(&case.kind)) {
         (Some(FieldValue::Enum(code)), Some(kind)) => {

@@ -27,8 +27,8 @@ const HEIGHT: f64 = 420.0;
 const MARGIN: f64 = 24.0;
 
 /// The disagreements listed and drawn: a feed off by a kilometre for three days of reports
-/// every ten seconds disagrees 26,000 times, which no one reads on a page; the API and the CLI
-/// give them all.
+/// every ten seconds disagrees 26,000 times, which no one reads on a page; the workbook, the
+/// API and the CLI give them all.
 const DISAGREEMENTS_SHOWN: usize = 100;
 
 #[derive(Debug, Serialize)]
@@ -51,7 +51,7 @@ struct With {
     y: f64,
 }
 
-/// A time at which the feeds disagree, each copy as "source county lon, lat".
+/// A finding of the feeds disagreeing, each copy as "source county lon, lat".
 #[derive(Debug, Serialize)]
 struct Disagreement {
     at: String,
@@ -64,7 +64,7 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer) -> Page 
     if !viewer.nav.trace {
         return Err(layout::denied(&state, &viewer));
     }
-    let now = state.engine.current_time().with_timezone(&beijing()).format("%Y-%m-%dT%H:%M").to_string();
+    let now = display::clock(state.engine.current_time(), "%Y-%m-%dT%H:%M");
     let same_minutes = fq_risk::trace::DEFAULT_SAME_TIME_MINUTES.to_string();
     let values = minijinja::context! { id => "", at => now, hours => "72", within => "500", same_minutes => same_minutes };
     let ctx = minijinja::context! { values => values, error => Option::<String>::None, error_field => Option::<String>::None };
@@ -73,11 +73,11 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer) -> Page 
 
 /// What the form asks.
 struct Asked {
-    pub id: String,
-    pub at: DateTime<Utc>,
-    pub hours: i64,
-    pub within: f64,
-    pub same_minutes: i64,
+    id: String,
+    at: DateTime<Utc>,
+    hours: i64,
+    within: f64,
+    same_minutes: i64,
 }
 
 /// The form's fields read, or the fault of the first that is not a number or a time (the
@@ -169,9 +169,9 @@ pub(crate) async fn run(State(state): State<AppState>, viewer: Viewer, posted: P
         Err(page) => return page,
     };
     let mut names = Names::new(&state.engine);
-    let shown = trace.disagreements.iter().take(DISAGREEMENTS_SHOWN);
-    let counties = county_names(&mut names, shown.flat_map(|d| &d.copies)).await;
-    let drawing = Drawing::of(&trace, &counties);
+    let shown = &trace.disagreements[..trace.disagreements.len().min(DISAGREEMENTS_SHOWN)];
+    let counties = county_names(&mut names, shown.iter().flat_map(|d| &d.copies)).await;
+    let drawing = Drawing::of(&trace, shown, &counties);
     let feeds = feeds_read(&mut names, &trace).await;
     let track: Vec<Report> = trace
         .track
@@ -195,10 +195,8 @@ pub(crate) async fn run(State(state): State<AppState>, viewer: Viewer, posted: P
             }
         })
         .collect();
-    let disagreements: Vec<Disagreement> = trace
-        .disagreements
+    let disagreements: Vec<Disagreement> = shown
         .iter()
-        .take(DISAGREEMENTS_SHOWN)
         .map(|d| Disagreement {
             at: display::when(d.at),
             apart: format!("{:.0} / {:.0}", d.metres, d.allowed_metres),
@@ -241,7 +239,7 @@ fn feed(copy: &fq_engine::FeedCopy, counties: &HashMap<String, String>) -> Strin
 fn place(lang: i18n::Lang, copy: &fq_engine::FeedCopy, counties: &HashMap<String, String>) -> String {
     let at = format!("{} {:.5}, {:.5}", feed(copy, counties), copy.lon, copy.lat);
     let Some([from, to]) = copy.between else { return at };
-    let clock = |t: DateTime<Utc>| t.with_timezone(&beijing()).format("%H:%M:%S").to_string();
+    let clock = |t: DateTime<Utc>| display::clock(t, "%H:%M:%S");
     format!("{at}{}", i18n::fill(lang, "trace.between", &[("from", &clock(from)), ("to", &clock(to))]))
 }
 
@@ -254,8 +252,9 @@ fn local_time(text: &str) -> Option<DateTime<Utc>> {
     beijing().from_local_datetime(&naive).single().map(|t| t.with_timezone(&Utc))
 }
 
-/// Where another feed put the subject at a time the feeds disagree: a dashed line from the
-/// copy the track uses to the other, with what the other feed said.
+/// Where another feed put (or places) the subject where the feeds disagree: a dashed line from
+/// the first copy (the track's of that time, or the report off the other feed's course) to the
+/// other, with what the other feed said.
 #[derive(Debug, Serialize)]
 struct Doubt {
     from: (f64, f64),
@@ -274,12 +273,11 @@ struct Drawing {
 }
 
 impl Drawing {
-    /// `counties` names the feeds' counties for the disagreements' hover text.
-    fn of(trace: &Trace, counties: &HashMap<String, String>) -> Option<Drawing> {
+    /// `shown`: the disagreements drawn; `counties` names their feeds' counties for the hover text.
+    fn of(trace: &Trace, shown: &[fq_engine::Disagreement], counties: &HashMap<String, String>) -> Option<Drawing> {
         if trace.track.is_empty() {
             return None;
         }
-        let shown = &trace.disagreements[..trace.disagreements.len().min(DISAGREEMENTS_SHOWN)];
         let copies = shown.iter().flat_map(|d| &d.copies).map(|c| (c.lon, c.lat));
         // A stationary subject is drawn in a box about 10 m across, not magnified without end.
         let points = trace.track.iter().map(|p| (p.lon, p.lat)).chain(copies).map(|p| geo::Rect::new(p, p));
@@ -361,7 +359,7 @@ mod tests {
             contacts: Vec::new(),
             disagreements: Vec::new(),
         };
-        let d = Drawing::of(&trace, &HashMap::new()).unwrap();
+        let d = Drawing::of(&trace, &[], &HashMap::new()).unwrap();
         assert!(d.path.starts_with('M') && d.path.matches(" L").count() == 2, "{}", d.path);
         let (sx, sy) = d.start;
         let (ex, _) = d.end;
@@ -370,13 +368,16 @@ mod tests {
         let (_, top) = d.at_time(&trace, trace.track[1].at);
         assert!((top - MARGIN).abs() < 1e-6 && top < sy, "the northernmost report is at the top");
         // One report (a boat at anchor): drawn in the middle, not stretched without end.
-        let anchored = Drawing::of(&Trace { track: vec![p(122.30, 29.90, 0)], ..trace.clone() }, &HashMap::new()).unwrap();
+        let anchored = Drawing::of(&Trace { track: vec![p(122.30, 29.90, 0)], ..trace.clone() }, &[], &HashMap::new()).unwrap();
         assert!(
             (anchored.start.0 - WIDTH / 2.0).abs() < 1e-6 && (anchored.start.1 - HEIGHT / 2.0).abs() < 1e-6,
             "{:?}",
             anchored.start
         );
-        assert!(Drawing::of(&Trace { track: Vec::new(), ..trace.clone() }, &HashMap::new()).is_none(), "no report, no drawing");
+        assert!(
+            Drawing::of(&Trace { track: Vec::new(), ..trace.clone() }, &[], &HashMap::new()).is_none(),
+            "no report, no drawing"
+        );
         // Another feed put the subject far north at the second report: the frame holds that
         // place too, and a dashed line joins it to the track's copy.
         let copy = |region: &str, lon: f64, lat: f64| fq_engine::FeedCopy {
@@ -393,7 +394,7 @@ mod tests {
             copies: vec![copy("330903", 122.40, 30.00), copy("330921", 122.40, 30.20)],
         };
         let named = HashMap::from([("330921".to_owned(), "岱山县".to_owned())]);
-        let d = Drawing::of(&Trace { disagreements: vec![doubted], ..trace.clone() }, &named).unwrap();
+        let d = Drawing::of(&trace, &[doubted], &named).unwrap();
         assert_eq!(d.doubts.len(), 1);
         let (from, to) = (d.doubts[0].from, d.doubts[0].to);
         assert_eq!(from, d.at_time(&trace, trace.track[1].at), "from the track's copy");

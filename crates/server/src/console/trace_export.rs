@@ -6,11 +6,10 @@
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use fq_domain::calendar::beijing;
 use fq_engine::Trace;
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
-use super::display::Names;
+use super::display::{Names, clock};
 use super::forms::Posted;
 use super::i18n::{self, Lang};
 use super::layout::{self, Page};
@@ -52,11 +51,7 @@ struct About {
     at: DateTime<Utc>,
 }
 
-/// `at` in Beijing time.
-fn clock(at: DateTime<Utc>, format: &str) -> String {
-    at.with_timezone(&beijing()).format(format).to_string()
-}
-
+/// `at` in Beijing time, to the second.
 fn when(at: DateTime<Utc>) -> String {
     clock(at, "%Y-%m-%d %H:%M:%S")
 }

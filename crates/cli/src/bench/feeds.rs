@@ -11,7 +11,7 @@ use fq_risk::trace::{FeedReport, disagreements};
 use serde_json::{Value, json};
 
 use super::store::failure;
-use super::trace::{CAR_KMH, ROAD};
+use super::trace::on_the_road;
 use crate::failure::Failure;
 
 const HOURS: i64 = 72;
@@ -24,18 +24,14 @@ const RUNS: usize = 5;
 /// The figures: the median seconds, the reports compared, the wrong fixes planted and found.
 pub(super) fn measure() -> Result<Value, Failure> {
     let start = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).single().unwrap_or_default();
-    let [(lon0, lat0), (lon1, lat1)] = ROAD;
-    let km = fq_risk::trace::distance_metres((lon0, lat0), (lon1, lat1)) / 1000.0;
     let steps = HOURS * 3600 / EVERY_SECONDS;
     let mut reports = Vec::new();
     let mut planted = 0;
     for (feed, (region, offset)) in [("330903", 0), ("330921", EVERY_SECONDS / 2)].into_iter().enumerate() {
         for step in 0..steps {
             let seconds = step * EVERY_SECONDS + offset;
-            // Along the road and back, as the trace bench's car: a triangle wave.
-            let legs = seconds as f64 / 3600.0 * CAR_KMH / km;
-            let share = if legs as i64 % 2 == 0 { legs.fract() } else { 1.0 - legs.fract() };
-            let (lon, mut lat) = (lon0 + share * (lon1 - lon0), lat0 + share * (lat1 - lat0));
+            // Along the road and back, as the trace bench's car.
+            let (lon, mut lat) = on_the_road(seconds as f64);
             if feed == 1 && step as usize % WRONG_EVERY == WRONG_EVERY / 2 {
                 lat += 0.018;
                 planted += 1;

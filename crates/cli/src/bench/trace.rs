@@ -28,7 +28,7 @@ const BOATS_PER_COUNTY: usize = 200;
 const HOURS: i64 = 80;
 const EVERY_MINUTES: i64 = 6;
 /// The car's road, south-west end to north-east end (degrees), and its speed.
-pub(super) const ROAD: [(f64, f64); 2] = [(120.95, 28.05), (122.25, 29.45)];
+const ROAD: [(f64, f64); 2] = [(120.95, 28.05), (122.25, 29.45)];
 pub(super) const CAR_KMH: f64 = 80.0;
 /// Traces measured per reader; the median is reported.
 const RUNS: usize = 3;
@@ -61,17 +61,22 @@ fn feed(rng: &mut Mix, county: usize) -> String {
     csv
 }
 
-/// The car and its companion (about 100 m north of it), once a minute for the `EVERY_MINUTES`
-/// minutes from `minute`: along [`ROAD`] and back, at [`CAR_KMH`].
-fn drive(csv: &mut String, minute: i64) {
+/// Where the car is `seconds` after it sets off: along [`ROAD`] and back, at [`CAR_KMH`].
+pub(super) fn on_the_road(seconds: f64) -> (f64, f64) {
     let [(lon0, lat0), (lon1, lat1)] = ROAD;
     let km = fq_risk::trace::distance_metres((lon0, lat0), (lon1, lat1)) / 1000.0;
+    // How far along the road, as a share of it: a triangle wave, one leg per crossing.
+    let legs = seconds / 3600.0 * CAR_KMH / km;
+    let share = if legs as i64 % 2 == 0 { legs.fract() } else { 1.0 - legs.fract() };
+    (lon0 + share * (lon1 - lon0), lat0 + share * (lat1 - lat0))
+}
+
+/// The car and its companion (about 100 m north of it), once a minute for the `EVERY_MINUTES`
+/// minutes from `minute`.
+fn drive(csv: &mut String, minute: i64) {
     for m in minute..minute + EVERY_MINUTES {
         let at = (start() + Duration::minutes(m)).to_rfc3339();
-        // How far along the road, as a share of it: a triangle wave, one leg per crossing.
-        let legs = m as f64 / 60.0 * CAR_KMH / km;
-        let share = if legs as i64 % 2 == 0 { legs.fract() } else { 1.0 - legs.fract() };
-        let (lon, lat) = (lon0 + share * (lon1 - lon0), lat0 + share * (lat1 - lat0));
+        let (lon, lat) = on_the_road(m as f64 * 60.0);
         csv.push_str(&format!("car-0,{at},{lat:.6},{lon:.6}\ncar-mate,{at},{:.6},{lon:.6}\n", lat + 0.0009));
     }
 }

@@ -18,7 +18,7 @@ pub struct Trend {
 
 /// Mann–Kendall and Sen's slope; `None` for fewer than four values. `buffer` is reused for the
 /// pairwise slopes.
-pub fn trend(series: &[f64], buffer: &mut Vec<f64>) -> Option<Trend> {
+pub fn trend(series: &[f64], buffer: &mut Vec<i64>) -> Option<Trend> {
     let n = series.len();
     if n < 4 {
         return None;
@@ -35,28 +35,19 @@ pub fn trend(series: &[f64], buffer: &mut Vec<f64>) -> Option<Trend> {
     for (i, &here) in series.iter().enumerate() {
         let later = &series[i + 1..];
         s += later.iter().map(|x| i64::from(*x > here) - i64::from(*x < here)).sum::<i64>();
-        buffer.extend(later.iter().zip(&inverse[1..]).map(|(x, inv)| f64::from_bits(ordered((x - here) * inv) as u64)));
+        buffer.extend(later.iter().zip(&inverse[1..]).map(|(x, inv)| ordered((x - here) * inv)));
     }
-    let middle = buffer.len() / 2;
-    let key = |x: &f64| x.to_bits() as i64;
-    let (_, upper, _) = buffer.select_nth_unstable_by_key(middle, key);
-    let upper = from_ordered(key(upper));
-    let slope = if buffer.len() % 2 == 1 {
-        upper
-    } else {
-        let lower = buffer[..middle].iter().map(key).max().map_or(upper, from_ordered);
-        (lower + upper) / 2.0
-    };
+    let slope = from_ordered_median(buffer);
     // Two middle slopes equal but for their last bit (5/3 and 25/15 by reciprocal) would leave a
     // crumb of ±1e-17 where the median is zero: a slope that small is none.
     let slope = if slope.abs() < 1e-12 { 0.0 } else { slope };
     // Variance with the tie correction: Σ t(t−1)(2t+5) over groups of equal values (the
-    // slopes are done with: the buffer holds the values' ordered keys, sorted as integers).
+    // slopes are done with: the buffer holds the values' ordered keys, sorted).
     buffer.clear();
-    buffer.extend(series.iter().map(|x| f64::from_bits(ordered(*x) as u64)));
-    buffer.sort_unstable_by_key(key);
+    buffer.extend(series.iter().map(|x| ordered(*x)));
+    buffer.sort_unstable();
     let ties: f64 = buffer
-        .chunk_by(|a, b| a.to_bits() == b.to_bits())
+        .chunk_by(|a, b| a == b)
         .map(|group| {
             let t = group.len() as f64;
             t * (t - 1.0) * (2.0 * t + 5.0)
@@ -66,6 +57,81 @@ pub fn trend(series: &[f64], buffer: &mut Vec<f64>) -> Option<Trend> {
     let variance = (nf * (nf - 1.0) * (2.0 * nf + 5.0) - ties) / 18.0;
     let z = if variance <= 0.0 || s == 0 { 0.0 } else { (s as f64 - (s.signum() as f64)) / variance.sqrt() };
     Some(Trend { s, z, p_value: 2.0 * normal_upper_tail(z.abs()), slope })
+}
+
+/// Where a rank falls among the slopes sorted: the negative ones (−0.0 among them, as
+/// `total_cmp` orders it), the zeros, the positive ones.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Side {
+    Negative,
+    Zero,
+    Positive,
+}
+
+/// The median of the slopes' ordered keys (of the two middle ones, their mean), as a float.
+/// `keys` is left in no useful order.
+///
+/// A weekly count series is mostly equal values (most weeks of most cells have no event), so
+/// most of its slopes are zero: counting the signs, which vectorises, often finds the median
+/// among the zeros with nothing to select, and otherwise leaves a selection among one sign's
+/// slopes only. The same slope as a selection among them all.
+fn from_ordered_median(keys: &mut Vec<i64>) -> f64 {
+    let middle = keys.len() / 2;
+    let (negative, zero) =
+        keys.iter().fold((0, 0), |(negative, zero), k| (negative + usize::from(*k < 0), zero + usize::from(*k == 0)));
+    let side = |rank: usize| match rank {
+        r if r < negative => Side::Negative,
+        r if r < negative + zero => Side::Zero,
+        _ => Side::Positive,
+    };
+    let even = keys.len() % 2 == 0;
+    let (upper_side, lower_side) = (side(middle), if even { side(middle - 1) } else { side(middle) });
+    // The largest negative key, should the lower middle slope be the last negative one.
+    let lower_across = match lower_side {
+        Side::Negative if upper_side != Side::Negative => keys.iter().filter(|k| **k < 0).max().copied(),
+        _ => None,
+    };
+    let (upper, lower_within) = match upper_side {
+        Side::Zero => (0, None),
+        Side::Negative => {
+            keep(keys, |k| k < 0);
+            select(keys, middle)
+        }
+        Side::Positive => {
+            keep(keys, |k| k > 0);
+            select(keys, middle - negative - zero)
+        }
+    };
+    let upper = from_ordered(upper);
+    if !even {
+        return upper;
+    }
+    let lower = match lower_side {
+        Side::Zero => 0,
+        _ if lower_side == upper_side => lower_within.unwrap_or(0),
+        _ => lower_across.unwrap_or(0),
+    };
+    (from_ordered(lower) + upper) / 2.0
+}
+
+/// Keeps the keys for which `wanted` holds, in order. Without a branch: half the slopes of a
+/// rising series are kept, in no pattern a processor could predict, and `Vec::retain`'s
+/// branch then costs more than the selection it saves.
+fn keep(keys: &mut Vec<i64>, wanted: impl Fn(i64) -> bool) {
+    let mut kept = 0;
+    for i in 0..keys.len() {
+        let key = keys[i];
+        keys[kept] = key;
+        kept += usize::from(wanted(key));
+    }
+    keys.truncate(kept);
+}
+
+/// The key of rank `rank` among `keys`, and the largest of those ranked before it (if any).
+fn select(keys: &mut [i64], rank: usize) -> (i64, Option<i64>) {
+    let (before, at, _) = keys.select_nth_unstable(rank);
+    let at = *at;
+    (at, before.iter().max().copied())
 }
 
 /// Series a job takes at the least: below this, a job costs more to hand out than it saves.
@@ -231,6 +297,58 @@ mod tests {
             prop_assert!((same.slope - up.slope).abs() < 1e-6);
             prop_assert!((0.0..=1.0).contains(&up.p_value));
         }
+    }
+
+    /// Sen's slope by its definition: every pairwise slope (by the reciprocal of the lag, as
+    /// [`trend`] computes them), sorted, the middle one or the mean of the middle two.
+    fn median_of_sorted_slopes(series: &[f64]) -> f64 {
+        let mut slopes: Vec<f64> = Vec::new();
+        for (i, here) in series.iter().enumerate() {
+            for (lag, x) in series[i + 1..].iter().enumerate() {
+                slopes.push((x - here) * (1.0 / (lag + 1) as f64));
+            }
+        }
+        slopes.sort_by(f64::total_cmp);
+        let middle = slopes.len() / 2;
+        let median = if slopes.len() % 2 == 1 { slopes[middle] } else { (slopes[middle - 1] + slopes[middle]) / 2.0 };
+        if median.abs() < 1e-12 { 0.0 } else { median }
+    }
+
+    proptest! {
+        /// The slope is the middle of every pairwise slope sorted, to the bit: for count series
+        /// mostly of zeros (the median among the zero slopes, or at their edge), for counts
+        /// rising or falling, and for any values.
+        #[test]
+        fn the_slope_is_the_middle_of_the_sorted_slopes(
+            counts in proptest::collection::vec(prop_oneof![6 => Just(0.0), 3 => 1.0f64..3.0, 1 => 3.0f64..9.0], 4..60),
+            drift in -0.3f64..0.3,
+            values in proptest::collection::vec(-1e3f64..1e3, 4..40),
+        ) {
+            let counts: Vec<f64> = counts.iter().map(|c| c.floor()).collect();
+            let drifting: Vec<f64> = counts.iter().enumerate().map(|(w, c)| (c + drift * w as f64).max(0.0).round()).collect();
+            let mut buffer = Vec::new();
+            for series in [&counts, &drifting, &values] {
+                let slope = trend(series, &mut buffer).unwrap().slope;
+                let expected = median_of_sorted_slopes(series);
+                prop_assert!(slope.to_bits() == expected.to_bits(), "{} against {} for {:?}", slope, expected, series);
+            }
+        }
+    }
+
+    #[test]
+    fn the_middle_slopes_either_side_of_zero() {
+        // Two slopes: one negative, one positive, no zero: the mean of the two.
+        let mut buffer = vec![ordered(-2.0), ordered(4.0)];
+        assert_eq!(from_ordered_median(&mut buffer), 1.0);
+        // The lower middle the last negative, the upper a zero.
+        let mut buffer = vec![ordered(-3.0), ordered(-1.0), 0, ordered(5.0)];
+        assert_eq!(from_ordered_median(&mut buffer), -0.5);
+        // The lower middle a zero, the upper the first positive.
+        let mut buffer = vec![ordered(-3.0), 0, ordered(1.0), ordered(5.0)];
+        assert_eq!(from_ordered_median(&mut buffer), 0.5);
+        // −0.0 is below +0.0, as total_cmp orders them, and both are zero.
+        let mut buffer = vec![ordered(-0.0), ordered(-0.0), 0];
+        assert_eq!(from_ordered_median(&mut buffer).to_bits(), (-0.0f64).to_bits());
     }
 
     #[test]

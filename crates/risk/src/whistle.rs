@@ -9,7 +9,8 @@ use serde::Serialize;
 use crate::backtest::{BacktestError, Horizon, cells_for};
 use crate::events::{Event, day_number};
 use crate::levels::{Level, LevelTable};
-use crate::model::{Forecaster, KdeForecast, Ours};
+use crate::kde::Kde;
+use crate::model::{Forecaster, Ours};
 use crate::trend::{cusum_alarm, ewma_alarm, trends};
 
 /// Weeks of history behind a cell's trend.
@@ -68,8 +69,10 @@ fn fit_and_forecast(
     if training.is_empty() {
         return Err(BacktestError::TooLittleHistory(365));
     }
-    let kde = KdeForecast::fit(&cells, &training, h);
-    let ours = Ours::fit(&cells, kde.kde, &training, h);
+    // Our model takes the cross-validated density as a feature; the baseline's own calibration
+    // (`KdeForecast::fit`), which only a backtest reports, is not needed here.
+    let kde = Kde::cross_validated(&cells, &training, h);
+    let ours = Ours::fit(&cells, kde, &training, h);
     let expected = ours.expected(&cells, origin, h);
     Ok((cells, expected))
 }

@@ -61,6 +61,9 @@ fn seconds(f: impl FnOnce()) -> f64 {
     start.elapsed().as_secs_f64()
 }
 
+/// Runs of the trends, whose median is reported.
+const TREND_RUNS: usize = 5;
+
 /// Events ingested per file, and files.
 const INGEST_FILE: usize = 10_000;
 const INGEST_FILES: usize = 10;
@@ -206,12 +209,21 @@ pub async fn run(json: bool, postgres: Option<&str>) -> Outcome {
         .collect();
     let mut rising = 0usize;
     let cores = fq_risk::cores::available();
-    let trends_s = seconds(|| {
-        for (s, t) in series.iter().zip(trends(&series)) {
-            let sudden = ewma_alarm(s, 26, 0.3, 3.0).is_some() || cusum_alarm(s, 26, 0.5, 4.0).is_some();
-            rising += usize::from(t.is_some_and(|t| t.p_value < 0.05 && t.slope > 0.0) || sudden);
-        }
-    });
+    // The median of a few runs: one run of 50 ms on a virtual machine is at the mercy of its
+    // neighbours (runs a third apart have been seen back to back).
+    let mut runs: Vec<f64> = (0..TREND_RUNS)
+        .map(|_| {
+            seconds(|| {
+                rising = 0;
+                for (s, t) in series.iter().zip(trends(&series)) {
+                    let sudden = ewma_alarm(s, 26, 0.3, 3.0).is_some() || cusum_alarm(s, 26, 0.5, 4.0).is_some();
+                    rising += usize::from(t.is_some_and(|t| t.p_value < 0.05 && t.slope > 0.0) || sudden);
+                }
+            })
+        })
+        .collect();
+    runs.sort_by(f64::total_cmp);
+    let trends_s = runs[TREND_RUNS / 2];
 
     let feeds = super::feeds::measure()?;
     let mut traced = super::trace::run(super::Scratch::open("trace").await?).await?;
@@ -243,6 +255,7 @@ pub async fn run(json: bool, postgres: Option<&str>) -> Outcome {
         "trend_weeks": 52,
         "trends_seconds": trends_s,
         "trend_cores": cores,
+        "trend_runs": TREND_RUNS,
         "series_rising": rising,
         "targets": { "points_per_second_one_core": 5_000_000.0, "nightly_forecast_seconds": 10.0, "trends_seconds": 0.05 },
     });
@@ -266,7 +279,7 @@ pub async fn run(json: bool, postgres: Option<&str>) -> Outcome {
             "nightly forecast (the day, the week with its whistle list, the month; refit and forecast on {cores} cores): {nightly_s:.2} s for {study_cells} cells × {CATEGORIES} categories × {DAYS} days ({total_events} events; {whistled} cells whistled) (target < 10 s)"
         );
         println!(
-            "trends: {:.1} ms for {} series of 52 weeks on {cores} cores (target < 50 ms); {rising} rising",
+            "trends: {:.1} ms for {} series of 52 weeks on {cores} cores, the median of {TREND_RUNS} runs (target < 50 ms); {rising} rising",
             trends_s * 1000.0,
             series.len()
         );

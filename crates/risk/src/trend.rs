@@ -84,7 +84,7 @@ fn from_ordered_median(keys: &mut Vec<i64>) -> f64 {
         r if r < negative + zero => Side::Zero,
         _ => Side::Positive,
     };
-    let even = keys.len() % 2 == 0;
+    let even = keys.len().is_multiple_of(2);
     let (upper_side, lower_side) = (side(middle), if even { side(middle - 1) } else { side(middle) });
     // The largest negative key, should the lower middle slope be the last negative one.
     let lower_across = match lower_side {
@@ -310,7 +310,7 @@ mod tests {
         }
         slopes.sort_by(f64::total_cmp);
         let middle = slopes.len() / 2;
-        let median = if slopes.len() % 2 == 1 { slopes[middle] } else { (slopes[middle - 1] + slopes[middle]) / 2.0 };
+        let median = if slopes.len().is_multiple_of(2) { (slopes[middle - 1] + slopes[middle]) / 2.0 } else { slopes[middle] };
         if median.abs() < 1e-12 { 0.0 } else { median }
     }
 

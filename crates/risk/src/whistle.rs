@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::backtest::{BacktestError, Horizon, cells_for};
 use crate::events::{Event, day_number};
-use crate::levels::{Level, LevelTable};
 use crate::kde::Kde;
+use crate::levels::{Level, LevelTable};
 use crate::model::{Forecaster, Ours};
 use crate::trend::{cusum_alarm, ewma_alarm, trends};
 

@@ -23,21 +23,28 @@ pub fn trend(series: &[f64], buffer: &mut Vec<i64>) -> Option<Trend> {
     if n < 4 {
         return None;
     }
-    // Mann–Kendall's S and the pairwise slopes, a row at a time; each slope multiplies by 1/lag
-    // rather than dividing (it may differ from the quotient in its last bit, far below anything
-    // a count series shows), which with the separate sign count lets both loops vectorise.
+    // Each slope multiplies by 1/lag rather than dividing (it may differ from the quotient in
+    // its last bit, far below anything a count series shows), which lets its loop vectorise.
     let inverse: Vec<f64> = (0..n).map(|k| if k == 0 { 0.0 } else { 1.0 / k as f64 }).collect();
-    // The slopes are kept as integers ordered as the floats are (`ordered`): selecting the
-    // median among plain integers is about a tenth faster than by `f64::total_cmp`, which makes
-    // the same transformation at every comparison, and picks the same slope.
-    buffer.clear();
-    let mut s: i64 = 0;
+    // The signs of the differences, a row at a time: Mann–Kendall's S, and where the slopes
+    // of each sign lie when sorted.
+    let (mut below, mut level, mut above) = (0usize, 0usize, 0usize);
     for (i, &here) in series.iter().enumerate() {
-        let later = &series[i + 1..];
-        s += later.iter().map(|x| i64::from(*x > here) - i64::from(*x < here)).sum::<i64>();
-        buffer.extend(later.iter().zip(&inverse[1..]).map(|(x, inv)| ordered((x - here) * inv)));
+        for x in &series[i + 1..] {
+            below += usize::from(*x < here);
+            level += usize::from(*x == here);
+            above += usize::from(*x > here);
+        }
     }
-    let slope = from_ordered_median(buffer);
+    let s = above as i64 - below as i64;
+    let pairs = n * (n - 1) / 2;
+    let slope = if below + level + above == pairs {
+        median_slope(series, &inverse, Signs { below, level }, buffer)
+    } else {
+        // Values that do not compare (NaN): every slope, in `total_cmp`'s order.
+        slopes_where(series, &inverse, buffer, |_, _| true);
+        middle_of(buffer)
+    };
     // Two middle slopes equal but for their last bit (5/3 and 25/15 by reciprocal) would leave a
     // crumb of ±1e-17 where the median is zero: a slope that small is none.
     let slope = if slope.abs() < 1e-12 { 0.0 } else { slope };
@@ -59,47 +66,52 @@ pub fn trend(series: &[f64], buffer: &mut Vec<i64>) -> Option<Trend> {
     Some(Trend { s, z, p_value: 2.0 * normal_upper_tail(z.abs()), slope })
 }
 
-/// Where a rank falls among the slopes sorted: the negative ones (−0.0 among them, as
-/// `total_cmp` orders it), the zeros, the positive ones.
+/// Where a rank falls among the slopes sorted: those of the pairs that fall (negative, or −0.0
+/// where a tiny difference vanishes, as `total_cmp` orders it), of the pairs level (zero), of
+/// the pairs that rise.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Side {
-    Negative,
-    Zero,
-    Positive,
+    Falling,
+    Level,
+    Rising,
 }
 
-/// The median of the slopes' ordered keys (of the two middle ones, their mean), as a float.
-/// `keys` is left in no useful order.
+/// How many pairs fall, and how many are level.
+#[derive(Debug, Clone, Copy)]
+struct Signs {
+    below: usize,
+    level: usize,
+}
+
+/// Sen's slope: the median of the pairwise slopes (of the two middle ones, their mean).
 ///
 /// A weekly count series is mostly equal values (most weeks of most cells have no event), so
-/// most of its slopes are zero: counting the signs, which vectorises, often finds the median
-/// among the zeros with nothing to select, and otherwise leaves a selection among one sign's
-/// slopes only. The same slope as a selection among them all.
-fn from_ordered_median(keys: &mut Vec<i64>) -> f64 {
-    let middle = keys.len() / 2;
-    let (negative, zero) =
-        keys.iter().fold((0, 0), |(negative, zero), k| (negative + usize::from(*k < 0), zero + usize::from(*k == 0)));
+/// most of its pairs are level: the counts of the signs, which vectorise, often put the median
+/// among the level pairs' zero slopes with no slope computed; otherwise the median is selected
+/// among the slopes of the pairs of its sign only, written without a branch as they are
+/// computed (half the pairs of a rising series rise, in no pattern a processor could predict).
+/// The same slope as a selection among them all.
+fn median_slope(series: &[f64], inverse: &[f64], signs: Signs, buffer: &mut Vec<i64>) -> f64 {
+    let Signs { below, level } = signs;
+    let n = series.len();
+    let pairs = n * (n - 1) / 2;
+    let middle = pairs / 2;
     let side = |rank: usize| match rank {
-        r if r < negative => Side::Negative,
-        r if r < negative + zero => Side::Zero,
-        _ => Side::Positive,
+        r if r < below => Side::Falling,
+        r if r < below + level => Side::Level,
+        _ => Side::Rising,
     };
-    let even = keys.len().is_multiple_of(2);
+    let even = pairs.is_multiple_of(2);
     let (upper_side, lower_side) = (side(middle), if even { side(middle - 1) } else { side(middle) });
-    // The largest negative key, should the lower middle slope be the last negative one.
-    let lower_across = match lower_side {
-        Side::Negative if upper_side != Side::Negative => keys.iter().filter(|k| **k < 0).max().copied(),
-        _ => None,
-    };
     let (upper, lower_within) = match upper_side {
-        Side::Zero => (0, None),
-        Side::Negative => {
-            keep(keys, |k| k < 0);
-            select(keys, middle)
+        Side::Level => (0, None),
+        Side::Falling => {
+            slopes_where(series, inverse, buffer, |x, here| x < here);
+            select(buffer, middle)
         }
-        Side::Positive => {
-            keep(keys, |k| k > 0);
-            select(keys, middle - negative - zero)
+        Side::Rising => {
+            slopes_where(series, inverse, buffer, |x, here| x > here);
+            select(buffer, middle - below - level)
         }
     };
     let upper = from_ordered(upper);
@@ -107,24 +119,40 @@ fn from_ordered_median(keys: &mut Vec<i64>) -> f64 {
         return upper;
     }
     let lower = match lower_side {
-        Side::Zero => 0,
+        Side::Level => 0,
         _ if lower_side == upper_side => lower_within.unwrap_or(0),
-        _ => lower_across.unwrap_or(0),
+        // The lower middle is the last falling pair's slope, the upper a zero or the first rise.
+        _ => {
+            slopes_where(series, inverse, buffer, |x, here| x < here);
+            buffer.iter().max().copied().unwrap_or(0)
+        }
     };
     (from_ordered(lower) + upper) / 2.0
 }
 
-/// Keeps the keys for which `wanted` holds, in order. Without a branch: half the slopes of a
-/// rising series are kept, in no pattern a processor could predict, and `Vec::retain`'s
-/// branch then costs more than the selection it saves.
-fn keep(keys: &mut Vec<i64>, wanted: impl Fn(i64) -> bool) {
+/// The ordered keys of the slopes of the pairs for which `wanted(later, earlier)` holds, into
+/// `buffer`. Each slope is written at the next free place and the place taken only when
+/// wanted: no branch.
+fn slopes_where(series: &[f64], inverse: &[f64], buffer: &mut Vec<i64>, wanted: impl Fn(f64, f64) -> bool) {
+    let n = series.len();
+    buffer.clear();
+    buffer.resize(n * (n - 1) / 2, 0);
     let mut kept = 0;
-    for i in 0..keys.len() {
-        let key = keys[i];
-        keys[kept] = key;
-        kept += usize::from(wanted(key));
+    for (i, &here) in series.iter().enumerate() {
+        for (x, inv) in series[i + 1..].iter().zip(&inverse[1..]) {
+            buffer[kept] = ordered((x - here) * inv);
+            kept += usize::from(wanted(*x, here));
+        }
     }
-    keys.truncate(kept);
+    buffer.truncate(kept);
+}
+
+/// The middle of `keys` (of the two middle ones, their mean), as a float.
+fn middle_of(keys: &mut [i64]) -> f64 {
+    let middle = keys.len() / 2;
+    let (upper, lower) = select(keys, middle);
+    let upper = from_ordered(upper);
+    if keys.len().is_multiple_of(2) { (lower.map_or(upper, from_ordered) + upper) / 2.0 } else { upper }
 }
 
 /// The key of rank `rank` among `keys`, and the largest of those ranked before it (if any).
@@ -337,18 +365,18 @@ mod tests {
 
     #[test]
     fn the_middle_slopes_either_side_of_zero() {
-        // Two slopes: one negative, one positive, no zero: the mean of the two.
-        let mut buffer = vec![ordered(-2.0), ordered(4.0)];
-        assert_eq!(from_ordered_median(&mut buffer), 1.0);
-        // The lower middle the last negative, the upper a zero.
-        let mut buffer = vec![ordered(-3.0), ordered(-1.0), 0, ordered(5.0)];
-        assert_eq!(from_ordered_median(&mut buffer), -0.5);
-        // The lower middle a zero, the upper the first positive.
-        let mut buffer = vec![ordered(-3.0), 0, ordered(1.0), ordered(5.0)];
-        assert_eq!(from_ordered_median(&mut buffer), 0.5);
-        // −0.0 is below +0.0, as total_cmp orders them, and both are zero.
-        let mut buffer = vec![ordered(-0.0), ordered(-0.0), 0];
-        assert_eq!(from_ordered_median(&mut buffer).to_bits(), (-0.0f64).to_bits());
+        let mut buffer = Vec::new();
+        // Six pairs each, the middle two either side of a boundary: the last fall and a level
+        // pair's zero; a zero and the first rise; the last fall and the first rise.
+        for (series, middle) in
+            [([0.0, 2.0, 1.0, 0.0], -0.5), ([0.0, 0.0, 0.0, 1.0], 1.0 / 6.0), ([0.0, 3.0, 2.0, 1.0], -1.0 / 3.0)]
+        {
+            let slope = trend(&series, &mut buffer).unwrap().slope;
+            assert_eq!(slope.to_bits(), median_of_sorted_slopes(&series).to_bits(), "{series:?}");
+            assert!((slope - middle).abs() < 1e-12, "{series:?}: {slope}");
+        }
+        // Values that do not compare: every slope in total_cmp's order, no panic.
+        assert!(trend(&[1.0, f64::NAN, 2.0, 3.0, 4.0], &mut buffer).is_some());
     }
 
     #[test]

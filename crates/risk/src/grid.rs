@@ -87,9 +87,16 @@ impl Grid {
         // every sum starts at +0.0 and the values are not negative.)
         debug_assert!(kernel.iter().zip(kernel.iter().rev()).all(|(a, b)| a.to_bits() == b.to_bits()));
         let (cols, rows) = (self.cols, self.rows);
+        // A row of zeros adds nothing anywhere (each share is +0.0, and every sum starts at +0.0):
+        // it is passed over. Most rows of a large grid are empty for a rare category or a short
+        // window (a river, a park, the sea; a quarter's burglaries over a city).
+        let empty = |row: &[f64]| row.iter().all(|v| *v == 0.0);
         // Along the rows: out[c] takes in[c + d]·k for every offset d, lowest source first.
         let mut across = vec![0.0; values.len()];
         for (input, out) in values.chunks_exact(cols).zip(across.chunks_exact_mut(cols)) {
+            if empty(input) {
+                continue;
+            }
             for (k, weight) in kernel.iter().enumerate() {
                 // Source column c + k − reach for output column c, both on the grid.
                 let (from, to) = (reach.saturating_sub(k), (cols + reach).saturating_sub(k).min(cols));
@@ -103,11 +110,12 @@ impl Grid {
             }
         }
         // Along the columns: output row r takes source row r + k − reach, lowest source first.
+        let filled: Vec<bool> = across.chunks_exact(cols).map(|row| !empty(row)).collect();
         let mut out = vec![0.0; values.len()];
         for r in 0..rows {
             let target = &mut out[r * cols..(r + 1) * cols];
             for (k, weight) in kernel.iter().enumerate() {
-                let Some(source) = (r + k).checked_sub(reach).filter(|s| *s < rows) else { continue };
+                let Some(source) = (r + k).checked_sub(reach).filter(|s| *s < rows && filled[*s]) else { continue };
                 for (o, v) in target.iter_mut().zip(&across[source * cols..(source + 1) * cols]) {
                     *o += v * weight;
                 }
@@ -163,13 +171,13 @@ mod tests {
 
     proptest! {
         /// The blur is its definition to the last bit, on grids narrower and wider than the
-        /// kernel, sparse or dense.
+        /// kernel, sparse (whole rows of zeros) or dense.
         #[test]
         fn the_blur_is_the_scatter_of_every_cell(
             cols in 1usize..40,
             rows in 1usize..40,
             sigma in prop_oneof![Just(0.0), 0.1f64..8.0],
-            seed in proptest::collection::vec(prop_oneof![Just(0.0), 0.0f64..5.0], 1..64),
+            seed in proptest::collection::vec(prop_oneof![3 => Just(0.0), 1 => 0.0f64..5.0], 1..64),
         ) {
             let grid = Grid { local: Local::about(121.4, 28.6), x0: 0.0, y0: 0.0, cell: 150.0, cols, rows };
             let values: Vec<f64> = (0..grid.len()).map(|i| seed[i * 7 % seed.len()] * (1.0 + (i % 3) as f64 * 0.37)).collect();

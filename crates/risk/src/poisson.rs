@@ -93,8 +93,9 @@ fn blocks_by_feature(design: &Design) -> Vec<f64> {
 ///   sum is a chain of dependent additions, and sixteen independent chains, two to a vector
 ///   instruction, keep the processor busy where one waits on each addition.
 /// - Each feature's numerator then takes the block's rows in order, their products computed
-///   side by side. A row left out adds a ratio of zero: each product is +0.0 (the features are
-///   finite and not negative), and adding +0.0 to a sum that is not −0.0 changes nothing.
+///   side by side. A row left out (λᵢ ≤ 0) adds a ratio of zero, which changes nothing: its
+///   features are finite (an infinite or NaN one makes λᵢ NaN, and that row is not left out),
+///   so each product is ±0.0, and the sum started at +0.0 and never becomes −0.0.
 /// - The block is read once, from one layout. Reading the rows again row by row for the
 ///   numerator (as an earlier version did) doubles what the fit reads on every iteration, and
 ///   a month's fit of thousands of rows then waits on memory.
@@ -170,7 +171,7 @@ mod tests {
 
     proptest! {
         /// The fit with rows summed side by side is the fit row by row to the last bit, for
-        /// any number of rows (whole blocks and a remainder), zero rows and zero columns.
+        /// any number of rows (whole blocks and a remainder), rows and columns of zeros.
         #[test]
         fn the_fit_is_the_row_by_row_fit(
             features in 1usize..9,

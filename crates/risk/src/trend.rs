@@ -17,14 +17,14 @@ pub struct Trend {
 }
 
 /// Mann–Kendall and Sen's slope; `None` for fewer than four values. `buffer` is reused for the
-/// pairwise slopes.
+/// pairwise slopes' ordered keys, then the values'.
 pub fn trend(series: &[f64], buffer: &mut Vec<i64>) -> Option<Trend> {
     let n = series.len();
     if n < 4 {
         return None;
     }
     // Each slope multiplies by 1/lag rather than dividing (it may differ from the quotient in
-    // its last bit, far below anything a count series shows), which lets its loop vectorise.
+    // its last bit, far below anything a count series shows).
     let inverse: Vec<f64> = (0..n).map(|k| if k == 0 { 0.0 } else { 1.0 / k as f64 }).collect();
     // The signs of the differences, a row at a time: Mann–Kendall's S, and where the slopes
     // of each sign lie when sorted.
@@ -38,10 +38,11 @@ pub fn trend(series: &[f64], buffer: &mut Vec<i64>) -> Option<Trend> {
     }
     let s = above as i64 - below as i64;
     let pairs = n * (n - 1) / 2;
-    let slope = if below + level + above == pairs {
+    // The sides hold for finite values: a level pair of infinities has a NaN slope, not zero.
+    let slope = if below + level + above == pairs && series.iter().all(|x| x.is_finite()) {
         median_slope(series, &inverse, Signs { below, level }, buffer)
     } else {
-        // Values that do not compare (NaN): every slope, in `total_cmp`'s order.
+        // Values that do not compare (NaN) or infinite: every slope, in `total_cmp`'s order.
         slopes_where(series, &inverse, buffer, |_, _| true);
         middle_of(buffer)
     };
@@ -66,9 +67,11 @@ pub fn trend(series: &[f64], buffer: &mut Vec<i64>) -> Option<Trend> {
     Some(Trend { s, z, p_value: 2.0 * normal_upper_tail(z.abs()), slope })
 }
 
-/// Where a rank falls among the slopes sorted: those of the pairs that fall (negative, or −0.0
-/// where a tiny difference vanishes, as `total_cmp` orders it), of the pairs level (zero), of
-/// the pairs that rise.
+/// Where a rank falls among the slopes of finite values sorted: those of the pairs that fall
+/// (negative, or −0.0 where a tiny difference vanishes, as `total_cmp` orders it), of the pairs
+/// level (±0.0: the later −0.0, the earlier +0.0 give −0.0, which the slope's rounding of
+/// crumbs to zero makes +0.0 in the end), of the pairs that rise (positive, or +0.0 where a
+/// tiny difference vanishes).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Side {
     Falling,
@@ -87,10 +90,12 @@ struct Signs {
 ///
 /// A weekly count series is mostly equal values (most weeks of most cells have no event), so
 /// most of its pairs are level: the counts of the signs, which vectorise, often put the median
-/// among the level pairs' zero slopes with no slope computed; otherwise the median is selected
-/// among the slopes of the pairs of its sign only, written without a branch as they are
-/// computed (half the pairs of a rising series rise, in no pattern a processor could predict).
-/// The same slope as a selection among them all.
+/// among the level pairs' zero slopes with no slope computed. Otherwise every slope is
+/// computed once more but only those of the median's sign are kept, without a branch (half the
+/// pairs of a rising series rise, in no pattern a processor could predict), and the median is
+/// selected among them. (When the two middle slopes are the last fall and the first rise, the
+/// falling ones are gone through a second time for their largest.) For finite values, the same
+/// slope as a selection among them all.
 fn median_slope(series: &[f64], inverse: &[f64], signs: Signs, buffer: &mut Vec<i64>) -> f64 {
     let Signs { below, level } = signs;
     let n = series.len();
@@ -345,17 +350,22 @@ mod tests {
     proptest! {
         /// The slope is the middle of every pairwise slope sorted, to the bit: for count series
         /// mostly of zeros (the median among the zero slopes, or at their edge), for counts
-        /// rising or falling, and for any values.
+        /// rising or falling, for any values, and for the edges of the floats (both zeros,
+        /// differences that vanish in the slope, overflow, infinities).
         #[test]
         fn the_slope_is_the_middle_of_the_sorted_slopes(
             counts in proptest::collection::vec(prop_oneof![6 => Just(0.0), 3 => 1.0f64..3.0, 1 => 3.0f64..9.0], 4..60),
             drift in -0.3f64..0.3,
             values in proptest::collection::vec(-1e3f64..1e3, 4..40),
+            edges in proptest::collection::vec(
+                proptest::sample::select(vec![0.0, -0.0, 5e-324, -5e-324, 1e-310, 1.0, 2.0, -1.0, 1e308, -1e308, f64::INFINITY, f64::NEG_INFINITY]),
+                4..12,
+            ),
         ) {
             let counts: Vec<f64> = counts.iter().map(|c| c.floor()).collect();
             let drifting: Vec<f64> = counts.iter().enumerate().map(|(w, c)| (c + drift * w as f64).max(0.0).round()).collect();
             let mut buffer = Vec::new();
-            for series in [&counts, &drifting, &values] {
+            for series in [&counts, &drifting, &values, &edges] {
                 let slope = trend(series, &mut buffer).unwrap().slope;
                 let expected = median_of_sorted_slopes(series);
                 prop_assert!(slope.to_bits() == expected.to_bits(), "{} against {} for {:?}", slope, expected, series);
@@ -375,8 +385,18 @@ mod tests {
             assert_eq!(slope.to_bits(), median_of_sorted_slopes(&series).to_bits(), "{series:?}");
             assert!((slope - middle).abs() < 1e-12, "{series:?}: {slope}");
         }
-        // Values that do not compare: every slope in total_cmp's order, no panic.
-        assert!(trend(&[1.0, f64::NAN, 2.0, 3.0, 4.0], &mut buffer).is_some());
+        // Values that do not compare, and level pairs of infinities (whose slopes are NaN, not
+        // zero): every slope in total_cmp's order, as the definition has it.
+        let inf = f64::INFINITY;
+        let unordered: [&[f64]; 4] =
+            [&[1.0, f64::NAN, 2.0, 3.0, 4.0], &[inf, inf, inf, 0.0], &[-inf, -inf, -inf, 0.0], &[0.0, inf, 1.0, -inf, 2.0]];
+        for series in unordered {
+            let slope = trend(series, &mut buffer).unwrap().slope;
+            assert_eq!(slope.to_bits(), median_of_sorted_slopes(series).to_bits(), "{series:?}");
+        }
+        // Tiny differences that vanish in the slope, and both zeros.
+        let series = [0.0, -0.0, 5e-324, 0.0, -5e-324, 1e-310, 0.0];
+        assert_eq!(trend(&series, &mut buffer).unwrap().slope.to_bits(), median_of_sorted_slopes(&series).to_bits());
     }
 
     #[test]

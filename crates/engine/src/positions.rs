@@ -210,7 +210,8 @@ impl Engine {
         let scope = self.trace_scope(actor)?;
         let id = id.trim();
         if id.is_empty() || id.chars().count() > fq_risk::trace::MAX_ID_CHARS {
-            return Err(EngineError::field("subject_invalid", "id", "a subject is 1 to 64 characters"));
+            let limit = fq_risk::trace::MAX_ID_CHARS;
+            return Err(EngineError::field("subject_invalid", "id", format!("a subject is 1 to {limit} characters")));
         }
         if !fq_risk::trace::valid_hours(hours) {
             return Err(EngineError::field("hours_invalid", "hours", "a trace covers 1 to 720 hours"));

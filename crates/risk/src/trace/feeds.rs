@@ -137,8 +137,7 @@ impl<'f, 'r> Feed<'f, 'r> {
             .windows(2)
             .map(|pair| {
                 let (a, b) = (pair[0], pair[1]);
-                let seconds = (b.at - a.at).num_milliseconds() as f64 / 1000.0;
-                (b.at - a.at <= gap).then(|| distance_metres((a.lon, a.lat), (b.lon, b.lat)) / seconds)
+                (b.at - a.at <= gap).then(|| distance_metres((a.lon, a.lat), (b.lon, b.lat)) / seconds(b.at - a.at))
             })
             .collect();
         Feed { reports, legs }
@@ -196,13 +195,17 @@ fn between_reports(sorted: &[&FeedReport<'_>]) -> Vec<Disagreement> {
 /// between them (a trawler, a patrol), which the distance between them does not show.
 fn leeway(report: &FeedReport<'_>, (before, after): (&FeedReport<'_>, &FeedReport<'_>), speed: f64) -> f64 {
     let step = distance_metres((before.lon, before.lat), (after.lon, after.lat));
-    let seconds = |d: Duration| d.num_milliseconds() as f64 / 1000.0;
     let (since, until) = (seconds(report.at - before.at), seconds(after.at - report.at));
     let share = since / (since + until);
     // At that speed the subject was within speed × (t − t₀) of the first report, which lies a
     // share of the step from the place interpolated; likewise from the second.
     let stray = (speed * since + share * step).min(speed * until + (1.0 - share) * step);
     step.max(stray)
+}
+
+/// A duration in seconds, to the millisecond.
+fn seconds(d: Duration) -> f64 {
+    d.num_milliseconds() as f64 / 1000.0
 }
 
 /// The speed (metres a second) at which the feeds saw the subject move around the time from
@@ -251,6 +254,11 @@ mod tests {
 
     fn at(minute: f64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap() + Duration::milliseconds((minute * 60_000.0).round() as i64)
+    }
+
+    /// Each finding's time and the county of the report flagged.
+    fn flagged(reports: &[FeedReport<'_>]) -> Vec<(DateTime<Utc>, String)> {
+        disagreements(reports).iter().map(|d| (d.at, d.copies[0].region.clone())).collect()
     }
 
     fn report<'r>(region: &'r str, source: &'r str, minute: f64, lon: f64, lat: f64) -> FeedReport<'r> {
@@ -330,9 +338,7 @@ mod tests {
         let even = (0..=20).map(|i| 2.0 * f64::from(i));
         let mut reports: Vec<FeedReport<'_>> = even.clone().map(|m| report("330903", "ais", m, 122.3, true_lat(m))).collect();
         reports.extend(even.map(|m| report("330921", "ais", m + 1.0, 122.3, true_lat(m + 1.0 - 2.5))));
-        let found: Vec<(DateTime<Utc>, String)> =
-            disagreements(&reports).iter().map(|d| (d.at, d.copies[0].region.clone())).collect();
-        assert_eq!(found, [(at(12.0), "330903".to_owned()), (at(21.0), "330921".to_owned())]);
+        assert_eq!(flagged(&reports), [(at(12.0), "330903".to_owned()), (at(21.0), "330921".to_owned())]);
     }
 
     #[test]
@@ -351,9 +357,7 @@ mod tests {
         for m in [4, 5] {
             reports[m] = ais(m as f64, 30.018);
         }
-        let found: Vec<(DateTime<Utc>, String)> =
-            disagreements(&reports).iter().map(|d| (d.at, d.copies[0].region.clone())).collect();
-        assert_eq!(found, [(at(4.0), "330903".to_owned()), (at(5.0), "330903".to_owned())]);
+        assert_eq!(flagged(&reports), [(at(4.0), "330903".to_owned()), (at(5.0), "330903".to_owned())]);
     }
 
     #[test]

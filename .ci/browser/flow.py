@@ -382,6 +382,13 @@ class Flow:
         self.check(kind == "image/png" and png.startswith(b"\x89PNG"), "the forecast map downloads as a PNG")
         with open(os.path.join(self.shots, "33-heatmap-forecast-export.png"), "wb") as f:
             f.write(png)
+        # The check of a forecast that is over: the link moves the map back a week, and the page
+        # says how many of the week's events the highest-ranked cells held, beside the baseline.
+        self.driver.find_element(By.ID, "forecast-check-link").click()
+        check = self.driver.find_element(By.ID, "forecast-check").text
+        self.check("预测检验" in check and "PAI" in check and "按上一期起数" in check,
+                   "a forecast whose week is over is checked against what happened")
+        self.shot("37-heatmap-forecast-check")
         # Safety coins: the county's page with its rules, lookup, award and redemption forms.
         self.go("/coins")
         self.check("平安金币" in self.text() and "参加平安巡防（+20）" in self.text(), "the safety-coin page lists the rules")

@@ -12,6 +12,7 @@ use fq_domain::calendar::local_date;
 use fq_domain::grid::Grid;
 use fq_domain::region::RegionCode;
 use fq_risk::backtest::Horizon;
+use fq_risk::check::ForecastCheck;
 use fq_risk::levels::Thresholds;
 use fq_risk::whistle::CellForecast;
 use fq_store::{Change, Op, RiskForecastRecord};
@@ -101,6 +102,10 @@ pub struct ForecastLayer {
     /// When the oldest of the categories' forecasts was fitted (by the nightly run or by the
     /// first map that asked for it, in any server process); None when none was.
     pub fitted_at: Option<DateTime<Utc>>,
+    /// How the forecast did (预测检验), once its horizon has passed: its cells, all categories
+    /// summed, against the located events of those categories stored for the horizon. None for
+    /// a horizon not yet over, or one with no such event.
+    pub check: Option<ForecastCheck>,
 }
 
 impl Engine {
@@ -118,9 +123,22 @@ impl Engine {
         // A forecast starts today at the latest: the days after it have not happened, and a
         // model fitted with them would read them as quiet. From today it is also the nightly
         // run's forecast (fitted on the whole days before it), which the warnings quote.
-        let day = local_date(until).min(local_date(self.now()));
+        let today = local_date(self.now());
+        let day = local_date(until).min(today);
         let programme = self.programme("risk")?;
-        let events = self.stored_events(county, day).await?;
+        // A horizon already over is checked against the events stored for it: read with the
+        // history, once. The fit takes the events before the day only.
+        let horizon_end = day + chrono::Duration::days(i64::from(horizon.days()));
+        let checkable = horizon_end <= today;
+        let mut events = self.stored_events(county, if checkable { horizon_end } else { day }).await?;
+        let first_day = fq_risk::events::day_number(day);
+        let later: Vec<fq_risk::Event> = if checkable {
+            let (before, later) = events.into_iter().partition(|e| e.day < first_day);
+            events = before;
+            later
+        } else {
+            Vec::new()
+        };
         let categories: Vec<String> = match category {
             Some(c) => vec![c.to_owned()],
             None => risk_categories(&programme, &events),
@@ -140,6 +158,7 @@ impl Engine {
             outside_grids: 0,
             events: events.len(),
             fitted_at: None,
+            check: None,
         };
         // Fitting takes seconds on a big county: off the async threads that serve requests,
         // and once per county, category, day and stored events across every process.
@@ -174,10 +193,14 @@ impl Engine {
             forecasts.push((c, forecast));
         }
         forecasts.sort_by(|a, b| a.0.cmp(&b.0));
+        // Each study cell's expected count, every category's summed (they share the cells).
+        let mut summed: Vec<f64> = Vec::new();
         for (category, forecast) in forecasts {
             match forecast {
                 Ok(forecast) => {
                     layer.fitted_at = Some(layer.fitted_at.map_or(forecast.made_at, |t| t.min(forecast.made_at)));
+                    summed.resize(forecast.cells.len().max(summed.len()), 0.0);
+                    summed.iter_mut().zip(&forecast.cells).for_each(|(s, c)| *s += c.expected);
                     for cell in forecast.cells.iter().filter(|c| c.expected > 0.0) {
                         match index.locate(cell.lon, cell.lat).and_then(|i| position.get(index.code(i)).copied()) {
                             Some(i) => cells[i].expected += cell.expected,
@@ -188,6 +211,16 @@ impl Engine {
                 }
                 Err(e) => layer.skipped.push(format!("{category}: {e}")),
             }
+        }
+        if checkable && !layer.categories.is_empty() {
+            let mut events = Arc::unwrap_or_clone(events);
+            events.extend(later);
+            let categories = layer.categories.clone();
+            layer.check = tokio::task::spawn_blocking(move || {
+                fq_risk::check::check(&events, &categories, NIGHTLY_CELL_METRES, horizon, day, &summed)
+            })
+            .await
+            .map_err(|e| EngineError::field("forecast_failed", "category", e.to_string()))?;
         }
         Ok(layer)
     }

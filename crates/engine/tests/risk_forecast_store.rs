@@ -3,7 +3,9 @@
 //! row without fitting; an event stored later for an earlier day makes the row stale, and the
 //! next map fits again and stores the new fit for every process, and so does a row of another
 //! model (written before an upgrade); the nightly run forgets rows
-//! older than a month; a whistle on other cells stores nothing.
+//! older than a month; a whistle on other cells stores nothing. A forecast whose horizon is
+//! over is checked against the events stored for it (SQLite: the check reads no store of its
+//! own).
 //!
 //! PostgreSQL: FENGQIAO_TEST_POSTGRES (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! skipped with a note when unreachable, a failure when CI=true.
@@ -150,4 +152,84 @@ async fn forecasts_are_shared_on_postgres() {
     shared(Arc::clone(&store)).await;
     store.close().await;
     db.drop_now().await;
+}
+
+/// The forecast layer of a horizon that is over carries its check: the events of its categories
+/// stored for the horizon against the cells it ranked highest, read as they are stored now (a
+/// late report counts). A horizon not yet over, or one with no event, has none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forecast_whose_horizon_is_over_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("fengqiao.db"), SqliteOptions::default()).await.unwrap());
+    let luqiao = RegionCode::parse("331004").unwrap();
+    let first = NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
+    let today = first + Duration::days(460);
+    let engine = engine_at(&store, start_of_day(today) + Duration::hours(10));
+    engine.ensure_reference_data().await.unwrap();
+    engine.generate_grids(&cli(), &luqiao, 1000).await.unwrap();
+    let grids = store.grids_within(&luqiao).await.unwrap();
+    let (hot, cold, other) =
+        (grids[40].area.centroid().unwrap(), grids[7].area.centroid().unwrap(), grids[90].area.centroid().unwrap());
+    // Unpaid wages at one place every other day, and a scatter of neighbour disputes (another
+    // category) at a second place, for 460 days up to today.
+    let mut csv = String::from("report_id,reported_at,lon,lat,village,type,level,note\n");
+    for d in (0..460).step_by(2) {
+        csv += &format!("W{d},{} 09:00,{:.6},{:.6},,欠薪,2,\n", first + Duration::days(d), hot.x(), hot.y());
+    }
+    for d in (1..460).step_by(9) {
+        csv += &format!("N{d},{} 09:00,{:.6},{:.6},,邻里纠纷,1,\n", first + Duration::days(d), other.x(), other.y());
+    }
+    engine.ingest_risk_events(&cli(), "grid_patrol", csv.as_bytes()).await.unwrap();
+    let week_from = today - Duration::days(7);
+    let wages = |d: i64| (0..460).step_by(2).filter(|x| (d..d + 7).contains(x)).count();
+    let query = HeatQuery {
+        county: luqiao.clone(),
+        programme: Some(RISK_EVENTS.into()),
+        category: Some("dispute_labour".into()),
+        from: start_of_day(week_from - Duration::days(90)),
+        to: start_of_day(week_from),
+        forecast: Some(Horizon::Week),
+    };
+    let layer = engine.heat_map(&cli(), &query).await.unwrap().forecast.unwrap();
+    assert_eq!(layer.day, week_from);
+    let check = layer.check.expect("the week from seven days ago is over");
+    // Only the category's events of the week, every one at the hot place, which the forecast
+    // ranks first. The study cells are the two places with events before the week, so 5% of
+    // them is one cell, and capturing everything in half the cells is a PAI of 2. Previous-period
+    // counts (the hot place had events the week before too) capture them as well.
+    let in_week = wages((week_from - first).num_days());
+    assert_eq!((check.events, check.in_study, check.flagged_cells), (in_week, in_week, 1.0));
+    assert!((check.captured - in_week as f64).abs() < 1e-9, "{check:?}");
+    assert!((check.pai - 2.0).abs() < 1e-9 && (check.pei - 1.0).abs() < 1e-9, "{check:?}");
+    assert!((check.previous_captured - in_week as f64).abs() < 1e-9, "{check:?}");
+
+    // A late report for the week, at a place with no event before: counted now, and not
+    // capturable (outside the study cells). The forecast itself, fitted before the week, is the
+    // same stored one.
+    let late = format!(
+        "report_id,reported_at,lon,lat,village,type,level,note\nLATE,{} 20:00,{:.6},{:.6},,欠薪,2,\n",
+        week_from + Duration::days(2),
+        cold.x(),
+        cold.y()
+    );
+    assert_eq!(engine.ingest_risk_events(&cli(), "grid_patrol", late.as_bytes()).await.unwrap().stored, 1);
+    let again = engine.heat_map(&cli(), &query).await.unwrap().forecast.unwrap();
+    assert_eq!(again.fitted_at, layer.fitted_at, "the forecast is not fitted again");
+    let check = again.check.unwrap();
+    assert_eq!((check.events, check.in_study), (in_week + 1, in_week));
+    assert!((check.captured - in_week as f64).abs() < 1e-9, "{check:?}");
+
+    // Every category: the neighbour disputes of the week count too.
+    let all = engine.heat_map(&cli(), &HeatQuery { category: None, ..query.clone() }).await.unwrap().forecast.unwrap();
+    assert_eq!(all.categories, ["dispute_labour", "dispute_neighbour"]);
+    let disputes = (1..460).step_by(9).filter(|x| (453..460).contains(x)).count();
+    assert_eq!(all.check.unwrap().events, in_week + 1 + disputes);
+
+    // A month from the same day is not over; nor is the week from today.
+    let month = engine.heat_map(&cli(), &HeatQuery { forecast: Some(Horizon::Month), ..query.clone() }).await.unwrap();
+    assert_eq!(month.forecast.unwrap().check, None);
+    let current = HeatQuery { to: start_of_day(today + Duration::days(1)), ..query.clone() };
+    let now = engine.heat_map(&cli(), &current).await.unwrap().forecast.unwrap();
+    assert_eq!((now.day, now.check), (today, None));
 }

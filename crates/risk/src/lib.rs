@@ -6,6 +6,7 @@
 //! docs/RISK.md has the formulas and the results on real data.
 
 pub mod backtest;
+pub mod check;
 pub mod cores;
 pub mod events;
 pub mod grid;

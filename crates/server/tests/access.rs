@@ -578,6 +578,16 @@ async fn risk_push_story(store: Arc<dyn Store>) {
     assert_eq!(later.body["day"].as_str(), Some("2026-03-02"), "{}", later.body);
     let default = world.call(Method::GET, "/api/v1/risk/forecast?county=331004", Auth::Token(&other), None).await;
     assert_eq!(default.body["day"].as_str(), Some("2026-03-02"), "{}", default.body);
+    // The week from 2026-02-27 is not over, so it has no check yet; the week from 2026-02-20
+    // is, and its two reports (2026-02-22 and 02-25) fell in the one cell it flags.
+    assert!(body["check"].is_null(), "{}", body["check"]);
+    let over = world.call(Method::GET, "/api/v1/risk/forecast?county=331004&day=2026-02-20", Auth::Token(&other), None).await;
+    let check = &over.body["check"];
+    assert_eq!(
+        (check["events"].as_u64(), check["flagged_cells"].as_f64(), check["captured"].as_f64()),
+        (Some(2), Some(1.0), Some(2.0)),
+        "{check}"
+    );
     let listed = body["grids"].as_array().unwrap();
     assert_eq!(listed.len(), grids.len(), "every grid of the county");
     assert_eq!(listed[0]["code"].as_str(), Some(hot.code.to_string().as_str()), "the hot grid is first");

@@ -438,6 +438,14 @@ async fn every_page_template_renders_with_real_data() {
     let forecast = visit(&mut leader, "/heatmap?layer=forecast", StatusCode::OK).await;
     assert!(forecast.body.contains("未来7天") && forecast.body.contains("7 天内至少发生一起"), "the forecast layer");
     assert!(!forecast.body.contains("按与最高网格之比着色"), "a week is coloured by the warning levels");
+    // Today's week is not over: no check, but a link to the latest forecast that is, which is
+    // checked against the demo's reports of that week.
+    assert!(!forecast.body.contains("id=\"forecast-check\""), "today's week is not checked");
+    let link = forecast.body.split("id=\"forecast-check-link\"").next().and_then(|b| b.rsplit("href=\"").next()).unwrap();
+    let link = link.split('"').next().unwrap().replace("&amp;", "&");
+    let checked = visit(&mut leader, &link, StatusCode::OK).await;
+    assert!(checked.body.contains("预测检验") && checked.body.contains("PAI"), "{link}: {}", checked.body);
+    assert!(!checked.body.contains("forecast-check-link"), "a checked forecast links to no other");
     let month = visit(&mut leader, "/heatmap?layer=forecast&horizon=30d", StatusCode::OK).await;
     assert!(month.body.contains("30 天内至少发生一起") && month.body.contains("按与最高网格之比着色"), "a month is shaded");
     assert!(month.body.contains("horizon=30d"), "downloads keep the horizon");

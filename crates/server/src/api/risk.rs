@@ -94,6 +94,11 @@ pub(crate) struct ForecastReply {
     /// The level thresholds the grids' levels were read by: a week's forecast only (null for a
     /// day's or a month's, which have no levels).
     thresholds: Option<fq_risk::levels::Thresholds>,
+    /// How the forecast did, once its horizon is over (null before, or when no event of its
+    /// categories was stored for it): the 5% of the model's cells it ranked highest against
+    /// the events that happened (`captured`, `pai`, `pei`), beside the cells with the most
+    /// events in the horizon before (`previous_captured`, `previous_pai`).
+    check: Option<fq_risk::check::ForecastCheck>,
     /// Every grid of the county, likeliest first.
     grids: Vec<GridForecast>,
 }
@@ -150,6 +155,7 @@ pub(crate) async fn forecast(
         events: layer.events,
         fitted_at: layer.fitted_at,
         thresholds: layer.thresholds,
+        check: layer.check,
         grids,
     }))
 }

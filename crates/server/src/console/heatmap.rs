@@ -318,6 +318,14 @@ async fn view(
         .unwrap_or_default();
     let generated = map.cells.iter().any(|c| c.generated);
     let events = programme.as_deref() == Some(fq_engine::RISK_EVENTS);
+    let check = map.forecast.as_ref().and_then(|f| f.check.as_ref()).map(check_context);
+    // A forecast from today is not over yet: the link shows the latest one that is, the same
+    // period moved back by the horizon (its forecast starts the day after the period).
+    let check_link = map.forecast.as_ref().filter(|f| f.check.is_none() && f.day >= today).map(|_| {
+        let back = chrono::Days::new(u64::try_from(horizon.days()).unwrap_or(7) + 1);
+        let moved = period::Period { from_day: shown.from_day - back, to_day: today - back, range: None };
+        query_string(&region, programme.as_deref(), category.as_deref(), &moved, q.layer.as_deref(), Some(horizon.code()))
+    });
     let mut names = Names::new(engine);
     let ctx = minijinja::context! {
         place => names.region(&region).await,
@@ -330,6 +338,8 @@ async fn view(
         forecast => value(&map.forecast),
         forecast_names => map.forecast.as_ref().map(|f| risk_category_names(engine, &f.categories)),
         fitted_at => map.forecast.as_ref().and_then(|f| f.fitted_at).map(|t| t.with_timezone(&beijing()).format("%Y-%m-%d %H:%M").to_string()),
+        check => check,
+        check_link => check_link,
         has_risk => readable.iter().any(|(p, _)| p.code == "risk"),
         query => query_string(&region, programme.as_deref(), category.as_deref(), &shown, q.layer.as_deref(), Some(horizon.code())),
         horizon => horizon.code(),
@@ -353,6 +363,23 @@ async fn view(
         error => Option::<String>::None,
     };
     Ok((StatusCode::OK, ctx))
+}
+
+/// The check of a forecast whose horizon is over, as the page words it: counts, the share the
+/// flagged cells held (%), and the two PAIs.
+fn check_context(c: &fq_risk::check::ForecastCheck) -> minijinja::Value {
+    let share = if c.events > 0 { c.captured / c.events as f64 * 100.0 } else { 0.0 };
+    minijinja::context! {
+        events => c.events,
+        outside => c.events - c.in_study,
+        percent => format!("{:.0}", c.share * 100.0),
+        cells => format!("{:.0}", c.flagged_cells),
+        captured => format!("{:.1}", c.captured),
+        rate => format!("{share:.0}"),
+        pai => format!("{:.2}", c.pai),
+        previous => format!("{:.1}", c.previous_captured),
+        previous_pai => format!("{:.2}", c.previous_pai),
+    }
 }
 
 #[cfg(test)]

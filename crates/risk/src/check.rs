@@ -1,0 +1,172 @@
+//! A forecast checked once its horizon has passed (预测检验): the study cells it ranked highest,
+//! a share of them flagged, against the events that happened. These are the backtest's PAI and
+//! PEI on the stored events of one county and one horizon. Beside them, the same number of cells
+//! ranked by the counts of the horizon before (previous-period counts, the simplest baseline),
+//! so that a reader can tell a good week of the model from a week that was easy to forecast.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::backtest::{Horizon, cells_for};
+use crate::events::{Event, day_number};
+use crate::metrics::{captured, pai_pei_of};
+
+/// The share of the study cells a check flags: 5%, the share the backtest's goals are set at.
+pub const CHECK_SHARE: f64 = 0.05;
+
+/// How a forecast did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForecastCheck {
+    /// Located events of the forecast's categories over its horizon, those outside the study
+    /// cells included (they count against the hit rate and can never be captured).
+    pub events: usize,
+    /// Of them, in the study cells.
+    pub in_study: usize,
+    /// The share of the study cells flagged, and how many cells that is.
+    pub share: f64,
+    pub flagged_cells: f64,
+    /// Events in the flagged cells (in part for cells tied at the boundary), the hit rate's
+    /// PAI (1 is what flagging cells at random captures) and the PEI (1 is the most the same
+    /// number of cells could have held).
+    pub captured: f64,
+    pub pai: f64,
+    pub pei: f64,
+    /// The same for the cells with the most events in the horizon before the forecast's.
+    pub previous_captured: f64,
+    pub previous_pai: f64,
+}
+
+/// Checks `expected` (per study cell, in the order of the cells the forecast of `categories`
+/// from `at` was fitted on, with cells of `cell_metres`) against the events of `categories`
+/// over the horizon. `events` must hold every located event before the horizon's end: those
+/// before `at` lay the grid and the study cells as the fit did. None when the horizon held no
+/// event of the categories, or when `expected` is not a forecast on those cells (fitted on other
+/// events).
+pub fn check(
+    events: &[Event],
+    categories: &[String],
+    cell_metres: f64,
+    horizon: Horizon,
+    at: NaiveDate,
+    expected: &[f64],
+) -> Option<ForecastCheck> {
+    let origin = day_number(at);
+    // Every category's forecast has the same cells: the grid and the study cells are laid over
+    // the events of every category before the origin.
+    let cells = cells_for(events, categories.first()?, cell_metres, origin).ok()?;
+    if expected.len() != cells.study.len() {
+        return None;
+    }
+    let h = horizon.days();
+    let mut actual = vec![0.0; cells.study.len()];
+    let mut previous = vec![0.0; cells.study.len()];
+    let mut total = 0;
+    for event in events.iter().filter(|e| categories.contains(&e.category)) {
+        let during = (origin..origin + h).contains(&event.day);
+        let before = (origin - h..origin).contains(&event.day);
+        total += usize::from(during);
+        let study = cells.grid.cell_of(event.lon, event.lat).and_then(|c| cells.study.binary_search(&c).ok());
+        match (study, during, before) {
+            (Some(i), true, _) => actual[i] += 1.0,
+            (Some(i), _, true) => previous[i] += 1.0,
+            _ => {}
+        }
+    }
+    let (pai, pei) = pai_pei_of(expected, &actual, CHECK_SHARE, total as f64)?;
+    let previous_pai = pai_pei_of(&previous, &actual, CHECK_SHARE, total as f64).map_or(0.0, |(pai, _)| pai);
+    // As `pai_pei_of` flags them: at least one cell.
+    let flagged_cells = (CHECK_SHARE * expected.len() as f64).max(1.0);
+    Some(ForecastCheck {
+        events: total,
+        in_study: actual.iter().sum::<f64>() as usize,
+        share: CHECK_SHARE,
+        flagged_cells,
+        captured: captured(expected, &actual, flagged_cells),
+        pai,
+        pei,
+        previous_captured: captured(&previous, &actual, flagged_cells),
+        previous_pai,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AT: i32 = 20_000;
+
+    fn event(day: i32, lon: f64, category: &str) -> Event {
+        Event { day, lon, lat: 28.6, category: category.into() }
+    }
+
+    /// Forty cells along a line of longitudes 0.01° apart (about 980 m, cells of 500 m), each
+    /// with an event of `theft` a year before the origin, so that every one is a study cell.
+    fn history() -> Vec<Event> {
+        (0..40).map(|k| event(AT - 365, 121.0 + 0.01 * f64::from(k), "theft")).collect()
+    }
+
+    fn study_index(events: &[Event], lon: f64) -> usize {
+        let cells = cells_for(events, "theft", 500.0, AT).unwrap();
+        cells.study.binary_search(&cells.grid.cell_of(lon, 28.6).unwrap()).unwrap()
+    }
+
+    fn categories() -> Vec<String> {
+        vec!["theft".to_owned()]
+    }
+
+    #[test]
+    fn a_forecast_that_ranks_the_cells_of_the_week_first_captures_them() {
+        let mut events = history();
+        // The week: three events in cell 7, one in cell 30, one outside every study cell.
+        events.extend([7, 7, 7, 30].map(|k| event(AT + 2, 121.0 + 0.01 * f64::from(k), "theft")));
+        events.push(event(AT + 3, 125.0, "theft"));
+        // The week before: two in cell 12 (what previous-period counts rank first).
+        events.extend([12, 12].map(|k| event(AT - 3, 121.0 + 0.01 * f64::from(k), "theft")));
+        // Another category's events in cell 12 during the week are not this check's.
+        events.push(event(AT + 1, 121.12, "fraud"));
+        let mut expected = vec![0.1; 40];
+        expected[study_index(&events, 121.07)] = 2.0;
+        let got = check(&events, &categories(), 500.0, Horizon::Week, chrono_of(AT), &expected).unwrap();
+        // 5% of 40 cells is 2: cell 7 first (3 events), then one of the 39 tied cells, which hold
+        // the remaining study event between them: 1/39 of it.
+        assert_eq!((got.events, got.in_study, got.flagged_cells), (5, 4, 2.0));
+        assert!((got.captured - (3.0 + 1.0 / 39.0)).abs() < 1e-12, "{}", got.captured);
+        assert!((got.pai - got.captured / 5.0 / 0.05).abs() < 1e-12, "{}", got.pai);
+        // The best two cells hold 4 events.
+        assert!((got.pei - got.captured / 4.0).abs() < 1e-12, "{}", got.pei);
+        // Previous-period counts flag cell 12 (no event in the week) and a tied cell.
+        assert!(got.previous_captured < 1.0, "{}", got.previous_captured);
+        assert!(got.previous_pai < got.pai);
+    }
+
+    #[test]
+    fn a_quiet_horizon_or_a_forecast_on_other_cells_is_not_checked() {
+        let events = history();
+        let expected = vec![0.1; 40];
+        // No event of the category over the week.
+        assert_eq!(check(&events, &categories(), 500.0, Horizon::Week, chrono_of(AT), &expected), None);
+        let mut events = events;
+        events.push(event(AT + 1, 121.05, "theft"));
+        assert!(check(&events, &categories(), 500.0, Horizon::Week, chrono_of(AT), &expected).is_some());
+        // A forecast with another number of cells was fitted on other events.
+        assert_eq!(check(&events, &categories(), 500.0, Horizon::Week, chrono_of(AT), &expected[1..]), None);
+        // A category with no event at all.
+        assert_eq!(check(&events, &["fraud".to_owned()], 500.0, Horizon::Week, chrono_of(AT), &expected), None);
+    }
+
+    #[test]
+    fn events_after_the_horizon_are_not_counted() {
+        let mut events = history();
+        events.push(event(AT + 6, 121.05, "theft"));
+        events.push(event(AT + 7, 121.05, "theft"));
+        let expected = vec![0.1; 40];
+        let week = check(&events, &categories(), 500.0, Horizon::Week, chrono_of(AT), &expected).unwrap();
+        assert_eq!(week.events, 1);
+        let month = check(&events, &categories(), 500.0, Horizon::Month, chrono_of(AT), &expected).unwrap();
+        assert_eq!(month.events, 2);
+    }
+
+    fn chrono_of(day: i32) -> NaiveDate {
+        crate::events::date_of(day)
+    }
+}

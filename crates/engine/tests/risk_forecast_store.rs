@@ -192,7 +192,9 @@ async fn a_forecast_whose_horizon_is_over_is_checked() {
         forecast: Some(Horizon::Week),
     };
     let layer = engine.heat_map(&cli(), &query).await.unwrap().forecast.unwrap();
-    assert_eq!(layer.day, week_from);
+    // Fitted on the events before the week only, though the week's were read for the check.
+    let before = (0..453).step_by(2).count() + (1..453).step_by(9).count();
+    assert_eq!((layer.day, layer.events), (week_from, before));
     let check = layer.check.expect("the week from seven days ago is over");
     // Only the category's events of the week, every one at the hot place, which the forecast
     // ranks first. The study cells are the two places with events before the week, so 5% of
@@ -214,8 +216,10 @@ async fn a_forecast_whose_horizon_is_over_is_checked() {
         cold.y()
     );
     assert_eq!(engine.ingest_risk_events(&cli(), "grid_patrol", late.as_bytes()).await.unwrap().stored, 1);
-    let again = engine.heat_map(&cli(), &query).await.unwrap().forecast.unwrap();
-    assert_eq!(again.fitted_at, layer.fitted_at, "the forecast is not fitted again");
+    // A process an hour later reads the stored forecast (a fit of its own would be dated then).
+    let later = engine_at(&store, start_of_day(today) + Duration::hours(11));
+    let again = later.heat_map(&cli(), &query).await.unwrap().forecast.unwrap();
+    assert_eq!((again.events, again.fitted_at), (before, layer.fitted_at), "the forecast is not fitted again");
     let check = again.check.unwrap();
     assert_eq!((check.events, check.in_study), (in_week + 1, in_week));
     assert!((check.captured - in_week as f64).abs() < 1e-9, "{check:?}");
@@ -226,7 +230,11 @@ async fn a_forecast_whose_horizon_is_over_is_checked() {
     let disputes = (1..460).step_by(9).filter(|x| (453..460).contains(x)).count();
     assert_eq!(all.check.unwrap().events, in_week + 1 + disputes);
 
-    // A month from the same day is not over; nor is the week from today.
+    // A month from the same day is not over; nor is the week from six days ago, nor the week
+    // from today.
+    let six = HeatQuery { to: start_of_day(today - Duration::days(6)), ..query.clone() };
+    let six = engine.heat_map(&cli(), &six).await.unwrap().forecast.unwrap();
+    assert_eq!((six.day, six.check), (today - Duration::days(6), None));
     let month = engine.heat_map(&cli(), &HeatQuery { forecast: Some(Horizon::Month), ..query.clone() }).await.unwrap();
     assert_eq!(month.forecast.unwrap().check, None);
     let current = HeatQuery { to: start_of_day(today + Duration::days(1)), ..query.clone() };

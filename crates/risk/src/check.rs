@@ -22,12 +22,14 @@ pub struct ForecastCheck {
     pub events: usize,
     /// Of them, in the study cells.
     pub in_study: usize,
-    /// The share of the study cells flagged, and how many cells that is.
+    /// The study cells, the share of them asked to be flagged, and how many cells are (at
+    /// least one: with fewer than 20 study cells that is more than the share).
+    pub study_cells: usize,
     pub share: f64,
     pub flagged_cells: f64,
-    /// Events in the flagged cells (in part for cells tied at the boundary), the hit rate's
-    /// PAI (1 is what flagging cells at random captures) and the PEI (1 is the most the same
-    /// number of cells could have held).
+    /// Events in the flagged cells (in part for cells tied at the boundary); the PAI, their
+    /// share of `events` (the hit rate) over the flagged cells' share of the study cells; and
+    /// the PEI (1 is the most the same number of cells could have held).
     pub captured: f64,
     pub pai: f64,
     pub pei: f64,
@@ -79,6 +81,7 @@ pub fn check(
     Some(ForecastCheck {
         events: total,
         in_study: actual.iter().sum::<f64>() as usize,
+        study_cells: expected.len(),
         share: CHECK_SHARE,
         flagged_cells,
         captured: captured(expected, &actual, flagged_cells),
@@ -120,8 +123,11 @@ mod tests {
         // The week: three events in cell 7, one in cell 30, one outside every study cell.
         events.extend([7, 7, 7, 30].map(|k| event(AT + 2, 121.0 + 0.01 * f64::from(k), "theft")));
         events.push(event(AT + 3, 125.0, "theft"));
-        // The week before: two in cell 12 (what previous-period counts rank first).
-        events.extend([12, 12].map(|k| event(AT - 3, 121.0 + 0.01 * f64::from(k), "theft")));
+        // The week before: two in cell 12 on its last day and one in cell 30 on its first (what
+        // previous-period counts rank first), and one in cell 7 the day before it, not counted.
+        events.extend([12, 12].map(|k| event(AT - 1, 121.0 + 0.01 * f64::from(k), "theft")));
+        events.push(event(AT - 7, 121.0 + 0.01 * 30.0, "theft"));
+        events.push(event(AT - 8, 121.0 + 0.01 * 7.0, "theft"));
         // Another category's events in cell 12 during the week are not this check's.
         events.push(event(AT + 1, 121.12, "fraud"));
         let mut expected = vec![0.1; 40];
@@ -129,14 +135,14 @@ mod tests {
         let got = check(&events, &categories(), 500.0, Horizon::Week, chrono_of(AT), &expected).unwrap();
         // 5% of 40 cells is 2: cell 7 first (3 events), then one of the 39 tied cells, which hold
         // the remaining study event between them: 1/39 of it.
-        assert_eq!((got.events, got.in_study, got.flagged_cells), (5, 4, 2.0));
+        assert_eq!((got.events, got.in_study, got.study_cells, got.flagged_cells), (5, 4, 40, 2.0));
         assert!((got.captured - (3.0 + 1.0 / 39.0)).abs() < 1e-12, "{}", got.captured);
         assert!((got.pai - got.captured / 5.0 / 0.05).abs() < 1e-12, "{}", got.pai);
         // The best two cells hold 4 events.
         assert!((got.pei - got.captured / 4.0).abs() < 1e-12, "{}", got.pei);
-        // Previous-period counts flag cell 12 (no event in the week) and a tied cell.
-        assert!(got.previous_captured < 1.0, "{}", got.previous_captured);
-        assert!(got.previous_pai < got.pai);
+        // Previous-period counts flag cell 12 (no event in the week) and cell 30 (one).
+        assert_eq!(got.previous_captured, 1.0);
+        assert!((got.previous_pai - 1.0 / 5.0 / 0.05).abs() < 1e-12, "{}", got.previous_pai);
     }
 
     #[test]

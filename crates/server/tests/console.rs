@@ -446,6 +446,12 @@ async fn every_page_template_renders_with_real_data() {
     let checked = visit(&mut leader, &link, StatusCode::OK).await;
     assert!(checked.body.contains("预测检验") && checked.body.contains("PAI"), "{link}: {}", checked.body);
     assert!(!checked.body.contains("forecast-check-link"), "a checked forecast links to no other");
+    // It is the latest week that is over: it starts seven days before today's.
+    let first_day = |body: &str| {
+        let before = body.split(" 起 7 天内").next().unwrap();
+        chrono::NaiveDate::parse_from_str(&before[before.len() - 10..], "%Y-%m-%d").unwrap()
+    };
+    assert_eq!(first_day(&checked.body) + chrono::Duration::days(7), first_day(&forecast.body));
     let month = visit(&mut leader, "/heatmap?layer=forecast&horizon=30d", StatusCode::OK).await;
     assert!(month.body.contains("30 天内至少发生一起") && month.body.contains("按与最高网格之比着色"), "a month is shaded");
     assert!(month.body.contains("horizon=30d"), "downloads keep the horizon");

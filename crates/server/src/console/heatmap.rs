@@ -58,6 +58,9 @@ fn class(v: f64, high: f64) -> usize {
     if high <= 0.0 { 0 } else { ((v / high * 5.0).ceil() as usize).clamp(1, 5) - 1 }
 }
 
+/// The longest period a map may show (days, both ends included).
+const MAX_PERIOD_DAYS: u64 = 3 * 366;
+
 /// The warning levels' colours (蓝 黄 橙 红) for the forecast layer, and below blue.
 const LEVEL_FILLS: [&str; 4] = ["#3b7dd8", "#f2c94c", "#f2994a", "#d7263d"];
 const BELOW_BLUE: &str = "#f7f7f7";
@@ -169,7 +172,7 @@ async fn view(
         }
     };
     let today = engine.current_time().with_timezone(&beijing()).date_naive();
-    let shown = period::period(q.from.as_deref(), q.to.as_deref(), today, 90, 3 * 366);
+    let shown = period::period(q.from.as_deref(), q.to.as_deref(), today, 90, MAX_PERIOD_DAYS as i64);
     let Some((from, to)) = shown.range else {
         let ctx = minijinja::context! { error => i18n::text(lang, "fig.bad_period") };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, ctx));
@@ -319,13 +322,21 @@ async fn view(
     let generated = map.cells.iter().any(|c| c.generated);
     let events = programme.as_deref() == Some(fq_engine::RISK_EVENTS);
     let check = map.forecast.as_ref().and_then(|f| f.check.as_ref()).map(check_context);
-    // A forecast from today is not over yet: the link shows the latest one that is, the same
-    // period moved back by the horizon (its forecast starts the day after the period).
+    // A forecast from today is not over yet: the link shows the latest one that is. Its period
+    // ends the horizon and a day before today (the forecast starts the day after the period),
+    // as long as the one shown, within what a period may span.
     let check_link = map.forecast.as_ref().filter(|f| f.check.is_none() && f.day >= today).map(|_| {
-        let back = chrono::Days::new(u64::try_from(horizon.days()).unwrap_or(7) + 1);
-        let moved = period::Period { from_day: shown.from_day - back, to_day: today - back, range: None };
+        let to_day = today - chrono::Days::new(u64::try_from(horizon.days()).unwrap_or(7) + 1);
+        let from_day = (to_day - chrono::Days::new(u64::try_from((shown.to_day - shown.from_day).num_days()).unwrap_or(0)))
+            .max(to_day - chrono::Days::new(MAX_PERIOD_DAYS - 1));
+        let moved = period::Period { from_day, to_day, range: None };
         query_string(&region, programme.as_deref(), category.as_deref(), &moved, q.layer.as_deref(), Some(horizon.code()))
     });
+    // A forecast that is over with no located event of its categories has nothing to check.
+    let check_quiet = map
+        .forecast
+        .as_ref()
+        .is_some_and(|f| f.check.is_none() && f.day + chrono::Days::new(u64::try_from(f.horizon_days).unwrap_or(7)) <= today);
     let mut names = Names::new(engine);
     let ctx = minijinja::context! {
         place => names.region(&region).await,
@@ -340,6 +351,7 @@ async fn view(
         fitted_at => map.forecast.as_ref().and_then(|f| f.fitted_at).map(|t| t.with_timezone(&beijing()).format("%Y-%m-%d %H:%M").to_string()),
         check => check,
         check_link => check_link,
+        check_quiet => check_quiet,
         has_risk => readable.iter().any(|(p, _)| p.code == "risk"),
         query => query_string(&region, programme.as_deref(), category.as_deref(), &shown, q.layer.as_deref(), Some(horizon.code())),
         horizon => horizon.code(),
@@ -365,26 +377,44 @@ async fn view(
     Ok((StatusCode::OK, ctx))
 }
 
-/// The check of a forecast whose horizon is over, as the page words it: counts, the share the
-/// flagged cells held (%), and the two PAIs.
+/// The check of a forecast whose horizon is over, as the page words it: the counts, the share
+/// of the study cells flagged and of the events they held (%), the PAI and PEI, and the
+/// baseline's.
 fn check_context(c: &fq_risk::check::ForecastCheck) -> minijinja::Value {
-    let share = if c.events > 0 { c.captured / c.events as f64 * 100.0 } else { 0.0 };
+    let rate = if c.events > 0 { c.captured / c.events as f64 * 100.0 } else { 0.0 };
+    let area = c.flagged_cells / c.study_cells.max(1) as f64 * 100.0;
     minijinja::context! {
         events => c.events,
-        outside => c.events - c.in_study,
-        percent => format!("{:.0}", c.share * 100.0),
-        cells => format!("{:.0}", c.flagged_cells),
-        captured => format!("{:.1}", c.captured),
-        rate => format!("{share:.0}"),
+        outside => c.events.saturating_sub(c.in_study),
+        percent => figure(area),
+        cells => figure(c.flagged_cells),
+        study => c.study_cells,
+        captured => figure(c.captured),
+        rate => figure(rate),
         pai => format!("{:.2}", c.pai),
-        previous => format!("{:.1}", c.previous_captured),
+        pei => format!("{:.2}", c.pei),
+        previous => figure(c.previous_captured),
         previous_pai => format!("{:.2}", c.previous_pai),
+    }
+}
+
+/// A count or a percentage to one decimal, without a trailing ".0" (a whole number reads as one).
+fn figure(value: f64) -> String {
+    let text = format!("{value:.1}");
+    match text.strip_suffix(".0") {
+        Some(whole) => whole.to_owned(),
+        None => text,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn figures_drop_a_trailing_zero() {
+        assert_eq!([5.0, 5.04, 5.26, 0.0, 19.96].map(figure), ["5", "5", "5.3", "0", "20"]);
+    }
 
     #[test]
     fn classes_split_the_range_in_fifths() {

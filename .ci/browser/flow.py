@@ -389,6 +389,11 @@ class Flow:
         self.check("预测检验" in check and "PAI" in check and "按上一期起数" in check,
                    "a forecast whose week is over is checked against what happened")
         self.shot("37-heatmap-forecast-check")
+        # Back on today's forecast, the record of the last four weeks checks the one just fitted.
+        self.go("/heatmap?layer=forecast")
+        rows = self.driver.find_elements(By.CSS_SELECTOR, "#forecast-record tbody tr")
+        self.check(len(rows) == 4 and "PAI" in rows[0].text, "today's forecast lists the last weeks' checks")
+        self.shot("38-heatmap-forecast-record")
         # Safety coins: the county's page with its rules, lookup, award and redemption forms.
         self.go("/coins")
         self.check("平安金币" in self.text() and "参加平安巡防（+20）" in self.text(), "the safety-coin page lists the rules")

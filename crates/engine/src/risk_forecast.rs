@@ -106,6 +106,26 @@ pub struct ForecastLayer {
     /// summed, against the located events of those categories stored for the horizon. None for
     /// a horizon not yet over, or one with no such event.
     pub check: Option<ForecastCheck>,
+    /// With a forecast from today: the checks of the last [`RECORD_LENGTH`] forecasts of the
+    /// same horizon that are over, latest first (today less one horizon, two, ...).
+    pub record: Vec<PastForecast>,
+}
+
+/// How many past forecasts a forecast from today lists with their checks.
+pub const RECORD_LENGTH: i32 = 4;
+
+/// A past forecast of the record, and its check when it is known.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PastForecast {
+    /// Its first day.
+    pub day: NaiveDate,
+    /// The categories whose forecasts from that day this process or the database holds (fitted
+    /// then by the nightly run or a map, on the events stored now before the day). A record
+    /// never fits: a forecast not held is listed with none, and its own map fits it.
+    pub categories: Vec<String>,
+    /// The check of those categories' summed forecast; None with no category held or no event
+    /// of theirs in the horizon.
+    pub check: Option<ForecastCheck>,
 }
 
 impl Engine {
@@ -159,6 +179,7 @@ impl Engine {
             events: events.len(),
             fitted_at: None,
             check: None,
+            record: Vec::new(),
         };
         // Fitting takes seconds on a big county: off the async threads that serve requests,
         // and once per county, category, day and stored events across every process.
@@ -199,8 +220,7 @@ impl Engine {
             match forecast {
                 Ok(forecast) => {
                     layer.fitted_at = Some(layer.fitted_at.map_or(forecast.made_at, |t| t.min(forecast.made_at)));
-                    summed.resize(forecast.cells.len().max(summed.len()), 0.0);
-                    summed.iter_mut().zip(&forecast.cells).for_each(|(s, c)| *s += c.expected);
+                    add_cells(&mut summed, &forecast.cells);
                     for cell in forecast.cells.iter().filter(|c| c.expected > 0.0) {
                         match index.locate(cell.lon, cell.lat).and_then(|i| position.get(index.code(i)).copied()) {
                             Some(i) => cells[i].expected += cell.expected,
@@ -211,6 +231,9 @@ impl Engine {
                 }
                 Err(e) => layer.skipped.push(format!("{category}: {e}")),
             }
+        }
+        if day == today {
+            layer.record = self.record(county, category, horizon, day, &events).await?;
         }
         if checkable && !layer.categories.is_empty() {
             let mut events = Arc::unwrap_or_clone(events);
@@ -223,6 +246,56 @@ impl Engine {
             .map_err(|e| EngineError::field("forecast_failed", "category", e.to_string()))?;
         }
         Ok(layer)
+    }
+
+    /// The checks of the last [`RECORD_LENGTH`] forecasts of `horizon` before `today`'s that are
+    /// over, from the forecasts already held (none is fitted here), over `events` (the county's,
+    /// stored before today).
+    async fn record(
+        &self,
+        county: &RegionCode,
+        category: Option<&str>,
+        horizon: Horizon,
+        today: NaiveDate,
+        events: &Arc<Vec<fq_risk::Event>>,
+    ) -> Result<Vec<PastForecast>, EngineError> {
+        let programme = self.programme("risk")?;
+        // Each past forecast with the categories held and their summed cells.
+        let mut held: Vec<(PastForecast, Vec<f64>)> = Vec::new();
+        for k in 1..=RECORD_LENGTH {
+            let day = today - chrono::Duration::days(i64::from(k * horizon.days()));
+            let first_day = fq_risk::events::day_number(day);
+            let before = || events.iter().filter(move |e| e.day < first_day);
+            let wanted = match category {
+                Some(c) => vec![c.to_owned()],
+                None => risk_categories(&programme, before()),
+            };
+            let stored = before().count();
+            let mut past = PastForecast { day, categories: Vec::new(), check: None };
+            let mut summed: Vec<f64> = Vec::new();
+            for c in wanted {
+                if let Some(forecast) = self.known_forecast(&ForecastKey::new(county, &c, day, horizon, stored)).await? {
+                    add_cells(&mut summed, &forecast.cells);
+                    past.categories.push(c);
+                }
+            }
+            held.push((past, summed));
+        }
+        // Checking lays each day's grid over the county's events: off the request threads.
+        let events = Arc::clone(events);
+        tokio::task::spawn_blocking(move || {
+            held.into_iter()
+                .map(|(mut past, summed)| {
+                    if !past.categories.is_empty() {
+                        past.check =
+                            fq_risk::check::check(&events, &past.categories, NIGHTLY_CELL_METRES, horizon, past.day, &summed);
+                    }
+                    past
+                })
+                .collect()
+        })
+        .await
+        .map_err(|e| EngineError::field("forecast_failed", "category", e.to_string()))
     }
 
     /// The forecast `key` names: this process's, or one stored by the nightly run or by another
@@ -274,4 +347,11 @@ impl Engine {
         self.forecasts.put(key, Arc::clone(&fitted));
         fitted
     }
+}
+
+/// Adds a category's expected counts to the sum over categories, cell by cell (every category's
+/// forecast of a county has the same cells).
+fn add_cells(summed: &mut Vec<f64>, cells: &[CellForecast]) {
+    summed.resize(cells.len().max(summed.len()), 0.0);
+    summed.iter_mut().zip(cells).for_each(|(s, c)| *s += c.expected);
 }

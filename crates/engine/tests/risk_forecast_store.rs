@@ -4,8 +4,8 @@
 //! next map fits again and stores the new fit for every process, and so does a row of another
 //! model (written before an upgrade); the nightly run forgets rows
 //! older than a month; a whistle on other cells stores nothing. A forecast whose horizon is
-//! over is checked against the events stored for it (SQLite: the check reads no store of its
-//! own).
+//! over is checked against the events stored for it, and today's forecast lists the checks of
+//! the last four that are held (SQLite: the checks read no store of their own).
 //!
 //! PostgreSQL: FENGQIAO_TEST_POSTGRES (default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! skipped with a note when unreachable, a failure when CI=true.
@@ -228,7 +228,7 @@ async fn a_forecast_whose_horizon_is_over_is_checked() {
     let all = engine.heat_map(&cli(), &HeatQuery { category: None, ..query.clone() }).await.unwrap().forecast.unwrap();
     assert_eq!(all.categories, ["dispute_labour", "dispute_neighbour"]);
     let disputes = (1..460).step_by(9).filter(|x| (453..460).contains(x)).count();
-    assert_eq!(all.check.unwrap().events, in_week + 1 + disputes);
+    assert_eq!(all.check.as_ref().unwrap().events, in_week + 1 + disputes);
 
     // A month from the same day is not over; nor is the week from six days ago, nor the week
     // from today.
@@ -239,5 +239,17 @@ async fn a_forecast_whose_horizon_is_over_is_checked() {
     assert_eq!(month.forecast.unwrap().check, None);
     let current = HeatQuery { to: start_of_day(today + Duration::days(1)), ..query.clone() };
     let now = engine.heat_map(&cli(), &current).await.unwrap().forecast.unwrap();
-    assert_eq!((now.day, now.check), (today, None));
+    assert_eq!((now.day, now.check.clone()), (today, None));
+
+    // Today's forecast lists the last four weeks with the checks of the forecasts held: the
+    // week checked above, and three never fitted (a record fits nothing).
+    let days: Vec<NaiveDate> = now.record.iter().map(|p| p.day).collect();
+    assert_eq!(days, [7, 14, 21, 28].map(|d| today - Duration::days(d)));
+    assert_eq!((now.record[0].categories.clone(), now.record[0].check.clone()), (vec!["dispute_labour".to_owned()], Some(check)));
+    assert!(now.record[1..].iter().all(|p| p.categories.is_empty() && p.check.is_none()), "{:?}", now.record);
+    let every = engine.heat_map(&cli(), &HeatQuery { category: None, ..current.clone() }).await.unwrap().forecast.unwrap();
+    assert_eq!(every.record[0].categories, ["dispute_labour", "dispute_neighbour"]);
+    assert_eq!(every.record[0].check, all.check);
+    // A past forecast's own map lists no record.
+    assert!(again.record.is_empty());
 }

@@ -452,6 +452,17 @@ async fn every_page_template_renders_with_real_data() {
         chrono::NaiveDate::parse_from_str(&before[before.len() - 10..], "%Y-%m-%d").unwrap()
     };
     assert_eq!(first_day(&checked.body) + chrono::Duration::days(7), first_day(&forecast.body));
+    // Today's map lists the last four weeks: before, none held (a record fits nothing); after
+    // the visit above fitted the latest, its check is in the first row.
+    let rows = |body: &str| -> Vec<String> {
+        let table = body.split("id=\"forecast-record\"").nth(1).unwrap().split("</table>").next().unwrap();
+        table.split("<tr>").skip(2).map(str::to_owned).collect()
+    };
+    let before = rows(&forecast.body);
+    assert_eq!(before.len(), 4, "{before:?}");
+    assert!(before.iter().all(|r| r.contains("当时未存预测")), "{before:?}");
+    let after = rows(&visit(&mut leader, "/heatmap?layer=forecast", StatusCode::OK).await.body);
+    assert!(after[0].contains("PAI") && after[1..].iter().all(|r| r.contains("当时未存预测")), "{after:?}");
     let month = visit(&mut leader, "/heatmap?layer=forecast&horizon=30d", StatusCode::OK).await;
     assert!(month.body.contains("30 天内至少发生一起") && month.body.contains("按与最高网格之比着色"), "a month is shaded");
     assert!(month.body.contains("horizon=30d"), "downloads keep the horizon");

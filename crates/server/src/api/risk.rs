@@ -99,6 +99,10 @@ pub(crate) struct ForecastReply {
     /// the events that happened (`captured`, `pai`, `pei`), beside the cells with the most
     /// events in the horizon before (`previous_captured`, `previous_pai`).
     check: Option<fq_risk::check::ForecastCheck>,
+    /// With a forecast from today: the last four forecasts of the horizon that are over
+    /// (latest first), each with the categories whose forecasts were held and its check (none
+    /// is fitted for this).
+    record: Vec<fq_engine::PastForecast>,
     /// Every grid of the county, likeliest first.
     grids: Vec<GridForecast>,
 }
@@ -156,6 +160,7 @@ pub(crate) async fn forecast(
         fitted_at: layer.fitted_at,
         thresholds: layer.thresholds,
         check: layer.check,
+        record: layer.record,
         grids,
     }))
 }

@@ -325,13 +325,35 @@ async fn view(
     // A forecast from today is not over yet: the link shows the latest one that is. Its period
     // ends the horizon and a day before today (the forecast starts the day after the period),
     // as long as the one shown, within what a period may span.
-    let check_link = map.forecast.as_ref().filter(|f| f.check.is_none() && f.day >= today).map(|_| {
-        let to_day = today - chrono::Days::new(u64::try_from(horizon.days()).unwrap_or(7) + 1);
+    let forecast_from = |day: chrono::NaiveDate| {
+        let to_day = day - chrono::Days::new(1);
         let from_day = (to_day - chrono::Days::new(u64::try_from((shown.to_day - shown.from_day).num_days()).unwrap_or(0)))
             .max(to_day - chrono::Days::new(MAX_PERIOD_DAYS - 1));
         let moved = period::Period { from_day, to_day, range: None };
         query_string(&region, programme.as_deref(), category.as_deref(), &moved, q.layer.as_deref(), Some(horizon.code()))
-    });
+    };
+    let check_link = map
+        .forecast
+        .as_ref()
+        .filter(|f| f.check.is_none() && f.day >= today)
+        .map(|_| forecast_from(today - chrono::Days::new(u64::try_from(horizon.days()).unwrap_or(7))));
+    // The record of the last forecasts that are over (a forecast from today only), each row
+    // with the link to its own map, which fits it when it was not held.
+    let record: Vec<minijinja::Value> = map
+        .forecast
+        .as_ref()
+        .map(|f| &f.record[..])
+        .unwrap_or_default()
+        .iter()
+        .map(|past| {
+            minijinja::context! {
+                day => past.day.format("%Y-%m-%d").to_string(),
+                held => !past.categories.is_empty(),
+                check => past.check.as_ref().map(check_context),
+                link => forecast_from(past.day),
+            }
+        })
+        .collect();
     // A forecast that is over with no located event of its categories has nothing to check.
     let check_quiet = map
         .forecast
@@ -352,6 +374,7 @@ async fn view(
         check => check,
         check_link => check_link,
         check_quiet => check_quiet,
+        record => record,
         has_risk => readable.iter().any(|(p, _)| p.code == "risk"),
         query => query_string(&region, programme.as_deref(), category.as_deref(), &shown, q.layer.as_deref(), Some(horizon.code())),
         horizon => horizon.code(),

@@ -40,6 +40,7 @@ mod reference_data;
 mod regions;
 mod risk_forecast;
 mod risk_ingest;
+mod risk_record;
 mod risk_whistle;
 mod secrets;
 mod sessions;
@@ -80,8 +81,8 @@ pub use positions::{POSITION_FEED_ROLE, PositionsReport, TRACE_ROLE, Trace, trac
 pub use programmes::Programmes;
 pub use reference_data::{EMBEDDED_BOUNDARIES, EMBEDDED_REGIONS, embedded_calendar, embedded_division_files};
 pub use regions::{BoundaryImportReport, RegionImportReport};
-pub use risk_forecast::{PastForecast, RECORD_LENGTH};
 pub use risk_ingest::IngestReport;
+pub use risk_record::{PastForecast, RECORD_LENGTH};
 pub use risk_whistle::{CountyWhistle, NIGHTLY_CELL_METRES, NightlyRun, WhistleRun};
 pub use sessions::{ActiveSession, LOCKOUT_MINUTES, MAX_FAILURES, NewSession, SESSION_HOURS};
 pub use status::Status;

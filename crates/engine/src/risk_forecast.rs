@@ -22,6 +22,7 @@ use crate::Engine;
 use crate::error::EngineError;
 use crate::heatmap::HeatCell;
 use crate::risk_ingest::grid_index;
+use crate::risk_record::{PastForecast, RecordCache};
 use crate::risk_whistle::{NIGHTLY_CELL_METRES, level_table, risk_categories};
 
 /// What a forecast depends on: the county, the category, the first day, the horizon, and how
@@ -46,14 +47,18 @@ impl ForecastKey {
 #[derive(Debug)]
 pub(crate) struct Fitted {
     made_at: DateTime<Utc>,
-    cells: Vec<CellForecast>,
+    pub(crate) cells: Vec<CellForecast>,
 }
 
 /// The recent forecasts of this process, in front of the stored ones, so that a page read again
 /// (or drawn as SVG and PNG after it) neither fits nor reads them again. Small: cleared whole
 /// when it holds too many.
 #[derive(Default)]
-pub(crate) struct ForecastCache(std::sync::Mutex<std::collections::HashMap<ForecastKey, Arc<Fitted>>>);
+pub(crate) struct ForecastCache {
+    fitted: std::sync::Mutex<std::collections::HashMap<ForecastKey, Arc<Fitted>>>,
+    /// The checks of past forecasts that today's forecasts list.
+    pub(crate) checks: RecordCache,
+}
 
 /// One category's cells, or why it was not forecast.
 type Forecast = Result<Arc<Fitted>, String>;
@@ -67,11 +72,11 @@ pub(crate) const KEPT_FORECAST_DAYS: i64 = 31;
 
 impl ForecastCache {
     fn get(&self, key: &ForecastKey) -> Option<Arc<Fitted>> {
-        self.0.lock().ok()?.get(key).cloned()
+        self.fitted.lock().ok()?.get(key).cloned()
     }
 
     fn put(&self, key: ForecastKey, forecast: Arc<Fitted>) {
-        if let Ok(mut map) = self.0.lock() {
+        if let Ok(mut map) = self.fitted.lock() {
             if map.len() >= CACHED_FORECASTS {
                 map.clear();
             }
@@ -106,26 +111,9 @@ pub struct ForecastLayer {
     /// summed, against the located events of those categories stored for the horizon. None for
     /// a horizon not yet over, or one with no such event.
     pub check: Option<ForecastCheck>,
-    /// With a forecast from today: the checks of the last [`RECORD_LENGTH`] forecasts of the
-    /// same horizon that are over, latest first (today less one horizon, two, ...).
+    /// With a forecast from today: the checks of the last forecasts of the same horizon that
+    /// are over, latest first (see [`crate::risk_record`]).
     pub record: Vec<PastForecast>,
-}
-
-/// How many past forecasts a forecast from today lists with their checks.
-pub const RECORD_LENGTH: i32 = 4;
-
-/// A past forecast of the record, and its check when it is known.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PastForecast {
-    /// Its first day.
-    pub day: NaiveDate,
-    /// The categories whose forecasts from that day this process or the database holds (fitted
-    /// then by the nightly run or a map, on the events stored now before the day). A record
-    /// never fits: a forecast not held is listed with none, and its own map fits it.
-    pub categories: Vec<String>,
-    /// The check of those categories' summed forecast; None with no category held or no event
-    /// of theirs in the horizon.
-    pub check: Option<ForecastCheck>,
 }
 
 impl Engine {
@@ -233,7 +221,7 @@ impl Engine {
             }
         }
         if day == today {
-            layer.record = self.record(county, category, horizon, day, &events).await?;
+            layer.record = self.record(county, category, horizon, day, &events).await;
         }
         if checkable && !layer.categories.is_empty() {
             let mut events = Arc::unwrap_or_clone(events);
@@ -248,59 +236,15 @@ impl Engine {
         Ok(layer)
     }
 
-    /// The checks of the last [`RECORD_LENGTH`] forecasts of `horizon` before `today`'s that are
-    /// over, from the forecasts already held (none is fitted here), over `events` (the county's,
-    /// stored before today).
-    async fn record(
-        &self,
-        county: &RegionCode,
-        category: Option<&str>,
-        horizon: Horizon,
-        today: NaiveDate,
-        events: &Arc<Vec<fq_risk::Event>>,
-    ) -> Result<Vec<PastForecast>, EngineError> {
-        let programme = self.programme("risk")?;
-        // Each past forecast with the categories held and their summed cells.
-        let mut held: Vec<(PastForecast, Vec<f64>)> = Vec::new();
-        for k in 1..=RECORD_LENGTH {
-            let day = today - chrono::Duration::days(i64::from(k * horizon.days()));
-            let first_day = fq_risk::events::day_number(day);
-            let before = || events.iter().filter(move |e| e.day < first_day);
-            let wanted = match category {
-                Some(c) => vec![c.to_owned()],
-                None => risk_categories(&programme, before()),
-            };
-            let stored = before().count();
-            let mut past = PastForecast { day, categories: Vec::new(), check: None };
-            let mut summed: Vec<f64> = Vec::new();
-            for c in wanted {
-                if let Some(forecast) = self.known_forecast(&ForecastKey::new(county, &c, day, horizon, stored)).await? {
-                    add_cells(&mut summed, &forecast.cells);
-                    past.categories.push(c);
-                }
-            }
-            held.push((past, summed));
-        }
-        // Checking lays each day's grid over the county's events: off the request threads.
-        let events = Arc::clone(events);
-        tokio::task::spawn_blocking(move || {
-            held.into_iter()
-                .map(|(mut past, summed)| {
-                    if !past.categories.is_empty() {
-                        past.check =
-                            fq_risk::check::check(&events, &past.categories, NIGHTLY_CELL_METRES, horizon, past.day, &summed);
-                    }
-                    past
-                })
-                .collect()
-        })
-        .await
-        .map_err(|e| EngineError::field("forecast_failed", "category", e.to_string()))
+    /// The forecast `key` names: this process's, or one stored by the nightly run or by another
+    /// process (kept in this process's cache).
+    async fn known_forecast(&self, key: &ForecastKey) -> Result<Option<Arc<Fitted>>, EngineError> {
+        self.held_forecast(key, true).await
     }
 
-    /// The forecast `key` names: this process's, or one stored by the nightly run or by another
-    /// process.
-    async fn known_forecast(&self, key: &ForecastKey) -> Result<Option<Arc<Fitted>>, EngineError> {
+    /// [`Engine::known_forecast`]; one read from the database goes into the cache only when
+    /// `keep` (a past forecast read for its check would crowd out the forecasts being shown).
+    pub(crate) async fn held_forecast(&self, key: &ForecastKey, keep: bool) -> Result<Option<Arc<Fitted>>, EngineError> {
         if let Some(hit) = self.forecasts.get(key) {
             return Ok(Some(hit));
         }
@@ -322,7 +266,9 @@ impl Engine {
         }
         let cells = record.cells.iter().map(|&[lon, lat, expected]| CellForecast { lon, lat, expected }).collect();
         let fitted = Arc::new(Fitted { made_at: record.made_at, cells });
-        self.forecasts.put(key.clone(), Arc::clone(&fitted));
+        if keep {
+            self.forecasts.put(key.clone(), Arc::clone(&fitted));
+        }
         Ok(Some(fitted))
     }
 
@@ -351,7 +297,7 @@ impl Engine {
 
 /// Adds a category's expected counts to the sum over categories, cell by cell (every category's
 /// forecast of a county has the same cells).
-fn add_cells(summed: &mut Vec<f64>, cells: &[CellForecast]) {
+pub(crate) fn add_cells(summed: &mut Vec<f64>, cells: &[CellForecast]) {
     summed.resize(cells.len().max(summed.len()), 0.0);
     summed.iter_mut().zip(cells).for_each(|(s, c)| *s += c.expected);
 }

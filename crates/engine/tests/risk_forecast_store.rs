@@ -180,6 +180,8 @@ async fn a_forecast_whose_horizon_is_over_is_checked() {
     for d in (1..460).step_by(9) {
         csv += &format!("N{d},{} 09:00,{:.6},{:.6},,邻里纠纷,1,\n", first + Duration::days(d), other.x(), other.y());
     }
+    // And a fire hazard during the week checked below, the first of its category.
+    csv += &format!("F1,{} 09:00,{:.6},{:.6},,消防隐患,2,\n", first + Duration::days(456), other.x(), other.y());
     engine.ingest_risk_events(&cli(), "grid_patrol", csv.as_bytes()).await.unwrap();
     let week_from = today - Duration::days(7);
     let wages = |d: i64| (0..460).step_by(2).filter(|x| (d..d + 7).contains(x)).count();
@@ -206,12 +208,12 @@ async fn a_forecast_whose_horizon_is_over_is_checked() {
     assert!((check.pai - 2.0).abs() < 1e-9 && (check.pei - 1.0).abs() < 1e-9, "{check:?}");
     assert!((check.previous_captured - in_week as f64).abs() < 1e-9, "{check:?}");
 
-    // A late report for the week, at a place with no event before: counted now, and not
-    // capturable (outside the study cells). The forecast itself, fitted before the week, is the
-    // same stored one.
+    // A late report for the week's first day, at a place with no event before: counted now,
+    // and not capturable (outside the study cells). The forecast itself, fitted before the
+    // week, is the same stored one.
     let late = format!(
         "report_id,reported_at,lon,lat,village,type,level,note\nLATE,{} 20:00,{:.6},{:.6},,欠薪,2,\n",
-        week_from + Duration::days(2),
+        week_from,
         cold.x(),
         cold.y()
     );
@@ -234,7 +236,7 @@ async fn a_forecast_whose_horizon_is_over_is_checked() {
     // from today.
     let six = HeatQuery { to: start_of_day(today - Duration::days(6)), ..query.clone() };
     let six = engine.heat_map(&cli(), &six).await.unwrap().forecast.unwrap();
-    assert_eq!((six.day, six.check), (today - Duration::days(6), None));
+    assert_eq!((six.day, six.check, six.record), (today - Duration::days(6), None, Vec::new()));
     let month = engine.heat_map(&cli(), &HeatQuery { forecast: Some(Horizon::Month), ..query.clone() }).await.unwrap();
     assert_eq!(month.forecast.unwrap().check, None);
     let current = HeatQuery { to: start_of_day(today + Duration::days(1)), ..query.clone() };
@@ -245,11 +247,21 @@ async fn a_forecast_whose_horizon_is_over_is_checked() {
     // week checked above, and three never fitted (a record fits nothing).
     let days: Vec<NaiveDate> = now.record.iter().map(|p| p.day).collect();
     assert_eq!(days, [7, 14, 21, 28].map(|d| today - Duration::days(d)));
-    assert_eq!((now.record[0].categories.clone(), now.record[0].check.clone()), (vec!["dispute_labour".to_owned()], Some(check)));
-    assert!(now.record[1..].iter().all(|p| p.categories.is_empty() && p.check.is_none()), "{:?}", now.record);
+    let labour = vec!["dispute_labour".to_owned()];
+    assert_eq!(
+        now.record[0],
+        fq_engine::PastForecast { day: week_from, categories: labour.clone(), missing: vec![], check: Some(check) }
+    );
+    assert!(now.record[1..].iter().all(|p| p.categories.is_empty() && p.missing == labour && p.check.is_none()));
+    // Every category: those with events before the week (not the fire hazard, first seen in it).
     let every = engine.heat_map(&cli(), &HeatQuery { category: None, ..current.clone() }).await.unwrap().forecast.unwrap();
     assert_eq!(every.record[0].categories, ["dispute_labour", "dispute_neighbour"]);
+    assert!(every.record[0].missing.is_empty(), "{:?}", every.record[0]);
     assert_eq!(every.record[0].check, all.check);
+    // A month's record: the last month only (the database keeps a month of forecasts).
+    let month = engine.heat_map(&cli(), &HeatQuery { forecast: Some(Horizon::Month), ..current.clone() }).await.unwrap();
+    let record = month.forecast.unwrap().record;
+    assert_eq!((record.len(), record[0].day, record[0].check.clone()), (1, today - Duration::days(30), None));
     // A past forecast's own map lists no record.
     assert!(again.record.is_empty());
 }

@@ -578,6 +578,10 @@ async fn risk_push_story(store: Arc<dyn Store>) {
     assert_eq!(later.body["day"].as_str(), Some("2026-03-02"), "{}", later.body);
     let default = world.call(Method::GET, "/api/v1/risk/forecast?county=331004", Auth::Token(&other), None).await;
     assert_eq!(default.body["day"].as_str(), Some("2026-03-02"), "{}", default.body);
+    // Today's forecast lists the last four weeks; the week from 2026-02-23 was never fitted.
+    let days: Vec<&str> = default.body["record"].as_array().unwrap().iter().filter_map(|r| r["day"].as_str()).collect();
+    assert_eq!(days, ["2026-02-23", "2026-02-16", "2026-02-09", "2026-02-02"]);
+    assert!(default.body["record"][0]["check"].is_null() && body["record"].as_array().unwrap().is_empty());
     // The week from 2026-02-27 is not over, so it has no check yet; the week from 2026-02-20
     // is, and its two reports (2026-02-22 and 02-25) fell in the one cell it flags.
     assert!(body["check"].is_null(), "{}", body["check"]);

@@ -460,9 +460,10 @@ async fn every_page_template_renders_with_real_data() {
     };
     let before = rows(&forecast.body);
     assert_eq!(before.len(), 4, "{before:?}");
-    assert!(before.iter().all(|r| r.contains("当时未存预测")), "{before:?}");
+    assert!(before.iter().all(|r| r.contains("未存此预测")), "{before:?}");
     let after = rows(&visit(&mut leader, "/heatmap?layer=forecast", StatusCode::OK).await.body);
-    assert!(after[0].contains("PAI") && after[1..].iter().all(|r| r.contains("当时未存预测")), "{after:?}");
+    assert!(after[0].contains("PAI") && after[1..].iter().all(|r| r.contains("未存此预测")), "{after:?}");
+    assert!(after[0].contains(&link.replace('&', "&amp;")), "the row links to its own map: {link} {}", after[0]);
     let month = visit(&mut leader, "/heatmap?layer=forecast&horizon=30d", StatusCode::OK).await;
     assert!(month.body.contains("30 天内至少发生一起") && month.body.contains("按与最高网格之比着色"), "a month is shaded");
     assert!(month.body.contains("horizon=30d"), "downloads keep the horizon");

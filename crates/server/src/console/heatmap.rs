@@ -349,6 +349,7 @@ async fn view(
             minijinja::context! {
                 day => past.day.format("%Y-%m-%d").to_string(),
                 held => !past.categories.is_empty(),
+                missing => past.missing.len(),
                 check => past.check.as_ref().map(check_context),
                 link => forecast_from(past.day),
             }

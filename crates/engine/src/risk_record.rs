@@ -1,0 +1,195 @@
+//! The record of recent forecasts (近几期预测检验): beside a forecast from today, the last few
+//! forecasts of the same horizon that are over (today less one horizon, two, ... while the
+//! database still keeps them), each checked against what happened (`fq_risk::check`). Only
+//! forecasts already held are checked, in this process or stored by the nightly run or a map:
+//! a record never fits, so the forecast page costs a few reads, not fits. A row not held links to
+//! its own map, which fits and checks it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDate;
+use fq_domain::region::RegionCode;
+use fq_risk::Event;
+use fq_risk::backtest::Horizon;
+use fq_risk::check::ForecastCheck;
+use serde::Serialize;
+
+use crate::Engine;
+use crate::error::EngineError;
+use crate::risk_forecast::{ForecastKey, KEPT_FORECAST_DAYS, add_cells};
+use crate::risk_whistle::NIGHTLY_CELL_METRES;
+
+/// How many past forecasts a forecast from today lists at most (fewer for a month: the database
+/// keeps forecasts for [`KEPT_FORECAST_DAYS`]).
+pub const RECORD_LENGTH: i32 = 4;
+
+/// A past forecast of the record, and its check when it is held.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PastForecast {
+    /// Its first day.
+    pub day: NaiveDate,
+    /// The categories whose forecasts from that day are held (fitted then by the nightly run or
+    /// a map, on the events stored now before the day), and those asked for but not held.
+    pub categories: Vec<String>,
+    pub missing: Vec<String>,
+    /// The check of the held categories' summed forecast; None with no category held or no
+    /// located event of theirs in the horizon.
+    pub check: Option<ForecastCheck>,
+}
+
+/// What a row of the record depends on: the county, the category asked for (None: every one),
+/// the day, the horizon, and how many of the county's events are stored before today (an event
+/// stored later for any earlier day may change the check, or the forecast held).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct RecordKey {
+    county: RegionCode,
+    category: Option<String>,
+    day: NaiveDate,
+    horizon_days: i32,
+    events: usize,
+}
+
+/// The rows of the record already checked in this process, every category of them held: a page
+/// read again reads and checks nothing. Cleared whole when it holds too many.
+#[derive(Default)]
+pub(crate) struct RecordCache(Mutex<HashMap<RecordKey, PastForecast>>);
+
+const CACHED_ROWS: usize = 1024;
+
+impl RecordCache {
+    fn get(&self, key: &RecordKey) -> Option<PastForecast> {
+        self.0.lock().ok()?.get(key).cloned()
+    }
+
+    fn put(&self, key: RecordKey, row: PastForecast) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= CACHED_ROWS {
+                map.clear();
+            }
+            map.insert(key, row);
+        }
+    }
+}
+
+/// The days of the record before `today`'s forecast of `horizon`, latest first.
+fn record_days(today: NaiveDate, horizon: Horizon) -> Vec<NaiveDate> {
+    (1..=RECORD_LENGTH)
+        .map(|k| i64::from(k * horizon.days()))
+        .take_while(|back| *back <= KEPT_FORECAST_DAYS)
+        .map(|back| today - chrono::Duration::days(back))
+        .collect()
+}
+
+impl Engine {
+    /// The record beside `today`'s forecast of `horizon` over `events` (the county's located
+    /// events stored before today). A side table: a failure to read it is logged and the
+    /// forecast is shown without it.
+    pub(crate) async fn record(
+        &self,
+        county: &RegionCode,
+        category: Option<&str>,
+        horizon: Horizon,
+        today: NaiveDate,
+        events: &Arc<Vec<Event>>,
+    ) -> Vec<PastForecast> {
+        match self.read_record(county, category, horizon, today, events).await {
+            Ok(record) => record,
+            Err(e) => {
+                tracing::warn!(%county, error = %e, "the record of past forecasts could not be read");
+                Vec::new()
+            }
+        }
+    }
+
+    async fn read_record(
+        &self,
+        county: &RegionCode,
+        category: Option<&str>,
+        horizon: Horizon,
+        today: NaiveDate,
+        events: &Arc<Vec<Event>>,
+    ) -> Result<Vec<PastForecast>, EngineError> {
+        let programme = self.programme("risk")?;
+        // Each catalogued category's first day: a day's forecast covers those before it, as
+        // the map of that day chose them (`risk_categories` over the events before the day).
+        let mut first_days: BTreeMap<&str, i32> = BTreeMap::new();
+        for e in events.iter() {
+            first_days.entry(e.category.as_str()).and_modify(|d| *d = (*d).min(e.day)).or_insert(e.day);
+        }
+        first_days.retain(|c, _| programme.in_catalog("risk_category", c));
+        // Rows already checked, and the others with their held categories' summed cells.
+        let mut rows: Vec<Option<PastForecast>> = Vec::new();
+        let mut to_check: Vec<(usize, RecordKey, PastForecast, Vec<f64>)> = Vec::new();
+        for day in record_days(today, horizon) {
+            let key = RecordKey {
+                county: county.clone(),
+                category: category.map(str::to_owned),
+                day,
+                horizon_days: horizon.days(),
+                events: events.len(),
+            };
+            if let Some(row) = self.forecasts.checks.get(&key) {
+                rows.push(Some(row));
+                continue;
+            }
+            let first_day = fq_risk::events::day_number(day);
+            let wanted: Vec<String> = match category {
+                Some(c) => vec![c.to_owned()],
+                None => first_days.iter().filter(|(_, d)| **d < first_day).map(|(c, _)| (*c).to_owned()).collect(),
+            };
+            let stored = events.iter().filter(|e| e.day < first_day).count();
+            let mut row = PastForecast { day, categories: Vec::new(), missing: Vec::new(), check: None };
+            let mut summed = Vec::new();
+            for c in wanted {
+                match self.held_forecast(&ForecastKey::new(county, &c, day, horizon, stored), false).await? {
+                    Some(forecast) => {
+                        add_cells(&mut summed, &forecast.cells);
+                        row.categories.push(c);
+                    }
+                    None => row.missing.push(c),
+                }
+            }
+            to_check.push((rows.len(), key, row, summed));
+            rows.push(None);
+        }
+        // Checking lays each day's grid over the county's events: off the request threads.
+        let events = Arc::clone(events);
+        let checked = tokio::task::spawn_blocking(move || {
+            to_check
+                .into_iter()
+                .map(|(at, key, mut row, summed)| {
+                    if !row.categories.is_empty() {
+                        row.check =
+                            fq_risk::check::check(&events, &row.categories, NIGHTLY_CELL_METRES, horizon, row.day, &summed);
+                    }
+                    (at, key, row)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| EngineError::field("forecast_failed", "category", e.to_string()))?;
+        for (at, key, row) in checked {
+            // A row with a category not held may be held later (its map fits it): read again.
+            if row.missing.is_empty() {
+                self.forecasts.checks.put(key, row.clone());
+            }
+            rows[at] = Some(row);
+        }
+        Ok(rows.into_iter().flatten().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_record_keeps_to_the_days_the_database_keeps() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let back = |days: &[NaiveDate]| days.iter().map(|d| (today - *d).num_days()).collect::<Vec<_>>();
+        assert_eq!(back(&record_days(today, Horizon::Day)), [1, 2, 3, 4]);
+        assert_eq!(back(&record_days(today, Horizon::Week)), [7, 14, 21, 28]);
+        assert_eq!(back(&record_days(today, Horizon::Month)), [30]);
+    }
+}

@@ -19,7 +19,7 @@ import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -42,8 +42,10 @@ class Flow:
         options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
         self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
         self.size(*DESKTOP)
-        # A page that is being replaced after a submit leaves stale elements behind: keep waiting.
-        self.wait = WebDriverWait(self.driver, 20, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException))
+        # A page that is being replaced after a submit leaves stale elements behind, and Chromium
+        # may report a node "not in the document" (an unknown error) while it settles: keep
+        # waiting. A condition never met still ends in a timeout, which fails the check.
+        self.wait = WebDriverWait(self.driver, 20, ignored_exceptions=(WebDriverException,))
 
     def check(self, condition, what):
         if not condition:
@@ -97,11 +99,12 @@ class Flow:
         return WebDriverWait(self.driver, 20, ignored_exceptions=(WebDriverException,)).until(attempt)
 
     def text(self):
-        # The body may be replaced while it is read (a navigation finishing): read it again.
+        # The body may be replaced while it is read (a navigation finishing; Chromium may then
+        # report a node outside the document): read it again.
         for _ in range(50):
             try:
                 return self.driver.find_element(By.TAG_NAME, "body").text
-            except StaleElementReferenceException:
+            except WebDriverException:
                 time.sleep(0.1)
         return self.driver.find_element(By.TAG_NAME, "body").text
 

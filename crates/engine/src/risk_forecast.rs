@@ -221,7 +221,11 @@ impl Engine {
             }
         }
         if day == today {
-            layer.record = self.record(county, category, horizon, day, &events).await;
+            // A side table: a failure to read it is logged, and the forecast shown without it.
+            layer.record = self.record(county, category, horizon, day, &events).await.unwrap_or_else(|e| {
+                tracing::warn!(%county, error = %e, "the record of past forecasts could not be read");
+                Vec::new()
+            });
         }
         if checkable && !layer.categories.is_empty() {
             let mut events = Arc::unwrap_or_clone(events);

@@ -83,26 +83,8 @@ fn record_days(today: NaiveDate, horizon: Horizon) -> Vec<NaiveDate> {
 
 impl Engine {
     /// The record beside `today`'s forecast of `horizon` over `events` (the county's located
-    /// events stored before today). A side table: a failure to read it is logged and the
-    /// forecast is shown without it.
+    /// events stored before today).
     pub(crate) async fn record(
-        &self,
-        county: &RegionCode,
-        category: Option<&str>,
-        horizon: Horizon,
-        today: NaiveDate,
-        events: &Arc<Vec<Event>>,
-    ) -> Vec<PastForecast> {
-        match self.read_record(county, category, horizon, today, events).await {
-            Ok(record) => record,
-            Err(e) => {
-                tracing::warn!(%county, error = %e, "the record of past forecasts could not be read");
-                Vec::new()
-            }
-        }
-    }
-
-    async fn read_record(
         &self,
         county: &RegionCode,
         category: Option<&str>,

@@ -60,12 +60,9 @@ pub struct CountyWhistle {
 }
 
 /// The risk categories (of the programme's catalog) among `events`, each once, in order.
-pub(crate) fn risk_categories<'a>(
-    programme: &fq_domain::programme::Programme,
-    events: impl IntoIterator<Item = &'a Event>,
-) -> Vec<String> {
+pub(crate) fn risk_categories(programme: &fq_domain::programme::Programme, events: &[Event]) -> Vec<String> {
     let mut categories: Vec<String> =
-        events.into_iter().map(|e| e.category.clone()).filter(|c| programme.in_catalog("risk_category", c)).collect();
+        events.iter().map(|e| e.category.clone()).filter(|c| programme.in_catalog("risk_category", c)).collect();
     categories.sort_unstable();
     categories.dedup();
     categories

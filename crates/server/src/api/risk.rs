@@ -95,13 +95,13 @@ pub(crate) struct ForecastReply {
     /// day's or a month's, which have no levels).
     thresholds: Option<fq_risk::levels::Thresholds>,
     /// How the forecast did, once its horizon is over (null before, or when no event of its
-    /// categories was stored for it): the 5% of the model's cells it ranked highest against
+    /// categories was stored for it): the 5% of the model's cells (at least one) it ranked highest against
     /// the events that happened (`captured`, `pai`, `pei`), beside the cells with the most
     /// events in the horizon before (`previous_captured`, `previous_pai`).
     check: Option<fq_risk::check::ForecastCheck>,
-    /// With a forecast from today: the last four forecasts of the horizon that are over
-    /// (latest first), each with the categories whose forecasts were held and its check (none
-    /// is fitted for this).
+    /// With a forecast from today: the last forecasts of the horizon that are over (four days
+    /// or weeks, one month; latest first), each with the categories whose forecasts were held,
+    /// those not held, and its check (none is fitted for this).
     record: Vec<fq_engine::PastForecast>,
     /// Every grid of the county, likeliest first.
     grids: Vec<GridForecast>,

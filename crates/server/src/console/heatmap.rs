@@ -359,7 +359,8 @@ async fn view(
     let check_quiet = map
         .forecast
         .as_ref()
-        .is_some_and(|f| f.check.is_none() && f.day + chrono::Days::new(u64::try_from(f.horizon_days).unwrap_or(7)) <= today);
+        .filter(|f| f.check.is_none() && !f.categories.is_empty())
+        .is_some_and(|f| f.day + chrono::Days::new(u64::try_from(f.horizon_days).unwrap_or(7)) <= today);
     let mut names = Names::new(engine);
     let ctx = minijinja::context! {
         place => names.region(&region).await,

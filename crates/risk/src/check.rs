@@ -175,4 +175,33 @@ mod tests {
     fn chrono_of(day: i32) -> NaiveDate {
         crate::events::date_of(day)
     }
+
+    proptest::proptest! {
+        /// Whatever the events and the forecast: the flagged cells hold no more than the study
+        /// cells, which hold no more than every event; PEI is at most 1; PAI is the hit rate over
+        /// the share flagged. A forecast that knew the week's counts has a PEI of 1.
+        #[test]
+        fn checks_are_bounded_and_foresight_is_perfect(
+            history in proptest::collection::vec((0i32..60, 0u8..30), 1..60),
+            week in proptest::collection::vec((0i32..7, 0u8..40), 1..40),
+            scores in proptest::collection::vec(0.0f64..3.0, 60),
+        ) {
+            let place = |k: u8| 121.0 + 0.004 * f64::from(k);
+            let mut events: Vec<Event> = history.iter().map(|(d, k)| event(AT - 1 - d, place(*k), "theft")).collect();
+            events.extend(week.iter().map(|(d, k)| event(AT + d, place(*k), "theft")));
+            let cells = cells_for(&events, "theft", 300.0, AT).unwrap();
+            let expected: Vec<f64> = scores.iter().cycle().take(cells.study.len()).copied().collect();
+            let got = check(&events, &categories(), 300.0, Horizon::Week, chrono_of(AT), &expected).unwrap();
+            proptest::prop_assert_eq!(got.events, week.len());
+            proptest::prop_assert!(got.captured <= got.in_study as f64 + 1e-9 && got.in_study <= got.events, "{:?}", got);
+            proptest::prop_assert!(got.pei <= 1.0 + 1e-9, "{:?}", got);
+            let share = got.flagged_cells / got.study_cells as f64;
+            proptest::prop_assert!((got.pai - got.captured / got.events as f64 / share).abs() < 1e-9, "{:?}", got);
+            let foresight = cells.outcome(AT, 7);
+            let perfect = check(&events, &categories(), 300.0, Horizon::Week, chrono_of(AT), &foresight).unwrap();
+            if perfect.in_study > 0 {
+                proptest::prop_assert!((perfect.pei - 1.0).abs() < 1e-9, "{:?}", perfect);
+            }
+        }
+    }
 }

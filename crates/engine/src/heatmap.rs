@@ -33,6 +33,9 @@ pub struct HeatQuery {
     /// or from today for a period reaching today (our model over the events stored before its
     /// first day), besides the period's counts.
     pub forecast: Option<Horizon>,
+    /// With a forecast: its check once its horizon is over, and beside a forecast from today
+    /// the record of the last ones (the page and the API; a drawing of the map skips them).
+    pub checks: bool,
 }
 
 /// One grid and its count.
@@ -92,8 +95,7 @@ impl Engine {
             }
         }
         if let Some(horizon) = query.forecast {
-            map.forecast =
-                Some(self.forecast_grids(&query.county, query.category.as_deref(), query.to, horizon, &grids, &mut cells).await?);
+            map.forecast = Some(self.forecast_grids(query, horizon, &grids, &mut cells).await?);
         }
         map.cells = cells;
         Ok(map)

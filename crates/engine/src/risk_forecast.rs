@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::Engine;
 use crate::error::EngineError;
-use crate::heatmap::HeatCell;
+use crate::heatmap::{HeatCell, HeatQuery};
 use crate::risk_ingest::grid_index;
 use crate::risk_record::{PastForecast, RecordCache};
 use crate::risk_whistle::{NIGHTLY_CELL_METRES, level_table, risk_categories};
@@ -117,27 +117,27 @@ pub struct ForecastLayer {
 }
 
 impl Engine {
-    /// Adds each grid's expected count over the horizon from `until`'s day to `cells` (the grids
-    /// of `county`, in the order of `grids`).
+    /// Adds each grid's expected count over the horizon from the day `query.to` falls on to
+    /// `cells` (the grids of `query.county`, in the order of `grids`); with `query.checks`, the
+    /// forecast's check once its horizon is over and, from today, the record.
     pub(crate) async fn forecast_grids(
         &self,
-        county: &RegionCode,
-        category: Option<&str>,
-        until: DateTime<Utc>,
+        query: &HeatQuery,
         horizon: Horizon,
         grids: &[Grid],
         cells: &mut [HeatCell],
     ) -> Result<ForecastLayer, EngineError> {
+        let (county, category) = (&query.county, query.category.as_deref());
         // A forecast starts today at the latest: the days after it have not happened, and a
         // model fitted with them would read them as quiet. From today it is also the nightly
         // run's forecast (fitted on the whole days before it), which the warnings quote.
         let today = local_date(self.now());
-        let day = local_date(until).min(today);
+        let day = local_date(query.to).min(today);
         let programme = self.programme("risk")?;
         // A horizon already over is checked against the events stored for it: read with the
         // history, once. The fit takes the events before the day only.
         let horizon_end = day + chrono::Duration::days(i64::from(horizon.days()));
-        let checkable = horizon_end <= today;
+        let checkable = query.checks && horizon_end <= today;
         let mut events = self.stored_events(county, if checkable { horizon_end } else { day }).await?;
         let first_day = fq_risk::events::day_number(day);
         let later: Vec<fq_risk::Event> = if checkable {
@@ -220,7 +220,7 @@ impl Engine {
                 Err(e) => layer.skipped.push(format!("{category}: {e}")),
             }
         }
-        if day == today {
+        if query.checks && day == today {
             // A side table: a failure to read it is logged, and the forecast shown without it.
             layer.record = self.record(county, category, horizon, day, &events).await.unwrap_or_else(|e| {
                 tracing::warn!(%county, error = %e, "the record of past forecasts could not be read");

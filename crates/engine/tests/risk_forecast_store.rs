@@ -79,6 +79,7 @@ async fn shared(store: Arc<dyn Store>) {
         from: start_of_day(day - Duration::days(90)),
         to: start_of_day(day + Duration::days(1)),
         forecast: Some(Horizon::Week),
+        checks: true,
     };
     let map = morning.heat_map(&cli(), &query).await.unwrap();
     let layer = map.forecast.clone().unwrap();
@@ -192,6 +193,7 @@ async fn a_forecast_whose_horizon_is_over_is_checked() {
         from: start_of_day(week_from - Duration::days(90)),
         to: start_of_day(week_from),
         forecast: Some(Horizon::Week),
+        checks: true,
     };
     let layer = engine.heat_map(&cli(), &query).await.unwrap().forecast.unwrap();
     // Fitted on the events before the week only, though the week's were read for the check.
@@ -262,6 +264,11 @@ async fn a_forecast_whose_horizon_is_over_is_checked() {
     let month = engine.heat_map(&cli(), &HeatQuery { forecast: Some(Horizon::Month), ..current.clone() }).await.unwrap();
     let record = month.forecast.unwrap().record;
     assert_eq!((record.len(), record[0].day, record[0].check.clone()), (1, today - Duration::days(30), None));
-    // A past forecast's own map lists no record.
+    // A past forecast's own map lists no record; a drawing of the map (no checks) neither
+    // checks a past forecast nor lists today's record.
     assert!(again.record.is_empty());
+    let drawn = engine.heat_map(&cli(), &HeatQuery { checks: false, ..query.clone() }).await.unwrap().forecast.unwrap();
+    assert_eq!((drawn.check, drawn.record), (None, Vec::new()));
+    let drawn = engine.heat_map(&cli(), &HeatQuery { checks: false, ..current.clone() }).await.unwrap().forecast.unwrap();
+    assert!(drawn.record.is_empty() && drawn.fitted_at.is_some());
 }

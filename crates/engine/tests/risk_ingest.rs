@@ -237,6 +237,7 @@ async fn ingest(store: Arc<dyn Store>) {
         from: fq_domain::calendar::start_of_day(day - chrono::Duration::days(90)),
         to: fq_domain::calendar::start_of_day(day),
         forecast: Some(fq_engine::Horizon::Week),
+        checks: true,
     };
     let map = engine.heat_map(&cli(), &heat).await.unwrap();
     let layer = map.forecast.as_ref().unwrap();

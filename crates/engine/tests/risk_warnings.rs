@@ -123,6 +123,7 @@ async fn warnings(store: Arc<dyn Store>) {
         from: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
         to: Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0).unwrap(),
         forecast: None,
+        checks: false,
     };
     assert_eq!(engine.heat_map(&station, &heat).await.unwrap_err().code(), "forbidden");
     assert_eq!(engine.heat_map(&raiser, &heat).await.unwrap().cases, 2, "the grid worker maps the two warnings");

@@ -136,6 +136,7 @@ pub(crate) async fn forecast(
         from: start_of_day(day - chrono::Duration::days(90)),
         to: start_of_day(day),
         forecast: Some(horizon),
+        checks: true,
     };
     let map = state.engine.heat_map(&actor, &query).await?;
     let layer =

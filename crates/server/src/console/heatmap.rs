@@ -72,7 +72,7 @@ fn level_fill(probability: f64, t: &fq_risk::levels::Thresholds) -> &'static str
 
 /// `GET /heatmap`.
 pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q): Query<HeatParams>) -> Page {
-    let (status, ctx) = view(&state, &viewer, &q).await?;
+    let (status, ctx) = view(&state, &viewer, &q, true).await?;
     Ok(layout::page_with_status(&state, &viewer, status, "heatmap.html", ctx))
 }
 
@@ -95,7 +95,7 @@ pub(crate) async fn png(State(state): State<AppState>, viewer: Viewer, Query(q):
 /// The standalone drawing of the map the query asks for; a refused query answers with the page
 /// naming the reason (422), a template failure with the general apology.
 async fn drawing(state: &AppState, viewer: &Viewer, q: &HeatParams) -> Result<String, axum::response::Response> {
-    let (status, ctx) = view(state, viewer, q).await?;
+    let (status, ctx) = view(state, viewer, q, false).await?;
     if status != StatusCode::OK {
         return Err(layout::page_with_status(state, viewer, status, "heatmap.html", ctx));
     }
@@ -133,11 +133,13 @@ fn query_string(
 }
 
 /// The map's context for the page and the drawings, with the status to answer with (422 for a
-/// bad period or region, the page then showing the reason).
+/// bad period or region, the page then showing the reason). `checks`: with the forecast's check
+/// and record, which only the page shows.
 async fn view(
     state: &AppState,
     viewer: &Viewer,
     q: &HeatParams,
+    checks: bool,
 ) -> Result<(StatusCode, minijinja::Value), axum::response::Response> {
     let state = state.clone();
     let engine = &state.engine;
@@ -184,6 +186,7 @@ async fn view(
         from,
         to,
         forecast: forecast.then_some(horizon),
+        checks,
     };
     let map = match engine.heat_map(&viewer.actor, &query).await {
         Ok(map) => map,

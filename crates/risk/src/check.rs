@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::backtest::{Horizon, cells_for};
 use crate::events::{Event, day_number};
-use crate::metrics::{captured, pai_pei_of};
+use crate::metrics::flag;
 
 /// The share of the study cells a check flags: 5%, the share the backtest's goals are set at.
 pub const CHECK_SHARE: f64 = 0.05;
@@ -74,21 +74,22 @@ pub fn check(
             _ => {}
         }
     }
-    let (pai, pei) = pai_pei_of(expected, &actual, CHECK_SHARE, total as f64)?;
-    let previous_pai = pai_pei_of(&previous, &actual, CHECK_SHARE, total as f64).map_or(0.0, |(pai, _)| pai);
-    // As `pai_pei_of` flags them: at least one cell.
-    let flagged_cells = (CHECK_SHARE * expected.len() as f64).max(1.0);
+    if total == 0 || expected.is_empty() {
+        return None;
+    }
+    let (model, baseline) = (flag(expected, &actual, CHECK_SHARE), flag(&previous, &actual, CHECK_SHARE));
+    let (pai, pei) = model.pai_pei(total as f64, expected.len());
     Some(ForecastCheck {
         events: total,
         in_study: actual.iter().sum::<f64>() as usize,
         study_cells: expected.len(),
         share: CHECK_SHARE,
-        flagged_cells,
-        captured: captured(expected, &actual, flagged_cells),
+        flagged_cells: model.cells,
+        captured: model.captured,
         pai,
         pei,
-        previous_captured: captured(&previous, &actual, flagged_cells),
-        previous_pai,
+        previous_captured: baseline.captured,
+        previous_pai: baseline.pai_pei(total as f64, expected.len()).0,
     })
 }
 

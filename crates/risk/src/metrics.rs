@@ -55,11 +55,32 @@ pub fn pai_pei_of(score: &[f64], actual: &[f64], share: f64, total: f64) -> Opti
     if total <= 0.0 || score.is_empty() {
         return None;
     }
-    let k = (share * score.len() as f64).max(1.0);
-    let got = captured(score, actual, k);
-    let best = best_possible(actual, k);
-    let area = k / score.len() as f64;
-    Some((got / total / area, if best > 0.0 { got / best } else { 0.0 }))
+    Some(flag(score, actual, share).pai_pei(total, score.len()))
+}
+
+/// The cells ranked highest by a forecast, a share of them flagged.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Flagged {
+    /// How many cells are flagged: the share of them, at least one.
+    pub cells: f64,
+    /// The events they hold (in part for cells tied at the boundary).
+    pub captured: f64,
+    /// The most events as many cells could hold.
+    pub best: f64,
+}
+
+impl Flagged {
+    /// PAI (the hit rate over `total` events ÷ the share of the `of` cells flagged) and PEI.
+    pub fn pai_pei(&self, total: f64, of: usize) -> (f64, f64) {
+        let area = self.cells / of as f64;
+        (self.captured / total / area, if self.best > 0.0 { self.captured / self.best } else { 0.0 })
+    }
+}
+
+/// Flags `share` of the cells ranked by `score` (at least one) against `actual`.
+pub fn flag(score: &[f64], actual: &[f64], share: f64) -> Flagged {
+    let cells = (share * score.len() as f64).max(1.0);
+    Flagged { cells, captured: captured(score, actual, cells), best: best_possible(actual, cells) }
 }
 
 /// One bin of a reliability table.

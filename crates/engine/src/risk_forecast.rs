@@ -22,7 +22,7 @@ use crate::Engine;
 use crate::error::EngineError;
 use crate::heatmap::{HeatCell, HeatQuery};
 use crate::risk_ingest::grid_index;
-use crate::risk_record::{PastForecast, RecordCache};
+use crate::risk_record::{CACHED_ROWS, PastForecast, RecordKey};
 use crate::risk_whistle::{NIGHTLY_CELL_METRES, level_table, risk_categories};
 
 /// What a forecast depends on: the county, the category, the first day, the horizon, and how
@@ -50,14 +50,44 @@ pub(crate) struct Fitted {
     pub(crate) cells: Vec<CellForecast>,
 }
 
-/// The recent forecasts of this process, in front of the stored ones, so that a page read again
-/// (or drawn as SVG and PNG after it) neither fits nor reads them again. Small: cleared whole
-/// when it holds too many.
-#[derive(Default)]
+/// A map shared by the threads that serve requests, of at most `limit` entries: emptied whole
+/// when it is full (a crude bound that needs no LRU).
+pub(crate) struct Bounded<K, V> {
+    map: std::sync::Mutex<std::collections::HashMap<K, V>>,
+    limit: usize,
+}
+
+impl<K: Eq + std::hash::Hash, V: Clone> Bounded<K, V> {
+    fn new(limit: usize) -> Bounded<K, V> {
+        Bounded { map: std::sync::Mutex::default(), limit }
+    }
+
+    pub(crate) fn get(&self, key: &K) -> Option<V> {
+        self.map.lock().ok()?.get(key).cloned()
+    }
+
+    pub(crate) fn put(&self, key: K, value: V) {
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() >= self.limit {
+                map.clear();
+            }
+            map.insert(key, value);
+        }
+    }
+}
+
+/// This process's caches in front of the stored forecasts: the recent forecasts, so that a page
+/// read again (or drawn as SVG and PNG after it) neither fits nor reads them again, and the
+/// checks of past forecasts that today's forecasts list ([`crate::risk_record`]).
 pub(crate) struct ForecastCache {
-    fitted: std::sync::Mutex<std::collections::HashMap<ForecastKey, Arc<Fitted>>>,
-    /// The checks of past forecasts that today's forecasts list.
-    pub(crate) checks: RecordCache,
+    fitted: Bounded<ForecastKey, Arc<Fitted>>,
+    pub(crate) checks: Bounded<RecordKey, PastForecast>,
+}
+
+impl Default for ForecastCache {
+    fn default() -> ForecastCache {
+        ForecastCache { fitted: Bounded::new(CACHED_FORECASTS), checks: Bounded::new(CACHED_ROWS) }
+    }
 }
 
 /// One category's cells, or why it was not forecast.
@@ -69,21 +99,6 @@ const CACHED_FORECASTS: usize = 256;
 /// How long the database keeps forecasts (days before the nightly run's day): the heat map of
 /// the last month reads them; older maps are fitted again when asked for.
 pub(crate) const KEPT_FORECAST_DAYS: i64 = 31;
-
-impl ForecastCache {
-    fn get(&self, key: &ForecastKey) -> Option<Arc<Fitted>> {
-        self.fitted.lock().ok()?.get(key).cloned()
-    }
-
-    fn put(&self, key: ForecastKey, forecast: Arc<Fitted>) {
-        if let Ok(mut map) = self.fitted.lock() {
-            if map.len() >= CACHED_FORECASTS {
-                map.clear();
-            }
-            map.insert(key, forecast);
-        }
-    }
-}
 
 /// What the forecast layer covers.
 #[derive(Debug, Clone, Serialize)]
@@ -249,7 +264,7 @@ impl Engine {
     /// [`Engine::known_forecast`]; one read from the database goes into the cache only when
     /// `keep` (a past forecast read for its check would crowd out the forecasts being shown).
     pub(crate) async fn held_forecast(&self, key: &ForecastKey, keep: bool) -> Result<Option<Arc<Fitted>>, EngineError> {
-        if let Some(hit) = self.forecasts.get(key) {
+        if let Some(hit) = self.forecasts.fitted.get(key) {
             return Ok(Some(hit));
         }
         let (county, category, day) = (&key.county, key.category.as_str(), key.day);
@@ -271,7 +286,7 @@ impl Engine {
         let cells = record.cells.iter().map(|&[lon, lat, expected]| CellForecast { lon, lat, expected }).collect();
         let fitted = Arc::new(Fitted { made_at: record.made_at, cells });
         if keep {
-            self.forecasts.put(key.clone(), Arc::clone(&fitted));
+            self.forecasts.fitted.put(key.clone(), Arc::clone(&fitted));
         }
         Ok(Some(fitted))
     }
@@ -294,7 +309,7 @@ impl Engine {
         if let Err(e) = self.store.commit(Change::new().op(Op::PutRiskForecast(Box::new(record)))).await {
             tracing::warn!(county = %key.county, category = key.category, day = %key.day, error = %e, "the forecast could not be stored; it will be fitted again");
         }
-        self.forecasts.put(key, Arc::clone(&fitted));
+        self.forecasts.fitted.put(key, Arc::clone(&fitted));
         fitted
     }
 }

@@ -5,8 +5,8 @@
 //! a record never fits, so the forecast page costs a few reads, not fits. A row not held links to
 //! its own map, which fits and checks it.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use fq_domain::region::RegionCode;
@@ -50,27 +50,9 @@ pub(crate) struct RecordKey {
     events: usize,
 }
 
-/// The rows of the record already checked in this process, every category of them held: a page
-/// read again reads and checks nothing. Cleared whole when it holds too many.
-#[derive(Default)]
-pub(crate) struct RecordCache(Mutex<HashMap<RecordKey, PastForecast>>);
-
-const CACHED_ROWS: usize = 1024;
-
-impl RecordCache {
-    fn get(&self, key: &RecordKey) -> Option<PastForecast> {
-        self.0.lock().ok()?.get(key).cloned()
-    }
-
-    fn put(&self, key: RecordKey, row: PastForecast) {
-        if let Ok(mut map) = self.0.lock() {
-            if map.len() >= CACHED_ROWS {
-                map.clear();
-            }
-            map.insert(key, row);
-        }
-    }
-}
+/// How many rows of the record, every category of them held and checked, this process keeps
+/// (a page read again reads and checks nothing).
+pub(crate) const CACHED_ROWS: usize = 1024;
 
 /// The days of the record before `today`'s forecast of `horizon`, latest first.
 fn record_days(today: NaiveDate, horizon: Horizon) -> Vec<NaiveDate> {

@@ -122,6 +122,8 @@ pub struct ForecastLayer {
     /// When the oldest of the categories' forecasts was fitted (by the nightly run or by the
     /// first map that asked for it, in any server process); None when none was.
     pub fitted_at: Option<DateTime<Utc>>,
+    /// Whether its horizon is over (it ended by today).
+    pub over: bool,
     /// How the forecast did (预测检验), once its horizon has passed: its cells, all categories
     /// summed, against the located events of those categories stored for the horizon. None for
     /// a horizon not yet over, or one with no such event.
@@ -152,7 +154,8 @@ impl Engine {
         // A horizon already over is checked against the events stored for it: read with the
         // history, once. The fit takes the events before the day only.
         let horizon_end = day + chrono::Duration::days(i64::from(horizon.days()));
-        let checkable = query.checks && horizon_end <= today;
+        let over = horizon_end <= today;
+        let checkable = query.checks && over;
         let mut events = self.stored_events(county, if checkable { horizon_end } else { day }).await?;
         let first_day = fq_risk::events::day_number(day);
         let later: Vec<fq_risk::Event> = if checkable {
@@ -181,6 +184,7 @@ impl Engine {
             outside_grids: 0,
             events: events.len(),
             fitted_at: None,
+            over,
             check: None,
             record: Vec::new(),
         };

@@ -238,12 +238,13 @@ async fn a_forecast_whose_horizon_is_over_is_checked() {
     // from today.
     let six = HeatQuery { to: start_of_day(today - Duration::days(6)), ..query.clone() };
     let six = engine.heat_map(&cli(), &six).await.unwrap().forecast.unwrap();
-    assert_eq!((six.day, six.check, six.record), (today - Duration::days(6), None, Vec::new()));
+    assert_eq!((six.day, six.over, six.check, six.record), (today - Duration::days(6), false, None, Vec::new()));
     let month = engine.heat_map(&cli(), &HeatQuery { forecast: Some(Horizon::Month), ..query.clone() }).await.unwrap();
     assert_eq!(month.forecast.unwrap().check, None);
     let current = HeatQuery { to: start_of_day(today + Duration::days(1)), ..query.clone() };
     let now = engine.heat_map(&cli(), &current).await.unwrap().forecast.unwrap();
     assert_eq!((now.day, now.check.clone()), (today, None));
+    assert!(layer.over && !now.over, "the week from seven days ago is over, today's is not");
 
     // Today's forecast lists the last four weeks with the checks of the forecasts held: the
     // week checked above, and three never fitted (a record fits nothing).

@@ -359,11 +359,7 @@ async fn view(
         })
         .collect();
     // A forecast that is over with no located event of its categories has nothing to check.
-    let check_quiet = map
-        .forecast
-        .as_ref()
-        .filter(|f| f.check.is_none() && !f.categories.is_empty())
-        .is_some_and(|f| f.day + chrono::Days::new(u64::try_from(f.horizon_days).unwrap_or(7)) <= today);
+    let check_quiet = map.forecast.as_ref().is_some_and(|f| f.over && f.check.is_none() && !f.categories.is_empty());
     let mut names = Names::new(engine);
     let ctx = minijinja::context! {
         place => names.region(&region).await,

@@ -63,10 +63,9 @@ impl Kde {
             // densities at each bandwidth.
             let (mut blurred_from, mut densities) = (usize::MAX, Vec::new());
             for (window, row) in WINDOWS.into_iter().zip(&mut scores) {
-                let from = window_start(window, t);
-                let first = cells.events.partition_point(|(d, _)| *d < from);
+                let first = cells.first_event(window_start(window, t));
                 if first != blurred_from {
-                    let counts = cells.counts(from, t);
+                    let counts = cells.counts_after(first, t);
                     densities = SIGMAS.into_iter().map(|sigma| Kde { window, sigma }.density_of(cells, &counts)).collect();
                     blurred_from = first;
                 }

@@ -35,8 +35,17 @@ pub struct Cells {
 impl Cells {
     /// Per grid cell, the events in days `[from, to)`.
     pub fn counts(&self, from: i32, to: i32) -> Vec<f64> {
+        self.counts_after(self.first_event(from), to)
+    }
+
+    /// The index of the first event on or after day `from`.
+    pub fn first_event(&self, from: i32) -> usize {
+        self.events.partition_point(|(d, _)| *d < from)
+    }
+
+    /// Per grid cell, the events from the one at index `start` up to day `to` (exclusive).
+    pub fn counts_after(&self, start: usize, to: i32) -> Vec<f64> {
         let mut out = vec![0.0; self.grid.len()];
-        let start = self.events.partition_point(|(d, _)| *d < from);
         for (_, cell) in self.events[start..].iter().take_while(|(d, _)| *d < to) {
             out[*cell] += 1.0;
         }

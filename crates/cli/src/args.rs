@@ -877,6 +877,25 @@ pub enum RiskCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Fill a county's track record of forecasts (预测检验档案) for the periods before today, as
+    /// the nightly run would have: each forecast (today less one horizon, two, ...) fitted on
+    /// the events stored before its day and checked against the events of its horizon, every
+    /// category summed and each alone. For a county whose history was imported, or whose
+    /// nightly run began later; the heat map lists the stored checks beside today's forecast.
+    ///
+    /// Example: fengqiao risk check-forecasts --county 331004 --horizon 7d --periods 13
+    CheckForecasts {
+        #[arg(long, value_name = "COUNTY")]
+        county: String,
+        /// 1d (a day), 7d (a week) or 30d (a month).
+        #[arg(long)]
+        horizon: String,
+        /// How many periods back from today (1 to 53; each fits every category once).
+        #[arg(long, default_value_t = 13)]
+        periods: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Convert the NIJ Real-Time Crime Forecasting Challenge's Portland history (EPSG:2913
     /// feet) to the backtest's CSV.
     ///

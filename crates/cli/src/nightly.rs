@@ -105,7 +105,7 @@ pub async fn night(engine: &Engine, config: &SchedulerConfig, day: NaiveDate) ->
     }
     let run = engine.nightly_whistle(day).await?;
     let opened: usize = run.runs.iter().map(|r| r.run.opened.len()).sum();
-    tracing::info!(%day, whistles = run.runs.len(), opened, "nightly whistle");
+    tracing::info!(%day, whistles = run.runs.len(), opened, checked = run.checked, "nightly whistle");
     Ok(Night::Ran { pulled, run })
 }
 

@@ -41,6 +41,7 @@ mod regions;
 mod risk_forecast;
 mod risk_ingest;
 mod risk_record;
+mod risk_track;
 mod risk_whistle;
 mod secrets;
 mod sessions;
@@ -83,6 +84,7 @@ pub use reference_data::{EMBEDDED_BOUNDARIES, EMBEDDED_REGIONS, embedded_calenda
 pub use regions::{BoundaryImportReport, RegionImportReport};
 pub use risk_ingest::IngestReport;
 pub use risk_record::{PastForecast, RECORD_LENGTH};
+pub use risk_track::{MAX_BACKFILL_PERIODS, RecordSummary, summarise as summarise_record, track_length};
 pub use risk_whistle::{CountyWhistle, NIGHTLY_CELL_METRES, NightlyRun, WhistleRun};
 pub use sessions::{ActiveSession, LOCKOUT_MINUTES, MAX_FAILURES, NewSession, SESSION_HOURS};
 pub use status::Status;

@@ -23,6 +23,7 @@ use crate::error::EngineError;
 use crate::heatmap::{HeatCell, HeatQuery};
 use crate::risk_ingest::grid_index;
 use crate::risk_record::{CACHED_ROWS, PastForecast, RecordKey};
+use crate::risk_track::RecordSummary;
 use crate::risk_whistle::{NIGHTLY_CELL_METRES, level_table, risk_categories};
 
 /// What a forecast depends on: the county, the category, the first day, the horizon, and how
@@ -46,7 +47,7 @@ impl ForecastKey {
 /// One category's forecast and when it was fitted.
 #[derive(Debug)]
 pub(crate) struct Fitted {
-    made_at: DateTime<Utc>,
+    pub(crate) made_at: DateTime<Utc>,
     pub(crate) cells: Vec<CellForecast>,
 }
 
@@ -129,8 +130,11 @@ pub struct ForecastLayer {
     /// a horizon not yet over, or one with no such event.
     pub check: Option<ForecastCheck>,
     /// With a forecast from today: the checks of the last forecasts of the same horizon that
-    /// are over, latest first (see [`crate::risk_record`]).
+    /// are over, latest first: the recent ones checked now (see [`crate::risk_record`]), then
+    /// those the nightly run stored (see [`crate::risk_track`]).
     pub record: Vec<PastForecast>,
+    /// How the record's forecasts did together; None with no check in it.
+    pub record_summary: Option<RecordSummary>,
 }
 
 impl Engine {
@@ -187,6 +191,7 @@ impl Engine {
             over,
             check: None,
             record: Vec::new(),
+            record_summary: None,
         };
         // Fitting takes seconds on a big county: off the async threads that serve requests,
         // and once per county, category, day and stored events across every process.
@@ -245,6 +250,7 @@ impl Engine {
                 tracing::warn!(%county, error = %e, "the record of past forecasts could not be read");
                 Vec::new()
             });
+            layer.record_summary = crate::risk_track::summarise(&layer.record);
         }
         if checkable && !layer.categories.is_empty() {
             let mut events = Arc::unwrap_or_clone(events);

@@ -1,23 +1,26 @@
 //! The record of recent forecasts (近几期预测检验): beside a forecast from today, the last few
 //! forecasts of the same horizon that are over (today less one horizon, two, ... while the
-//! database still keeps them), each checked against what happened (`fq_risk::check`). Only
-//! forecasts already held are checked, in this process or stored by the nightly run or a map:
-//! a record never fits, so the forecast page costs a few reads, not fits. A row not held links to
-//! its own map, which fits and checks it.
+//! database still keeps them), each checked against what happened (`fq_risk::check`), then the
+//! older checks the nightly run stored ([`crate::risk_track`]). Only forecasts already held are
+//! checked, in this process or stored by the nightly run or a map: a record never fits, so the
+//! forecast page costs a few reads, not fits. A recent row not held takes the nightly run's
+//! check of its day when there is one; otherwise it links to its own map, which fits and checks
+//! it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use fq_domain::region::RegionCode;
 use fq_risk::Event;
 use fq_risk::backtest::Horizon;
 use fq_risk::check::ForecastCheck;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Engine;
 use crate::error::EngineError;
-use crate::risk_forecast::{ForecastKey, KEPT_FORECAST_DAYS, add_cells};
+use crate::risk_forecast::{KEPT_FORECAST_DAYS, add_cells};
+use crate::risk_track::track_length;
 use crate::risk_whistle::NIGHTLY_CELL_METRES;
 
 /// How many past forecasts a forecast from today lists at most (fewer for a month: the database
@@ -25,7 +28,7 @@ use crate::risk_whistle::NIGHTLY_CELL_METRES;
 pub const RECORD_LENGTH: i32 = 4;
 
 /// A past forecast of the record, and its check when it is held.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PastForecast {
     /// Its first day.
     pub day: NaiveDate,
@@ -36,6 +39,10 @@ pub struct PastForecast {
     /// The check of the held categories' summed forecast; None with no category held or no
     /// located event of theirs in the horizon.
     pub check: Option<ForecastCheck>,
+    /// When a check read from the track record was made (the night its horizon ended, or a
+    /// backfill; events stored after it are not counted); None for a check made now.
+    #[serde(default)]
+    pub checked_at: Option<DateTime<Utc>>,
 }
 
 /// What a row of the record depends on: the county, the category asked for (None: every one),
@@ -103,17 +110,13 @@ impl Engine {
                 None => first_days.iter().filter(|(_, d)| **d < first_day).map(|(c, _)| (*c).to_owned()).collect(),
             };
             let stored = events.iter().filter(|e| e.day < first_day).count();
-            let mut row = PastForecast { day, categories: Vec::new(), missing: Vec::new(), check: None };
+            let (held, missing) = self.held_forecasts(county, wanted, day, horizon, stored).await?;
             let mut summed = Vec::new();
-            for c in wanted {
-                match self.held_forecast(&ForecastKey::new(county, &c, day, horizon, stored), false).await? {
-                    Some(forecast) => {
-                        add_cells(&mut summed, &forecast.cells);
-                        row.categories.push(c);
-                    }
-                    None => row.missing.push(c),
-                }
+            for (_, forecast) in &held {
+                add_cells(&mut summed, &forecast.cells);
             }
+            let categories = held.into_iter().map(|(c, _)| c).collect();
+            let row = PastForecast { day, categories, missing, check: None, checked_at: None };
             to_check.push((rows.len(), key, row, summed));
             rows.push(None);
         }
@@ -140,7 +143,28 @@ impl Engine {
             }
             rows[at] = Some(row);
         }
-        Ok(rows.into_iter().flatten().collect())
+        let mut rows: Vec<PastForecast> = rows.into_iter().flatten().collect();
+        // The track record: a recent row not fully held takes its day's stored check, and the
+        // stored checks before the recent rows follow them, each period after the next listed
+        // one has begun (the nightly run checks a period every night, so periods overlap).
+        let span = i64::try_from(track_length(horizon)).unwrap_or(0) * i64::from(horizon.days());
+        let stored = self.stored_checks(county, category, horizon, today - chrono::Duration::days(span), today).await?;
+        for row in rows.iter_mut().filter(|r| !r.missing.is_empty()) {
+            if let Some(check) = stored.iter().find(|s| s.day == row.day) {
+                *row = check.clone();
+            }
+        }
+        let mut next = rows.last().map_or(today, |r| r.day);
+        for check in stored {
+            if rows.len() >= track_length(horizon) {
+                break;
+            }
+            if check.day + chrono::Duration::days(i64::from(horizon.days())) <= next {
+                next = check.day;
+                rows.push(check);
+            }
+        }
+        Ok(rows)
     }
 }
 

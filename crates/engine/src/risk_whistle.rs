@@ -44,8 +44,10 @@ pub struct WhistleRun {
 pub struct NightlyRun {
     pub day: NaiveDate,
     pub runs: Vec<CountyWhistle>,
-    /// Counties whose whistle failed, with the reason.
+    /// Counties whose whistle or checks failed, with what failed and why.
     pub failed: Vec<(String, String)>,
+    /// Checks of the forecasts whose horizon ended by the day, stored in the track record.
+    pub checked: usize,
 }
 
 /// One county's whistle for one category.
@@ -214,7 +216,7 @@ impl Engine {
     /// summary is journaled on the day's stream.
     pub async fn nightly_whistle(&self, day: NaiveDate) -> Result<NightlyRun, EngineError> {
         let system = Actor::System;
-        let mut run = NightlyRun { day, runs: Vec::new(), failed: Vec::new() };
+        let mut run = NightlyRun { day, runs: Vec::new(), failed: Vec::new(), checked: 0 };
         for county in self.nightly_counties(day).await? {
             // One county's failure (a store error mid-way) leaves the others to run; it is
             // named in the summary and the log.
@@ -222,13 +224,24 @@ impl Engine {
                 Ok(runs) => run.runs.extend(runs),
                 Err(e) => {
                     tracing::error!(%county, error = %e, "the nightly whistle of a county failed");
-                    run.failed.push((county.to_string(), e.to_string()));
+                    run.failed.push((county.to_string(), format!("the whistle failed: {e}")));
+                }
+            }
+            // The forecasts whose horizon ended tonight go to the track record, after the
+            // whistle kept tonight's (a failure here costs the record a night, not the warnings).
+            match self.keep_checks(&county, day).await {
+                Ok(checked) => run.checked += checked,
+                Err(e) => {
+                    tracing::error!(%county, error = %e, "the nightly checks of a county's past forecasts failed");
+                    run.failed.push((county.to_string(), format!("checking past forecasts failed: {e}")));
                 }
             }
         }
         let opened: usize = run.runs.iter().map(|r| r.run.opened.len()).sum();
         let raised: usize = run.runs.iter().map(|r| r.run.raised.len()).sum();
-        let summary = json!({ "day": day, "whistles": run.runs.len(), "opened": opened, "raised": raised, "failed": run.failed });
+        let summary = json!({
+            "day": day, "whistles": run.runs.len(), "opened": opened, "raised": raised, "checked": run.checked, "failed": run.failed
+        });
         // The night also forgets the stored forecasts older than a month (fitted again if a map
         // of those days is asked for).
         let prune = Op::PruneRiskForecasts { before: day - chrono::Duration::days(crate::risk_forecast::KEPT_FORECAST_DAYS) };

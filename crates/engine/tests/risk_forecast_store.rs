@@ -15,6 +15,7 @@ mod support;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use fq_domain::Coded;
 use fq_domain::calendar::start_of_day;
 use fq_domain::region::RegionCode;
 use fq_engine::{Engine, HeatMap, HeatQuery, Horizon, NIGHTLY_CELL_METRES, RISK_EVENTS};
@@ -253,7 +254,13 @@ async fn a_forecast_whose_horizon_is_over_is_checked() {
     let labour = vec!["dispute_labour".to_owned()];
     assert_eq!(
         now.record[0],
-        fq_engine::PastForecast { day: week_from, categories: labour.clone(), missing: vec![], check: Some(check) }
+        fq_engine::PastForecast {
+            day: week_from,
+            categories: labour.clone(),
+            missing: vec![],
+            check: Some(check),
+            checked_at: None
+        }
     );
     assert!(now.record[1..].iter().all(|p| p.categories.is_empty() && p.missing == labour && p.check.is_none()));
     // Every category: those with events before the week (not the fire hazard, first seen in it).
@@ -272,4 +279,140 @@ async fn a_forecast_whose_horizon_is_over_is_checked() {
     assert_eq!((drawn.check, drawn.record), (None, Vec::new()));
     let drawn = engine.heat_map(&cli(), &HeatQuery { checks: false, ..current.clone() }).await.unwrap().forecast.unwrap();
     assert!(drawn.record.is_empty() && drawn.fitted_at.is_some());
+}
+
+/// The track record (预测检验档案): a backfill checks past forecasts as the nightly run would
+/// have and stores the checks for good; today's forecast lists the recent ones checked now and
+/// the stored ones before them, periods not overlapping, with a summary; the nightly run stores
+/// the checks of the horizons that ended that night; a recent row whose forecast is no longer
+/// held (a late report) takes its stored check. Only operators backfill.
+async fn track_record(store: Arc<dyn Store>) {
+    let luqiao = RegionCode::parse("331004").unwrap();
+    let first = NaiveDate::from_ymd_opt(2025, 3, 1).unwrap();
+    let today = first + Duration::days(560);
+    let engine = engine_at(&store, start_of_day(today) + Duration::hours(10));
+    engine.ensure_reference_data().await.unwrap();
+    engine.generate_grids(&cli(), &luqiao, 1000).await.unwrap();
+    let grids = store.grids_within(&luqiao).await.unwrap();
+    let (hot, other) = (grids[40].area.centroid().unwrap(), grids[90].area.centroid().unwrap());
+    // Unpaid wages at one place every other day; neighbour disputes at another every ninth.
+    let mut csv = String::from("report_id,reported_at,lon,lat,village,type,level,note\n");
+    for d in (0..560).step_by(2) {
+        csv += &format!("W{d},{} 09:00,{:.6},{:.6},,欠薪,2,\n", first + Duration::days(d), hot.x(), hot.y());
+    }
+    for d in (1..560).step_by(9) {
+        csv += &format!("N{d},{} 09:00,{:.6},{:.6},,邻里纠纷,1,\n", first + Duration::days(d), other.x(), other.y());
+    }
+    engine.ingest_risk_events(&cli(), "grid_patrol", csv.as_bytes()).await.unwrap();
+    let weeks_back = |days: &[NaiveDate]| days.iter().map(|d| (today - *d).num_days() / 7).collect::<Vec<_>>();
+
+    // Only operators backfill, a county at a time, 1 to 53 periods; nothing is stored then.
+    let org =
+        fq_engine::NewOrganisation { name: "研判中心".into(), kind: "centre".into(), region: "331004".into(), parent: None };
+    let org = engine.create_organisation(&cli(), org).await.unwrap().0.id.0;
+    let clerk = support::account(&engine, &store, "clerk", org, "analyst", "331004").await;
+    let denied = engine.check_forecasts(&clerk, &luqiao, Horizon::Week, 13).await.unwrap_err();
+    assert_eq!(denied.code(), "forbidden", "{denied}");
+    for periods in [0, fq_engine::MAX_BACKFILL_PERIODS + 1] {
+        let err = engine.check_forecasts(&cli(), &luqiao, Horizon::Week, periods).await.unwrap_err();
+        assert_eq!(err.code(), "periods_out_of_range", "{err}");
+    }
+    let town = RegionCode::parse("331004001").unwrap();
+    assert_eq!(engine.check_forecasts(&cli(), &town, Horizon::Week, 3).await.unwrap_err().code(), "region_not_county");
+    let every = |from: NaiveDate| store.risk_checks(&luqiao, fq_store::EVERY_CATEGORY, 7, from, today);
+    assert!(every(first).await.unwrap().is_empty());
+
+    // Twenty weeks back: every week held wages, so every one is checked; the latest is the
+    // check the week's own map makes.
+    let backfilled = engine.check_forecasts(&cli(), &luqiao, Horizon::Week, 20).await.unwrap();
+    assert_eq!(weeks_back(&backfilled.iter().map(|p| p.day).collect::<Vec<_>>()), (1..=20).collect::<Vec<_>>());
+    assert!(backfilled.iter().all(|p| p.check.is_some() && p.categories == ["dispute_labour", "dispute_neighbour"]));
+    let week_from = today - Duration::days(7);
+    let query = HeatQuery {
+        county: luqiao.clone(),
+        programme: Some(RISK_EVENTS.into()),
+        category: None,
+        from: start_of_day(week_from - Duration::days(90)),
+        to: start_of_day(week_from),
+        forecast: Some(Horizon::Week),
+        checks: true,
+    };
+    let own = engine.heat_map(&cli(), &query).await.unwrap().forecast.unwrap();
+    assert_eq!(backfilled[0].check, own.check);
+    assert_eq!(every(first).await.unwrap().len(), 20, "stored for every category summed");
+    let labour = store.risk_checks(&luqiao, "dispute_labour", 7, first, today).await.unwrap();
+    assert_eq!(labour.len(), 20, "and for each category");
+
+    // Today's forecast: the four recent weeks checked now (their forecasts are held: the
+    // backfill kept those the database keeps), then nine stored ones, a quarter in all.
+    let current = HeatQuery { to: start_of_day(today), ..query.clone() };
+    let now = engine.heat_map(&cli(), &current).await.unwrap().forecast.unwrap();
+    assert_eq!(weeks_back(&now.record.iter().map(|p| p.day).collect::<Vec<_>>()), (1..=13).collect::<Vec<_>>());
+    assert!(now.record[..4].iter().all(|p| p.checked_at.is_none()), "the recent ones checked now");
+    assert!(now.record[4..].iter().all(|p| p.checked_at == Some(start_of_day(today) + Duration::hours(10))));
+    assert_eq!(now.record[4].check, backfilled[4].check);
+    let summary = now.record_summary.clone().unwrap();
+    let events: usize = backfilled[..13].iter().map(|p| p.check.as_ref().unwrap().events).sum();
+    assert_eq!((summary.periods, summary.events), (13, events));
+    assert_eq!(summary, fq_engine::summarise_record(&backfilled[..13]).unwrap());
+    // One category's record reads its own rows, weeks without a dispute included (nothing to
+    // check in them).
+    let one = HeatQuery { category: Some("dispute_neighbour".into()), ..current.clone() };
+    let one = engine.heat_map(&cli(), &one).await.unwrap().forecast.unwrap();
+    assert_eq!(one.record.len(), 13);
+    assert!(one.record[4..].iter().all(|p| p.categories == ["dispute_neighbour"]));
+    assert!(one.record.iter().any(|p| p.check.is_none()), "a week every ninth day misses");
+    assert!(one.record_summary.unwrap().events < summary.events);
+
+    // A night three days ago checked the week from ten days ago: stored, but it overlaps the
+    // recent weeks, so today's record skips it.
+    let night_at = start_of_day(today - Duration::days(3)) + Duration::hours(2);
+    let night = engine_at(&store, night_at);
+    let run = night.nightly_whistle(today - Duration::days(3)).await.unwrap();
+    assert!(run.failed.is_empty(), "{:?}", run.failed);
+    // Every category summed and each of the two, for the day, the week and the month: the day
+    // four days ago had wages and no neighbour dispute, which is kept as nothing to check.
+    assert_eq!(run.checked, 9);
+    let ten = store.risk_checks(&luqiao, fq_store::EVERY_CATEGORY, 7, today - Duration::days(10), today).await.unwrap();
+    assert!(ten.iter().any(|c| c.day == today - Duration::days(10) && c.checked_at == night_at), "{ten:?}");
+    let month = store.risk_checks(&luqiao, fq_store::EVERY_CATEGORY, 30, first, today).await.unwrap();
+    assert_eq!(month.iter().map(|c| c.day).collect::<Vec<_>>(), [today - Duration::days(33)]);
+    let day = store.risk_checks(&luqiao, fq_store::EVERY_CATEGORY, 1, first, today).await.unwrap();
+    assert_eq!(day.iter().map(|c| c.day).collect::<Vec<_>>(), [today - Duration::days(4)]);
+    let quiet = store.risk_checks(&luqiao, "dispute_neighbour", 1, first, today).await.unwrap();
+    assert_eq!(quiet.len(), 1);
+    assert!(quiet[0].figures["check"].is_null() && quiet[0].figures["categories"] == serde_json::json!(["dispute_neighbour"]));
+    let again = engine.heat_map(&cli(), &current).await.unwrap().forecast.unwrap();
+    assert_eq!(again.record.iter().map(|p| p.day).collect::<Vec<_>>(), now.record.iter().map(|p| p.day).collect::<Vec<_>>());
+
+    // A late report for a day before every recent week: no recent forecast is held any more,
+    // so each recent row takes its stored check (the late report is before their horizons).
+    let late = format!(
+        "report_id,reported_at,lon,lat,village,type,level,note\nLATE,{} 20:00,{:.6},{:.6},,欠薪,2,\n",
+        today - Duration::days(200),
+        hot.x(),
+        hot.y()
+    );
+    assert_eq!(engine.ingest_risk_events(&cli(), "grid_patrol", late.as_bytes()).await.unwrap().stored, 1);
+    let later = engine.heat_map(&cli(), &current).await.unwrap().forecast.unwrap();
+    assert_eq!(later.record.len(), 13);
+    assert!(later.record.iter().all(|p| p.checked_at.is_some() && p.missing.is_empty()), "{:?}", later.record[0]);
+    assert_eq!(later.record[0].check, backfilled[0].check);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_track_record_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("fengqiao.db"), SqliteOptions::default()).await.unwrap());
+    track_record(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_track_record_on_postgres() {
+    let Some(db) = fq_store_postgres::scratch::ScratchDatabase::create().await else { return };
+    let store: Arc<dyn Store> = Arc::new(PgStore::connect(&db.url, PgOptions::default()).await.unwrap());
+    track_record(Arc::clone(&store)).await;
+    store.close().await;
+    db.drop_now().await;
 }

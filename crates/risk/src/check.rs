@@ -5,7 +5,7 @@
 //! so that a reader can tell a good week of the model from a week that was easy to forecast.
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::backtest::{Horizon, cells_for};
 use crate::events::{Event, day_number};
@@ -15,7 +15,7 @@ use crate::metrics::flag;
 pub const CHECK_SHARE: f64 = 0.05;
 
 /// How a forecast did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForecastCheck {
     /// Located events of the forecast's categories over its horizon, those outside the study
     /// cells included (they count against the hit rate and can never be captured).

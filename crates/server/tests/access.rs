@@ -582,6 +582,7 @@ async fn risk_push_story(store: Arc<dyn Store>) {
     let days: Vec<&str> = default.body["record"].as_array().unwrap().iter().filter_map(|r| r["day"].as_str()).collect();
     assert_eq!(days, ["2026-02-23", "2026-02-16", "2026-02-09", "2026-02-02"]);
     assert!(default.body["record"][0]["check"].is_null() && body["record"].as_array().unwrap().is_empty());
+    assert!(default.body["record_summary"].is_null(), "no period checked: {}", default.body["record_summary"]);
     // The week from 2026-02-27 is not over, so it has no check yet; the week from 2026-02-20
     // is, and its two reports (2026-02-22 and 02-25) fell in the one cell it flags.
     assert!(body["check"].is_null(), "{}", body["check"]);
@@ -592,6 +593,15 @@ async fn risk_push_story(store: Arc<dyn Store>) {
         (Some(2), Some(1.0), Some(2.0)),
         "{check}"
     );
+    // The track record: six weeks backfilled by an operator, listed with today's forecast (the
+    // recent four checked now, then two stored) and added up.
+    let backfilled = world.engine.check_forecasts(&cli(), &luqiao, fq_engine::Horizon::Week, 6).await.unwrap();
+    let checked = backfilled.iter().filter(|p| p.check.is_some()).count();
+    let default = world.call(Method::GET, "/api/v1/risk/forecast?county=331004", Auth::Token(&other), None).await;
+    let record = default.body["record"].as_array().unwrap();
+    assert_eq!(record.len(), 6, "{}", default.body["record"]);
+    assert!(record[4]["checked_at"].is_string() && record[0]["checked_at"].is_null(), "{}", default.body["record"]);
+    assert_eq!(default.body["record_summary"]["periods"].as_u64(), Some(checked as u64), "{}", default.body["record_summary"]);
     let listed = body["grids"].as_array().unwrap();
     assert_eq!(listed.len(), grids.len(), "every grid of the county");
     assert_eq!(listed[0]["code"].as_str(), Some(hot.code.to_string().as_str()), "the hot grid is first");

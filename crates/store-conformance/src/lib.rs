@@ -89,6 +89,7 @@ macro_rules! conformance_tests {
             login_throttles_replace_and_clear,
             attachments_round_trip_and_attach,
             risk_forecasts_replace_only_with_more_events,
+            risk_checks_read_by_span_latest_first,
             positions_read_by_time_and_county,
             positions_read_by_place_in_one_snapshot,
         );

@@ -13,7 +13,8 @@ pub use cases::{
 };
 pub use console::{attachments_round_trip_and_attach, login_throttles_replace_and_clear, sessions_insert_revoke_and_conflict};
 pub use risk::{
-    positions_read_by_place_in_one_snapshot, positions_read_by_time_and_county, risk_forecasts_replace_only_with_more_events,
+    positions_read_by_place_in_one_snapshot, positions_read_by_time_and_county, risk_checks_read_by_span_latest_first,
+    risk_forecasts_replace_only_with_more_events,
 };
 
 use std::collections::HashSet;

@@ -50,6 +50,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "position_regions", include_str!("../migrations/0007_position_regions.sql")),
     (8, "risk_forecasts", include_str!("../migrations/0008_risk_forecasts.sql")),
     (9, "position_cells", include_str!("../migrations/0009_position_cells.sql")),
+    (10, "risk_checks", include_str!("../migrations/0010_risk_checks.sql")),
 ];
 
 /// The schema version this build writes.
@@ -441,6 +442,17 @@ impl fq_store::RiskStore for PgStore {
         horizon_days: i32,
     ) -> Result<Option<fq_store::RiskForecastRecord>, StoreError> {
         risk_reads::risk_forecast(&self.pool, county, category, day, horizon_days).await
+    }
+
+    async fn risk_checks(
+        &self,
+        county: &RegionCode,
+        scope: &str,
+        horizon_days: i32,
+        from: chrono::NaiveDate,
+        before: chrono::NaiveDate,
+    ) -> Result<Vec<fq_store::RiskCheckRecord>, StoreError> {
+        risk_reads::risk_checks(&self.pool, county, scope, horizon_days, (from, before)).await
     }
 }
 

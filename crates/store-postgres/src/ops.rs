@@ -229,6 +229,23 @@ pub(crate) async fn apply(conn: &mut PgConnection, op: &Op) -> Result<(), StoreE
             .await
             .map_err(StoreError::backend)?;
         }
+        Op::PutRiskCheck(c) => {
+            sqlx::query(
+                "INSERT INTO risk_checks (county, scope, day, horizon_days, model, checked_at, figures) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (county, scope, horizon_days, day) DO UPDATE SET \
+                 model = excluded.model, checked_at = excluded.checked_at, figures = excluded.figures",
+            )
+            .bind(c.county.as_str())
+            .bind(&c.scope)
+            .bind(c.day)
+            .bind(c.horizon_days)
+            .bind(&c.model)
+            .bind(c.checked_at)
+            .bind(c.figures.to_string())
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::backend)?;
+        }
         Op::PruneRiskForecasts { before } => {
             sqlx::query("DELETE FROM risk_forecasts WHERE day < $1")
                 .bind(before)

@@ -300,3 +300,38 @@ pub(crate) async fn risk_forecast(
         cells: serde_json::from_str(&cells).map_err(|e| StoreError::corrupt("risk forecast", e))?,
     }))
 }
+
+pub(crate) async fn risk_checks(
+    pool: &PgPool,
+    county: &RegionCode,
+    scope: &str,
+    horizon_days: i32,
+    (from, before): (chrono::NaiveDate, chrono::NaiveDate),
+) -> Result<Vec<fq_store::RiskCheckRecord>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT day, model, checked_at, figures FROM risk_checks \
+         WHERE county = $1 AND scope = $2 AND horizon_days = $3 AND day >= $4 AND day < $5 ORDER BY day DESC",
+    )
+    .bind(county.as_str())
+    .bind(scope)
+    .bind(horizon_days)
+    .bind(from)
+    .bind(before)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    rows.iter()
+        .map(|row| {
+            let figures: String = row.try_get("figures").map_err(db)?;
+            Ok(fq_store::RiskCheckRecord {
+                county: county.clone(),
+                scope: scope.to_owned(),
+                day: row.try_get("day").map_err(db)?,
+                horizon_days,
+                model: row.try_get("model").map_err(db)?,
+                checked_at: row.try_get("checked_at").map_err(db)?,
+                figures: serde_json::from_str(&figures).map_err(|e| StoreError::corrupt("risk check", e))?,
+            })
+        })
+        .collect()
+}

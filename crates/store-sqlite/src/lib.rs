@@ -481,6 +481,18 @@ impl fq_store::RiskStore for SqliteStore {
         let (county, category) = (county.clone(), category.to_owned());
         self.read(move |c| risk_reads::risk_forecast(c, &county, &category, day, horizon_days)).await
     }
+
+    async fn risk_checks(
+        &self,
+        county: &RegionCode,
+        scope: &str,
+        horizon_days: i32,
+        from: chrono::NaiveDate,
+        before: chrono::NaiveDate,
+    ) -> Result<Vec<fq_store::RiskCheckRecord>, StoreError> {
+        let (county, scope) = (county.clone(), scope.to_owned());
+        self.read(move |c| risk_reads::risk_checks(c, &county, &scope, horizon_days, (from, before))).await
+    }
 }
 
 #[async_trait]

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "positions_by_place", include_str!("../migrations/0009_positions_by_place.sql")),
     (10, "positions_by_subject", include_str!("../migrations/0010_positions_by_subject.sql")),
     (11, "position_cells", include_str!("../migrations/0011_position_cells.sql")),
+    (12, "risk_checks", include_str!("../migrations/0012_risk_checks.sql")),
 ];
 
 /// The schema version this build writes.

@@ -215,6 +215,25 @@ pub(crate) fn apply(conn: &Connection, op: &Op) -> Result<(), StoreError> {
             })
             .map_err(StoreError::backend)?;
         }
+        Op::PutRiskCheck(c) => {
+            conn.prepare_cached(
+                "INSERT INTO risk_checks (county, scope, day, horizon_days, model, checked_at, figures) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (county, scope, horizon_days, day) DO UPDATE SET \
+                 model = excluded.model, checked_at = excluded.checked_at, figures = excluded.figures",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    c.county.as_str(),
+                    c.scope,
+                    c.day.to_string(),
+                    c.horizon_days,
+                    c.model,
+                    journal_time(c.checked_at),
+                    c.figures.to_string()
+                ])
+            })
+            .map_err(StoreError::backend)?;
+        }
         Op::PruneRiskForecasts { before } => {
             conn.prepare_cached("DELETE FROM risk_forecasts WHERE day < ?1")
                 .and_then(|mut s| s.execute([before.to_string()]))

@@ -297,3 +297,34 @@ pub(crate) fn risk_forecast(
         cells: serde_json::from_str(&cells).map_err(|e| StoreError::corrupt("risk forecast", e))?,
     }))
 }
+
+pub(crate) fn risk_checks(
+    conn: &Connection,
+    county: &RegionCode,
+    scope: &str,
+    horizon_days: i32,
+    (from, before): (chrono::NaiveDate, chrono::NaiveDate),
+) -> Result<Vec<fq_store::RiskCheckRecord>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT day, model, checked_at, figures FROM risk_checks \
+             WHERE county = ?1 AND scope = ?2 AND horizon_days = ?3 AND day >= ?4 AND day < ?5 ORDER BY day DESC",
+        )
+        .map_err(db)?;
+    let mut rows = stmt.query(params![county.as_str(), scope, horizon_days, from.to_string(), before.to_string()]).map_err(db)?;
+    let mut checks = Vec::new();
+    while let Some(row) = rows.next().map_err(db)? {
+        let (day, model, checked_at, figures): (String, String, String, String) =
+            (row.get(0).map_err(db)?, row.get(1).map_err(db)?, row.get(2).map_err(db)?, row.get(3).map_err(db)?);
+        checks.push(fq_store::RiskCheckRecord {
+            county: county.clone(),
+            scope: scope.to_owned(),
+            day: day.parse().map_err(|e| StoreError::corrupt("risk check", e))?,
+            horizon_days,
+            model,
+            checked_at: decode::time(&checked_at).map_err(|e| StoreError::corrupt("risk check", e))?,
+            figures: serde_json::from_str(&figures).map_err(|e| StoreError::corrupt("risk check", e))?,
+        });
+    }
+    Ok(checks)
+}

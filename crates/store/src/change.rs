@@ -63,6 +63,9 @@ pub enum Op {
     /// when it was fitted over more stored events (never over fewer: a slower process must not
     /// put back an older fit) or by another model.
     PutRiskForecast(Box<crate::RiskForecastRecord>),
+    /// Stores a checked forecast of the track record: it replaces the row of the same county,
+    /// scope, day and horizon (a check made again counts the events stored since).
+    PutRiskCheck(Box<crate::RiskCheckRecord>),
     /// Forgets the forecasts whose first day is before `before`.
     PruneRiskForecasts {
         before: chrono::NaiveDate,

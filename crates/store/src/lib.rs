@@ -27,8 +27,8 @@ pub use change::{Change, Committed, Expectation, Op};
 pub use error::StoreError;
 pub use location::{BackendKind, DatabaseLocation, LocationError, SQLITE_FILE_NAME, redact_url};
 pub use risk::{
-    AreasAround, CELLS_PER_DEGREE, MAX_AREA_CELLS, PositionArea, PositionRecord, PositionsAround, RiskEventRecord,
-    RiskForecastRecord, order_and_dedup_positions, position_cell,
+    AreasAround, CELLS_PER_DEGREE, EVERY_CATEGORY, MAX_AREA_CELLS, PositionArea, PositionRecord, PositionsAround,
+    RiskCheckRecord, RiskEventRecord, RiskForecastRecord, order_and_dedup_positions, position_cell,
 };
 pub use traits::{
     AccountStore, AttachmentStore, BackupReport, CaseStore, GridStore, JournalExtent, JournalStore, OrgStore, RegionStore,

@@ -137,6 +137,27 @@ pub struct RiskForecastRecord {
     pub cells: Vec<[f64; 3]>,
 }
 
+/// A checked forecast of the track record (预测检验档案): how the forecast of `county` over
+/// `horizon_days` from `day` did once its horizon was over, for one category or for every
+/// category summed (`scope` [`EVERY_CATEGORY`]). Derived data, but kept for good: the forecast
+/// it checked is forgotten after a month, and the record is what tells a county over months how
+/// far the forecasts can be trusted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RiskCheckRecord {
+    pub county: RegionCode,
+    pub scope: String,
+    pub day: chrono::NaiveDate,
+    pub horizon_days: i32,
+    /// The model whose forecast was checked (`fq_risk::whistle::MODEL`).
+    pub model: String,
+    pub checked_at: DateTime<Utc>,
+    /// The check as the engine writes it: the categories checked and the figures.
+    pub figures: serde_json::Value,
+}
+
+/// The scope of a checked forecast of every category summed.
+pub const EVERY_CATEGORY: &str = "*";
+
 #[cfg(test)]
 mod tests {
     use super::*;

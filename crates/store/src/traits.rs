@@ -205,6 +205,16 @@ pub trait RiskStore: Send + Sync {
         day: chrono::NaiveDate,
         horizon_days: i32,
     ) -> Result<Option<crate::RiskForecastRecord>>;
+    /// The checked forecasts of `county` and `scope` over `horizon_days` whose first day is in
+    /// `from..before`, latest first.
+    async fn risk_checks(
+        &self,
+        county: &RegionCode,
+        scope: &str,
+        horizon_days: i32,
+        from: chrono::NaiveDate,
+        before: chrono::NaiveDate,
+    ) -> Result<Vec<crate::RiskCheckRecord>>;
 }
 
 /// What a backup wrote.

@@ -141,6 +141,9 @@ pub async fn run(config: &Config, command: RiskCommand) -> Outcome {
         }
         RiskCommand::Open311Pulls { action, json } => super::risk_nightly::pulls(config, action, json).await,
         RiskCommand::Night { day, json } => super::risk_nightly::night(config, day, json).await,
+        RiskCommand::CheckForecasts { county, horizon, periods, json } => {
+            super::risk_nightly::check_forecasts(config, &county, &horizon, periods, json).await
+        }
         other => offline(other),
     }
 }
@@ -230,6 +233,7 @@ fn offline(command: RiskCommand) -> Outcome {
         | RiskCommand::Positions { .. }
         | RiskCommand::Open311Pulls { .. }
         | RiskCommand::Night { .. }
+        | RiskCommand::CheckForecasts { .. }
         | RiskCommand::Trace { positions: None, .. } => Ok(()),
         RiskCommand::Backtest {
             events,

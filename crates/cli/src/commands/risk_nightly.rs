@@ -1,11 +1,12 @@
-//! `fengqiao risk open311-pulls` and `fengqiao risk night`: the nightly run's Open311 servers,
-//! kept in the database for every process, and one night run by hand.
+//! `fengqiao risk open311-pulls`, `fengqiao risk night` and `fengqiao risk check-forecasts`: the
+//! nightly run's Open311 servers, kept in the database for every process, one night run by hand,
+//! and the nightly checks of past forecasts filled in for the periods before the nightly runs.
 
 use chrono::Utc;
 
 use crate::args::PullsAction;
 use crate::config::Config;
-use crate::failure::Outcome;
+use crate::failure::{Failure, Outcome};
 use crate::nightly::{self, Night};
 use crate::open;
 
@@ -77,10 +78,43 @@ pub async fn night(config: &Config, day: Option<chrono::NaiveDate>, json: bool) 
                 for r in &run.runs {
                     super::risk::print_whistle_run(r);
                 }
+                println!("{} past forecasts checked into the track record", run.checked);
                 for (county, why) in &run.failed {
-                    println!("{county}: the whistle failed: {why}");
+                    println!("{county}: {why}");
                 }
             }
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Fills a county's track record of forecasts for the periods before today.
+pub async fn check_forecasts(config: &Config, county: &str, horizon: &str, periods: usize, json: bool) -> Outcome {
+    let county = fq_domain::region::RegionCode::parse(county)
+        .map_err(|e| Failure::new("region_code_invalid", format!("--county: {e}")))?;
+    let horizon = fq_engine::Horizon::parse(horizon)
+        .ok_or_else(|| Failure::new("horizon_invalid", format!("--horizon {horizon:?} is not 1d, 7d or 30d")))?;
+    open::with_engine(config, |engine| async move {
+        let record = engine.check_forecasts(&crate::commands::cli_actor(), &county, horizon, periods).await?;
+        if json {
+            println!("{}", serde_json::to_string(&record).unwrap_or_default());
+            return Ok(());
+        }
+        let checked = record.iter().filter(|p| p.check.is_some()).count();
+        println!("{county}: {checked} of {periods} forecasts of {} days checked (every category summed):", horizon.days());
+        for past in &record {
+            let Some(c) = &past.check else { continue };
+            println!(
+                "  from {}: {} events; model's top {} cells held {:.1} (PAI {:.2}, PEI {:.2}); previous counts' {:.1} (PAI {:.2})",
+                past.day, c.events, c.flagged_cells, c.captured, c.pai, c.pei, c.previous_captured, c.previous_pai
+            );
+        }
+        if let Some(s) = fq_engine::summarise_record(&record) {
+            println!(
+                "together: {} events; the model's cells held {:.1}, previous counts' {:.1}; the model ahead in {} periods, behind in {}",
+                s.events, s.captured, s.previous_captured, s.ahead, s.behind
+            );
         }
         Ok(())
     })

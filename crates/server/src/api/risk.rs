@@ -99,10 +99,17 @@ pub(crate) struct ForecastReply {
     /// the events that happened (`captured`, `pai`, `pei`), beside the cells with the most
     /// events in the horizon before (`previous_captured`, `previous_pai`).
     check: Option<fq_risk::check::ForecastCheck>,
-    /// With a forecast from today: the last forecasts of the horizon that are over (four days
-    /// or weeks, one month; latest first), each with the categories whose forecasts were held,
-    /// those not held, and its check (none is fitted for this).
+    /// With a forecast from today: the last forecasts of the horizon that are over, latest
+    /// first: those the database still keeps (four days or weeks, one month), each with the
+    /// categories whose forecasts were held, those not held, and its check made now (none is
+    /// fitted for this); then the older checks of the track record (预测检验档案), each with
+    /// `checked_at`, the night it was checked (later reports are not counted in it). A fortnight
+    /// of days, a quarter of weeks, a year of months in all.
     record: Vec<fq_engine::PastForecast>,
+    /// The record's periods added up: `periods` with a check, their `events`, those in the
+    /// model's flagged cells (`captured`) and in as many picked by the previous counts
+    /// (`previous_captured`), and the periods the model held more (`ahead`) or fewer (`behind`).
+    record_summary: Option<fq_engine::RecordSummary>,
     /// Every grid of the county, likeliest first.
     grids: Vec<GridForecast>,
 }
@@ -162,6 +169,7 @@ pub(crate) async fn forecast(
         thresholds: layer.thresholds,
         check: layer.check,
         record: layer.record,
+        record_summary: layer.record_summary,
         grids,
     }))
 }

@@ -354,10 +354,22 @@ async fn view(
                 held => !past.categories.is_empty(),
                 missing => past.missing.len(),
                 check => past.check.as_ref().map(check_context),
+                checked_at => past.checked_at.map(|t| t.with_timezone(&beijing()).format("%Y-%m-%d").to_string()),
                 link => forecast_from(past.day),
             }
         })
         .collect();
+    let record_summary = map.forecast.as_ref().and_then(|f| f.record_summary.as_ref()).map(|s| {
+        minijinja::context! {
+            periods => s.periods,
+            events => s.events,
+            captured => figure(s.captured),
+            previous => figure(s.previous_captured),
+            ahead => s.ahead,
+            behind => s.behind,
+            level => s.periods - s.ahead - s.behind,
+        }
+    });
     // A forecast that is over with no located event of its categories has nothing to check.
     let check_quiet = map.forecast.as_ref().is_some_and(|f| f.over && f.check.is_none() && !f.categories.is_empty());
     let mut names = Names::new(engine);
@@ -376,6 +388,7 @@ async fn view(
         check_link => check_link,
         check_quiet => check_quiet,
         record => record,
+        record_summary => record_summary,
         has_risk => readable.iter().any(|(p, _)| p.code == "risk"),
         query => query_string(&region, programme.as_deref(), category.as_deref(), &shown, q.layer.as_deref(), Some(horizon.code())),
         horizon => horizon.code(),

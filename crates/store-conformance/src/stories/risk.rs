@@ -3,7 +3,9 @@
 use chrono::NaiveDate;
 use std::sync::Arc;
 
-use fq_store::{AreasAround, Change, Op, PositionArea, PositionRecord, PositionsAround, RiskForecastRecord};
+use fq_store::{
+    AreasAround, Change, EVERY_CATEGORY, Op, PositionArea, PositionRecord, PositionsAround, RiskCheckRecord, RiskForecastRecord,
+};
 
 use super::assert_intact;
 use crate::Harness;
@@ -73,6 +75,53 @@ pub async fn risk_forecasts_replace_only_with_more_events(h: &dyn Harness) {
     assert_eq!(store.risk_forecast(&luqiao, "theft", day(25), 30).await.unwrap(), Some(later));
 
     // Derived data: nothing of it is in the journal.
+    assert_intact(store, 0).await;
+}
+
+fn checked(scope: &str, first: u32, horizon_days: i32, pai: f64) -> RiskCheckRecord {
+    RiskCheckRecord {
+        county: code("331004"),
+        scope: scope.into(),
+        day: day(first),
+        horizon_days,
+        model: "fq-risk 1".into(),
+        checked_at: at(i64::from(first) + 7),
+        figures: serde_json::json!({ "categories": ["theft"], "check": { "pai": pai, "events": 12 } }),
+    }
+}
+
+async fn put_check(h: &dyn Harness, check: RiskCheckRecord) {
+    h.store().commit(Change::new().op(Op::PutRiskCheck(Box::new(check)))).await.unwrap();
+}
+
+/// The track record's checks: read back by county, scope and horizon over a span of first days,
+/// latest first; a check made again replaces its row; kept by the pruning of forecasts.
+pub async fn risk_checks_read_by_span_latest_first(h: &dyn Harness) {
+    let store = h.store();
+    let luqiao = code("331004");
+    for (first, pai) in [(3, 1.5), (10, 2.0), (17, 0.5)] {
+        put_check(h, checked(EVERY_CATEGORY, first, 7, pai)).await;
+    }
+    // Another scope, horizon or county is another record.
+    put_check(h, checked("theft", 10, 7, 9.0)).await;
+    put_check(h, checked(EVERY_CATEGORY, 10, 1, 9.0)).await;
+    put_check(h, RiskCheckRecord { county: code("331003"), ..checked(EVERY_CATEGORY, 10, 7, 9.0) }).await;
+    let read = |from: u32, before: u32| store.risk_checks(&luqiao, EVERY_CATEGORY, 7, day(from), day(before));
+    let days = |checks: &[RiskCheckRecord]| checks.iter().map(|c| c.day).collect::<Vec<_>>();
+    assert_eq!(days(&read(1, 30).await.unwrap()), [day(17), day(10), day(3)]);
+    // `from` is in the span, `before` is not.
+    assert_eq!(days(&read(3, 17).await.unwrap()), [day(10), day(3)]);
+    assert_eq!(read(18, 30).await.unwrap(), []);
+    assert_eq!(read(1, 30).await.unwrap()[1], checked(EVERY_CATEGORY, 10, 7, 2.0), "read back whole");
+    assert_eq!(days(&store.risk_checks(&luqiao, "theft", 7, day(1), day(30)).await.unwrap()), [day(10)]);
+
+    // A check made again (late reports counted) replaces the row.
+    put_check(h, checked(EVERY_CATEGORY, 10, 7, 2.5)).await;
+    let again = h.second_store().await.risk_checks(&luqiao, EVERY_CATEGORY, 7, day(10), day(11)).await.unwrap();
+    assert_eq!(again, [checked(EVERY_CATEGORY, 10, 7, 2.5)]);
+    // The nightly pruning of forecasts leaves the record alone.
+    store.commit(Change::new().op(Op::PruneRiskForecasts { before: day(30) })).await.unwrap();
+    assert_eq!(read(1, 30).await.unwrap().len(), 3);
     assert_intact(store, 0).await;
 }
 

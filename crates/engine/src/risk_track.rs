@@ -1,0 +1,309 @@
+//! The track record of forecasts (预测检验档案). Every night the forecasts whose horizon ended
+//! that night (yesterday's day, the week from seven days ago, the month from thirty days ago)
+//! are checked against the events stored by then (`fq_risk::check`), every category's summed
+//! and each category's, and the checks are stored for good (`risk_checks`): the forecasts
+//! themselves are forgotten after a month, and a county needs months of checks to know how far
+//! to trust them. Today's forecast lists, after the recent rows checked on the page
+//! ([`crate::risk_record`]), the stored checks before them, and sums up how the model did
+//! against previous-period counts over them all. `fengqiao risk check-forecasts` fills the
+//! record for the periods before the nightly run began, fitting each forecast on the events
+//! stored before its day.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use fq_domain::actor::Actor;
+use fq_domain::calendar::local_date;
+use fq_domain::region::RegionCode;
+use fq_risk::Event;
+use fq_risk::backtest::Horizon;
+use fq_store::{Change, EVERY_CATEGORY, Op, RiskCheckRecord};
+use serde::Serialize;
+
+use crate::Engine;
+use crate::error::EngineError;
+use crate::risk_forecast::{Fitted, ForecastKey, KEPT_FORECAST_DAYS, add_cells};
+use crate::risk_record::PastForecast;
+use crate::risk_whistle::{NIGHTLY_CELL_METRES, risk_categories};
+
+/// How many periods today's forecast lists at most, recent rows and stored checks together:
+/// two weeks of days, a quarter of weeks, a year of months.
+pub fn track_length(horizon: Horizon) -> usize {
+    match horizon {
+        Horizon::Day => 14,
+        Horizon::Week => 13,
+        Horizon::Month => 12,
+    }
+}
+
+/// The most periods one backfill checks: a year of weeks (each period fits every category).
+pub const MAX_BACKFILL_PERIODS: usize = 53;
+
+/// How the listed forecasts did together: the periods with a check, their events, the events
+/// the model's flagged cells held and those the same number of cells picked by the previous
+/// period's counts held, and in how many periods the model held more (or fewer) than those.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordSummary {
+    pub periods: usize,
+    pub events: usize,
+    pub captured: f64,
+    pub previous_captured: f64,
+    pub ahead: usize,
+    pub behind: usize,
+}
+
+/// The summary of `rows`; None when none of them has a check.
+pub fn summarise(rows: &[PastForecast]) -> Option<RecordSummary> {
+    let checks: Vec<_> = rows.iter().filter_map(|r| r.check.as_ref()).collect();
+    if checks.is_empty() {
+        return None;
+    }
+    // Both sides flag the same number of cells, so the events they hold compare as the PAIs do;
+    // a difference below a millionth of an event (shares of tied cells) is a tie.
+    let margin = |c: &&fq_risk::check::ForecastCheck| c.captured - c.previous_captured;
+    Some(RecordSummary {
+        periods: checks.len(),
+        events: checks.iter().map(|c| c.events).sum(),
+        captured: checks.iter().map(|c| c.captured).sum(),
+        previous_captured: checks.iter().map(|c| c.previous_captured).sum(),
+        ahead: checks.iter().filter(|c| margin(c) > 1e-6).count(),
+        behind: checks.iter().filter(|c| margin(c) < -1e-6).count(),
+    })
+}
+
+/// A checked forecast of one scope: a category, or None for every category summed.
+type ScopedCheck = (Option<String>, PastForecast);
+
+impl Engine {
+    /// The forecasts of `categories` from `day` that are held (this process's or stored, fitted
+    /// on the `stored` events before the day), and the categories not held.
+    pub(crate) async fn held_forecasts(
+        &self,
+        county: &RegionCode,
+        categories: Vec<String>,
+        day: NaiveDate,
+        horizon: Horizon,
+        stored: usize,
+    ) -> Result<(Vec<(String, Arc<Fitted>)>, Vec<String>), EngineError> {
+        let (mut held, mut missing) = (Vec::new(), Vec::new());
+        for c in categories {
+            match self.held_forecast(&ForecastKey::new(county, &c, day, horizon, stored), false).await? {
+                Some(forecast) => held.push((c, forecast)),
+                None => missing.push(c),
+            }
+        }
+        Ok((held, missing))
+    }
+
+    /// Checks `county`'s forecasts over `horizon` from `day`, every category's summed and each
+    /// category's, against `events` (the county's located events stored before a day at or
+    /// after the horizon's end). Forecasts not held are fitted on the events before `day`, and
+    /// kept while the database keeps that day's forecasts; a category with too little history
+    /// then is left out, as its map leaves it out.
+    async fn check_forecasts_of(
+        &self,
+        county: &RegionCode,
+        horizon: Horizon,
+        day: NaiveDate,
+        events: &Arc<Vec<Event>>,
+    ) -> Result<Vec<ScopedCheck>, EngineError> {
+        let programme = self.programme("risk")?;
+        let first = fq_risk::events::day_number(day);
+        let before: Vec<Event> = events.iter().filter(|e| e.day < first).cloned().collect();
+        let stored = before.len();
+        let categories = risk_categories(&programme, &before);
+        let (mut held, missing) = self.held_forecasts(county, categories, day, horizon, stored).await?;
+        if !missing.is_empty() {
+            let fitted = tokio::task::spawn_blocking(move || {
+                let forecasts = fq_risk::cores::run(missing.len(), |i| {
+                    fq_risk::whistle::forecast_cells(&before, &missing[i], NIGHTLY_CELL_METRES, horizon, day)
+                });
+                missing.into_iter().zip(forecasts).collect::<Vec<_>>()
+            })
+            .await
+            .map_err(|e| EngineError::field("forecast_failed", "category", e.to_string()))?;
+            let kept = day >= local_date(self.now()) - chrono::Duration::days(KEPT_FORECAST_DAYS);
+            for (c, forecast) in fitted {
+                let Ok(cells) = forecast else { continue };
+                let fitted = if kept {
+                    self.keep_forecast(ForecastKey::new(county, &c, day, horizon, stored), cells).await
+                } else {
+                    Arc::new(Fitted { made_at: self.now(), cells })
+                };
+                held.push((c, fitted));
+            }
+            held.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        if held.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Every category summed, then each alone (a map of one category reads its own row).
+        let mut scopes: Vec<(Option<String>, Vec<String>, Vec<f64>)> = Vec::new();
+        let mut summed = Vec::new();
+        for (_, forecast) in &held {
+            add_cells(&mut summed, &forecast.cells);
+        }
+        scopes.push((None, held.iter().map(|(c, _)| c.clone()).collect(), summed));
+        for (c, forecast) in &held {
+            scopes.push((Some(c.clone()), vec![c.clone()], forecast.cells.iter().map(|c| c.expected).collect()));
+        }
+        // Each check lays the day's grid over the county's events: off the request threads.
+        let events = Arc::clone(events);
+        tokio::task::spawn_blocking(move || {
+            scopes
+                .into_iter()
+                .map(|(scope, categories, expected)| {
+                    let check = fq_risk::check::check(&events, &categories, NIGHTLY_CELL_METRES, horizon, day, &expected);
+                    (scope, PastForecast { day, categories, missing: Vec::new(), check, checked_at: None })
+                })
+                .collect()
+        })
+        .await
+        .map_err(|e| EngineError::field("forecast_failed", "category", e.to_string()))
+    }
+
+    /// Stores `rows` in the track record, stamped now: a horizon without a located event of its
+    /// categories too (listed as having nothing to check, so that the record has no gaps).
+    async fn store_checks(&self, county: &RegionCode, horizon: Horizon, rows: Vec<ScopedCheck>) -> Result<usize, EngineError> {
+        let checked_at = self.now();
+        let mut change = Change::new();
+        let mut kept = 0;
+        for (scope, row) in rows.into_iter().filter(|(_, r)| !r.categories.is_empty()) {
+            let figures = serde_json::to_value(PastForecast { checked_at: Some(checked_at), ..row.clone() })
+                .map_err(|e| EngineError::field("forecast_failed", "check", e.to_string()))?;
+            change = change.op(Op::PutRiskCheck(Box::new(RiskCheckRecord {
+                county: county.clone(),
+                scope: scope.unwrap_or_else(|| EVERY_CATEGORY.to_owned()),
+                day: row.day,
+                horizon_days: horizon.days(),
+                model: fq_risk::whistle::MODEL.to_owned(),
+                checked_at,
+                figures,
+            })));
+            kept += 1;
+        }
+        if kept > 0 {
+            self.store.commit(change).await?;
+        }
+        Ok(kept)
+    }
+
+    /// The nightly run's checks of `day`: `county`'s forecasts whose horizon ended by `day`
+    /// (from the day before, from seven days and from thirty days before), stored in the track
+    /// record. Returns how many checks were stored.
+    pub(crate) async fn keep_checks(&self, county: &RegionCode, day: NaiveDate) -> Result<usize, EngineError> {
+        let events = Arc::new(self.stored_events(county, day).await?);
+        let mut kept = 0;
+        for horizon in [Horizon::Day, Horizon::Week, Horizon::Month] {
+            let from = day - chrono::Duration::days(i64::from(horizon.days()));
+            let rows = self.check_forecasts_of(county, horizon, from, &events).await?;
+            kept += self.store_checks(county, horizon, rows).await?;
+        }
+        Ok(kept)
+    }
+
+    /// Fills `county`'s track record over `horizon` for the `periods` periods before today
+    /// (today less one horizon, two, ...), as the nightly run would have, fitting each forecast
+    /// on the events stored before its day: for a county whose history was imported, or whose
+    /// nightly run began later. Operators only. Returns the checks of every category summed,
+    /// latest first (periods with no located event have none).
+    pub async fn check_forecasts(
+        &self,
+        actor: &Actor,
+        county: &RegionCode,
+        horizon: Horizon,
+        periods: usize,
+    ) -> Result<Vec<PastForecast>, EngineError> {
+        crate::access::require_operator(actor, "checking past forecasts")?;
+        if county.level() != fq_domain::region::RegionLevel::County {
+            return Err(EngineError::field("region_not_county", "county", format!("{county} is not a county")));
+        }
+        if !(1..=MAX_BACKFILL_PERIODS).contains(&periods) {
+            return Err(EngineError::field(
+                "periods_out_of_range",
+                "periods",
+                format!("{periods} periods: from 1 to {MAX_BACKFILL_PERIODS}"),
+            ));
+        }
+        let today = local_date(self.now());
+        let events = Arc::new(self.stored_events(county, today).await?);
+        let mut record = Vec::new();
+        for k in 1..=periods {
+            let back = i64::try_from(k).unwrap_or(i64::MAX).saturating_mul(i64::from(horizon.days()));
+            let rows = self.check_forecasts_of(county, horizon, today - chrono::Duration::days(back), &events).await?;
+            if let Some((_, every)) = rows.iter().find(|(scope, _)| scope.is_none()) {
+                record.push(every.clone());
+            }
+            self.store_checks(county, horizon, rows).await?;
+        }
+        Ok(record)
+    }
+
+    /// The stored checks of `county` and `category` (None: every category) over `horizon` whose
+    /// first day is in `from..before`, latest first; a row that cannot be read is logged and
+    /// left out.
+    pub(crate) async fn stored_checks(
+        &self,
+        county: &RegionCode,
+        category: Option<&str>,
+        horizon: Horizon,
+        from: NaiveDate,
+        before: NaiveDate,
+    ) -> Result<Vec<PastForecast>, EngineError> {
+        let scope = category.unwrap_or(EVERY_CATEGORY);
+        let rows = self.store.risk_checks(county, scope, horizon.days(), from, before).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| match serde_json::from_value::<PastForecast>(row.figures) {
+                Ok(past) => Some(PastForecast { checked_at: past.checked_at.or(Some(row.checked_at)), ..past }),
+                Err(e) => {
+                    tracing::warn!(%county, scope, day = %row.day, error = %e, "a stored check cannot be read; left out");
+                    None
+                }
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fq_risk::check::ForecastCheck;
+
+    fn row(captured: f64, previous_captured: f64, events: usize) -> PastForecast {
+        let check = ForecastCheck {
+            events,
+            in_study: events,
+            study_cells: 40,
+            share: 0.05,
+            flagged_cells: 2.0,
+            captured,
+            pai: captured / events as f64 * 20.0,
+            pei: 1.0,
+            previous_captured,
+            previous_pai: previous_captured / events as f64 * 20.0,
+        };
+        let day = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        PastForecast { day, categories: vec!["theft".into()], missing: Vec::new(), check: Some(check), checked_at: None }
+    }
+
+    #[test]
+    fn a_summary_adds_up_the_checked_periods_and_counts_ties_as_neither() {
+        let quiet = PastForecast { check: None, ..row(0.0, 0.0, 1) };
+        assert_eq!(summarise(&[]), None);
+        assert_eq!(summarise(std::slice::from_ref(&quiet)), None, "no period with a check");
+        let rows = [row(3.0, 1.0, 10), quiet, row(1.0, 2.5, 6), row(2.0, 2.0 + 1e-9, 4)];
+        let summary = summarise(&rows).unwrap();
+        assert_eq!((summary.periods, summary.events, summary.ahead, summary.behind), (3, 20, 1, 1));
+        assert!((summary.captured - 6.0).abs() < 1e-12 && (summary.previous_captured - 5.5).abs() < 1e-6, "{summary:?}");
+    }
+
+    #[test]
+    fn the_track_record_is_a_fortnight_of_days_a_quarter_of_weeks_a_year_of_months() {
+        let spans: Vec<i32> = [Horizon::Day, Horizon::Week, Horizon::Month]
+            .into_iter()
+            .map(|h| i32::try_from(track_length(h)).unwrap() * h.days())
+            .collect();
+        assert_eq!(spans, [14, 91, 360]);
+    }
+}

@@ -392,10 +392,15 @@ class Flow:
         self.check("预测检验" in check and "PAI" in check and "按上一期起数" in check,
                    "a forecast whose week is over is checked against what happened")
         self.shot("37-heatmap-forecast-check")
-        # Back on today's forecast, the record of the last four weeks checks the one just fitted.
+        # Back on today's forecast, the record: the last four weeks checked now, then the track
+        # record the CI script filled (`fengqiao risk check-forecasts`), a quarter in all, and
+        # the sum of them against previous-period counts.
         self.go("/heatmap?layer=forecast")
         rows = self.driver.find_elements(By.CSS_SELECTOR, "#forecast-record tbody tr")
-        self.check(len(rows) == 4 and "PAI" in rows[0].text, "today's forecast lists the last weeks' checks")
+        self.check(len(rows) == 13 and "PAI" in rows[0].text, f"today's forecast lists a quarter of weeks' checks ({len(rows)})")
+        self.check("档案，检验于" in rows[12].text, "the older weeks come from the track record")
+        summary = self.driver.find_element(By.ID, "record-summary").text
+        self.check("以上 13 期" in summary and "上一期" in summary, "the record is summed up against previous counts")
         self.shot("38-heatmap-forecast-record")
         # Safety coins: the county's page with its rules, lookup, award and redemption forms.
         self.go("/coins")

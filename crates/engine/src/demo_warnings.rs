@@ -12,6 +12,9 @@ use crate::error::EngineError;
 
 /// Title, category, level, and how far it gets: 0 issued, 1 dispatched, 2 reported, 3 cleared,
 /// 4 lifted.
+/// How far back the demo's generated history of risk reports reaches (days).
+const DEMO_HISTORY_DAYS: i64 = 560;
+
 const WARNINGS: [(&str, &str, &str, u8); 6] = [
     ("某小区两户因停车位多次争执，一方扬言报复", "order_civil_to_criminal", "red", 1),
     ("某厂拖欠二十余名工人三个月工资", "dispute_labour", "orange", 2),
@@ -71,8 +74,9 @@ impl Engine {
 
     /// 【演示】 grid-patrol reports in 路桥区, pushed through the real ingest of the `grid_patrol`
     /// source: a fortnight clustered around a few grids, for the heat map of risk events, and
-    /// fourteen months of steady reports at three places and a scatter, so that the forecast
-    /// layer and the nightly whistle have a history to fit on.
+    /// eighteen months of steady reports at four places and a scatter, so that the forecast
+    /// layer and the nightly whistle have a history to fit on, and a quarter of weekly
+    /// forecasts can be checked (`fengqiao risk check-forecasts`: a forecast trains on a year).
     pub(crate) async fn seed_demo_risk_events(&self) -> Result<usize, EngineError> {
         use geo::Centroid;
         let luqiao = fq_domain::region::RegionCode::parse("331004").expect("路桥区");
@@ -110,7 +114,7 @@ impl Engine {
             [(len / 5, "欠薪", 3), (len / 2, "邻里纠纷", 5), (len * 4 / 5, "消防隐患", 8), (len / 3, "安全生产隐患", 11)];
         for (spot, kind, every) in places {
             let Some(c) = grids[spot].area.centroid() else { continue };
-            for (j, back) in (15..430).step_by(every).enumerate() {
+            for (j, back) in (15..DEMO_HISTORY_DAYS).step_by(every).enumerate() {
                 let day = today - chrono::Duration::days(back);
                 let (dx, dy) = (((j % 5) as f64 - 2.0) * 0.0006, ((j % 3) as f64 - 1.0) * 0.0006);
                 csv.push_str(&format!(
@@ -122,7 +126,7 @@ impl Engine {
                 n += 1;
             }
         }
-        for (j, back) in (15..430).step_by(4).enumerate() {
+        for (j, back) in (15..DEMO_HISTORY_DAYS).step_by(4).enumerate() {
             let Some(c) = grids[(j * 53) % len].area.centroid() else { continue };
             let day = today - chrono::Duration::days(back);
             csv.push_str(&format!(

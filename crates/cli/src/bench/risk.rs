@@ -13,6 +13,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use fq_risk::BacktestError;
 use fq_risk::Event;
+use fq_risk::backtest::Horizon;
 use fq_risk::events::{date_of, day_number};
 use fq_risk::grid::Grid;
 use fq_risk::levels::LevelTable;
@@ -203,6 +204,38 @@ pub async fn run(json: bool, postgres: Option<&str>) -> Outcome {
         whistled += week.0.len();
     }
 
+    // The night's checks for the track record (`Engine::keep_checks`): for each horizon, every
+    // category's forecast summed and each alone, set against the events of the horizon that
+    // ended that night, one after the other as the engine does. The bench checks the forecasts
+    // it just fitted against the horizons before `at`: a check costs the same for any forecast
+    // on the same cells (each lays the grid over every event and ranks the cells).
+    let mut checks = 0usize;
+    let checks_s = seconds(|| {
+        for horizon in [Horizon::Day, Horizon::Week, Horizon::Month] {
+            let cells_of = |fit: &fq_risk::whistle::NightlyFit| -> Vec<f64> {
+                let cells = match horizon {
+                    Horizon::Day => fit.day.as_ref().and_then(|d| d.as_ref().ok()),
+                    Horizon::Week => fit.week.as_ref().ok().map(|w| &w.1),
+                    Horizon::Month => fit.month.as_ref().and_then(|m| m.as_ref().ok()),
+                };
+                cells.map(|c| c.iter().map(|c| c.expected).collect()).unwrap_or_default()
+            };
+            let from = at - chrono::Duration::days(i64::from(horizon.days()));
+            let mut summed = vec![0.0; study_cells];
+            let mut scopes = Vec::new();
+            for fit in &fits {
+                let own = cells_of(fit);
+                summed.iter_mut().zip(&own).for_each(|(s, e)| *s += e);
+                scopes.push((vec![fit.category.clone()], own));
+            }
+            scopes.push((categories.clone(), summed));
+            for (categories, expected) in &scopes {
+                checks +=
+                    usize::from(black_box(fq_risk::check::check(&events, categories, 500.0, horizon, from, expected)).is_some());
+            }
+        }
+    });
+
     // Trends: 8,400 series of 52 weekly counts.
     let series: Vec<Vec<f64>> = (0..cells_n * CATEGORIES)
         .map(|i| (0..52).map(|w| f64::from(rng.poisson(2.0 + (i % 7) as f64 * w as f64 / 52.0))).collect())
@@ -251,6 +284,8 @@ pub async fn run(json: bool, postgres: Option<&str>) -> Outcome {
         "nightly_history_days": DAYS,
         "nightly_events": total_events,
         "nightly_forecasts": forecast_cells,
+        "nightly_checks_seconds": checks_s,
+        "nightly_checks": checks,
         "trend_series": series.len(),
         "trend_weeks": 52,
         "trends_seconds": trends_s,
@@ -277,6 +312,9 @@ pub async fn run(json: bool, postgres: Option<&str>) -> Outcome {
         );
         println!(
             "nightly forecast (the day, the week with its whistle list, the month; refit and forecast on {cores} cores): {nightly_s:.2} s for {study_cells} cells × {CATEGORIES} categories × {DAYS} days ({total_events} events; {whistled} cells whistled) (target < 10 s)"
+        );
+        println!(
+            "the night's checks for the track record (each horizon's forecasts, every category summed and each alone, against the horizon that ended; one core): {checks_s:.2} s for {checks} checks"
         );
         println!(
             "trends: {:.1} ms for {} series of 52 weeks on {cores} cores, the median of {TREND_RUNS} runs (target < 50 ms); {rising} rising",

@@ -106,7 +106,7 @@ pub async fn check_forecasts(config: &Config, county: &str, horizon: &str, perio
         for past in &record {
             let Some(c) = &past.check else { continue };
             println!(
-                "  from {}: {} events; model's top {} cells held {:.1} (PAI {:.2}, PEI {:.2}); previous counts' {:.1} (PAI {:.2})",
+                "  from {}: {} events; model's top {:.1} cells held {:.1} (PAI {:.2}, PEI {:.2}); previous counts' {:.1} (PAI {:.2})",
                 past.day, c.events, c.flagged_cells, c.captured, c.pai, c.pei, c.previous_captured, c.previous_pai
             );
         }

@@ -226,3 +226,45 @@ fn the_nightly_run_pulls_the_servers_stored_in_the_database() {
     assert!(w.run(&["risk", "open311-pulls"]).ok().stdout().starts_with("0 servers"));
     w.run(&["audit", "verify"]).ok();
 }
+
+/// `fengqiao risk check-forecasts`: a county's track record filled for the weeks before today,
+/// printed as JSON or as lines with the sum; bad input named, nothing stored.
+#[test]
+fn the_track_record_is_filled_from_the_command_line() {
+    let w = luqiao_with_grids();
+    // Unpaid wages at one place in 路桥区 every other day for eighteen months up to yesterday
+    // (a month's forecast trains on a year of months before it).
+    let today = fq_domain::calendar::local_date(chrono::Utc::now());
+    let mut csv = String::from("report_id,reported_at,lon,lat,village,type,level,note\n");
+    for back in (1..560).step_by(2) {
+        csv += &format!("W{back},{} 09:00,121.400000,28.580000,,欠薪,2,\n", today - chrono::Duration::days(back));
+    }
+    let file = w.path().join("wages.csv");
+    std::fs::write(&file, csv).unwrap();
+    w.run(&["risk", "ingest", "--source", "grid_patrol", file.to_str().unwrap()]).ok();
+
+    let refused = |args: &[&str], code: &str| {
+        let err = w.run(&[&["risk", "check-forecasts"], args].concat()).fails(1);
+        assert!(err.contains(&format!("error[{code}]")), "{args:?}: {err}");
+    };
+    refused(&["--county", "331004", "--horizon", "14d"], "horizon_invalid");
+    refused(&["--county", "lq", "--horizon", "7d"], "region_code_invalid");
+    refused(&["--county", "331004001", "--horizon", "7d"], "region_not_county");
+    refused(&["--county", "331004", "--horizon", "7d", "--periods", "0"], "periods_out_of_range");
+    refused(&["--county", "331004", "--horizon", "7d", "--periods", "54"], "periods_out_of_range");
+
+    let json = w.run(&["risk", "check-forecasts", "--county", "331004", "--horizon", "7d", "--periods", "3", "--json"]);
+    let record: serde_json::Value = serde_json::from_str(&json.ok().stdout()).unwrap();
+    let days: Vec<&str> = record.as_array().unwrap().iter().filter_map(|p| p["day"].as_str()).collect();
+    let back = |weeks: i64| (today - chrono::Duration::days(7 * weeks)).to_string();
+    assert_eq!(days, [back(1), back(2), back(3)], "{record}");
+    // Three or four reports a week, all at the one place the model ranks first.
+    for p in record.as_array().unwrap() {
+        let check = &p["check"];
+        assert!((3..=4).contains(&check["events"].as_u64().unwrap()), "{check}");
+        assert_eq!(check["captured"].as_f64(), check["events"].as_f64(), "{check}");
+    }
+    let text = w.run(&["risk", "check-forecasts", "--county", "331004", "--horizon", "30d", "--periods", "2"]).ok().stdout();
+    assert!(text.starts_with("331004: 2 of 2 forecasts of 30 days checked"), "{text}");
+    assert!(text.contains(&format!("from {}:", today - chrono::Duration::days(60))) && text.contains("together:"), "{text}");
+}

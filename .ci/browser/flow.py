@@ -398,9 +398,9 @@ class Flow:
         self.go("/heatmap?layer=forecast")
         rows = self.driver.find_elements(By.CSS_SELECTOR, "#forecast-record tbody tr")
         self.check(len(rows) == 13 and "PAI" in rows[0].text, f"today's forecast lists a quarter of weeks' checks ({len(rows)})")
-        self.check("档案，检验于" in rows[12].text, "the older weeks come from the track record")
+        self.check("取自档案" in rows[12].text, "the older weeks come from the track record")
         summary = self.driver.find_element(By.ID, "record-summary").text
-        self.check("以上 13 期" in summary and "上一期" in summary, "the record is summed up against previous counts")
+        self.check("有检验的 13 期" in summary and "上一期" in summary, "the record is summed up against previous counts")
         self.shot("38-heatmap-forecast-record")
         # Safety coins: the county's page with its rules, lookup, award and redemption forms.
         self.go("/coins")

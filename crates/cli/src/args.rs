@@ -882,17 +882,23 @@ pub enum RiskCommand {
     /// the events stored before its day and checked against the events of its horizon, every
     /// category summed and each alone. For a county whose history was imported, or whose
     /// nightly run began later; the heat map lists the stored checks beside today's forecast.
+    /// A period already in the record keeps its check (made the night it ended, on the
+    /// forecast shown then) unless --replace.
     ///
-    /// Example: fengqiao risk check-forecasts --county 331004 --horizon 7d --periods 13
+    /// Example: fengqiao risk check-forecasts --county 331004 --horizon 7d
     CheckForecasts {
         #[arg(long, value_name = "COUNTY")]
         county: String,
         /// 1d (a day), 7d (a week) or 30d (a month).
         #[arg(long)]
         horizon: String,
-        /// How many periods back from today (1 to 53; each fits every category once).
-        #[arg(long, default_value_t = 13)]
-        periods: usize,
+        /// How many periods back from today (1 to 53; each fits every category once); by
+        /// default as many as the heat map lists: 14 days, 13 weeks or 12 months.
+        #[arg(long)]
+        periods: Option<usize>,
+        /// Check again the periods already in the record, on the events stored now.
+        #[arg(long)]
+        replace: bool,
         #[arg(long)]
         json: bool,
     },

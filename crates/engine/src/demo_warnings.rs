@@ -10,11 +10,11 @@ use crate::Engine;
 use crate::cases::OpenCase;
 use crate::error::EngineError;
 
-/// Title, category, level, and how far it gets: 0 issued, 1 dispatched, 2 reported, 3 cleared,
-/// 4 lifted.
 /// How far back the demo's generated history of risk reports reaches (days).
 const DEMO_HISTORY_DAYS: i64 = 560;
 
+/// Title, category, level, and how far it gets: 0 issued, 1 dispatched, 2 reported, 3 cleared,
+/// 4 lifted.
 const WARNINGS: [(&str, &str, &str, u8); 6] = [
     ("某小区两户因停车位多次争执，一方扬言报复", "order_civil_to_criminal", "red", 1),
     ("某厂拖欠二十余名工人三个月工资", "dispute_labour", "orange", 2),

@@ -47,7 +47,7 @@ impl ForecastKey {
 /// One category's forecast and when it was fitted.
 #[derive(Debug)]
 pub(crate) struct Fitted {
-    pub(crate) made_at: DateTime<Utc>,
+    made_at: DateTime<Utc>,
     pub(crate) cells: Vec<CellForecast>,
 }
 
@@ -92,7 +92,7 @@ impl Default for ForecastCache {
 }
 
 /// One category's cells, or why it was not forecast.
-type Forecast = Result<Arc<Fitted>, String>;
+pub(crate) type Forecast = Result<Arc<Fitted>, String>;
 
 /// How many forecasts the cache holds before it starts again.
 const CACHED_FORECASTS: usize = 256;
@@ -170,7 +170,10 @@ impl Engine {
             Vec::new()
         };
         let categories: Vec<String> = match category {
-            Some(c) => vec![c.to_owned()],
+            Some(c) if programme.in_catalog("risk_category", c) => vec![c.to_owned()],
+            Some(c) => {
+                return Err(EngineError::field("category_unknown", "category", format!("{c} is not a risk category")));
+            }
             None => risk_categories(&programme, &events),
         };
         let table = level_table()?;
@@ -206,25 +209,7 @@ impl Engine {
             }
         }
         let events = Arc::new(events);
-        let fitted = {
-            let events = Arc::clone(&events);
-            // Each category's fit on its own core, as the nightly run's.
-            tokio::task::spawn_blocking(move || {
-                let forecasts = fq_risk::cores::run(missing.len(), |i| {
-                    fq_risk::whistle::forecast_cells(&events, &missing[i], NIGHTLY_CELL_METRES, horizon, day)
-                });
-                missing.into_iter().zip(forecasts).collect::<Vec<_>>()
-            })
-            .await
-            .map_err(|e| EngineError::field("forecast_failed", "category", e.to_string()))?
-        };
-        for (c, forecast) in fitted {
-            let forecast = match forecast {
-                Ok(cells) => Ok(self.keep_forecast(key(&c), cells).await),
-                Err(e) => Err(e.to_string()),
-            };
-            forecasts.push((c, forecast));
-        }
+        forecasts.extend(self.fit_forecasts(county, &events, missing, day, horizon, true).await?);
         forecasts.sort_by(|a, b| a.0.cmp(&b.0));
         // Each study cell's expected count, every category's summed (they share the cells).
         let mut summed: Vec<f64> = Vec::new();
@@ -250,7 +235,7 @@ impl Engine {
                 tracing::warn!(%county, error = %e, "the record of past forecasts could not be read");
                 Vec::new()
             });
-            layer.record_summary = crate::risk_track::summarise(&layer.record);
+            layer.record_summary = crate::risk_track::summarise_record(&layer.record);
         }
         if checkable && !layer.categories.is_empty() {
             let mut events = Arc::unwrap_or_clone(events);
@@ -260,9 +245,71 @@ impl Engine {
                 fq_risk::check::check(&events, &categories, NIGHTLY_CELL_METRES, horizon, day, &summed)
             })
             .await
-            .map_err(|e| EngineError::field("forecast_failed", "category", e.to_string()))?;
+            .map_err(join_failed)?;
         }
         Ok(layer)
+    }
+
+    /// Fits the forecasts of `categories` from `day` over `horizon` on `before` (the county's
+    /// located events stored before the day): seconds on a big county, so each category on its
+    /// own core, as the nightly run's, off the async threads that serve requests. Each fit is
+    /// kept in this process and the database for every process when `keep`. A category that
+    /// cannot be fitted (too little history) comes with why.
+    pub(crate) async fn fit_forecasts(
+        &self,
+        county: &RegionCode,
+        before: &Arc<Vec<fq_risk::Event>>,
+        categories: Vec<String>,
+        day: NaiveDate,
+        horizon: Horizon,
+        keep: bool,
+    ) -> Result<Vec<(String, Forecast)>, EngineError> {
+        if categories.is_empty() {
+            return Ok(Vec::new());
+        }
+        let events = Arc::clone(before);
+        let fitted = tokio::task::spawn_blocking(move || {
+            let forecasts = fq_risk::cores::run(categories.len(), |i| {
+                fq_risk::whistle::forecast_cells(&events, &categories[i], NIGHTLY_CELL_METRES, horizon, day)
+            })
+            .into_iter()
+            .map(|f| f.map_err(|e| e.to_string()));
+            categories.into_iter().zip(forecasts).collect::<Vec<_>>()
+        })
+        .await
+        .map_err(join_failed)?;
+        let mut forecasts = Vec::new();
+        for (c, forecast) in fitted {
+            let forecast = match forecast {
+                Ok(cells) if keep => {
+                    Ok(self.keep_forecast(ForecastKey::new(county, &c, day, horizon, before.len()), cells).await)
+                }
+                Ok(cells) => Ok(Arc::new(Fitted { made_at: self.now(), cells })),
+                Err(e) => Err(e),
+            };
+            forecasts.push((c, forecast));
+        }
+        Ok(forecasts)
+    }
+
+    /// The forecasts of `categories` from `day` that are held (this process's or stored, fitted
+    /// on the `stored` events before the day), and the categories not held.
+    pub(crate) async fn held_forecasts(
+        &self,
+        county: &RegionCode,
+        categories: Vec<String>,
+        day: NaiveDate,
+        horizon: Horizon,
+        stored: usize,
+    ) -> Result<(Vec<(String, Arc<Fitted>)>, Vec<String>), EngineError> {
+        let (mut held, mut missing) = (Vec::new(), Vec::new());
+        for c in categories {
+            match self.held_forecast(&ForecastKey::new(county, &c, day, horizon, stored), false).await? {
+                Some(forecast) => held.push((c, forecast)),
+                None => missing.push(c),
+            }
+        }
+        Ok((held, missing))
     }
 
     /// The forecast `key` names: this process's, or one stored by the nightly run or by another
@@ -322,6 +369,12 @@ impl Engine {
         self.forecasts.fitted.put(key, Arc::clone(&fitted));
         fitted
     }
+}
+
+/// A fit or a check that panicked on its blocking thread (by value: `map_err` hands it over).
+#[allow(clippy::needless_pass_by_value)]
+pub(crate) fn join_failed(e: tokio::task::JoinError) -> EngineError {
+    EngineError::field("forecast_failed", "category", e.to_string())
 }
 
 /// Adds a category's expected counts to the sum over categories, cell by cell (every category's

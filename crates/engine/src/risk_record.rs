@@ -7,7 +7,6 @@
 //! check of its day when there is one; otherwise it links to its own map, which fits and checks
 //! it.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -19,13 +18,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::Engine;
 use crate::error::EngineError;
-use crate::risk_forecast::{KEPT_FORECAST_DAYS, add_cells};
+use crate::risk_forecast::{KEPT_FORECAST_DAYS, add_cells, join_failed};
 use crate::risk_track::track_length;
-use crate::risk_whistle::NIGHTLY_CELL_METRES;
+use crate::risk_whistle::{NIGHTLY_CELL_METRES, first_days};
 
-/// How many past forecasts a forecast from today lists at most (fewer for a month: the database
-/// keeps forecasts for [`KEPT_FORECAST_DAYS`]).
-pub const RECORD_LENGTH: i32 = 4;
+/// How many recent forecasts, checked on the page, a forecast from today lists at most (fewer
+/// for a month: the database keeps forecasts for [`KEPT_FORECAST_DAYS`]); the track record's
+/// stored checks follow them ([`crate::risk_track::track_length`] in all).
+pub const RECENT_ROWS: i32 = 4;
 
 /// A past forecast of the record, and its check when it is held.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,7 +63,7 @@ pub(crate) const CACHED_ROWS: usize = 1024;
 
 /// The days of the record before `today`'s forecast of `horizon`, latest first.
 fn record_days(today: NaiveDate, horizon: Horizon) -> Vec<NaiveDate> {
-    (1..=RECORD_LENGTH)
+    (1..=RECENT_ROWS)
         .map(|k| i64::from(k * horizon.days()))
         .take_while(|back| *back <= KEPT_FORECAST_DAYS)
         .map(|back| today - chrono::Duration::days(back))
@@ -82,13 +82,8 @@ impl Engine {
         events: &Arc<Vec<Event>>,
     ) -> Result<Vec<PastForecast>, EngineError> {
         let programme = self.programme("risk")?;
-        // Each catalogued category's first day: a day's forecast covers those before it, as
-        // the map of that day chose them (`risk_categories` over the events before the day).
-        let mut first_days: BTreeMap<&str, i32> = BTreeMap::new();
-        for e in events.iter() {
-            first_days.entry(e.category.as_str()).and_modify(|d| *d = (*d).min(e.day)).or_insert(e.day);
-        }
-        first_days.retain(|c, _| programme.in_catalog("risk_category", c));
+        // A day's forecast covers the categories first seen before it, as its map chose them.
+        let first_days = first_days(&programme, events);
         // Rows already checked, and the others with their held categories' summed cells.
         let mut rows: Vec<Option<PastForecast>> = Vec::new();
         let mut to_check: Vec<(usize, RecordKey, PastForecast, Vec<f64>)> = Vec::new();
@@ -135,7 +130,7 @@ impl Engine {
                 .collect::<Vec<_>>()
         })
         .await
-        .map_err(|e| EngineError::field("forecast_failed", "category", e.to_string()))?;
+        .map_err(join_failed)?;
         for (at, key, row) in checked {
             // A row with a category not held may be held later (its map fits it): read again.
             if row.missing.is_empty() {
@@ -147,10 +142,17 @@ impl Engine {
         // The track record: a recent row not fully held takes its day's stored check, and the
         // stored checks before the recent rows follow them, each period after the next listed
         // one has begun (the nightly run checks a period every night, so periods overlap).
+        // A failure to read it is logged, and the recent rows listed alone.
         let span = i64::try_from(track_length(horizon)).unwrap_or(0) * i64::from(horizon.days());
-        let stored = self.stored_checks(county, category, horizon, today - chrono::Duration::days(span), today).await?;
+        let from = today - chrono::Duration::days(span);
+        let stored = self.stored_checks(county, category, horizon, from, today).await.unwrap_or_else(|e| {
+            tracing::warn!(%county, error = %e, "the track record of forecasts could not be read");
+            Vec::new()
+        });
+        // A category that cannot be fitted (too little history) is never held, so a row is
+        // replaced only by a stored check that covers more categories than it holds.
         for row in rows.iter_mut().filter(|r| !r.missing.is_empty()) {
-            if let Some(check) = stored.iter().find(|s| s.day == row.day) {
+            if let Some(check) = stored.iter().find(|s| s.day == row.day && s.categories.len() > row.categories.len()) {
                 *row = check.clone();
             }
         }

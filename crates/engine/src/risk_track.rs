@@ -17,12 +17,13 @@ use fq_domain::calendar::local_date;
 use fq_domain::region::RegionCode;
 use fq_risk::Event;
 use fq_risk::backtest::Horizon;
+use fq_risk::check::ForecastCheck;
 use fq_store::{Change, EVERY_CATEGORY, Op, RiskCheckRecord};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Engine;
 use crate::error::EngineError;
-use crate::risk_forecast::{Fitted, ForecastKey, KEPT_FORECAST_DAYS, add_cells};
+use crate::risk_forecast::{KEPT_FORECAST_DAYS, add_cells, join_failed};
 use crate::risk_record::PastForecast;
 use crate::risk_whistle::{NIGHTLY_CELL_METRES, risk_categories};
 
@@ -52,15 +53,15 @@ pub struct RecordSummary {
     pub behind: usize,
 }
 
-/// The summary of `rows`; None when none of them has a check.
-pub fn summarise(rows: &[PastForecast]) -> Option<RecordSummary> {
+/// The summary of the record's `rows`; None when none of them has a check.
+pub fn summarise_record(rows: &[PastForecast]) -> Option<RecordSummary> {
     let checks: Vec<_> = rows.iter().filter_map(|r| r.check.as_ref()).collect();
     if checks.is_empty() {
         return None;
     }
     // Both sides flag the same number of cells, so the events they hold compare as the PAIs do;
     // a difference below a millionth of an event (shares of tied cells) is a tie.
-    let margin = |c: &&fq_risk::check::ForecastCheck| c.captured - c.previous_captured;
+    let margin = |c: &&ForecastCheck| c.captured - c.previous_captured;
     Some(RecordSummary {
         periods: checks.len(),
         events: checks.iter().map(|c| c.events).sum(),
@@ -74,27 +75,67 @@ pub fn summarise(rows: &[PastForecast]) -> Option<RecordSummary> {
 /// A checked forecast of one scope: a category, or None for every category summed.
 type ScopedCheck = (Option<String>, PastForecast);
 
-impl Engine {
-    /// The forecasts of `categories` from `day` that are held (this process's or stored, fitted
-    /// on the `stored` events before the day), and the categories not held.
-    pub(crate) async fn held_forecasts(
-        &self,
-        county: &RegionCode,
-        categories: Vec<String>,
-        day: NaiveDate,
-        horizon: Horizon,
-        stored: usize,
-    ) -> Result<(Vec<(String, Arc<Fitted>)>, Vec<String>), EngineError> {
-        let (mut held, mut missing) = (Vec::new(), Vec::new());
-        for c in categories {
-            match self.held_forecast(&ForecastKey::new(county, &c, day, horizon, stored), false).await? {
-                Some(forecast) => held.push((c, forecast)),
-                None => missing.push(c),
-            }
-        }
-        Ok((held, missing))
-    }
+/// What a row of the track record keeps (`risk_checks.figures`), its own format: the table is
+/// kept for good, so every field has a default (a row written before a field was added still
+/// reads) and unknown fields are ignored. The day and when it was checked are the row's columns.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+struct StoredCheck {
+    categories: Vec<String>,
+    check: Option<StoredFigures>,
+}
 
+/// [`ForecastCheck`]'s figures as the track record keeps them.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+struct StoredFigures {
+    events: usize,
+    in_study: usize,
+    study_cells: usize,
+    share: f64,
+    flagged_cells: f64,
+    captured: f64,
+    pai: f64,
+    pei: f64,
+    previous_captured: f64,
+    previous_pai: f64,
+}
+
+impl From<&ForecastCheck> for StoredFigures {
+    fn from(c: &ForecastCheck) -> StoredFigures {
+        StoredFigures {
+            events: c.events,
+            in_study: c.in_study,
+            study_cells: c.study_cells,
+            share: c.share,
+            flagged_cells: c.flagged_cells,
+            captured: c.captured,
+            pai: c.pai,
+            pei: c.pei,
+            previous_captured: c.previous_captured,
+            previous_pai: c.previous_pai,
+        }
+    }
+}
+
+impl From<StoredFigures> for ForecastCheck {
+    fn from(c: StoredFigures) -> ForecastCheck {
+        ForecastCheck {
+            events: c.events,
+            in_study: c.in_study,
+            study_cells: c.study_cells,
+            share: c.share,
+            flagged_cells: c.flagged_cells,
+            captured: c.captured,
+            pai: c.pai,
+            pei: c.pei,
+            previous_captured: c.previous_captured,
+            previous_pai: c.previous_pai,
+        }
+    }
+}
+
+impl Engine {
     /// Checks `county`'s forecasts over `horizon` from `day`, every category's summed and each
     /// category's, against `events` (the county's located events stored before a day at or
     /// after the horizon's end). Forecasts not held are fitted on the events before `day`, and
@@ -109,31 +150,16 @@ impl Engine {
     ) -> Result<Vec<ScopedCheck>, EngineError> {
         let programme = self.programme("risk")?;
         let first = fq_risk::events::day_number(day);
-        let before: Vec<Event> = events.iter().filter(|e| e.day < first).cloned().collect();
-        let stored = before.len();
+        let before: Arc<Vec<Event>> = Arc::new(events.iter().filter(|e| e.day < first).cloned().collect());
         let categories = risk_categories(&programme, &before);
-        let (mut held, missing) = self.held_forecasts(county, categories, day, horizon, stored).await?;
-        if !missing.is_empty() {
-            let fitted = tokio::task::spawn_blocking(move || {
-                let forecasts = fq_risk::cores::run(missing.len(), |i| {
-                    fq_risk::whistle::forecast_cells(&before, &missing[i], NIGHTLY_CELL_METRES, horizon, day)
-                });
-                missing.into_iter().zip(forecasts).collect::<Vec<_>>()
-            })
-            .await
-            .map_err(|e| EngineError::field("forecast_failed", "category", e.to_string()))?;
-            let kept = day >= local_date(self.now()) - chrono::Duration::days(KEPT_FORECAST_DAYS);
-            for (c, forecast) in fitted {
-                let Ok(cells) = forecast else { continue };
-                let fitted = if kept {
-                    self.keep_forecast(ForecastKey::new(county, &c, day, horizon, stored), cells).await
-                } else {
-                    Arc::new(Fitted { made_at: self.now(), cells })
-                };
-                held.push((c, fitted));
+        let (mut held, missing) = self.held_forecasts(county, categories, day, horizon, before.len()).await?;
+        let keep = day >= local_date(self.now()) - chrono::Duration::days(KEPT_FORECAST_DAYS);
+        for (c, forecast) in self.fit_forecasts(county, &before, missing, day, horizon, keep).await? {
+            if let Ok(forecast) = forecast {
+                held.push((c, forecast));
             }
-            held.sort_by(|a, b| a.0.cmp(&b.0));
         }
+        held.sort_by(|a, b| a.0.cmp(&b.0));
         if held.is_empty() {
             return Ok(Vec::new());
         }
@@ -159,18 +185,20 @@ impl Engine {
                 .collect()
         })
         .await
-        .map_err(|e| EngineError::field("forecast_failed", "category", e.to_string()))
+        .map_err(join_failed)
     }
 
     /// Stores `rows` in the track record, stamped now: a horizon without a located event of its
     /// categories too (listed as having nothing to check, so that the record has no gaps).
+    /// Returns how many rows were stored.
     async fn store_checks(&self, county: &RegionCode, horizon: Horizon, rows: Vec<ScopedCheck>) -> Result<usize, EngineError> {
         let checked_at = self.now();
         let mut change = Change::new();
-        let mut kept = 0;
+        let mut stored = 0;
         for (scope, row) in rows.into_iter().filter(|(_, r)| !r.categories.is_empty()) {
-            let figures = serde_json::to_value(PastForecast { checked_at: Some(checked_at), ..row.clone() })
-                .map_err(|e| EngineError::field("forecast_failed", "check", e.to_string()))?;
+            let figures = StoredCheck { categories: row.categories, check: row.check.as_ref().map(StoredFigures::from) };
+            let figures =
+                serde_json::to_value(figures).map_err(|e| EngineError::field("forecast_failed", "check", e.to_string()))?;
             change = change.op(Op::PutRiskCheck(Box::new(RiskCheckRecord {
                 county: county.clone(),
                 scope: scope.unwrap_or_else(|| EVERY_CATEGORY.to_owned()),
@@ -180,44 +208,49 @@ impl Engine {
                 checked_at,
                 figures,
             })));
-            kept += 1;
+            stored += 1;
         }
-        if kept > 0 {
+        if stored > 0 {
             self.store.commit(change).await?;
         }
-        Ok(kept)
+        Ok(stored)
     }
 
     /// The nightly run's checks of `day`: `county`'s forecasts whose horizon ended by `day`
     /// (from the day before, from seven days and from thirty days before), stored in the track
-    /// record. Returns how many checks were stored.
+    /// record (a check made again the same night replaces its row). Returns how many rows were
+    /// stored.
     pub(crate) async fn keep_checks(&self, county: &RegionCode, day: NaiveDate) -> Result<usize, EngineError> {
         let events = Arc::new(self.stored_events(county, day).await?);
-        let mut kept = 0;
+        let mut stored = 0;
         for horizon in [Horizon::Day, Horizon::Week, Horizon::Month] {
             let from = day - chrono::Duration::days(i64::from(horizon.days()));
             let rows = self.check_forecasts_of(county, horizon, from, &events).await?;
-            kept += self.store_checks(county, horizon, rows).await?;
+            stored += self.store_checks(county, horizon, rows).await?;
         }
-        Ok(kept)
+        Ok(stored)
     }
 
     /// Fills `county`'s track record over `horizon` for the `periods` periods before today
     /// (today less one horizon, two, ...), as the nightly run would have, fitting each forecast
-    /// on the events stored before its day: for a county whose history was imported, or whose
-    /// nightly run began later. Operators only. Returns the checks of every category summed,
-    /// latest first (periods with no located event have none).
-    pub async fn check_forecasts(
+    /// not held on the events stored before its day: for a county whose history was imported,
+    /// or whose nightly run began later. A period already in the record keeps its check (made
+    /// the night the period ended, on the forecast shown then) unless `replace`. Operators
+    /// only. Returns every category's summed check of each period, latest first: those kept
+    /// with when they were checked (periods with no located event have no check).
+    pub async fn backfill_checks(
         &self,
         actor: &Actor,
         county: &RegionCode,
         horizon: Horizon,
         periods: usize,
+        replace: bool,
     ) -> Result<Vec<PastForecast>, EngineError> {
-        crate::access::require_operator(actor, "checking past forecasts")?;
+        crate::access::require_operator(actor, "filling the track record of forecasts")?;
         if county.level() != fq_domain::region::RegionLevel::County {
             return Err(EngineError::field("region_not_county", "county", format!("{county} is not a county")));
         }
+        self.active_region(county, "county").await?;
         if !(1..=MAX_BACKFILL_PERIODS).contains(&periods) {
             return Err(EngineError::field(
                 "periods_out_of_range",
@@ -226,11 +259,16 @@ impl Engine {
             ));
         }
         let today = local_date(self.now());
+        let back = |k: usize| today - chrono::Duration::days(i64::try_from(k).unwrap_or(0) * i64::from(horizon.days()));
+        let kept = if replace { Vec::new() } else { self.stored_checks(county, None, horizon, back(periods), today).await? };
         let events = Arc::new(self.stored_events(county, today).await?);
         let mut record = Vec::new();
         for k in 1..=periods {
-            let back = i64::try_from(k).unwrap_or(i64::MAX).saturating_mul(i64::from(horizon.days()));
-            let rows = self.check_forecasts_of(county, horizon, today - chrono::Duration::days(back), &events).await?;
+            if let Some(check) = kept.iter().find(|c| c.day == back(k)) {
+                record.push(check.clone());
+                continue;
+            }
+            let rows = self.check_forecasts_of(county, horizon, back(k), &events).await?;
             if let Some((_, every)) = rows.iter().find(|(scope, _)| scope.is_none()) {
                 record.push(every.clone());
             }
@@ -252,23 +290,30 @@ impl Engine {
     ) -> Result<Vec<PastForecast>, EngineError> {
         let scope = category.unwrap_or(EVERY_CATEGORY);
         let rows = self.store.risk_checks(county, scope, horizon.days(), from, before).await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|row| match serde_json::from_value::<PastForecast>(row.figures) {
-                Ok(past) => Some(PastForecast { checked_at: past.checked_at.or(Some(row.checked_at)), ..past }),
-                Err(e) => {
-                    tracing::warn!(%county, scope, day = %row.day, error = %e, "a stored check cannot be read; left out");
-                    None
-                }
-            })
-            .collect())
+        Ok(rows.into_iter().filter_map(|row| read_stored(county, scope, row)).collect())
+    }
+}
+
+/// A row of the track record as the record lists it; None (logged) for one that cannot be read.
+fn read_stored(county: &RegionCode, scope: &str, row: RiskCheckRecord) -> Option<PastForecast> {
+    match serde_json::from_value::<StoredCheck>(row.figures) {
+        Ok(stored) => Some(PastForecast {
+            day: row.day,
+            categories: stored.categories,
+            missing: Vec::new(),
+            check: stored.check.map(ForecastCheck::from),
+            checked_at: Some(row.checked_at),
+        }),
+        Err(e) => {
+            tracing::warn!(%county, scope, day = %row.day, error = %e, "a stored check cannot be read; left out");
+            None
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fq_risk::check::ForecastCheck;
 
     fn row(captured: f64, previous_captured: f64, events: usize) -> PastForecast {
         let check = ForecastCheck {
@@ -290,12 +335,52 @@ mod tests {
     #[test]
     fn a_summary_adds_up_the_checked_periods_and_counts_ties_as_neither() {
         let quiet = PastForecast { check: None, ..row(0.0, 0.0, 1) };
-        assert_eq!(summarise(&[]), None);
-        assert_eq!(summarise(std::slice::from_ref(&quiet)), None, "no period with a check");
+        assert_eq!(summarise_record(&[]), None);
+        assert_eq!(summarise_record(std::slice::from_ref(&quiet)), None, "no period with a check");
         let rows = [row(3.0, 1.0, 10), quiet, row(1.0, 2.5, 6), row(2.0, 2.0 + 1e-9, 4)];
-        let summary = summarise(&rows).unwrap();
+        let summary = summarise_record(&rows).unwrap();
         assert_eq!((summary.periods, summary.events, summary.ahead, summary.behind), (3, 20, 1, 1));
         assert!((summary.captured - 6.0).abs() < 1e-12 && (summary.previous_captured - 5.5).abs() < 1e-6, "{summary:?}");
+    }
+
+    fn stored(figures: serde_json::Value) -> Option<PastForecast> {
+        let day = NaiveDate::from_ymd_opt(2026, 10, 5).unwrap();
+        let checked_at = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        let county = RegionCode::parse("331004").unwrap();
+        let row = RiskCheckRecord {
+            county: county.clone(),
+            scope: EVERY_CATEGORY.into(),
+            day,
+            horizon_days: 7,
+            model: "m".into(),
+            checked_at,
+            figures,
+        };
+        read_stored(&county, EVERY_CATEGORY, row)
+    }
+
+    /// The track record is kept for good: its rows' format is pinned here, and a row written
+    /// with fewer fields (before one was added) or more (by a later version) still reads.
+    #[test]
+    fn a_stored_check_keeps_its_format_and_reads_older_and_newer_rows() {
+        let row = row(3.0, 1.0, 10);
+        let figures = StoredCheck { categories: row.categories.clone(), check: row.check.as_ref().map(StoredFigures::from) };
+        let pinned = serde_json::json!({
+            "categories": ["theft"],
+            "check": { "events": 10, "in_study": 10, "study_cells": 40, "share": 0.05, "flagged_cells": 2.0,
+                       "captured": 3.0, "pai": 6.0, "pei": 1.0, "previous_captured": 1.0, "previous_pai": 2.0 }
+        });
+        assert_eq!(serde_json::to_value(&figures).unwrap(), pinned);
+        let read = stored(pinned).unwrap();
+        assert_eq!(
+            (read.day, read.check, read.checked_at.is_some()),
+            (NaiveDate::from_ymd_opt(2026, 10, 5).unwrap(), row.check, true)
+        );
+        let older = stored(serde_json::json!({ "categories": ["theft"], "check": { "events": 4, "captured": 2.0 } })).unwrap();
+        assert_eq!(older.check.as_ref().map(|c| (c.events, c.captured, c.pai)), Some((4, 2.0, 0.0)));
+        let newer = stored(serde_json::json!({ "categories": ["theft"], "check": null, "model_detail": 3 })).unwrap();
+        assert_eq!((newer.categories, newer.check), (vec!["theft".to_owned()], None));
+        assert_eq!(stored(serde_json::json!("not an object")), None, "unreadable: left out");
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! response plan to that place's responsible centre. A grid with an open model warning of the
 //! category is not whistled again until that one is cleared.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use fq_domain::actor::Actor;
 use fq_domain::calendar::{local_date, start_of_day};
@@ -63,11 +65,19 @@ pub struct CountyWhistle {
 
 /// The risk categories (of the programme's catalog) among `events`, each once, in order.
 pub(crate) fn risk_categories(programme: &fq_domain::programme::Programme, events: &[Event]) -> Vec<String> {
-    let mut categories: Vec<String> =
-        events.iter().map(|e| e.category.clone()).filter(|c| programme.in_catalog("risk_category", c)).collect();
-    categories.sort_unstable();
-    categories.dedup();
-    categories
+    first_days(programme, events).into_keys().map(str::to_owned).collect()
+}
+
+/// The risk categories among `events`, each with the day number of its first event: a forecast
+/// from a day covers those first seen before it, as [`risk_categories`] over the events before
+/// the day would pick them.
+pub(crate) fn first_days<'a>(programme: &fq_domain::programme::Programme, events: &'a [Event]) -> BTreeMap<&'a str, i32> {
+    let mut first: BTreeMap<&str, i32> = BTreeMap::new();
+    for e in events {
+        first.entry(e.category.as_str()).and_modify(|d| *d = (*d).min(e.day)).or_insert(e.day);
+    }
+    first.retain(|c, _| programme.in_catalog("risk_category", c));
+    first
 }
 
 /// The journal stream that claims a day's nightly run: its first event is the claim.

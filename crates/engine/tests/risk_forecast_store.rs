@@ -311,20 +311,24 @@ async fn track_record(store: Arc<dyn Store>) {
         fq_engine::NewOrganisation { name: "研判中心".into(), kind: "centre".into(), region: "331004".into(), parent: None };
     let org = engine.create_organisation(&cli(), org).await.unwrap().0.id.0;
     let clerk = support::account(&engine, &store, "clerk", org, "analyst", "331004").await;
-    let denied = engine.check_forecasts(&clerk, &luqiao, Horizon::Week, 13).await.unwrap_err();
+    let denied = engine.backfill_checks(&clerk, &luqiao, Horizon::Week, 13, false).await.unwrap_err();
     assert_eq!(denied.code(), "forbidden", "{denied}");
     for periods in [0, fq_engine::MAX_BACKFILL_PERIODS + 1] {
-        let err = engine.check_forecasts(&cli(), &luqiao, Horizon::Week, periods).await.unwrap_err();
+        let err = engine.backfill_checks(&cli(), &luqiao, Horizon::Week, periods, false).await.unwrap_err();
         assert_eq!(err.code(), "periods_out_of_range", "{err}");
     }
     let town = RegionCode::parse("331004001").unwrap();
-    assert_eq!(engine.check_forecasts(&cli(), &town, Horizon::Week, 3).await.unwrap_err().code(), "region_not_county");
+    let err = engine.backfill_checks(&cli(), &town, Horizon::Week, 3, false).await.unwrap_err();
+    assert_eq!(err.code(), "region_not_county");
+    let nowhere = RegionCode::parse("339999").unwrap();
+    let err = engine.backfill_checks(&cli(), &nowhere, Horizon::Week, 3, false).await.unwrap_err();
+    assert_eq!(err.code(), "region_unknown");
     let every = |from: NaiveDate| store.risk_checks(&luqiao, fq_store::EVERY_CATEGORY, 7, from, today);
     assert!(every(first).await.unwrap().is_empty());
 
     // Twenty weeks back: every week held wages, so every one is checked; the latest is the
     // check the week's own map makes.
-    let backfilled = engine.check_forecasts(&cli(), &luqiao, Horizon::Week, 20).await.unwrap();
+    let backfilled = engine.backfill_checks(&cli(), &luqiao, Horizon::Week, 20, false).await.unwrap();
     assert_eq!(weeks_back(&backfilled.iter().map(|p| p.day).collect::<Vec<_>>()), (1..=20).collect::<Vec<_>>());
     assert!(backfilled.iter().all(|p| p.check.is_some() && p.categories == ["dispute_labour", "dispute_neighbour"]));
     let week_from = today - Duration::days(7);
@@ -348,7 +352,7 @@ async fn track_record(store: Arc<dyn Store>) {
     let current = HeatQuery { to: start_of_day(today), ..query.clone() };
     let now = engine.heat_map(&cli(), &current).await.unwrap().forecast.unwrap();
     assert_eq!(weeks_back(&now.record.iter().map(|p| p.day).collect::<Vec<_>>()), (1..=13).collect::<Vec<_>>());
-    assert!(now.record[..4].iter().all(|p| p.checked_at.is_none()), "the recent ones checked now");
+    assert!(now.record[..4].iter().all(|p| p.checked_at.is_none() && p.missing.is_empty()), "checked now: {:?}", now.record[0]);
     assert!(now.record[4..].iter().all(|p| p.checked_at == Some(start_of_day(today) + Duration::hours(10))));
     assert_eq!(now.record[4].check, backfilled[4].check);
     let summary = now.record_summary.clone().unwrap();
@@ -394,10 +398,41 @@ async fn track_record(store: Arc<dyn Store>) {
         hot.y()
     );
     assert_eq!(engine.ingest_risk_events(&cli(), "grid_patrol", late.as_bytes()).await.unwrap().stored, 1);
+    // The week from seven days ago is fitted again for one category (its own map): a row holding
+    // one of two categories takes the stored check, which holds both.
+    let labour = HeatQuery { category: Some("dispute_labour".into()), ..query.clone() };
+    assert!(engine.heat_map(&cli(), &labour).await.unwrap().forecast.unwrap().check.is_some());
     let later = engine.heat_map(&cli(), &current).await.unwrap().forecast.unwrap();
     assert_eq!(later.record.len(), 13);
     assert!(later.record.iter().all(|p| p.checked_at.is_some() && p.missing.is_empty()), "{:?}", later.record[0]);
     assert_eq!(later.record[0].check, backfilled[0].check);
+
+    // A second backfill keeps the periods already checked (the nightly run's checks of the
+    // forecasts shown then) unless told to check them again.
+    let hour_later = start_of_day(today) + Duration::hours(11);
+    let second = engine_at(&store, hour_later);
+    let kept = second.backfill_checks(&cli(), &luqiao, Horizon::Week, 2, false).await.unwrap();
+    assert!(kept.iter().all(|p| p.checked_at == Some(start_of_day(today) + Duration::hours(10))), "{kept:?}");
+    let again = second.backfill_checks(&cli(), &luqiao, Horizon::Week, 2, true).await.unwrap();
+    assert!(again.iter().all(|p| p.checked_at.is_none()), "checked now");
+    let rows = store.risk_checks(&luqiao, fq_store::EVERY_CATEGORY, 7, today - Duration::days(14), today).await.unwrap();
+    let replaced: Vec<_> = rows.iter().filter(|r| r.checked_at == hour_later).map(|r| r.day).collect();
+    assert_eq!(replaced, [today - Duration::days(7), today - Duration::days(14)], "{rows:?}");
+
+    // A stored row that cannot be read is left out; the others are listed.
+    let unreadable = fq_store::RiskCheckRecord {
+        county: luqiao.clone(),
+        scope: fq_store::EVERY_CATEGORY.into(),
+        day: today - Duration::days(91),
+        horizon_days: 7,
+        model: "fq-risk ?".into(),
+        checked_at: hour_later,
+        figures: serde_json::json!("not a check"),
+    };
+    store.commit(fq_store::Change::new().op(fq_store::Op::PutRiskCheck(Box::new(unreadable)))).await.unwrap();
+    let without = engine.heat_map(&cli(), &current).await.unwrap().forecast.unwrap();
+    assert_eq!(without.record.len(), 12);
+    assert!(without.record.iter().all(|p| p.day > today - Duration::days(91)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

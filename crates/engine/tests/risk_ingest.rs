@@ -267,9 +267,13 @@ async fn ingest(store: Arc<dyn Store>) {
     let ((day_top, day_expected), (month_top, month_expected)) = (top_of(&day_map), top_of(&month_map));
     assert_eq!((day_top.as_str(), month_top.as_str()), (week_top.as_str(), week_top.as_str()));
     assert!(day_expected < week_expected && week_expected < month_expected, "{day_expected} {week_expected} {month_expected}");
-    let unknown = fq_engine::HeatQuery { category: Some("no_such".into()), ..heat };
-    let layer = engine.heat_map(&cli(), &unknown).await.unwrap().forecast.unwrap();
-    assert!(layer.categories.is_empty() && layer.skipped.len() == 1, "{layer:?}");
+    // A category that is none of the risk categories is named (the track record's scope of
+    // every category, "*", among them).
+    for category in ["no_such", fq_store::EVERY_CATEGORY] {
+        let unknown = fq_engine::HeatQuery { category: Some(category.into()), ..heat.clone() };
+        let err = engine.heat_map(&cli(), &unknown).await.unwrap_err();
+        assert_eq!(err.code(), "category_unknown", "{err}");
+    }
 
     // A week of fire reports in 椒江区 (placed by village code, points kept): too little history.
     let mut fires = String::from("report_id,reported_at,lon,lat,village,type,level,note\n");

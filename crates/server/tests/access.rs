@@ -595,7 +595,7 @@ async fn risk_push_story(store: Arc<dyn Store>) {
     );
     // The track record: six weeks backfilled by an operator, listed with today's forecast (the
     // recent four checked now, then two stored) and added up.
-    let backfilled = world.engine.check_forecasts(&cli(), &luqiao, fq_engine::Horizon::Week, 6).await.unwrap();
+    let backfilled = world.engine.backfill_checks(&cli(), &luqiao, fq_engine::Horizon::Week, 6, false).await.unwrap();
     let checked = backfilled.iter().filter(|p| p.check.is_some()).count();
     let default = world.call(Method::GET, "/api/v1/risk/forecast?county=331004", Auth::Token(&other), None).await;
     let record = default.body["record"].as_array().unwrap();
@@ -621,6 +621,12 @@ async fn risk_push_story(store: Arc<dyn Store>) {
     let elsewhere = world.account("jindong-analyst", jinhua_org, "analyst", "330703").await;
     let refused = world.call(Method::GET, uri, Auth::Token(&elsewhere), None).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // Today's forecast, with its track record, is refused them too.
+    let refused = world.call(Method::GET, "/api/v1/risk/forecast?county=331004", Auth::Token(&elsewhere), None).await;
+    assert_eq!((refused.status, refused.body.get("record").is_none()), (StatusCode::FORBIDDEN, true), "{}", refused.body);
+    // The every-category scope is no category.
+    let star = world.call(Method::GET, "/api/v1/risk/forecast?county=331004&category=*", Auth::Token(&other), None).await;
+    assert_eq!((star.status, code(&star)), (StatusCode::UNPROCESSABLE_ENTITY, "category_unknown"), "{}", star.body);
     let bad = world.call(Method::GET, "/api/v1/risk/forecast?county=lq", Auth::Token(&other), None).await;
     assert_eq!((bad.status, code(&bad)), (StatusCode::UNPROCESSABLE_ENTITY, "region_code_invalid"));
 

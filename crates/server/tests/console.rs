@@ -464,6 +464,18 @@ async fn every_page_template_renders_with_real_data() {
     let after = rows(&visit(&mut leader, "/heatmap?layer=forecast", StatusCode::OK).await.body);
     assert!(after[0].contains("PAI") && after[1..].iter().all(|r| r.contains("未存此预测")), "{after:?}");
     assert!(after[0].contains(&link.replace('&', "&amp;")), "the row links to its own map: {link} {}", after[0]);
+    // The track record filled by an operator: the older weeks follow, and the sum of them all.
+    let (operator, luqiao) = (Actor::Cli { os_user: "test".into() }, RegionCode::parse("331004").unwrap());
+    let backfilled = w.engine.backfill_checks(&operator, &luqiao, fq_engine::Horizon::Week, 13, false).await.unwrap();
+    assert_eq!(backfilled.len(), 13);
+    let filled = visit(&mut leader, "/heatmap?layer=forecast", StatusCode::OK).await;
+    let listed = rows(&filled.body);
+    assert_eq!(listed.len(), 13, "{listed:?}");
+    assert!(
+        listed[..4].iter().all(|r| !r.contains("取自档案")) && listed[4..].iter().all(|r| r.contains("取自档案")),
+        "{listed:?}"
+    );
+    assert!(filled.body.contains("id=\"record-summary\"") && filled.body.contains("有检验的 13 期"), "the record is summed up");
     let month = visit(&mut leader, "/heatmap?layer=forecast&horizon=30d", StatusCode::OK).await;
     assert!(month.body.contains("30 天内至少发生一起") && month.body.contains("按与最高网格之比着色"), "a month is shaded");
     assert!(month.body.contains("horizon=30d"), "downloads keep the horizon");

@@ -141,8 +141,8 @@ pub async fn run(config: &Config, command: RiskCommand) -> Outcome {
         }
         RiskCommand::Open311Pulls { action, json } => super::risk_nightly::pulls(config, action, json).await,
         RiskCommand::Night { day, json } => super::risk_nightly::night(config, day, json).await,
-        RiskCommand::CheckForecasts { county, horizon, periods, json } => {
-            super::risk_nightly::check_forecasts(config, &county, &horizon, periods, json).await
+        RiskCommand::CheckForecasts { county, horizon, periods, replace, json } => {
+            super::risk_nightly::backfill_checks(config, &county, &horizon, (periods, replace), json).await
         }
         other => offline(other),
     }

@@ -90,13 +90,20 @@ pub async fn night(config: &Config, day: Option<chrono::NaiveDate>, json: bool) 
 }
 
 /// Fills a county's track record of forecasts for the periods before today.
-pub async fn check_forecasts(config: &Config, county: &str, horizon: &str, periods: usize, json: bool) -> Outcome {
+pub async fn backfill_checks(
+    config: &Config,
+    county: &str,
+    horizon: &str,
+    (periods, replace): (Option<usize>, bool),
+    json: bool,
+) -> Outcome {
     let county = fq_domain::region::RegionCode::parse(county)
         .map_err(|e| Failure::new("region_code_invalid", format!("--county: {e}")))?;
     let horizon = fq_engine::Horizon::parse(horizon)
         .ok_or_else(|| Failure::new("horizon_invalid", format!("--horizon {horizon:?} is not 1d, 7d or 30d")))?;
     open::with_engine(config, |engine| async move {
-        let record = engine.check_forecasts(&crate::commands::cli_actor(), &county, horizon, periods).await?;
+        let periods = periods.unwrap_or_else(|| fq_engine::track_length(horizon));
+        let record = engine.backfill_checks(&crate::commands::cli_actor(), &county, horizon, periods, replace).await?;
         if json {
             println!("{}", serde_json::to_string(&record).unwrap_or_default());
             return Ok(());
@@ -105,8 +112,9 @@ pub async fn check_forecasts(config: &Config, county: &str, horizon: &str, perio
         println!("{county}: {checked} of {periods} forecasts of {} days checked (every category summed):", horizon.days());
         for past in &record {
             let Some(c) = &past.check else { continue };
+            let kept = past.checked_at.map(|t| format!(" (kept, checked {})", t.format("%Y-%m-%d %H:%M UTC"))).unwrap_or_default();
             println!(
-                "  from {}: {} events; model's top {:.1} cells held {:.1} (PAI {:.2}, PEI {:.2}); previous counts' {:.1} (PAI {:.2})",
+                "  from {}: {} events; model's top {:.1} cells held {:.1} (PAI {:.2}, PEI {:.2}); previous counts' {:.1} (PAI {:.2}){kept}",
                 past.day, c.events, c.flagged_cells, c.captured, c.pai, c.pei, c.previous_captured, c.previous_pai
             );
         }

@@ -102,7 +102,8 @@ pub(crate) struct ForecastReply {
     /// With a forecast from today: the last forecasts of the horizon that are over, latest
     /// first: those the database still keeps (four days or weeks, one month), each with the
     /// categories whose forecasts were held, those not held, and its check made now (none is
-    /// fitted for this); then the older checks of the track record (预测检验档案), each with
+    /// fitted for this), or else the stored check of its day; then the older checks of the
+    /// track record (预测检验档案), each with
     /// `checked_at`, the night it was checked (later reports are not counted in it). A fortnight
     /// of days, a quarter of weeks, a year of months in all.
     record: Vec<fq_engine::PastForecast>,

@@ -367,7 +367,7 @@ async fn view(
             previous => figure(s.previous_captured),
             ahead => s.ahead,
             behind => s.behind,
-            level => s.periods - s.ahead - s.behind,
+            even => s.periods - s.ahead - s.behind,
         }
     });
     // A forecast that is over with no located event of its categories has nothing to check.

@@ -401,6 +401,8 @@ class Flow:
         self.check("取自档案" in rows[12].text, "the older weeks come from the track record")
         summary = self.driver.find_element(By.ID, "record-summary").text
         self.check("有检验的 13 期" in summary and "上一期" in summary, "the record is summed up against previous counts")
+        bins = self.driver.find_elements(By.CSS_SELECTOR, "#record-reliability tbody tr")
+        self.check(len(bins) >= 2, f"the record's probabilities are set against what happened ({len(bins)} ranges)")
         self.shot("38-heatmap-forecast-record")
         # Safety coins: the county's page with its rules, lookup, award and redemption forms.
         self.go("/coins")

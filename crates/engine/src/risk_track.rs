@@ -18,6 +18,7 @@ use fq_domain::region::RegionCode;
 use fq_risk::Event;
 use fq_risk::backtest::Horizon;
 use fq_risk::check::ForecastCheck;
+use fq_risk::metrics::ReliabilityBin;
 use fq_store::{Change, EVERY_CATEGORY, Op, RiskCheckRecord};
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +43,9 @@ pub const MAX_BACKFILL_PERIODS: usize = 53;
 
 /// How the listed forecasts did together: the periods with a check, their events, the events
 /// the model's flagged cells held and those the same number of cells picked by the previous
-/// period's counts held, and in how many periods the model held more (or fewer) than those.
+/// period's counts held, and in how many periods the model held more (or fewer) than those;
+/// and whether the probabilities held over every study cell of those periods (the Brier score
+/// and the reliability table, each period's study cells counted once).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RecordSummary {
     pub periods: usize,
@@ -51,6 +54,8 @@ pub struct RecordSummary {
     pub previous_captured: f64,
     pub ahead: usize,
     pub behind: usize,
+    pub brier: f64,
+    pub reliability: Vec<ReliabilityBin>,
 }
 
 /// The summary of the record's `rows`; None when none of them has a check.
@@ -69,7 +74,36 @@ pub fn summarise_record(rows: &[PastForecast]) -> Option<RecordSummary> {
         previous_captured: checks.iter().map(|c| c.previous_captured).sum(),
         ahead: checks.iter().filter(|c| margin(c) > 1e-6).count(),
         behind: checks.iter().filter(|c| margin(c) < -1e-6).count(),
+        brier: {
+            let cells: usize = checks.iter().map(|c| c.study_cells).sum();
+            checks.iter().map(|c| c.brier * c.study_cells as f64).sum::<f64>() / cells.max(1) as f64
+        },
+        reliability: pooled(checks.iter().flat_map(|c| &c.reliability)),
     })
+}
+
+/// Reliability bins of several checks pooled bin by bin (the bins are the same edges), the
+/// means weighted by the cells.
+fn pooled<'a>(bins: impl Iterator<Item = &'a ReliabilityBin>) -> Vec<ReliabilityBin> {
+    let mut pooled: Vec<ReliabilityBin> = Vec::new();
+    for bin in bins {
+        let at = match pooled.iter().position(|p| p.from == bin.from) {
+            Some(at) => at,
+            None => {
+                pooled.push(ReliabilityBin { from: bin.from, to: bin.to, ..ReliabilityBin::default() });
+                pooled.len() - 1
+            }
+        };
+        let p = &mut pooled[at];
+        let (n, m) = (p.cells as f64, bin.cells as f64);
+        if n + m > 0.0 {
+            p.mean_forecast = (p.mean_forecast * n + bin.mean_forecast * m) / (n + m);
+            p.observed = (p.observed * n + bin.observed * m) / (n + m);
+        }
+        p.cells += bin.cells;
+    }
+    pooled.sort_by(|a, b| a.from.total_cmp(&b.from));
+    pooled
 }
 
 /// A checked forecast of one scope: a category, or None for every category summed.
@@ -99,6 +133,19 @@ struct StoredFigures {
     pei: f64,
     previous_captured: f64,
     previous_pai: f64,
+    brier: f64,
+    reliability: Vec<StoredBin>,
+}
+
+/// A bin of [`ReliabilityBin`] as the track record keeps it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+struct StoredBin {
+    from: f64,
+    to: f64,
+    cells: u64,
+    mean_forecast: f64,
+    observed: f64,
 }
 
 impl From<&ForecastCheck> for StoredFigures {
@@ -114,6 +161,18 @@ impl From<&ForecastCheck> for StoredFigures {
             pei: c.pei,
             previous_captured: c.previous_captured,
             previous_pai: c.previous_pai,
+            brier: c.brier,
+            reliability: c
+                .reliability
+                .iter()
+                .map(|b| StoredBin {
+                    from: b.from,
+                    to: b.to,
+                    cells: b.cells,
+                    mean_forecast: b.mean_forecast,
+                    observed: b.observed,
+                })
+                .collect(),
         }
     }
 }
@@ -131,6 +190,18 @@ impl From<StoredFigures> for ForecastCheck {
             pei: c.pei,
             previous_captured: c.previous_captured,
             previous_pai: c.previous_pai,
+            brier: c.brier,
+            reliability: c
+                .reliability
+                .into_iter()
+                .map(|b| ReliabilityBin {
+                    from: b.from,
+                    to: b.to,
+                    cells: b.cells,
+                    mean_forecast: b.mean_forecast,
+                    observed: b.observed,
+                })
+                .collect(),
         }
     }
 }
@@ -327,9 +398,17 @@ mod tests {
             pei: 1.0,
             previous_captured,
             previous_pai: previous_captured / events as f64 * 20.0,
+            // 38 cells at 2%, none with an event; 2 at 50%, one with.
+            brier: (38.0 * 0.02 * 0.02 + 2.0 * 0.25) / 40.0,
+            reliability: vec![bin(0.02, 38, 0.02, 0.0), bin(0.4, 2, 0.5, 0.5)],
         };
         let day = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
         PastForecast { day, categories: vec!["theft".into()], missing: Vec::new(), check: Some(check), checked_at: None }
+    }
+
+    fn bin(from: f64, cells: u64, mean_forecast: f64, observed: f64) -> ReliabilityBin {
+        let to = fq_risk::metrics::BINS.iter().copied().find(|edge| *edge > from).unwrap_or(1.0);
+        ReliabilityBin { from, to, cells, mean_forecast, observed }
     }
 
     #[test]
@@ -341,6 +420,19 @@ mod tests {
         let summary = summarise_record(&rows).unwrap();
         assert_eq!((summary.periods, summary.events, summary.ahead, summary.behind), (3, 20, 1, 1));
         assert!((summary.captured - 6.0).abs() < 1e-12 && (summary.previous_captured - 5.5).abs() < 1e-6, "{summary:?}");
+        // The probabilities pooled over the three periods' cells, bin by bin.
+        let mut varied = row(1.0, 1.0, 2);
+        if let Some(c) = varied.check.as_mut() {
+            (c.study_cells, c.brier) = (10, 0.1);
+            c.reliability = vec![bin(0.4, 2, 0.8, 1.0), bin(0.1, 8, 0.15, 0.25)];
+        }
+        let pooled = summarise_record(&[row(3.0, 1.0, 10), varied]).unwrap();
+        let brier = ((38.0 * 0.0004 + 0.5) / 40.0 * 40.0 + 0.1 * 10.0) / 50.0;
+        assert!((pooled.brier - brier).abs() < 1e-12, "{pooled:?}");
+        let bins: Vec<(f64, u64)> = pooled.reliability.iter().map(|b| (b.from, b.cells)).collect();
+        assert_eq!(bins, [(0.02, 38), (0.1, 8), (0.4, 4)], "in the order of the bins");
+        let high = &pooled.reliability[2];
+        assert!((high.mean_forecast - 0.65).abs() < 1e-12 && (high.observed - 0.75).abs() < 1e-12, "{high:?}");
     }
 
     fn stored(figures: serde_json::Value) -> Option<PastForecast> {
@@ -368,7 +460,11 @@ mod tests {
         let pinned = serde_json::json!({
             "categories": ["theft"],
             "check": { "events": 10, "in_study": 10, "study_cells": 40, "share": 0.05, "flagged_cells": 2.0,
-                       "captured": 3.0, "pai": 6.0, "pei": 1.0, "previous_captured": 1.0, "previous_pai": 2.0 }
+                       "captured": 3.0, "pai": 6.0, "pei": 1.0, "previous_captured": 1.0, "previous_pai": 2.0,
+                       "brier": (38.0 * 0.02 * 0.02 + 2.0 * 0.25) / 40.0,
+                       "reliability": [
+                           { "from": 0.02, "to": 0.05, "cells": 38, "mean_forecast": 0.02, "observed": 0.0 },
+                           { "from": 0.4, "to": 1.0, "cells": 2, "mean_forecast": 0.5, "observed": 0.5 } ] }
         });
         assert_eq!(serde_json::to_value(&figures).unwrap(), pinned);
         let read = stored(pinned).unwrap();

@@ -359,6 +359,10 @@ async fn track_record(store: Arc<dyn Store>) {
     let events: usize = backfilled[..13].iter().map(|p| p.check.as_ref().unwrap().events).sum();
     assert_eq!((summary.periods, summary.events), (13, events));
     assert_eq!(summary, fq_engine::summarise_record(&backfilled[..13]).unwrap());
+    // The probabilities over the thirteen weeks' study cells (the two places, each week).
+    let cell_weeks: u64 = summary.reliability.iter().map(|b| b.cells).sum();
+    assert_eq!(cell_weeks, 13 * 2, "{:?}", summary.reliability);
+    assert!(summary.brier > 0.0 && summary.brier < 0.25, "{}", summary.brier);
     // One category's record reads its own rows, weeks without a dispute included (nothing to
     // check in them).
     let one = HeatQuery { category: Some("dispute_neighbour".into()), ..current.clone() };

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::backtest::{Horizon, cells_for};
 use crate::events::{Event, day_number};
-use crate::metrics::flag;
+use crate::metrics::{Calibration, ReliabilityBin, flag};
 
 /// The share of the study cells a check flags: 5%, the share the backtest's goals are set at.
 pub const CHECK_SHARE: f64 = 0.05;
@@ -36,6 +36,11 @@ pub struct ForecastCheck {
     /// The same for the cells with the most events in the horizon before the forecast's.
     pub previous_captured: f64,
     pub previous_pai: f64,
+    /// Whether the probabilities held: over the study cells, the probability of at least one
+    /// event (1 − e^(−λ)) against whether one happened, as the backtest's Brier score and
+    /// reliability table (its bins; only those with a cell).
+    pub brier: f64,
+    pub reliability: Vec<ReliabilityBin>,
 }
 
 /// Checks `expected` (per study cell, in the order of the cells the forecast of `categories`
@@ -78,6 +83,10 @@ pub fn check(
         return None;
     }
     let (model, baseline) = (flag(expected, &actual, CHECK_SHARE), flag(&previous, &actual, CHECK_SHARE));
+    let mut calibration = Calibration::default();
+    for (lambda, happened) in expected.iter().zip(&actual) {
+        calibration.add(1.0 - (-lambda.max(0.0)).exp(), *happened > 0.0);
+    }
     let (pai, pei) = model.pai_pei(total as f64, expected.len());
     Some(ForecastCheck {
         events: total,
@@ -90,6 +99,8 @@ pub fn check(
         pei,
         previous_captured: baseline.captured,
         previous_pai: baseline.pai_pei(total as f64, expected.len()).0,
+        brier: calibration.brier(),
+        reliability: calibration.table(),
     })
 }
 
@@ -137,6 +148,17 @@ mod tests {
         // 5% of 40 cells is 2: cell 7 first (3 events), then one of the 39 tied cells, which hold
         // the remaining study event between them: 1/39 of it.
         assert_eq!((got.events, got.in_study, got.study_cells, got.flagged_cells), (5, 4, 40, 2.0));
+        // The probabilities: 39 cells at 1 − e^(−0.1) ≈ 9.5%, one of which (cell 30) had an
+        // event; cell 7 at 1 − e^(−2) ≈ 86.5%, which had. The bins are the backtest's.
+        let (low, high) = (1.0 - (-0.1f64).exp(), 1.0 - (-2.0f64).exp());
+        let bins: Vec<(f64, u64)> = got.reliability.iter().map(|b| (b.from, b.cells)).collect();
+        assert_eq!(bins, [(0.05, 39), (0.4, 1)]);
+        assert!(
+            (got.reliability[0].mean_forecast - low).abs() < 1e-12 && (got.reliability[0].observed - 1.0 / 39.0).abs() < 1e-12
+        );
+        assert!((got.reliability[1].mean_forecast - high).abs() < 1e-12 && got.reliability[1].observed == 1.0);
+        let brier = (38.0 * low * low + (1.0 - low).powi(2) + (1.0 - high).powi(2)) / 40.0;
+        assert!((got.brier - brier).abs() < 1e-12, "{} {brier}", got.brier);
         assert!((got.captured - (3.0 + 1.0 / 39.0)).abs() < 1e-12, "{}", got.captured);
         assert!((got.pai - got.captured / 5.0 / 0.05).abs() < 1e-12, "{}", got.pai);
         // The best two cells hold 4 events.
@@ -196,6 +218,9 @@ mod tests {
             proptest::prop_assert_eq!(got.events, week.len());
             proptest::prop_assert!(got.captured <= got.in_study as f64 + 1e-9 && got.in_study <= got.events, "{:?}", got);
             proptest::prop_assert!(got.pei <= 1.0 + 1e-9, "{:?}", got);
+            let binned: u64 = got.reliability.iter().map(|b| b.cells).sum();
+            proptest::prop_assert_eq!(binned, got.study_cells as u64);
+            proptest::prop_assert!((0.0..=1.0).contains(&got.brier), "{:?}", got);
             let share = got.flagged_cells / got.study_cells as f64;
             proptest::prop_assert!((got.pai - got.captured / got.events as f64 / share).abs() < 1e-9, "{:?}", got);
             let foresight = cells.outcome(AT, 7);

@@ -8,7 +8,7 @@
 //! breaking ties at random), so a forecast of many equal scores gains nothing from cell order.
 //! Probabilities are scored by the Brier score and a reliability table.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Events captured by flagging `k` cells ranked by `score` (fractional over the boundary tie).
 pub fn captured(score: &[f64], actual: &[f64], k: f64) -> f64 {
@@ -84,7 +84,8 @@ pub fn flag(score: &[f64], actual: &[f64], share: f64) -> Flagged {
 }
 
 /// One bin of a reliability table.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ReliabilityBin {
     pub from: f64,
     pub to: f64,

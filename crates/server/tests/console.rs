@@ -476,6 +476,10 @@ async fn every_page_template_renders_with_real_data() {
         "{listed:?}"
     );
     assert!(filled.body.contains("id=\"record-summary\"") && filled.body.contains("有检验的 13 期"), "the record is summed up");
+    assert!(
+        filled.body.contains("id=\"record-reliability\"") && filled.body.contains("Brier 分数"),
+        "and its probabilities checked"
+    );
     let month = visit(&mut leader, "/heatmap?layer=forecast&horizon=30d", StatusCode::OK).await;
     assert!(month.body.contains("30 天内至少发生一起") && month.body.contains("按与最高网格之比着色"), "a month is shaded");
     assert!(month.body.contains("horizon=30d"), "downloads keep the horizon");

@@ -109,7 +109,8 @@ pub(crate) struct ForecastReply {
     record: Vec<fq_engine::PastForecast>,
     /// The record's periods added up: `periods` with a check, their `events`, those in the
     /// model's flagged cells (`captured`) and in as many picked by the previous counts
-    /// (`previous_captured`), and the periods the model held more (`ahead`) or fewer (`behind`).
+    /// (`previous_captured`), and the periods the model held more (`ahead`) or fewer (`behind`);
+    /// whether the probabilities held over every study cell of them (`brier`, `reliability`).
     record_summary: Option<fq_engine::RecordSummary>,
     /// Every grid of the county, likeliest first.
     grids: Vec<GridForecast>,

@@ -368,6 +368,13 @@ async fn view(
             ahead => s.ahead,
             behind => s.behind,
             even => s.periods - s.ahead - s.behind,
+            brier => format!("{:.3}", s.brier),
+            reliability => s.reliability.iter().map(|b| minijinja::context! {
+                range => format!("{}–{}%", figure(b.from * 100.0), figure(b.to * 100.0)),
+                cells => b.cells,
+                forecast => figure(b.mean_forecast * 100.0),
+                observed => figure(b.observed * 100.0),
+            }).collect::<Vec<_>>(),
         }
     });
     // A forecast that is over with no located event of its categories has nothing to check.

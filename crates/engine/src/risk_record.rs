@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use fq_domain::region::RegionCode;
 use fq_risk::Event;
 use fq_risk::backtest::Horizon;
-use fq_risk::check::ForecastCheck;
+use fq_risk::check::{Calibrated, ForecastCheck};
 use serde::{Deserialize, Serialize};
 
 use crate::Engine;
@@ -39,6 +39,10 @@ pub struct PastForecast {
     /// The check of the held categories' summed forecast; None with no category held or no
     /// located event of theirs in the horizon.
     pub check: Option<ForecastCheck>,
+    /// Whether the probabilities of the held categories' summed forecast held; a horizon
+    /// without an event is calibrated too. None with no category held.
+    #[serde(default)]
+    pub calibration: Option<Calibrated>,
     /// When a check read from the track record was made (the night its horizon ended, or a
     /// backfill; events stored after it are not counted); None for a check made now.
     #[serde(default)]
@@ -111,7 +115,7 @@ impl Engine {
                 add_cells(&mut summed, &forecast.cells);
             }
             let categories = held.into_iter().map(|(c, _)| c).collect();
-            let row = PastForecast { day, categories, missing, check: None, checked_at: None };
+            let row = PastForecast { day, categories, missing, check: None, calibration: None, checked_at: None };
             to_check.push((rows.len(), key, row, summed));
             rows.push(None);
         }
@@ -122,8 +126,15 @@ impl Engine {
                 .into_iter()
                 .map(|(at, key, mut row, summed)| {
                     if !row.categories.is_empty() {
-                        row.check =
-                            fq_risk::check::check(&events, &row.categories, NIGHTLY_CELL_METRES, horizon, row.day, &summed);
+                        let outcome = fq_risk::check::check_outcome(
+                            &events,
+                            &row.categories,
+                            NIGHTLY_CELL_METRES,
+                            horizon,
+                            row.day,
+                            &summed,
+                        );
+                        (row.check, row.calibration) = outcome.map_or((None, None), |o| (o.check, Some(o.calibration)));
                     }
                     (at, key, row)
                 })

@@ -17,7 +17,7 @@ use fq_domain::calendar::local_date;
 use fq_domain::region::RegionCode;
 use fq_risk::Event;
 use fq_risk::backtest::Horizon;
-use fq_risk::check::ForecastCheck;
+use fq_risk::check::{Calibrated, ForecastCheck};
 use fq_risk::metrics::ReliabilityBin;
 use fq_store::{Change, EVERY_CATEGORY, Op, RiskCheckRecord};
 use serde::{Deserialize, Serialize};
@@ -26,7 +26,7 @@ use crate::Engine;
 use crate::error::EngineError;
 use crate::risk_forecast::{KEPT_FORECAST_DAYS, add_cells, join_failed};
 use crate::risk_record::PastForecast;
-use crate::risk_whistle::{NIGHTLY_CELL_METRES, risk_categories};
+use crate::risk_whistle::{NIGHTLY_CELL_METRES, first_days, risk_categories};
 
 /// How many periods today's forecast lists at most, recent rows and stored checks together:
 /// two weeks of days, a quarter of weeks, a year of months.
@@ -43,9 +43,11 @@ pub const MAX_BACKFILL_PERIODS: usize = 53;
 
 /// How the listed forecasts did together: the periods with a check, their events, the events
 /// the model's flagged cells held and those the same number of cells picked by the previous
-/// period's counts held, and in how many periods the model held more (or fewer) than those;
-/// and whether the probabilities held over every study cell of those periods (the Brier score
-/// and the reliability table, each period's study cells counted once).
+/// period's counts held, and in how many periods the model held more (or fewer) than those.
+/// Then whether the probabilities held, over every study cell of the periods calibrated (quiet
+/// ones included: each period's cells counted once): the Brier score, the Brier score of
+/// forecasting every cell at the pooled share that had an event (the reference a useful
+/// forecast beats), and the reliability table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RecordSummary {
     pub periods: usize,
@@ -54,19 +56,32 @@ pub struct RecordSummary {
     pub previous_captured: f64,
     pub ahead: usize,
     pub behind: usize,
-    pub brier: f64,
+    pub calibrated_periods: usize,
+    pub brier: Option<f64>,
+    pub reference_brier: Option<f64>,
     pub reliability: Vec<ReliabilityBin>,
 }
 
-/// The summary of the record's `rows`; None when none of them has a check.
+/// The summary of the record's `rows`; None when none of them has a check or a calibration.
 pub fn summarise_record(rows: &[PastForecast]) -> Option<RecordSummary> {
     let checks: Vec<_> = rows.iter().filter_map(|r| r.check.as_ref()).collect();
-    if checks.is_empty() {
+    // A row kept before the probabilities were checked has no calibration: left out of them.
+    let calibrated: Vec<_> = rows.iter().filter_map(|r| r.calibration.as_ref()).filter(|c| c.cells > 0).collect();
+    if checks.is_empty() && calibrated.is_empty() {
         return None;
     }
     // Both sides flag the same number of cells, so the events they hold compare as the PAIs do;
     // a difference below a millionth of an event (shares of tied cells) is a tie.
     let margin = |c: &&ForecastCheck| c.captured - c.previous_captured;
+    let cells: usize = calibrated.iter().map(|c| c.cells).sum();
+    let reliability = pooled(calibrated.iter().flat_map(|c| &c.reliability));
+    let (brier, reference_brier) = if cells == 0 {
+        (None, None)
+    } else {
+        let happened = reliability.iter().map(|b| b.observed * b.cells as f64).sum::<f64>() / cells as f64;
+        let brier = calibrated.iter().map(|c| c.brier * c.cells as f64).sum::<f64>() / cells as f64;
+        (Some(brier), Some(happened * (1.0 - happened)))
+    };
     Some(RecordSummary {
         periods: checks.len(),
         events: checks.iter().map(|c| c.events).sum(),
@@ -74,20 +89,19 @@ pub fn summarise_record(rows: &[PastForecast]) -> Option<RecordSummary> {
         previous_captured: checks.iter().map(|c| c.previous_captured).sum(),
         ahead: checks.iter().filter(|c| margin(c) > 1e-6).count(),
         behind: checks.iter().filter(|c| margin(c) < -1e-6).count(),
-        brier: {
-            let cells: usize = checks.iter().map(|c| c.study_cells).sum();
-            checks.iter().map(|c| c.brier * c.study_cells as f64).sum::<f64>() / cells.max(1) as f64
-        },
-        reliability: pooled(checks.iter().flat_map(|c| &c.reliability)),
+        calibrated_periods: calibrated.len(),
+        brier,
+        reference_brier,
+        reliability,
     })
 }
 
-/// Reliability bins of several checks pooled bin by bin (the bins are the same edges), the
-/// means weighted by the cells.
+/// Reliability bins of several checks pooled bin by bin (matched by both edges: bins of other
+/// edges, were they ever changed, stay apart), the means weighted by the cells.
 fn pooled<'a>(bins: impl Iterator<Item = &'a ReliabilityBin>) -> Vec<ReliabilityBin> {
     let mut pooled: Vec<ReliabilityBin> = Vec::new();
     for bin in bins {
-        let at = match pooled.iter().position(|p| p.from == bin.from) {
+        let at = match pooled.iter().position(|p| p.from == bin.from && p.to == bin.to) {
             Some(at) => at,
             None => {
                 pooled.push(ReliabilityBin { from: bin.from, to: bin.to, ..ReliabilityBin::default() });
@@ -102,108 +116,24 @@ fn pooled<'a>(bins: impl Iterator<Item = &'a ReliabilityBin>) -> Vec<Reliability
         }
         p.cells += bin.cells;
     }
-    pooled.sort_by(|a, b| a.from.total_cmp(&b.from));
+    pooled.sort_by(|a, b| a.from.total_cmp(&b.from).then(a.to.total_cmp(&b.to)));
     pooled
 }
 
 /// A checked forecast of one scope: a category, or None for every category summed.
 type ScopedCheck = (Option<String>, PastForecast);
 
-/// What a row of the track record keeps (`risk_checks.figures`), its own format: the table is
-/// kept for good, so every field has a default (a row written before a field was added still
-/// reads) and unknown fields are ignored. The day and when it was checked are the row's columns.
+/// What a row of the track record keeps (`risk_checks.figures`): the categories checked and the
+/// check. The table is kept for good, so every field of both has a default (a row written before
+/// a field was added still reads) and unknown fields are ignored; the format is pinned by a test
+/// (renaming a field of [`ForecastCheck`] would lose the rows). The day and when it was checked
+/// are the row's columns.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 struct StoredCheck {
     categories: Vec<String>,
-    check: Option<StoredFigures>,
-}
-
-/// [`ForecastCheck`]'s figures as the track record keeps them.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
-struct StoredFigures {
-    events: usize,
-    in_study: usize,
-    study_cells: usize,
-    share: f64,
-    flagged_cells: f64,
-    captured: f64,
-    pai: f64,
-    pei: f64,
-    previous_captured: f64,
-    previous_pai: f64,
-    brier: f64,
-    reliability: Vec<StoredBin>,
-}
-
-/// A bin of [`ReliabilityBin`] as the track record keeps it.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
-struct StoredBin {
-    from: f64,
-    to: f64,
-    cells: u64,
-    mean_forecast: f64,
-    observed: f64,
-}
-
-impl From<&ForecastCheck> for StoredFigures {
-    fn from(c: &ForecastCheck) -> StoredFigures {
-        StoredFigures {
-            events: c.events,
-            in_study: c.in_study,
-            study_cells: c.study_cells,
-            share: c.share,
-            flagged_cells: c.flagged_cells,
-            captured: c.captured,
-            pai: c.pai,
-            pei: c.pei,
-            previous_captured: c.previous_captured,
-            previous_pai: c.previous_pai,
-            brier: c.brier,
-            reliability: c
-                .reliability
-                .iter()
-                .map(|b| StoredBin {
-                    from: b.from,
-                    to: b.to,
-                    cells: b.cells,
-                    mean_forecast: b.mean_forecast,
-                    observed: b.observed,
-                })
-                .collect(),
-        }
-    }
-}
-
-impl From<StoredFigures> for ForecastCheck {
-    fn from(c: StoredFigures) -> ForecastCheck {
-        ForecastCheck {
-            events: c.events,
-            in_study: c.in_study,
-            study_cells: c.study_cells,
-            share: c.share,
-            flagged_cells: c.flagged_cells,
-            captured: c.captured,
-            pai: c.pai,
-            pei: c.pei,
-            previous_captured: c.previous_captured,
-            previous_pai: c.previous_pai,
-            brier: c.brier,
-            reliability: c
-                .reliability
-                .into_iter()
-                .map(|b| ReliabilityBin {
-                    from: b.from,
-                    to: b.to,
-                    cells: b.cells,
-                    mean_forecast: b.mean_forecast,
-                    observed: b.observed,
-                })
-                .collect(),
-        }
-    }
+    check: Option<ForecastCheck>,
+    calibration: Option<Calibrated>,
 }
 
 impl Engine {
@@ -250,8 +180,10 @@ impl Engine {
             scopes
                 .into_iter()
                 .map(|(scope, categories, expected)| {
-                    let check = fq_risk::check::check(&events, &categories, NIGHTLY_CELL_METRES, horizon, day, &expected);
-                    (scope, PastForecast { day, categories, missing: Vec::new(), check, checked_at: None })
+                    let outcome =
+                        fq_risk::check::check_outcome(&events, &categories, NIGHTLY_CELL_METRES, horizon, day, &expected);
+                    let (check, calibration) = outcome.map_or((None, None), |o| (o.check, Some(o.calibration)));
+                    (scope, PastForecast { day, categories, missing: Vec::new(), check, calibration, checked_at: None })
                 })
                 .collect()
         })
@@ -267,7 +199,7 @@ impl Engine {
         let mut change = Change::new();
         let mut stored = 0;
         for (scope, row) in rows.into_iter().filter(|(_, r)| !r.categories.is_empty()) {
-            let figures = StoredCheck { categories: row.categories, check: row.check.as_ref().map(StoredFigures::from) };
+            let figures = StoredCheck { categories: row.categories, check: row.check, calibration: row.calibration };
             let figures =
                 serde_json::to_value(figures).map_err(|e| EngineError::field("forecast_failed", "check", e.to_string()))?;
             change = change.op(Op::PutRiskCheck(Box::new(RiskCheckRecord {
@@ -333,9 +265,15 @@ impl Engine {
         let back = |k: usize| today - chrono::Duration::days(i64::try_from(k).unwrap_or(0) * i64::from(horizon.days()));
         let kept = if replace { Vec::new() } else { self.stored_checks(county, None, horizon, back(periods), today).await? };
         let events = Arc::new(self.stored_events(county, today).await?);
+        let programme = self.programme("risk")?;
+        let first_days = first_days(&programme, &events);
         let mut record = Vec::new();
         for k in 1..=periods {
-            if let Some(check) = kept.iter().find(|c| c.day == back(k)) {
+            // A kept check stands unless it predates the events stored since (a history imported
+            // after it: nothing to check then, or fewer categories than there are now).
+            let categories = first_days.values().filter(|d| **d < fq_risk::events::day_number(back(k))).count();
+            let current = |c: &&PastForecast| c.day == back(k) && c.check.is_some() && c.categories.len() >= categories;
+            if let Some(check) = kept.iter().find(current) {
                 record.push(check.clone());
                 continue;
             }
@@ -372,7 +310,8 @@ fn read_stored(county: &RegionCode, scope: &str, row: RiskCheckRecord) -> Option
             day: row.day,
             categories: stored.categories,
             missing: Vec::new(),
-            check: stored.check.map(ForecastCheck::from),
+            check: stored.check,
+            calibration: stored.calibration,
             checked_at: Some(row.checked_at),
         }),
         Err(e) => {
@@ -398,12 +337,23 @@ mod tests {
             pei: 1.0,
             previous_captured,
             previous_pai: previous_captured / events as f64 * 20.0,
-            // 38 cells at 2%, none with an event; 2 at 50%, one with.
+        };
+        // 38 cells at 2%, none with an event; 2 at 50%, one with.
+        let calibration = Calibrated {
+            cells: 40,
             brier: (38.0 * 0.02 * 0.02 + 2.0 * 0.25) / 40.0,
             reliability: vec![bin(0.02, 38, 0.02, 0.0), bin(0.4, 2, 0.5, 0.5)],
         };
         let day = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
-        PastForecast { day, categories: vec!["theft".into()], missing: Vec::new(), check: Some(check), checked_at: None }
+        let categories = vec!["theft".into()];
+        PastForecast {
+            day,
+            categories,
+            missing: Vec::new(),
+            check: Some(check),
+            calibration: Some(calibration),
+            checked_at: None,
+        }
     }
 
     fn bin(from: f64, cells: u64, mean_forecast: f64, observed: f64) -> ReliabilityBin {
@@ -413,26 +363,49 @@ mod tests {
 
     #[test]
     fn a_summary_adds_up_the_checked_periods_and_counts_ties_as_neither() {
-        let quiet = PastForecast { check: None, ..row(0.0, 0.0, 1) };
         assert_eq!(summarise_record(&[]), None);
-        assert_eq!(summarise_record(std::slice::from_ref(&quiet)), None, "no period with a check");
+        let never = PastForecast { check: None, calibration: None, ..row(0.0, 0.0, 1) };
+        assert_eq!(summarise_record(std::slice::from_ref(&never)), None, "nothing checked");
+        // A quiet period: nothing to check, but its probabilities are calibrated.
+        let quiet = PastForecast { check: None, ..row(0.0, 0.0, 1) };
+        let alone = summarise_record(std::slice::from_ref(&quiet)).unwrap();
+        assert_eq!((alone.periods, alone.calibrated_periods, alone.events), (0, 1, 0));
         let rows = [row(3.0, 1.0, 10), quiet, row(1.0, 2.5, 6), row(2.0, 2.0 + 1e-9, 4)];
         let summary = summarise_record(&rows).unwrap();
         assert_eq!((summary.periods, summary.events, summary.ahead, summary.behind), (3, 20, 1, 1));
         assert!((summary.captured - 6.0).abs() < 1e-12 && (summary.previous_captured - 5.5).abs() < 1e-6, "{summary:?}");
-        // The probabilities pooled over the three periods' cells, bin by bin.
+        assert_eq!(summary.calibrated_periods, 4, "the quiet period's cells count too");
+    }
+
+    #[test]
+    fn the_probabilities_are_pooled_over_every_calibrated_period() {
         let mut varied = row(1.0, 1.0, 2);
-        if let Some(c) = varied.check.as_mut() {
-            (c.study_cells, c.brier) = (10, 0.1);
-            c.reliability = vec![bin(0.4, 2, 0.8, 1.0), bin(0.1, 8, 0.15, 0.25)];
-        }
-        let pooled = summarise_record(&[row(3.0, 1.0, 10), varied]).unwrap();
+        varied.calibration =
+            Some(Calibrated { cells: 10, brier: 0.1, reliability: vec![bin(0.4, 2, 0.8, 1.0), bin(0.1, 8, 0.15, 0.25)] });
+        // A row kept before the probabilities were checked counts for neither.
+        let older = PastForecast { calibration: None, ..row(5.0, 5.0, 5) };
+        let pooled = summarise_record(&[row(3.0, 1.0, 10), varied, older]).unwrap();
         let brier = ((38.0 * 0.0004 + 0.5) / 40.0 * 40.0 + 0.1 * 10.0) / 50.0;
-        assert!((pooled.brier - brier).abs() < 1e-12, "{pooled:?}");
+        assert!((pooled.brier.unwrap() - brier).abs() < 1e-12, "{pooled:?}");
         let bins: Vec<(f64, u64)> = pooled.reliability.iter().map(|b| (b.from, b.cells)).collect();
         assert_eq!(bins, [(0.02, 38), (0.1, 8), (0.4, 4)], "in the order of the bins");
         let high = &pooled.reliability[2];
         assert!((high.mean_forecast - 0.65).abs() < 1e-12 && (high.observed - 0.75).abs() < 1e-12, "{high:?}");
+        // The reference: every cell at the share that had an event (none of 38, 2 of 8, 3 of 4).
+        let happened = 5.0 / 50.0;
+        assert!((pooled.reference_brier.unwrap() - happened * (1.0 - happened)).abs() < 1e-12, "{pooled:?}");
+        // A bin of other edges (were the bins ever changed) stays apart.
+        let mut moved = row(1.0, 1.0, 2);
+        moved.calibration =
+            Some(Calibrated { cells: 2, brier: 0.2, reliability: vec![ReliabilityBin { to: 0.5, ..bin(0.4, 2, 0.45, 0.5) }] });
+        let apart = summarise_record(&[row(3.0, 1.0, 10), moved]).unwrap();
+        assert_eq!(
+            apart.reliability.iter().map(|b| (b.from, b.to, b.cells)).collect::<Vec<_>>(),
+            [(0.02, 0.05, 38), (0.4, 0.5, 2), (0.4, 1.0, 2)]
+        );
+        // No calibrated period: no Brier score (not a perfect one).
+        let none = summarise_record(&[PastForecast { calibration: None, ..row(1.0, 0.0, 1) }]).unwrap();
+        assert_eq!((none.brier, none.reference_brier, none.calibrated_periods), (None, None, 0));
     }
 
     fn stored(figures: serde_json::Value) -> Option<PastForecast> {
@@ -456,15 +429,16 @@ mod tests {
     #[test]
     fn a_stored_check_keeps_its_format_and_reads_older_and_newer_rows() {
         let row = row(3.0, 1.0, 10);
-        let figures = StoredCheck { categories: row.categories.clone(), check: row.check.as_ref().map(StoredFigures::from) };
+        let figures =
+            StoredCheck { categories: row.categories.clone(), check: row.check.clone(), calibration: row.calibration.clone() };
         let pinned = serde_json::json!({
             "categories": ["theft"],
             "check": { "events": 10, "in_study": 10, "study_cells": 40, "share": 0.05, "flagged_cells": 2.0,
-                       "captured": 3.0, "pai": 6.0, "pei": 1.0, "previous_captured": 1.0, "previous_pai": 2.0,
-                       "brier": (38.0 * 0.02 * 0.02 + 2.0 * 0.25) / 40.0,
-                       "reliability": [
-                           { "from": 0.02, "to": 0.05, "cells": 38, "mean_forecast": 0.02, "observed": 0.0 },
-                           { "from": 0.4, "to": 1.0, "cells": 2, "mean_forecast": 0.5, "observed": 0.5 } ] }
+                       "captured": 3.0, "pai": 6.0, "pei": 1.0, "previous_captured": 1.0, "previous_pai": 2.0 },
+            "calibration": { "cells": 40, "brier": (38.0 * 0.02 * 0.02 + 2.0 * 0.25) / 40.0,
+                             "reliability": [
+                                 { "from": 0.02, "to": 0.05, "cells": 38, "mean_forecast": 0.02, "observed": 0.0 },
+                                 { "from": 0.4, "to": 1.0, "cells": 2, "mean_forecast": 0.5, "observed": 0.5 } ] }
         });
         assert_eq!(serde_json::to_value(&figures).unwrap(), pinned);
         let read = stored(pinned).unwrap();
@@ -474,6 +448,7 @@ mod tests {
         );
         let older = stored(serde_json::json!({ "categories": ["theft"], "check": { "events": 4, "captured": 2.0 } })).unwrap();
         assert_eq!(older.check.as_ref().map(|c| (c.events, c.captured, c.pai)), Some((4, 2.0, 0.0)));
+        assert_eq!((read.calibration, older.calibration), (row.calibration, None), "a row kept before calibration");
         let newer = stored(serde_json::json!({ "categories": ["theft"], "check": null, "model_detail": 3 })).unwrap();
         assert_eq!((newer.categories, newer.check), (vec!["theft".to_owned()], None));
         assert_eq!(stored(serde_json::json!("not an object")), None, "unreadable: left out");

@@ -259,9 +259,14 @@ async fn a_forecast_whose_horizon_is_over_is_checked() {
             categories: labour.clone(),
             missing: vec![],
             check: Some(check),
+            calibration: now.record[0].calibration.clone(),
             checked_at: None
         }
     );
+    // Its probabilities: the two study cells, the hot one with events.
+    let calibration = now.record[0].calibration.as_ref().expect("a held forecast is calibrated");
+    assert_eq!((calibration.cells, calibration.reliability.iter().map(|b| b.cells).sum::<u64>()), (2, 2));
+    assert!(now.record[1..].iter().all(|p| p.calibration.is_none()), "forecasts not held are not calibrated");
     assert!(now.record[1..].iter().all(|p| p.categories.is_empty() && p.missing == labour && p.check.is_none()));
     // Every category: those with events before the week (not the fire hazard, first seen in it).
     let every = engine.heat_map(&cli(), &HeatQuery { category: None, ..current.clone() }).await.unwrap().forecast.unwrap();
@@ -362,7 +367,10 @@ async fn track_record(store: Arc<dyn Store>) {
     // The probabilities over the thirteen weeks' study cells (the two places, each week).
     let cell_weeks: u64 = summary.reliability.iter().map(|b| b.cells).sum();
     assert_eq!(cell_weeks, 13 * 2, "{:?}", summary.reliability);
-    assert!(summary.brier > 0.0 && summary.brier < 0.25, "{}", summary.brier);
+    // The reference forecasts every cell-week at the share that had an event.
+    let (brier, reference) = (summary.brier.unwrap(), summary.reference_brier.unwrap());
+    let happened = summary.reliability.iter().map(|b| b.observed * b.cells as f64).sum::<f64>() / 26.0;
+    assert!(brier > 0.0 && brier < 1.0 && (reference - happened * (1.0 - happened)).abs() < 1e-12, "{summary:?}");
     // One category's record reads its own rows, weeks without a dispute included (nothing to
     // check in them).
     let one = HeatQuery { category: Some("dispute_neighbour".into()), ..current.clone() };
@@ -370,7 +378,10 @@ async fn track_record(store: Arc<dyn Store>) {
     assert_eq!(one.record.len(), 13);
     assert!(one.record[4..].iter().all(|p| p.categories == ["dispute_neighbour"]));
     assert!(one.record.iter().any(|p| p.check.is_none()), "a week every ninth day misses");
-    assert!(one.record_summary.unwrap().events < summary.events);
+    let one_summary = one.record_summary.unwrap();
+    assert!(one_summary.events < summary.events);
+    // The weeks without a dispute have nothing to check, but their probabilities are calibrated.
+    assert!(one_summary.periods < 13 && one_summary.calibrated_periods == 13, "{one_summary:?}");
 
     // A night three days ago checked the week from ten days ago: stored, but it overlaps the
     // recent weeks, so today's record skips it.

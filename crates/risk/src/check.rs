@@ -15,7 +15,8 @@ use crate::metrics::{Calibration, ReliabilityBin, flag};
 pub const CHECK_SHARE: f64 = 0.05;
 
 /// How a forecast did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ForecastCheck {
     /// Located events of the forecast's categories over its horizon, those outside the study
     /// cells included (they count against the hit rate and can never be captured).
@@ -36,11 +37,26 @@ pub struct ForecastCheck {
     /// The same for the cells with the most events in the horizon before the forecast's.
     pub previous_captured: f64,
     pub previous_pai: f64,
-    /// Whether the probabilities held: over the study cells, the probability of at least one
-    /// event (1 − e^(−λ)) against whether one happened, as the backtest's Brier score and
-    /// reliability table (its bins; only those with a cell).
+}
+
+/// Whether a forecast's probabilities held: over its study cells, the probability of at least
+/// one event (1 − e^(−λ)) against whether one happened, as the backtest's Brier score and
+/// reliability table (its bins; only those with a cell). A quiet horizon is calibrated too:
+/// every cell's outcome was none, which tells as much about the probabilities as a busy one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Calibrated {
+    pub cells: usize,
     pub brier: f64,
     pub reliability: Vec<ReliabilityBin>,
+}
+
+/// A past forecast set against what happened: its check when the horizon held an event of its
+/// categories, and the calibration of its probabilities in any case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub check: Option<ForecastCheck>,
+    pub calibration: Calibrated,
 }
 
 /// Checks `expected` (per study cell, in the order of the cells the forecast of `categories`
@@ -57,6 +73,19 @@ pub fn check(
     at: NaiveDate,
     expected: &[f64],
 ) -> Option<ForecastCheck> {
+    check_outcome(events, categories, cell_metres, horizon, at, expected)?.check
+}
+
+/// [`check`] and the calibration of the forecast's probabilities, in one pass over the events;
+/// None only when `expected` is not a forecast on the cells laid for it.
+pub fn check_outcome(
+    events: &[Event],
+    categories: &[String],
+    cell_metres: f64,
+    horizon: Horizon,
+    at: NaiveDate,
+    expected: &[f64],
+) -> Option<Outcome> {
     let origin = day_number(at);
     // Every category's forecast has the same cells: the grid and the study cells are laid over
     // the events of every category before the origin.
@@ -79,16 +108,21 @@ pub fn check(
             _ => {}
         }
     }
-    if total == 0 || expected.is_empty() {
+    if expected.is_empty() {
         return None;
     }
-    let (model, baseline) = (flag(expected, &actual, CHECK_SHARE), flag(&previous, &actual, CHECK_SHARE));
     let mut calibration = Calibration::default();
     for (lambda, happened) in expected.iter().zip(&actual) {
+        // A NaN expectation (none is fitted so) would count as a probability of zero.
         calibration.add(1.0 - (-lambda.max(0.0)).exp(), *happened > 0.0);
     }
+    let calibration = Calibrated { cells: expected.len(), brier: calibration.brier(), reliability: calibration.table() };
+    if total == 0 {
+        return Some(Outcome { check: None, calibration });
+    }
+    let (model, baseline) = (flag(expected, &actual, CHECK_SHARE), flag(&previous, &actual, CHECK_SHARE));
     let (pai, pei) = model.pai_pei(total as f64, expected.len());
-    Some(ForecastCheck {
+    let check = ForecastCheck {
         events: total,
         in_study: actual.iter().sum::<f64>() as usize,
         study_cells: expected.len(),
@@ -99,9 +133,8 @@ pub fn check(
         pei,
         previous_captured: baseline.captured,
         previous_pai: baseline.pai_pei(total as f64, expected.len()).0,
-        brier: calibration.brier(),
-        reliability: calibration.table(),
-    })
+    };
+    Some(Outcome { check: Some(check), calibration })
 }
 
 #[cfg(test)]
@@ -151,14 +184,16 @@ mod tests {
         // The probabilities: 39 cells at 1 − e^(−0.1) ≈ 9.5%, one of which (cell 30) had an
         // event; cell 7 at 1 − e^(−2) ≈ 86.5%, which had. The bins are the backtest's.
         let (low, high) = (1.0 - (-0.1f64).exp(), 1.0 - (-2.0f64).exp());
-        let bins: Vec<(f64, u64)> = got.reliability.iter().map(|b| (b.from, b.cells)).collect();
-        assert_eq!(bins, [(0.05, 39), (0.4, 1)]);
-        assert!(
-            (got.reliability[0].mean_forecast - low).abs() < 1e-12 && (got.reliability[0].observed - 1.0 / 39.0).abs() < 1e-12
-        );
-        assert!((got.reliability[1].mean_forecast - high).abs() < 1e-12 && got.reliability[1].observed == 1.0);
+        let outcome = check_outcome(&events, &categories(), 500.0, Horizon::Week, chrono_of(AT), &expected).unwrap();
+        assert_eq!(outcome.check.as_ref(), Some(&got), "one pass gives both");
+        let calibrated = outcome.calibration;
+        let bins: Vec<(f64, u64)> = calibrated.reliability.iter().map(|b| (b.from, b.cells)).collect();
+        assert_eq!((calibrated.cells, bins), (40, vec![(0.05, 39), (0.4, 1)]));
+        let (lower, upper) = (&calibrated.reliability[0], &calibrated.reliability[1]);
+        assert!((lower.mean_forecast - low).abs() < 1e-12 && (lower.observed - 1.0 / 39.0).abs() < 1e-12);
+        assert!((upper.mean_forecast - high).abs() < 1e-12 && upper.observed == 1.0);
         let brier = (38.0 * low * low + (1.0 - low).powi(2) + (1.0 - high).powi(2)) / 40.0;
-        assert!((got.brier - brier).abs() < 1e-12, "{} {brier}", got.brier);
+        assert!((calibrated.brier - brier).abs() < 1e-12, "{} {brier}", calibrated.brier);
         assert!((got.captured - (3.0 + 1.0 / 39.0)).abs() < 1e-12, "{}", got.captured);
         assert!((got.pai - got.captured / 5.0 / 0.05).abs() < 1e-12, "{}", got.pai);
         // The best two cells hold 4 events.
@@ -172,8 +207,13 @@ mod tests {
     fn a_quiet_horizon_or_a_forecast_on_other_cells_is_not_checked() {
         let events = history();
         let expected = vec![0.1; 40];
-        // No event of the category over the week.
+        // No event of the category over the week: nothing to check, but the probabilities are
+        // calibrated all the same (every cell at 9.5%, none with an event).
         assert_eq!(check(&events, &categories(), 500.0, Horizon::Week, chrono_of(AT), &expected), None);
+        let quiet = check_outcome(&events, &categories(), 500.0, Horizon::Week, chrono_of(AT), &expected).unwrap();
+        let p = 1.0 - (-0.1f64).exp();
+        assert_eq!((quiet.check, quiet.calibration.cells, quiet.calibration.reliability.len()), (None, 40, 1));
+        assert!((quiet.calibration.brier - p * p).abs() < 1e-12 && quiet.calibration.reliability[0].observed == 0.0);
         let mut events = events;
         events.push(event(AT + 1, 121.05, "theft"));
         assert!(check(&events, &categories(), 500.0, Horizon::Week, chrono_of(AT), &expected).is_some());
@@ -218,9 +258,10 @@ mod tests {
             proptest::prop_assert_eq!(got.events, week.len());
             proptest::prop_assert!(got.captured <= got.in_study as f64 + 1e-9 && got.in_study <= got.events, "{:?}", got);
             proptest::prop_assert!(got.pei <= 1.0 + 1e-9, "{:?}", got);
-            let binned: u64 = got.reliability.iter().map(|b| b.cells).sum();
+            let calibrated = check_outcome(&events, &categories(), 300.0, Horizon::Week, chrono_of(AT), &expected).unwrap().calibration;
+            let binned: u64 = calibrated.reliability.iter().map(|b| b.cells).sum();
             proptest::prop_assert_eq!(binned, got.study_cells as u64);
-            proptest::prop_assert!((0.0..=1.0).contains(&got.brier), "{:?}", got);
+            proptest::prop_assert!((0.0..=1.0).contains(&calibrated.brier), "{:?}", calibrated);
             let share = got.flagged_cells / got.study_cells as f64;
             proptest::prop_assert!((got.pai - got.captured / got.events as f64 / share).abs() < 1e-9, "{:?}", got);
             let foresight = cells.outcome(AT, 7);

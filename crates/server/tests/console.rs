@@ -483,6 +483,13 @@ async fn every_page_template_renders_with_real_data() {
     let month = visit(&mut leader, "/heatmap?layer=forecast&horizon=30d", StatusCode::OK).await;
     assert!(month.body.contains("30 天内至少发生一起") && month.body.contains("按与最高网格之比着色"), "a month is shaded");
     assert!(month.body.contains("horizon=30d"), "downloads keep the horizon");
+    // A category the form kept from another programme is dropped for the forecast (every risk
+    // category), not refused with a page that has no form to change it.
+    let kept = visit(&mut leader, "/heatmap?layer=forecast&programme=demo&category=no_such", StatusCode::OK).await;
+    assert!(
+        kept.body.contains("7 天内至少发生一起") && kept.body.contains("矛盾纠纷·劳资欠薪、"),
+        "every risk category forecast"
+    );
     let fortnight = visit(&mut leader, "/heatmap?layer=forecast&horizon=14d", StatusCode::UNPROCESSABLE_ENTITY).await;
     assert!(fortnight.body.contains("14d"), "the bad horizon is named");
     assert!(

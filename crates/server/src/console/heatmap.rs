@@ -159,12 +159,15 @@ async fn view(
         None => engine.region_children(&scopes[0]).await.map_err(fail)?.first().map_or(scopes[0].clone(), |r| r.code.clone()),
     };
     let mut programme = q.programme.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned);
-    let category = q.category.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
+    let mut category = q.category.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
     let density = q.layer.as_deref() == Some("density");
-    // The forecast is of risk events: asking for it maps them.
+    // The forecast is of risk events: asking for it maps them, and a category the form kept
+    // from another programme is dropped (the form then shows every risk category).
     let forecast = q.layer.as_deref() == Some("forecast") && readable.iter().any(|(p, _)| p.code == "risk");
     if forecast {
         programme = Some(fq_engine::RISK_EVENTS.to_owned());
+        let risk = engine.programmes().get("risk");
+        category = category.filter(|c| risk.is_some_and(|p| p.in_catalog("risk_category", c)));
     }
     let horizon = match Horizon::or_week(q.horizon.as_deref()) {
         Ok(h) => h,
@@ -368,12 +371,15 @@ async fn view(
             ahead => s.ahead,
             behind => s.behind,
             even => s.periods - s.ahead - s.behind,
-            brier => format!("{:.3}", s.brier),
+            calibrated => s.calibrated_periods,
+            brier => s.brier.map(|b| format!("{b:.3}")),
+            reference => s.reference_brier.map(|b| format!("{b:.3}")),
+            // Two decimals: most cells of a day's forecast are below 1%.
             reliability => s.reliability.iter().map(|b| minijinja::context! {
                 range => format!("{}–{}%", figure(b.from * 100.0), figure(b.to * 100.0)),
                 cells => b.cells,
-                forecast => figure(b.mean_forecast * 100.0),
-                observed => figure(b.observed * 100.0),
+                forecast => format!("{:.2}", b.mean_forecast * 100.0),
+                observed => format!("{:.2}", b.observed * 100.0),
             }).collect::<Vec<_>>(),
         }
     });

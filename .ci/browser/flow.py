@@ -391,6 +391,8 @@ class Flow:
         check = self.driver.find_element(By.ID, "forecast-check").text
         self.check("预测检验" in check and "PAI" in check and "按上一期起数" in check,
                    "a forecast whose week is over is checked against what happened")
+        self.check("Brier 分数" in self.driver.find_element(By.ID, "forecast-calibration").text,
+                   "and its probabilities against whether anything happened")
         self.shot("37-heatmap-forecast-check")
         # Back on today's forecast, the record: the last four weeks checked now, then the track
         # record the CI script filled (`fengqiao risk check-forecasts`), a quarter in all, and

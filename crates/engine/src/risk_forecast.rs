@@ -129,6 +129,8 @@ pub struct ForecastLayer {
     /// summed, against the located events of those categories stored for the horizon. None for
     /// a horizon not yet over, or one with no such event.
     pub check: Option<ForecastCheck>,
+    /// Whether its probabilities held over the horizon, quiet or not (with `check`).
+    pub calibration: Option<fq_risk::check::Calibrated>,
     /// With a forecast from today: the checks of the last forecasts of the same horizon that
     /// are over, latest first: the recent ones checked now (see [`crate::risk_record`]), then
     /// those the nightly run stored (see [`crate::risk_track`]).
@@ -193,6 +195,7 @@ impl Engine {
             fitted_at: None,
             over,
             check: None,
+            calibration: None,
             record: Vec::new(),
             record_summary: None,
         };
@@ -241,11 +244,12 @@ impl Engine {
             let mut events = Arc::unwrap_or_clone(events);
             events.extend(later);
             let categories = layer.categories.clone();
-            layer.check = tokio::task::spawn_blocking(move || {
-                fq_risk::check::check(&events, &categories, NIGHTLY_CELL_METRES, horizon, day, &summed)
+            let outcome = tokio::task::spawn_blocking(move || {
+                fq_risk::check::check_outcome(&events, &categories, NIGHTLY_CELL_METRES, horizon, day, &summed)
             })
             .await
             .map_err(join_failed)?;
+            (layer.check, layer.calibration) = outcome.map_or((None, None), |o| (o.check, Some(o.calibration)));
         }
         Ok(layer)
     }

@@ -78,9 +78,9 @@ pub fn summarise_record(rows: &[PastForecast]) -> Option<RecordSummary> {
     let (brier, reference_brier) = if cells == 0 {
         (None, None)
     } else {
-        let happened = reliability.iter().map(|b| b.observed * b.cells as f64).sum::<f64>() / cells as f64;
         let brier = calibrated.iter().map(|c| c.brier * c.cells as f64).sum::<f64>() / cells as f64;
-        (Some(brier), Some(happened * (1.0 - happened)))
+        let pooled = Calibrated { cells, brier, reliability: reliability.clone() };
+        (Some(brier), Some(pooled.reference_brier()))
     };
     Some(RecordSummary {
         periods: checks.len(),

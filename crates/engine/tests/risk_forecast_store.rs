@@ -210,6 +210,10 @@ async fn a_forecast_whose_horizon_is_over_is_checked() {
     assert!((check.captured - in_week as f64).abs() < 1e-9, "{check:?}");
     assert!((check.pai - 2.0).abs() < 1e-9 && (check.pei - 1.0).abs() < 1e-9, "{check:?}");
     assert!((check.previous_captured - in_week as f64).abs() < 1e-9, "{check:?}");
+    // Its probabilities over the two study cells: the hot one had events, the other none.
+    let calibration = layer.calibration.as_ref().expect("a checked forecast is calibrated");
+    let happened: f64 = calibration.reliability.iter().map(|b| b.observed * b.cells as f64).sum();
+    assert_eq!((calibration.cells, happened), (2, 1.0), "{calibration:?}");
 
     // A late report for the week's first day, at a place with no event before: counted now,
     // and not capturable (outside the study cells). The forecast itself, fitted before the
@@ -240,6 +244,7 @@ async fn a_forecast_whose_horizon_is_over_is_checked() {
     let six = HeatQuery { to: start_of_day(today - Duration::days(6)), ..query.clone() };
     let six = engine.heat_map(&cli(), &six).await.unwrap().forecast.unwrap();
     assert_eq!((six.day, six.over, six.check, six.record), (today - Duration::days(6), false, None, Vec::new()));
+    assert_eq!(six.calibration, None, "not over: not calibrated");
     let month = engine.heat_map(&cli(), &HeatQuery { forecast: Some(Horizon::Month), ..query.clone() }).await.unwrap();
     assert_eq!(month.forecast.unwrap().check, None);
     let current = HeatQuery { to: start_of_day(today + Duration::days(1)), ..query.clone() };

@@ -51,6 +51,15 @@ pub struct Calibrated {
     pub reliability: Vec<ReliabilityBin>,
 }
 
+impl Calibrated {
+    /// The Brier score of forecasting every cell at the share of the cells that had an event
+    /// (known only afterwards): the reference a forecast worth reading scores below.
+    pub fn reference_brier(&self) -> f64 {
+        let happened = self.reliability.iter().map(|b| b.observed * b.cells as f64).sum::<f64>() / self.cells.max(1) as f64;
+        happened * (1.0 - happened)
+    }
+}
+
 /// A past forecast set against what happened: its check when the horizon held an event of its
 /// categories, and the calibration of its probabilities in any case.
 #[derive(Debug, Clone, PartialEq)]
@@ -194,6 +203,8 @@ mod tests {
         assert!((upper.mean_forecast - high).abs() < 1e-12 && upper.observed == 1.0);
         let brier = (38.0 * low * low + (1.0 - low).powi(2) + (1.0 - high).powi(2)) / 40.0;
         assert!((calibrated.brier - brier).abs() < 1e-12, "{} {brier}", calibrated.brier);
+        // Two of the forty cells had an event: the mean-rate reference is 5% × 95%.
+        assert!((calibrated.reference_brier() - 0.05 * 0.95).abs() < 1e-12, "{}", calibrated.reference_brier());
         assert!((got.captured - (3.0 + 1.0 / 39.0)).abs() < 1e-12, "{}", got.captured);
         assert!((got.pai - got.captured / 5.0 / 0.05).abs() < 1e-12, "{}", got.pai);
         // The best two cells hold 4 events.

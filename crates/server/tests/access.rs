@@ -593,6 +593,7 @@ async fn risk_push_story(store: Arc<dyn Store>) {
         (Some(2), Some(1.0), Some(2.0)),
         "{check}"
     );
+    assert!(over.body["calibration"]["brier"].is_number() && body["calibration"].is_null(), "{}", over.body["calibration"]);
     // The track record: six weeks backfilled by an operator, listed with today's forecast (the
     // recent four checked now, then two stored) and added up.
     let backfilled = world.engine.backfill_checks(&cli(), &luqiao, fq_engine::Horizon::Week, 6, false).await.unwrap();

@@ -445,6 +445,10 @@ async fn every_page_template_renders_with_real_data() {
     let link = link.split('"').next().unwrap().replace("&amp;", "&");
     let checked = visit(&mut leader, &link, StatusCode::OK).await;
     assert!(checked.body.contains("预测检验") && checked.body.contains("PAI"), "{link}: {}", checked.body);
+    assert!(
+        checked.body.contains("id=\"forecast-calibration\"") && checked.body.contains("Brier 分数"),
+        "its probabilities checked"
+    );
     assert!(!checked.body.contains("forecast-check-link"), "a checked forecast links to no other");
     // It is the latest week that is over: it starts seven days before today's.
     let first_day = |body: &str| {

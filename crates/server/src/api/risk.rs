@@ -99,6 +99,10 @@ pub(crate) struct ForecastReply {
     /// the events that happened (`captured`, `pai`, `pei`), beside the cells with the most
     /// events in the horizon before (`previous_captured`, `previous_pai`).
     check: Option<fq_risk::check::ForecastCheck>,
+    /// Once its horizon has passed, whether its probabilities held over the study cells, quiet
+    /// horizon or not: `cells`, the Brier score `brier` and the `reliability` table (bins of the
+    /// probability of at least one event, with the share that had one).
+    calibration: Option<fq_risk::check::Calibrated>,
     /// With a forecast from today: the last forecasts of the horizon that are over, latest
     /// first: those the database still keeps (four days or weeks, one month), each with the
     /// categories whose forecasts were held, those not held, and its check made now (none is
@@ -170,6 +174,7 @@ pub(crate) async fn forecast(
         fitted_at: layer.fitted_at,
         thresholds: layer.thresholds,
         check: layer.check,
+        calibration: layer.calibration,
         record: layer.record,
         record_summary: layer.record_summary,
         grids,

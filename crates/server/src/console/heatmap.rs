@@ -328,6 +328,10 @@ async fn view(
     let generated = map.cells.iter().any(|c| c.generated);
     let events = programme.as_deref() == Some(fq_engine::RISK_EVENTS);
     let check = map.forecast.as_ref().and_then(|f| f.check.as_ref()).map(check_context);
+    // Whether the shown forecast's probabilities held, busy horizon or quiet.
+    let calibration = map.forecast.as_ref().and_then(|f| f.calibration.as_ref()).map(|c| {
+        minijinja::context! { cells => c.cells, brier => format!("{:.3}", c.brier), reference => format!("{:.3}", c.reference_brier()) }
+    });
     // A forecast from today is not over yet: the link shows the latest one that is. Its period
     // ends the horizon and a day before today (the forecast starts the day after the period),
     // as long as the one shown, within what a period may span.
@@ -400,6 +404,7 @@ async fn view(
         check => check,
         check_link => check_link,
         check_quiet => check_quiet,
+        calibration => calibration,
         record => record,
         record_summary => record_summary,
         has_risk => readable.iter().any(|(p, _)| p.code == "risk"),

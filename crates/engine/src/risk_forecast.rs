@@ -245,7 +245,7 @@ impl Engine {
             events.extend(later);
             let categories = layer.categories.clone();
             let outcome = tokio::task::spawn_blocking(move || {
-                fq_risk::check::check_outcome(&events, &categories, NIGHTLY_CELL_METRES, horizon, day, &summed)
+                fq_risk::check::check(&events, &categories, NIGHTLY_CELL_METRES, horizon, day, &summed)
             })
             .await
             .map_err(join_failed)?;

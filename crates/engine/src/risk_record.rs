@@ -126,14 +126,8 @@ impl Engine {
                 .into_iter()
                 .map(|(at, key, mut row, summed)| {
                     if !row.categories.is_empty() {
-                        let outcome = fq_risk::check::check_outcome(
-                            &events,
-                            &row.categories,
-                            NIGHTLY_CELL_METRES,
-                            horizon,
-                            row.day,
-                            &summed,
-                        );
+                        let outcome =
+                            fq_risk::check::check(&events, &row.categories, NIGHTLY_CELL_METRES, horizon, row.day, &summed);
                         (row.check, row.calibration) = outcome.map_or((None, None), |o| (o.check, Some(o.calibration)));
                     }
                     (at, key, row)

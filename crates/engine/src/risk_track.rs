@@ -180,8 +180,7 @@ impl Engine {
             scopes
                 .into_iter()
                 .map(|(scope, categories, expected)| {
-                    let outcome =
-                        fq_risk::check::check_outcome(&events, &categories, NIGHTLY_CELL_METRES, horizon, day, &expected);
+                    let outcome = fq_risk::check::check(&events, &categories, NIGHTLY_CELL_METRES, horizon, day, &expected);
                     let (check, calibration) = outcome.map_or((None, None), |o| (o.check, Some(o.calibration)));
                     (scope, PastForecast { day, categories, missing: Vec::new(), check, calibration, checked_at: None })
                 })

@@ -70,24 +70,12 @@ pub struct Outcome {
 
 /// Checks `expected` (per study cell, in the order of the cells the forecast of `categories`
 /// from `at` was fitted on, with cells of `cell_metres`) against the events of `categories`
-/// over the horizon. `events` must hold every located event before the horizon's end: those
-/// before `at` lay the grid and the study cells as the fit did. None when the horizon held no
-/// event of the categories, or when `expected` is not a forecast on those cells (fitted on other
-/// events).
+/// over the horizon, and calibrates its probabilities, in one pass over the events. `events`
+/// must hold every located event before the horizon's end: those before `at` lay the grid and
+/// the study cells as the fit did. The check is None when the horizon held no event of the
+/// categories; the whole is None when `expected` is not a forecast on those cells (fitted on
+/// other events).
 pub fn check(
-    events: &[Event],
-    categories: &[String],
-    cell_metres: f64,
-    horizon: Horizon,
-    at: NaiveDate,
-    expected: &[f64],
-) -> Option<ForecastCheck> {
-    check_outcome(events, categories, cell_metres, horizon, at, expected)?.check
-}
-
-/// [`check`] and the calibration of the forecast's probabilities, in one pass over the events;
-/// None only when `expected` is not a forecast on the cells laid for it.
-pub fn check_outcome(
     events: &[Event],
     categories: &[String],
     cell_metres: f64,
@@ -171,6 +159,17 @@ mod tests {
         vec!["theft".to_owned()]
     }
 
+    /// The check alone, as most tests read it.
+    fn checked(
+        events: &[Event],
+        categories: &[String],
+        metres: f64,
+        horizon: Horizon,
+        expected: &[f64],
+    ) -> Option<ForecastCheck> {
+        check(events, categories, metres, horizon, chrono_of(AT), expected)?.check
+    }
+
     #[test]
     fn a_forecast_that_ranks_the_cells_of_the_week_first_captures_them() {
         let mut events = history();
@@ -186,15 +185,14 @@ mod tests {
         events.push(event(AT + 1, 121.12, "fraud"));
         let mut expected = vec![0.1; 40];
         expected[study_index(&events, 121.07)] = 2.0;
-        let got = check(&events, &categories(), 500.0, Horizon::Week, chrono_of(AT), &expected).unwrap();
+        let got = checked(&events, &categories(), 500.0, Horizon::Week, &expected).unwrap();
         // 5% of 40 cells is 2: cell 7 first (3 events), then one of the 39 tied cells, which hold
         // the remaining study event between them: 1/39 of it.
         assert_eq!((got.events, got.in_study, got.study_cells, got.flagged_cells), (5, 4, 40, 2.0));
         // The probabilities: 39 cells at 1 − e^(−0.1) ≈ 9.5%, one of which (cell 30) had an
         // event; cell 7 at 1 − e^(−2) ≈ 86.5%, which had. The bins are the backtest's.
         let (low, high) = (1.0 - (-0.1f64).exp(), 1.0 - (-2.0f64).exp());
-        let outcome = check_outcome(&events, &categories(), 500.0, Horizon::Week, chrono_of(AT), &expected).unwrap();
-        assert_eq!(outcome.check.as_ref(), Some(&got), "one pass gives both");
+        let outcome = check(&events, &categories(), 500.0, Horizon::Week, chrono_of(AT), &expected).unwrap();
         let calibrated = outcome.calibration;
         let bins: Vec<(f64, u64)> = calibrated.reliability.iter().map(|b| (b.from, b.cells)).collect();
         assert_eq!((calibrated.cells, bins), (40, vec![(0.05, 39), (0.4, 1)]));
@@ -220,18 +218,18 @@ mod tests {
         let expected = vec![0.1; 40];
         // No event of the category over the week: nothing to check, but the probabilities are
         // calibrated all the same (every cell at 9.5%, none with an event).
-        assert_eq!(check(&events, &categories(), 500.0, Horizon::Week, chrono_of(AT), &expected), None);
-        let quiet = check_outcome(&events, &categories(), 500.0, Horizon::Week, chrono_of(AT), &expected).unwrap();
+        assert_eq!(checked(&events, &categories(), 500.0, Horizon::Week, &expected), None);
+        let quiet = check(&events, &categories(), 500.0, Horizon::Week, chrono_of(AT), &expected).unwrap();
         let p = 1.0 - (-0.1f64).exp();
         assert_eq!((quiet.check, quiet.calibration.cells, quiet.calibration.reliability.len()), (None, 40, 1));
         assert!((quiet.calibration.brier - p * p).abs() < 1e-12 && quiet.calibration.reliability[0].observed == 0.0);
         let mut events = events;
         events.push(event(AT + 1, 121.05, "theft"));
-        assert!(check(&events, &categories(), 500.0, Horizon::Week, chrono_of(AT), &expected).is_some());
+        assert!(checked(&events, &categories(), 500.0, Horizon::Week, &expected).is_some());
         // A forecast with another number of cells was fitted on other events.
-        assert_eq!(check(&events, &categories(), 500.0, Horizon::Week, chrono_of(AT), &expected[1..]), None);
+        assert_eq!(checked(&events, &categories(), 500.0, Horizon::Week, &expected[1..]), None);
         // A category with no event at all.
-        assert_eq!(check(&events, &["fraud".to_owned()], 500.0, Horizon::Week, chrono_of(AT), &expected), None);
+        assert_eq!(checked(&events, &["fraud".to_owned()], 500.0, Horizon::Week, &expected), None);
     }
 
     #[test]
@@ -240,9 +238,9 @@ mod tests {
         events.push(event(AT + 6, 121.05, "theft"));
         events.push(event(AT + 7, 121.05, "theft"));
         let expected = vec![0.1; 40];
-        let week = check(&events, &categories(), 500.0, Horizon::Week, chrono_of(AT), &expected).unwrap();
+        let week = checked(&events, &categories(), 500.0, Horizon::Week, &expected).unwrap();
         assert_eq!(week.events, 1);
-        let month = check(&events, &categories(), 500.0, Horizon::Month, chrono_of(AT), &expected).unwrap();
+        let month = checked(&events, &categories(), 500.0, Horizon::Month, &expected).unwrap();
         assert_eq!(month.events, 2);
     }
 
@@ -265,18 +263,18 @@ mod tests {
             events.extend(week.iter().map(|(d, k)| event(AT + d, place(*k), "theft")));
             let cells = cells_for(&events, "theft", 300.0, AT).unwrap();
             let expected: Vec<f64> = scores.iter().cycle().take(cells.study.len()).copied().collect();
-            let got = check(&events, &categories(), 300.0, Horizon::Week, chrono_of(AT), &expected).unwrap();
+            let got = checked(&events, &categories(), 300.0, Horizon::Week, &expected).unwrap();
             proptest::prop_assert_eq!(got.events, week.len());
             proptest::prop_assert!(got.captured <= got.in_study as f64 + 1e-9 && got.in_study <= got.events, "{:?}", got);
             proptest::prop_assert!(got.pei <= 1.0 + 1e-9, "{:?}", got);
-            let calibrated = check_outcome(&events, &categories(), 300.0, Horizon::Week, chrono_of(AT), &expected).unwrap().calibration;
+            let calibrated = check(&events, &categories(), 300.0, Horizon::Week, chrono_of(AT), &expected).unwrap().calibration;
             let binned: u64 = calibrated.reliability.iter().map(|b| b.cells).sum();
             proptest::prop_assert_eq!(binned, got.study_cells as u64);
             proptest::prop_assert!((0.0..=1.0).contains(&calibrated.brier), "{:?}", calibrated);
             let share = got.flagged_cells / got.study_cells as f64;
             proptest::prop_assert!((got.pai - got.captured / got.events as f64 / share).abs() < 1e-9, "{:?}", got);
             let foresight = cells.outcome(AT, 7);
-            let perfect = check(&events, &categories(), 300.0, Horizon::Week, chrono_of(AT), &foresight).unwrap();
+            let perfect = checked(&events, &categories(), 300.0, Horizon::Week, &foresight).unwrap();
             if perfect.in_study > 0 {
                 proptest::prop_assert!((perfect.pei - 1.0).abs() < 1e-9, "{:?}", perfect);
             }

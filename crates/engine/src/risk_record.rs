@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::Engine;
 use crate::error::EngineError;
 use crate::risk_forecast::{KEPT_FORECAST_DAYS, add_cells, join_failed};
-use crate::risk_track::track_length;
+use crate::risk_track::{successive, track_length};
 use crate::risk_whistle::{NIGHTLY_CELL_METRES, first_days};
 
 /// How many recent forecasts, checked on the page, a forecast from today lists at most (fewer
@@ -161,16 +161,9 @@ impl Engine {
                 *row = check.clone();
             }
         }
-        let mut next = rows.last().map_or(today, |r| r.day);
-        for check in stored {
-            if rows.len() >= track_length(horizon) {
-                break;
-            }
-            if check.day + chrono::Duration::days(i64::from(horizon.days())) <= next {
-                next = check.day;
-                rows.push(check);
-            }
-        }
+        let next = rows.last().map_or(today, |r| r.day);
+        let room = track_length(horizon).saturating_sub(rows.len());
+        rows.extend(successive(stored, horizon, next, room));
         Ok(rows)
     }
 }

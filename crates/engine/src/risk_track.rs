@@ -120,6 +120,26 @@ fn pooled<'a>(bins: impl Iterator<Item = &'a ReliabilityBin>) -> Vec<Reliability
     pooled
 }
 
+/// Of `stored` (latest first), the periods that follow one another back from `next` (each ends
+/// by the first day of the one listed before it), at most `limit`: the nightly run checks a
+/// period every night, so stored periods overlap.
+pub(crate) fn successive(stored: Vec<PastForecast>, horizon: Horizon, mut next: NaiveDate, limit: usize) -> Vec<PastForecast> {
+    let mut listed = Vec::new();
+    for check in stored {
+        if listed.len() >= limit {
+            break;
+        }
+        if check.day + chrono::Duration::days(i64::from(horizon.days())) <= next {
+            next = check.day;
+            listed.push(check);
+        }
+    }
+    listed
+}
+
+/// The longest span of first days one read of the track record covers (three years).
+pub const MAX_RECORD_SPAN_DAYS: i64 = 3 * 366;
+
 /// A checked forecast of one scope: a category, or None for every category summed.
 type ScopedCheck = (Option<String>, PastForecast);
 
@@ -283,6 +303,45 @@ impl Engine {
             self.store_checks(county, horizon, rows).await?;
         }
         Ok(record)
+    }
+
+    /// The track record of `county` and `category` (None: every category) over `horizon`: the
+    /// stored checks of the periods that ended by `to` and began on `from` or later, one after
+    /// the other back from `to` (the stored periods overlap: see [`successive`]), latest first,
+    /// and their summary. Readers of the risk programme over the county, as the forecast's.
+    pub async fn track_record(
+        &self,
+        actor: &Actor,
+        county: &RegionCode,
+        category: Option<&str>,
+        horizon: Horizon,
+        (from, to): (NaiveDate, NaiveDate),
+    ) -> Result<(Vec<PastForecast>, Option<RecordSummary>), EngineError> {
+        let programme = self.programme("risk")?;
+        if !crate::access::reads_programme(actor, &programme, county) {
+            return Err(EngineError::forbidden(format!("the forecasts of {county} are outside your scope")));
+        }
+        if county.level() != fq_domain::region::RegionLevel::County {
+            return Err(EngineError::field("region_not_county", "county", format!("{county} is not a county")));
+        }
+        if let Some(c) = category.filter(|c| !programme.in_catalog("risk_category", c)) {
+            return Err(EngineError::field("category_unknown", "category", format!("{c} is not a risk category")));
+        }
+        if from > to || (to - from).num_days() > MAX_RECORD_SPAN_DAYS {
+            return Err(EngineError::field(
+                "period_invalid",
+                "from",
+                format!("{from} to {to}: the first day on or before the last, at most {MAX_RECORD_SPAN_DAYS} days apart"),
+            ));
+        }
+        // A period ends the day before the next begins: one that ended by `to` began a horizon
+        // before the day after it.
+        let end = to + chrono::Duration::days(1);
+        let before = end - chrono::Duration::days(i64::from(horizon.days())) + chrono::Duration::days(1);
+        let stored = self.stored_checks(county, category, horizon, from, before).await?;
+        let record = successive(stored, horizon, end, usize::MAX);
+        let summary = summarise_record(&record);
+        Ok((record, summary))
     }
 
     /// The stored checks of `county` and `category` (None: every category) over `horizon` whose

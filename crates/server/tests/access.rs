@@ -603,6 +603,28 @@ async fn risk_push_story(store: Arc<dyn Store>) {
     assert_eq!(record.len(), 6, "{}", default.body["record"]);
     assert!(record[4]["checked_at"].is_string() && record[0]["checked_at"].is_null(), "{}", default.body["record"]);
     assert_eq!(default.body["record_summary"]["periods"].as_u64(), Some(checked as u64), "{}", default.body["record_summary"]);
+    // The track record over a span of one's choosing: the six weeks, latest first, and their
+    // sum; a span that ends before the latest week ends lists the five before it.
+    let span = world.call(Method::GET, "/api/v1/risk/checks?county=331004&from=2026-01-01", Auth::Token(&other), None).await;
+    assert_eq!(span.status, StatusCode::OK, "{}", span.body);
+    let days: Vec<&str> = span.body["record"].as_array().unwrap().iter().filter_map(|r| r["day"].as_str()).collect();
+    assert_eq!(days, ["2026-02-23", "2026-02-16", "2026-02-09", "2026-02-02", "2026-01-26", "2026-01-19"]);
+    assert_eq!(span.body["summary"]["periods"].as_u64(), Some(checked as u64), "{}", span.body["summary"]);
+    let shorter = world
+        .call(Method::GET, "/api/v1/risk/checks?county=331004&from=2026-01-20&to=2026-02-28", Auth::Token(&other), None)
+        .await;
+    let days: Vec<&str> = shorter.body["record"].as_array().unwrap().iter().filter_map(|r| r["day"].as_str()).collect();
+    assert_eq!(days, ["2026-02-16", "2026-02-09", "2026-02-02", "2026-01-26"], "{}", shorter.body);
+    for (uri, code_) in [
+        ("/api/v1/risk/checks?county=331004&from=2026-03-01&to=2026-02-01", "period_invalid"),
+        ("/api/v1/risk/checks?county=331004&from=2020-01-01&to=2026-02-01", "period_invalid"),
+        ("/api/v1/risk/checks?county=331004&from=2026-01-01&category=*", "category_unknown"),
+        ("/api/v1/risk/checks?county=331004&from=2026-01-01&horizon=14d", "horizon_invalid"),
+        ("/api/v1/risk/checks?county=331004001&from=2026-01-01", "region_not_county"),
+    ] {
+        let bad = world.call(Method::GET, uri, Auth::Token(&other), None).await;
+        assert_eq!((bad.status, code(&bad)), (StatusCode::UNPROCESSABLE_ENTITY, code_), "{uri}: {}", bad.body);
+    }
     let listed = body["grids"].as_array().unwrap();
     assert_eq!(listed.len(), grids.len(), "every grid of the county");
     assert_eq!(listed[0]["code"].as_str(), Some(hot.code.to_string().as_str()), "the hot grid is first");
@@ -622,6 +644,9 @@ async fn risk_push_story(store: Arc<dyn Store>) {
     let elsewhere = world.account("jindong-analyst", jinhua_org, "analyst", "330703").await;
     let refused = world.call(Method::GET, uri, Auth::Token(&elsewhere), None).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let refused =
+        world.call(Method::GET, "/api/v1/risk/checks?county=331004&from=2026-01-01", Auth::Token(&elsewhere), None).await;
+    assert_eq!((refused.status, refused.body.get("record").is_none()), (StatusCode::FORBIDDEN, true), "{}", refused.body);
     // Today's forecast, with its track record, is refused them too.
     let refused = world.call(Method::GET, "/api/v1/risk/forecast?county=331004", Auth::Token(&elsewhere), None).await;
     assert_eq!((refused.status, refused.body.get("record").is_none()), (StatusCode::FORBIDDEN, true), "{}", refused.body);

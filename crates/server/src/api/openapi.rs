@@ -49,6 +49,7 @@ impl Modify for Security {
         inspection::push, inspection::batch, inspection::record, inspection::ranking, inspection::evaluation,
         risk::push,
         risk::forecast,
+        risk::track_record,
         risk::trace,
         risk::push_positions,
     ),

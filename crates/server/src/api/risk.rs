@@ -30,6 +30,7 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/risk/sources/{code}/events", post(push).layer(axum::extract::DefaultBodyLimit::max(MAX_PUSH_BYTES)))
         .route("/risk/forecast", get(forecast))
+        .route("/risk/checks", get(track_record))
         .route("/risk/trace", post(trace))
         .route("/risk/positions/{source}", post(push_positions).layer(axum::extract::DefaultBodyLimit::max(MAX_PUSH_BYTES)))
 }
@@ -179,6 +180,59 @@ pub(crate) async fn forecast(
         record_summary: layer.record_summary,
         grids,
     }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct RecordParams {
+    /// A county code (six digits).
+    county: String,
+    /// One risk category (default: every category summed).
+    category: Option<String>,
+    /// The periods' length: 1d, 7d (the default) or 30d.
+    horizon: Option<String>,
+    /// The first day of the earliest period to list (YYYY-MM-DD).
+    from: NaiveDate,
+    /// The last day of the latest period to list (default yesterday, Beijing time); at most
+    /// three years after `from`.
+    to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct RecordReply {
+    county: String,
+    category: Option<String>,
+    horizon_days: i32,
+    /// The stored checks (预测检验档案) of the periods in the span, one after the other back
+    /// from `to`, latest first: each with its categories, its check (null when nothing
+    /// happened), its `calibration` and when it was checked (`checked_at`).
+    record: Vec<fq_engine::PastForecast>,
+    /// Those periods added up, as `record_summary` of the forecast.
+    summary: Option<fq_engine::RecordSummary>,
+}
+
+/// The track record of a county's forecasts over a span: how each period's forecast did, checked
+/// the night its horizon ended (or backfilled by an operator), and the sum. Readers of the risk
+/// programme over the county and leaders, as the forecast.
+#[utoipa::path(get, path = "/api/v1/risk/checks", tag = "risk", params(RecordParams),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn track_record(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Query(p): Query<RecordParams>,
+) -> Result<Json<RecordReply>, ApiError> {
+    let county = RegionCode::parse(p.county.trim()).map_err(|e| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "region_code_invalid", e.to_string()).with_field("county")
+    })?;
+    let horizon = Horizon::or_week(p.horizon.as_deref()).map_err(|text| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "horizon_invalid", format!("{text:?} is not 1d, 7d or 30d"))
+            .with_field("horizon")
+    })?;
+    let to = p.to.unwrap_or_else(|| local_date(state.engine.current_time()) - chrono::Duration::days(1));
+    let category = p.category.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+    let (record, summary) = state.engine.track_record(&actor, &county, category.as_deref(), horizon, (p.from, to)).await?;
+    Ok(Json(RecordReply { county: county.to_string(), category, horizon_days: horizon.days(), record, summary }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

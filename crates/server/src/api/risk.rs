@@ -133,13 +133,7 @@ pub(crate) async fn forecast(
     Caller(actor): Caller,
     Query(p): Query<ForecastParams>,
 ) -> Result<Json<ForecastReply>, ApiError> {
-    let county = RegionCode::parse(p.county.trim()).map_err(|e| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "region_code_invalid", e.to_string()).with_field("county")
-    })?;
-    let horizon = Horizon::or_week(p.horizon.as_deref()).map_err(|text| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "horizon_invalid", format!("{text:?} is not 1d, 7d or 30d"))
-            .with_field("horizon")
-    })?;
+    let (county, horizon) = county_and_horizon(&p.county, p.horizon.as_deref())?;
     // Today by default: the nightly run's forecast, fitted on the whole days before it (a later
     // day is brought back to today by the engine).
     let day = p.day.unwrap_or_else(|| local_date(state.engine.current_time()));
@@ -182,6 +176,18 @@ pub(crate) async fn forecast(
     }))
 }
 
+/// The county and the horizon (a week by default) of a forecast's query, each named when bad.
+fn county_and_horizon(county: &str, horizon: Option<&str>) -> Result<(RegionCode, Horizon), ApiError> {
+    let county = RegionCode::parse(county.trim()).map_err(|e| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "region_code_invalid", e.to_string()).with_field("county")
+    })?;
+    let horizon = Horizon::or_week(horizon).map_err(|text| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "horizon_invalid", format!("{text:?} is not 1d, 7d or 30d"))
+            .with_field("horizon")
+    })?;
+    Ok((county, horizon))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct RecordParams {
@@ -222,13 +228,7 @@ pub(crate) async fn track_record(
     Caller(actor): Caller,
     Query(p): Query<RecordParams>,
 ) -> Result<Json<RecordReply>, ApiError> {
-    let county = RegionCode::parse(p.county.trim()).map_err(|e| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "region_code_invalid", e.to_string()).with_field("county")
-    })?;
-    let horizon = Horizon::or_week(p.horizon.as_deref()).map_err(|text| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "horizon_invalid", format!("{text:?} is not 1d, 7d or 30d"))
-            .with_field("horizon")
-    })?;
+    let (county, horizon) = county_and_horizon(&p.county, p.horizon.as_deref())?;
     let to = p.to.unwrap_or_else(|| local_date(state.engine.current_time()) - chrono::Duration::days(1));
     let category = p.category.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
     let (record, summary) = state.engine.track_record(&actor, &county, category.as_deref(), horizon, (p.from, to)).await?;

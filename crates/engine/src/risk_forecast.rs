@@ -24,7 +24,7 @@ use crate::heatmap::{HeatCell, HeatQuery};
 use crate::risk_ingest::grid_index;
 use crate::risk_record::{CACHED_ROWS, PastForecast, RecordKey};
 use crate::risk_track::RecordSummary;
-use crate::risk_whistle::{NIGHTLY_CELL_METRES, level_table, risk_categories};
+use crate::risk_whistle::{NIGHTLY_CELL_METRES, level_table, require_risk_category, risk_categories};
 
 /// What a forecast depends on: the county, the category, the first day, the horizon, and how
 /// many of the county's events were stored before that day (an event ingested later for an
@@ -172,9 +172,9 @@ impl Engine {
             Vec::new()
         };
         let categories: Vec<String> = match category {
-            Some(c) if programme.in_catalog("risk_category", c) => vec![c.to_owned()],
             Some(c) => {
-                return Err(EngineError::field("category_unknown", "category", format!("{c} is not a risk category")));
+                require_risk_category(&programme, c)?;
+                vec![c.to_owned()]
             }
             None => risk_categories(&programme, &events),
         };
@@ -249,7 +249,7 @@ impl Engine {
             })
             .await
             .map_err(join_failed)?;
-            (layer.check, layer.calibration) = outcome.map_or((None, None), |o| (o.check, Some(o.calibration)));
+            (layer.check, layer.calibration) = fq_risk::check::Outcome::split(outcome);
         }
         Ok(layer)
     }

@@ -128,7 +128,7 @@ impl Engine {
                     if !row.categories.is_empty() {
                         let outcome =
                             fq_risk::check::check(&events, &row.categories, NIGHTLY_CELL_METRES, horizon, row.day, &summed);
-                        (row.check, row.calibration) = outcome.map_or((None, None), |o| (o.check, Some(o.calibration)));
+                        (row.check, row.calibration) = fq_risk::check::Outcome::split(outcome);
                     }
                     (at, key, row)
                 })

@@ -26,7 +26,7 @@ use crate::Engine;
 use crate::error::EngineError;
 use crate::risk_forecast::{KEPT_FORECAST_DAYS, add_cells, join_failed};
 use crate::risk_record::PastForecast;
-use crate::risk_whistle::{NIGHTLY_CELL_METRES, first_days, risk_categories};
+use crate::risk_whistle::{NIGHTLY_CELL_METRES, first_days, require_county, require_risk_category, risk_categories};
 
 /// How many periods today's forecast lists at most, recent rows and stored checks together:
 /// two weeks of days, a quarter of weeks, a year of months.
@@ -201,7 +201,7 @@ impl Engine {
                 .into_iter()
                 .map(|(scope, categories, expected)| {
                     let outcome = fq_risk::check::check(&events, &categories, NIGHTLY_CELL_METRES, horizon, day, &expected);
-                    let (check, calibration) = outcome.map_or((None, None), |o| (o.check, Some(o.calibration)));
+                    let (check, calibration) = fq_risk::check::Outcome::split(outcome);
                     (scope, PastForecast { day, categories, missing: Vec::new(), check, calibration, checked_at: None })
                 })
                 .collect()
@@ -269,9 +269,7 @@ impl Engine {
         replace: bool,
     ) -> Result<Vec<PastForecast>, EngineError> {
         crate::access::require_operator(actor, "filling the track record of forecasts")?;
-        if county.level() != fq_domain::region::RegionLevel::County {
-            return Err(EngineError::field("region_not_county", "county", format!("{county} is not a county")));
-        }
+        require_county(county)?;
         self.active_region(county, "county").await?;
         if !(1..=MAX_BACKFILL_PERIODS).contains(&periods) {
             return Err(EngineError::field(
@@ -321,11 +319,9 @@ impl Engine {
         if !crate::access::reads_programme(actor, &programme, county) {
             return Err(EngineError::forbidden(format!("the forecasts of {county} are outside your scope")));
         }
-        if county.level() != fq_domain::region::RegionLevel::County {
-            return Err(EngineError::field("region_not_county", "county", format!("{county} is not a county")));
-        }
-        if let Some(c) = category.filter(|c| !programme.in_catalog("risk_category", c)) {
-            return Err(EngineError::field("category_unknown", "category", format!("{c} is not a risk category")));
+        require_county(county)?;
+        if let Some(c) = category {
+            require_risk_category(&programme, c)?;
         }
         if from > to || (to - from).num_days() > MAX_RECORD_SPAN_DAYS {
             return Err(EngineError::field(

@@ -80,6 +80,24 @@ pub(crate) fn first_days<'a>(programme: &fq_domain::programme::Programme, events
     first
 }
 
+/// Refuses a category that is not in the risk programme's catalogue.
+pub(crate) fn require_risk_category(programme: &fq_domain::programme::Programme, category: &str) -> Result<(), EngineError> {
+    if programme.in_catalog("risk_category", category) {
+        Ok(())
+    } else {
+        Err(EngineError::field("category_unknown", "category", format!("{category} is not a risk category")))
+    }
+}
+
+/// Refuses a region that is not a county: whistles, forecasts and their checks are per county.
+pub(crate) fn require_county(county: &RegionCode) -> Result<(), EngineError> {
+    if county.level() == fq_domain::region::RegionLevel::County {
+        Ok(())
+    } else {
+        Err(EngineError::field("region_not_county", "county", format!("{county} is not a county")))
+    }
+}
+
 /// The journal stream that claims a day's nightly run: its first event is the claim.
 fn nightly_stream(day: NaiveDate) -> String {
     format!("risk_nightly:{day}")
@@ -125,9 +143,7 @@ impl Engine {
     ) -> Result<WhistleRun, EngineError> {
         crate::access::require_operator(actor, "running the whistle")?;
         let programme = self.programme("risk")?;
-        if !programme.in_catalog("risk_category", category) {
-            return Err(EngineError::field("category_unknown", "category", format!("{category} is not a risk category")));
-        }
+        require_risk_category(&programme, category)?;
         let stored = self.stored_events(county, day).await?;
         let events = stored.len();
         let (list, cells) = fits(stored, vec![category.to_owned()], cell_metres, day, false)
@@ -148,9 +164,7 @@ impl Engine {
         day: NaiveDate,
     ) -> Result<Vec<CountyWhistle>, EngineError> {
         crate::access::require_operator(actor, "running the whistle")?;
-        if county.level() != fq_domain::region::RegionLevel::County {
-            return Err(EngineError::field("region_not_county", "county", format!("{county} is not a county")));
-        }
+        require_county(county)?;
         let programme = self.programme("risk")?;
         let stored = self.stored_events(county, day).await?;
         let events = stored.len();

@@ -68,6 +68,13 @@ pub struct Outcome {
     pub calibration: Calibrated,
 }
 
+impl Outcome {
+    /// The check and the calibration of a [`check`]'s outcome, each None without one.
+    pub fn split(outcome: Option<Outcome>) -> (Option<ForecastCheck>, Option<Calibrated>) {
+        outcome.map_or((None, None), |o| (o.check, Some(o.calibration)))
+    }
+}
+
 /// Checks `expected` (per study cell, in the order of the cells the forecast of `categories`
 /// from `at` was fitted on, with cells of `cell_metres`) against the events of `categories`
 /// over the horizon, and calibrates its probabilities, in one pass over the events. `events`
@@ -87,7 +94,7 @@ pub fn check(
     // Every category's forecast has the same cells: the grid and the study cells are laid over
     // the events of every category before the origin.
     let cells = cells_for(events, categories.first()?, cell_metres, origin).ok()?;
-    if expected.len() != cells.study.len() {
+    if expected.is_empty() || expected.len() != cells.study.len() {
         return None;
     }
     let h = horizon.days();
@@ -104,9 +111,6 @@ pub fn check(
             (Some(i), _, true) => previous[i] += 1.0,
             _ => {}
         }
-    }
-    if expected.is_empty() {
-        return None;
     }
     let mut calibration = Calibration::default();
     for (lambda, happened) in expected.iter().zip(&actual) {

@@ -6,6 +6,7 @@
 //! category is not whistled again until that one is cleared.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use fq_domain::actor::Actor;
@@ -118,7 +119,7 @@ pub(crate) fn level_table() -> Result<LevelTable, EngineError> {
 /// the month when `day_and_month`), on every core and off the async threads that serve requests
 /// (seconds on a big county).
 async fn fits(
-    events: Vec<Event>,
+    events: Arc<Vec<Event>>,
     categories: Vec<String>,
     cell_metres: f64,
     day: NaiveDate,
@@ -127,7 +128,13 @@ async fn fits(
     let table = level_table()?;
     tokio::task::spawn_blocking(move || fq_risk::whistle::nightly(&events, &categories, cell_metres, day, &table, day_and_month))
         .await
-        .map_err(|e| EngineError::field("whistle_invalid", "events", e.to_string()))
+        .map_err(crate::risk_forecast::join_failed)
+}
+
+/// The first day of the history the forecasts, maps and checks read: an event before it is
+/// refused at ingest (it would never be counted).
+pub(crate) fn earliest_event_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1990, 1, 1).expect("a valid day")
 }
 
 impl Engine {
@@ -144,7 +151,7 @@ impl Engine {
         crate::access::require_operator(actor, "running the whistle")?;
         let programme = self.programme("risk")?;
         require_risk_category(&programme, category)?;
-        let stored = self.stored_events(county, day).await?;
+        let stored = Arc::new(self.stored_events(county, day).await?);
         let events = stored.len();
         let (list, cells) = fits(stored, vec![category.to_owned()], cell_metres, day, false)
             .await?
@@ -165,8 +172,20 @@ impl Engine {
     ) -> Result<Vec<CountyWhistle>, EngineError> {
         crate::access::require_operator(actor, "running the whistle")?;
         require_county(county)?;
+        let stored = Arc::new(self.stored_events(county, day).await?);
+        self.whistle_county(county, cell_metres, day, stored).await
+    }
+
+    /// [`Engine::whistle_all`] over `stored`, the county's events stored before `day` (read
+    /// once by the nightly run for its whistles and its checks).
+    async fn whistle_county(
+        &self,
+        county: &RegionCode,
+        cell_metres: f64,
+        day: NaiveDate,
+        stored: Arc<Vec<Event>>,
+    ) -> Result<Vec<CountyWhistle>, EngineError> {
         let programme = self.programme("risk")?;
-        let stored = self.stored_events(county, day).await?;
         let events = stored.len();
         let categories = risk_categories(&programme, &stored);
         // Every category's week, and its day and month where they are kept (the nightly cell
@@ -243,8 +262,17 @@ impl Engine {
         let mut run = NightlyRun { day, runs: Vec::new(), failed: Vec::new(), checked: 0 };
         for county in self.nightly_counties(day).await? {
             // One county's failure (a store error mid-way) leaves the others to run; it is
-            // named in the summary and the log.
-            match self.whistle_all(&system, &county, NIGHTLY_CELL_METRES, day).await {
+            // named in the summary and the log. Its events are read once, for the whistle and
+            // the checks.
+            let events = match self.stored_events(&county, day).await {
+                Ok(events) => Arc::new(events),
+                Err(e) => {
+                    tracing::error!(%county, error = %e, "the nightly run could not read a county's events");
+                    run.failed.push((county.to_string(), format!("reading the events failed: {e}")));
+                    continue;
+                }
+            };
+            match self.whistle_county(&county, NIGHTLY_CELL_METRES, day, Arc::clone(&events)).await {
                 Ok(runs) => run.runs.extend(runs),
                 Err(e) => {
                     tracing::error!(%county, error = %e, "the nightly whistle of a county failed");
@@ -253,7 +281,7 @@ impl Engine {
             }
             // The forecasts whose horizon ended tonight go to the track record, after the
             // whistle kept tonight's (a failure here costs the record a night, not the warnings).
-            match self.keep_checks(&county, day).await {
+            match self.keep_checks(&county, day, &events).await {
                 Ok(checked) => run.checked += checked,
                 Err(e) => {
                     tracing::error!(%county, error = %e, "the nightly checks of a county's past forecasts failed");
@@ -281,7 +309,7 @@ impl Engine {
 
     /// The county's events with a point stored before `day`, as the forecasts read them.
     pub(crate) async fn stored_events(&self, county: &RegionCode, day: NaiveDate) -> Result<Vec<Event>, EngineError> {
-        let (from, to) = (start_of_day(NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(day)), start_of_day(day));
+        let (from, to) = (start_of_day(earliest_event_day()), start_of_day(day));
         Ok(self
             .store
             .risk_events(county, from, to)

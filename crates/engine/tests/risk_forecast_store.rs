@@ -471,3 +471,51 @@ async fn the_track_record_on_postgres() {
     store.close().await;
     db.drop_now().await;
 }
+
+/// A night whose checks cannot be stored (here the database refuses every row of the track
+/// record) still whistles and keeps its forecasts: the county is named in the night's failures,
+/// nothing half-stored is left in the record, and the night is over (not run again). The next
+/// night, the store writable again, checks as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_night_whose_checks_fail_names_the_county_and_keeps_its_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fengqiao.db");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path, SqliteOptions::default()).await.unwrap());
+    let luqiao = RegionCode::parse("331004").unwrap();
+    let first = NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
+    let day = first + Duration::days(450);
+    let night = engine_at(&store, start_of_day(day) + Duration::hours(2));
+    night.ensure_reference_data().await.unwrap();
+    night.generate_grids(&cli(), &luqiao, 1000).await.unwrap();
+    let hot = store.grids_within(&luqiao).await.unwrap().into_iter().nth(40).unwrap();
+    let c = hot.area.centroid().unwrap();
+    let mut csv = String::from("report_id,reported_at,lon,lat,village,type,level,note\n");
+    for d in (0..450).step_by(2) {
+        csv += &format!("W{d},{} 09:00,{:.6},{:.6},,欠薪,2,\n", first + Duration::days(d), c.x(), c.y());
+    }
+    assert_eq!(night.ingest_risk_events(&cli(), "grid_patrol", csv.as_bytes()).await.unwrap().stored, 225);
+
+    let refuse =
+        "CREATE TRIGGER refuse_checks BEFORE INSERT ON risk_checks BEGIN SELECT RAISE(ABORT, 'no room for checks'); END;";
+    rusqlite::Connection::open(&path).unwrap().execute_batch(refuse).unwrap();
+    let run = night.nightly_whistle(day).await.unwrap();
+    assert_eq!(run.checked, 0);
+    assert_eq!(run.failed.len(), 1, "{:?}", run.failed);
+    assert_eq!(run.failed[0].0, "331004");
+    assert!(run.failed[0].1.starts_with("checking past forecasts failed"), "{:?}", run.failed);
+    // The warnings stand: the week was whistled and kept.
+    assert!(run.runs.iter().any(|r| r.category == "dispute_labour" && r.skipped.is_none()), "{run:?}");
+    assert!(store.risk_forecast(&luqiao, "dispute_labour", day, 7).await.unwrap().is_some());
+    for horizon in [1, 7, 30] {
+        let rows = store.risk_checks(&luqiao, fq_store::EVERY_CATEGORY, horizon, first, day).await.unwrap();
+        assert!(rows.is_empty(), "{horizon}: {rows:?}");
+    }
+    assert!(!night.claim_nightly(day).await.unwrap(), "the night is over, its failure named in its summary");
+
+    rusqlite::Connection::open(&path).unwrap().execute_batch("DROP TRIGGER refuse_checks;").unwrap();
+    let next = engine_at(&store, start_of_day(day + Duration::days(1)) + Duration::hours(2));
+    let run = next.nightly_whistle(day + Duration::days(1)).await.unwrap();
+    assert!(run.failed.is_empty() && run.checked > 0, "{run:?}");
+    let week = store.risk_checks(&luqiao, fq_store::EVERY_CATEGORY, 7, first, day).await.unwrap();
+    assert_eq!(week.iter().map(|r| r.day).collect::<Vec<_>>(), [day - Duration::days(6)]);
+}

@@ -406,6 +406,17 @@ class Flow:
         bins = self.driver.find_elements(By.CSS_SELECTOR, "#record-reliability tbody tr")
         self.check(len(bins) >= 2, f"the record's probabilities are set against what happened ({len(bins)} ranges)")
         self.shot("38-heatmap-forecast-record")
+        # The whole track record on its own page (a year by default), and as a workbook.
+        self.driver.find_element(By.ID, "record-archive-link").click()
+        periods = self.driver.find_elements(By.CSS_SELECTOR, "#record-periods tbody tr")
+        self.check(len(periods) == 13 and "PAI" in periods[0].text, f"the track record page lists the checked weeks ({len(periods)})")
+        self.check("有检验的 13 期" in self.driver.find_element(By.ID, "record-summary").text, "and sums them up")
+        link = self.driver.find_element(By.ID, "record-xlsx").get_attribute("href")
+        cookies = "; ".join(f"{c['name']}={c['value']}" for c in self.driver.get_cookies())
+        with urllib.request.urlopen(urllib.request.Request(link, headers={"Cookie": cookies}), timeout=60) as reply:
+            named, book = reply.headers.get("Content-Disposition", ""), reply.read()
+        self.check(book.startswith(b"PK") and "forecast-record-331004-7d" in named, "the track record downloads as a workbook")
+        self.shot("39-forecast-track-record")
         # Safety coins: the county's page with its rules, lookup, award and redemption forms.
         self.go("/coins")
         self.check("平安金币" in self.text() and "参加平安巡防（+20）" in self.text(), "the safety-coin page lists the rules")

@@ -84,7 +84,7 @@ pub use reference_data::{EMBEDDED_BOUNDARIES, EMBEDDED_REGIONS, embedded_calenda
 pub use regions::{BoundaryImportReport, RegionImportReport};
 pub use risk_ingest::IngestReport;
 pub use risk_record::{PastForecast, RECENT_ROWS};
-pub use risk_track::{MAX_BACKFILL_PERIODS, RecordSummary, summarise_record, track_length};
+pub use risk_track::{MAX_BACKFILL_PERIODS, MAX_RECORD_SPAN_DAYS, RecordSummary, summarise_record, track_length};
 pub use risk_whistle::{CountyWhistle, NIGHTLY_CELL_METRES, NightlyRun, WhistleRun};
 pub use sessions::{ActiveSession, LOCKOUT_MINUTES, MAX_FAILURES, NewSession, SESSION_HOURS};
 pub use status::Status;

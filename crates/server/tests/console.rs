@@ -433,6 +433,8 @@ async fn every_page_template_renders_with_real_data() {
     let density = visit(&mut leader, "/heatmap?layer=density&programme=demo", StatusCode::OK).await;
     assert!(density.body.contains("fill-opacity"), "the density layer");
     visit(&mut leader, "/heatmap?region=3310", StatusCode::UNPROCESSABLE_ENTITY).await;
+    let unknown = visit(&mut leader, "/heatmap?region=331099", StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(unknown.body.contains("331099"), "a county not in the division tree is named, not drawn empty");
     let events = visit(&mut leader, "/heatmap?programme=risk_events", StatusCode::OK).await;
     assert!(events.body.contains("网格员巡查上报") || events.body.contains("<path"), "the risk events' map");
     let forecast = visit(&mut leader, "/heatmap?layer=forecast", StatusCode::OK).await;
@@ -484,6 +486,40 @@ async fn every_page_template_renders_with_real_data() {
         filled.body.contains("id=\"record-reliability\"") && filled.body.contains("Brier 分数"),
         "and its probabilities checked"
     );
+    // The whole track record on its own page, linked from today's forecast: the 13 weeks in the
+    // default year, each linking to its own map, the sum, and the same as a workbook.
+    assert!(filled.body.contains("href=\"/heatmap/record?region=331004&amp;horizon=7d\""), "today's forecast links to it");
+    let archive = visit(&mut leader, "/heatmap/record?region=331004&horizon=7d", StatusCode::OK).await;
+    let periods = archive.body.split("id=\"record-periods\"").nth(1).unwrap().split("</table>").next().unwrap();
+    assert_eq!(periods.matches("<tr>").count(), 14, "a header and 13 weeks: {periods}");
+    assert!(periods.contains("layer=forecast") && periods.contains("PAI"), "{periods}");
+    assert!(archive.body.contains("有检验的 13 期") && archive.body.contains("id=\"record-reliability\""), "summed up");
+    let book = w.get(&mut leader, "/heatmap/record.xlsx?region=331004&horizon=7d").await;
+    assert_eq!(
+        (book.status, book.content_type.as_str()),
+        (StatusCode::OK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    );
+    assert!(book.body.starts_with("PK"), "a workbook (a zip file)");
+    // A span with nothing checked says how to fill it; a month has no record here.
+    let empty = visit(&mut leader, "/heatmap/record?horizon=30d", StatusCode::OK).await;
+    assert!(empty.body.contains("id=\"record-empty\"") && empty.body.contains("check-forecasts"), "{}", empty.body);
+    let one = visit(&mut leader, "/heatmap/record?category=dispute_labour", StatusCode::OK).await;
+    assert!(one.body.contains("矛盾纠纷·劳资欠薪"), "one category's own record");
+    // Refused by name, nothing read: a reversed span, an unknown category, a town, a bad horizon.
+    for (path, named) in [
+        ("/heatmap/record?from=2026-12-01&to=2026-01-01", "日期"),
+        ("/heatmap/record?category=no_such", "no_such"),
+        ("/heatmap/record?region=331004001", "331004001"),
+        ("/heatmap/record?horizon=14d", "14d"),
+    ] {
+        let refused = visit(&mut leader, path, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(refused.body.contains(named) && refused.body.contains("role=\"alert\""), "{path}: {}", refused.body);
+    }
+    let refused = w.get(&mut leader, "/heatmap/record.xlsx?category=no_such").await;
+    assert_eq!((refused.status, refused.content_type.starts_with("text/html")), (StatusCode::UNPROCESSABLE_ENTITY, true));
+    let mut stranger = w.sign_in("demo-putuo-reviewer").await;
+    assert_eq!(w.get(&mut stranger, "/heatmap/record").await.status, StatusCode::FORBIDDEN, "no risk programme, no record");
+    assert_eq!(w.get(&mut stranger, "/heatmap/record.xlsx").await.status, StatusCode::FORBIDDEN);
     let month = visit(&mut leader, "/heatmap?layer=forecast&horizon=30d", StatusCode::OK).await;
     assert!(month.body.contains("30 天内至少发生一起") && month.body.contains("按与最高网格之比着色"), "a month is shaded");
     assert!(month.body.contains("horizon=30d"), "downloads keep the horizon");
@@ -537,6 +573,7 @@ async fn every_page_template_renders_with_real_data() {
     let board = visit(&mut grid, "/warnings", StatusCode::OK).await;
     assert!(board.body.contains("红色") && board.body.contains("日结汇总"), "{}", board.body);
     visit(&mut grid, "/warnings?day=tomorrow", StatusCode::UNPROCESSABLE_ENTITY).await;
+    visit(&mut grid, "/warnings?day=-262143-01-01", StatusCode::UNPROCESSABLE_ENTITY).await;
     let library = visit(&mut grid, "/warnings?category=dispute_neighbour", StatusCode::OK).await;
     assert!(library.body.contains("楼上漏水引发邻里纠纷"), "the cleared demo warning is in the library");
     let none = visit(&mut grid, "/warnings?category=fire&q=%E6%BC%8F%E6%B0%B4", StatusCode::OK).await;

@@ -172,7 +172,7 @@ pub(crate) async fn csv(State(state): State<AppState>, viewer: Viewer, Query(fil
 pub(crate) async fn xlsx(State(state): State<AppState>, viewer: Viewer, Query(filters): Query<Filters>) -> Page {
     let lines = export(&state, &viewer, &filters).await?;
     let body = xlsx_bytes(viewer.lang, &lines).map_err(|e| layout::internal(&state, &viewer, &e))?;
-    let kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let kind = super::sheets::XLSX;
     Ok(layout::attachment(body, kind, &file_name(&state, &filters, "xlsx")))
 }
 

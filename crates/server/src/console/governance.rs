@@ -74,7 +74,7 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
     let today = engine.current_time().with_timezone(&beijing()).date_naive();
     let period = period::period(q.from.as_deref(), q.to.as_deref(), today, 365, MAX_DAYS);
     let Some((from, to)) = period.range else {
-        let ctx = minijinja::context! { error => i18n::text(lang, "fig.bad_period"), from => q.from, to => q.to };
+        let ctx = minijinja::context! { error => i18n::text(lang, "fig.bad_period_3y"), from => q.from, to => q.to };
         return Ok(layout::page_with_status(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, "governance.html", ctx));
     };
     let index = engine.governance_index(&viewer.actor, &region, from, to).await.map_err(fail)?;

@@ -5,6 +5,7 @@
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use chrono::NaiveDate;
 use fq_domain::calendar::beijing;
 use fq_domain::region::{RegionCode, RegionLevel};
 use fq_engine::{EngineError, HeatQuery, Horizon};
@@ -109,6 +110,23 @@ fn risk_category_names(engine: &fq_engine::Engine, codes: &[String]) -> Vec<Stri
     codes.iter().map(|code| risk.map_or(code.as_str(), |p| p.catalog_name("risk_category", code)).to_owned()).collect()
 }
 
+/// The county a risk page shows: the one asked for, the reader's own (`scope`), or the first
+/// county below the reader's region (路桥区 for the province: the demo's county).
+pub(crate) async fn county_of(
+    engine: &fq_engine::Engine,
+    asked: Option<&str>,
+    scope: &RegionCode,
+) -> Result<RegionCode, EngineError> {
+    match asked.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(text) => RegionCode::parse(text).map_err(|e| EngineError::field("region_code_invalid", "region", e.to_string())),
+        None if scope.level() == RegionLevel::County => Ok(scope.clone()),
+        None if scope.contains(&RegionCode::parse("331004").expect("路桥区")) => {
+            Ok(RegionCode::parse("331004").expect("路桥区"))
+        }
+        None => Ok(engine.region_children(scope).await?.first().map_or(scope.clone(), |r| r.code.clone())),
+    }
+}
+
 /// The page's own query, for the download links.
 fn query_string(
     region: &RegionCode,
@@ -132,6 +150,18 @@ fn query_string(
     serde_urlencoded::to_string(present).unwrap_or_default()
 }
 
+/// The query of `county`'s heat map over the days `shown` with the forecast layer of `horizon`
+/// (of `category`, or every risk category): the forecast from the day after them.
+pub(crate) fn forecast_query(
+    county: &RegionCode,
+    category: Option<&str>,
+    (from_day, to_day): (NaiveDate, NaiveDate),
+    horizon: Horizon,
+) -> String {
+    let shown = period::Period { from_day, to_day, range: None };
+    query_string(county, Some(fq_engine::RISK_EVENTS), category, &shown, Some("forecast"), Some(horizon.code()))
+}
+
 /// The map's context for the page and the drawings, with the status to answer with (422 for a
 /// bad period or region, the page then showing the reason). `checks`: with the forecast's check
 /// and record, which only the page shows.
@@ -147,17 +177,7 @@ async fn view(
     let fail = |e: EngineError| layout::fail(&state, viewer, &e);
     let readable = readable_programmes(engine, viewer.account());
     let Some((_, scopes)) = readable.first() else { return Err(layout::denied(&state, viewer)) };
-    // A county: the one asked for, the reader's own, or the first county below the reader's region.
-    let region = match q.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-        Some(text) => {
-            RegionCode::parse(text).map_err(|e| fail(EngineError::field("region_code_invalid", "region", e.to_string())))?
-        }
-        None if scopes[0].level() == RegionLevel::County => scopes[0].clone(),
-        None if scopes[0].contains(&RegionCode::parse("331004").expect("路桥区")) => {
-            RegionCode::parse("331004").expect("路桥区")
-        }
-        None => engine.region_children(&scopes[0]).await.map_err(fail)?.first().map_or(scopes[0].clone(), |r| r.code.clone()),
-    };
+    let region = county_of(engine, q.region.as_deref(), &scopes[0]).await.map_err(fail)?;
     let mut programme = q.programme.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned);
     let mut category = q.category.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
     let density = q.layer.as_deref() == Some("density");
@@ -179,7 +199,7 @@ async fn view(
     let today = engine.current_time().with_timezone(&beijing()).date_naive();
     let shown = period::period(q.from.as_deref(), q.to.as_deref(), today, 90, MAX_PERIOD_DAYS as i64);
     let Some((from, to)) = shown.range else {
-        let ctx = minijinja::context! { error => i18n::text(lang, "fig.bad_period") };
+        let ctx = minijinja::context! { error => i18n::text(lang, "fig.bad_period_3y") };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, ctx));
     };
     let query = HeatQuery {
@@ -335,7 +355,7 @@ async fn view(
     // A forecast from today is not over yet: the link shows the latest one that is. Its period
     // ends the horizon and a day before today (the forecast starts the day after the period),
     // as long as the one shown, within what a period may span.
-    let forecast_from = |day: chrono::NaiveDate| {
+    let forecast_from = |day: NaiveDate| {
         let to_day = day - chrono::Days::new(1);
         let from_day = (to_day - chrono::Days::new(u64::try_from((shown.to_day - shown.from_day).num_days()).unwrap_or(0)))
             .max(to_day - chrono::Days::new(MAX_PERIOD_DAYS - 1));
@@ -366,27 +386,7 @@ async fn view(
             }
         })
         .collect();
-    let record_summary = map.forecast.as_ref().and_then(|f| f.record_summary.as_ref()).map(|s| {
-        minijinja::context! {
-            periods => s.periods,
-            events => s.events,
-            captured => figure(s.captured),
-            previous => figure(s.previous_captured),
-            ahead => s.ahead,
-            behind => s.behind,
-            even => s.periods - s.ahead - s.behind,
-            calibrated => s.calibrated_periods,
-            brier => s.brier.map(|b| format!("{b:.3}")),
-            reference => s.reference_brier.map(|b| format!("{b:.3}")),
-            // Two decimals: most cells of a day's forecast are below 1%.
-            reliability => s.reliability.iter().map(|b| minijinja::context! {
-                range => format!("{}–{}%", figure(b.from * 100.0), figure(b.to * 100.0)),
-                cells => b.cells,
-                forecast => format!("{:.2}", b.mean_forecast * 100.0),
-                observed => format!("{:.2}", b.observed * 100.0),
-            }).collect::<Vec<_>>(),
-        }
-    });
+    let record_summary = map.forecast.as_ref().and_then(|f| f.record_summary.as_ref()).map(summary_context);
     // A forecast that is over with no located event of its categories has nothing to check.
     let check_quiet = map.forecast.as_ref().is_some_and(|f| f.over && f.check.is_none() && !f.categories.is_empty());
     let mut names = Names::new(engine);
@@ -407,6 +407,7 @@ async fn view(
         calibration => calibration,
         record => record,
         record_summary => record_summary,
+        archive_query => super::track_record::query(&region, category.as_deref(), horizon, None),
         has_risk => readable.iter().any(|(p, _)| p.code == "risk"),
         query => query_string(&region, programme.as_deref(), category.as_deref(), &shown, q.layer.as_deref(), Some(horizon.code())),
         horizon => horizon.code(),
@@ -432,10 +433,33 @@ async fn view(
     Ok((StatusCode::OK, ctx))
 }
 
+/// The sum of a track record as the page words it (`partials/record_summary.html`).
+pub(crate) fn summary_context(s: &fq_engine::RecordSummary) -> minijinja::Value {
+    minijinja::context! {
+        periods => s.periods,
+        events => s.events,
+        captured => figure(s.captured),
+        previous => figure(s.previous_captured),
+        ahead => s.ahead,
+        behind => s.behind,
+        even => s.periods - s.ahead - s.behind,
+        calibrated => s.calibrated_periods,
+        brier => s.brier.map(|b| format!("{b:.3}")),
+        reference => s.reference_brier.map(|b| format!("{b:.3}")),
+        // Two decimals: most cells of a day's forecast are below 1%.
+        reliability => s.reliability.iter().map(|b| minijinja::context! {
+            range => format!("{}–{}%", figure(b.from * 100.0), figure(b.to * 100.0)),
+            cells => b.cells,
+            forecast => format!("{:.2}", b.mean_forecast * 100.0),
+            observed => format!("{:.2}", b.observed * 100.0),
+        }).collect::<Vec<_>>(),
+    }
+}
+
 /// The check of a forecast whose horizon is over, as the page words it: the counts, the share
 /// of the study cells flagged and of the events they held (%), the PAI and PEI, and the
 /// baseline's.
-fn check_context(c: &fq_risk::check::ForecastCheck) -> minijinja::Value {
+pub(crate) fn check_context(c: &fq_risk::check::ForecastCheck) -> minijinja::Value {
     let rate = if c.events > 0 { c.captured / c.events as f64 * 100.0 } else { 0.0 };
     let area = c.flagged_cells / c.study_cells.max(1) as f64 * 100.0;
     minijinja::context! {
@@ -454,7 +478,7 @@ fn check_context(c: &fq_risk::check::ForecastCheck) -> minijinja::Value {
 }
 
 /// A count or a percentage to one decimal, without a trailing ".0" (a whole number reads as one).
-fn figure(value: f64) -> String {
+pub(crate) fn figure(value: f64) -> String {
     let text = format!("{value:.1}");
     match text.strip_suffix(".0") {
         Some(whole) => whole.to_owned(),

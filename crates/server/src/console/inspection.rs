@@ -148,7 +148,9 @@ pub(crate) async fn ranking(State(state): State<AppState>, viewer: Viewer, Query
     let asked = q.month.as_deref().map(str::trim).filter(|m| !m.is_empty());
     let month = match asked {
         None => Some(NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today)),
-        Some(m) => NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok(),
+        Some(m) => {
+            NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok().filter(|d| fq_domain::calendar::plausible_day(*d))
+        }
     };
     let (rows, error, status) = match month {
         None => (Vec::new(), Some(i18n::text(viewer.lang, "insp.bad_month")), StatusCode::UNPROCESSABLE_ENTITY),
@@ -199,7 +201,7 @@ pub(crate) async fn evaluation(State(state): State<AppState>, viewer: Viewer, Qu
     let today = state.engine.current_time().with_timezone(&beijing()).date_naive();
     let shown = period::period(q.from.as_deref(), q.to.as_deref(), today, 30, 366);
     let (view, error, status) = match shown.range {
-        None => (None, Some(i18n::text(lang, "fig.bad_period")), StatusCode::UNPROCESSABLE_ENTITY),
+        None => (None, Some(i18n::text(lang, "fig.bad_period_1y")), StatusCode::UNPROCESSABLE_ENTITY),
         Some((from, to)) => {
             (Some(state.engine.inspection_evaluation(&viewer.actor, &city, from, to).await.map_err(fail)?), None, StatusCode::OK)
         }

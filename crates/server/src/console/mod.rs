@@ -33,10 +33,13 @@ mod period;
 mod raster;
 mod registry;
 mod scope;
+mod sheets;
 pub(crate) mod templates;
 mod timeline;
 mod trace;
 mod trace_export;
+mod track_record;
+mod track_record_export;
 mod viewer;
 mod warnings;
 mod work;
@@ -101,6 +104,8 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/heatmap", get(heatmap::page))
         .route("/heatmap.svg", get(heatmap::svg))
         .route("/heatmap.png", get(heatmap::png))
+        .route("/heatmap/record", get(track_record::page))
+        .route("/heatmap/record.xlsx", get(track_record::xlsx))
         .route("/inspection/ranking", get(inspection::ranking))
         .route("/inspection/evaluation", get(inspection::evaluation))
         .route("/admin", get(admin::index))

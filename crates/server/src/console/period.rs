@@ -2,7 +2,7 @@
 //! as `YYYY-MM-DD` in Beijing time, both ends included, the end defaulting to today and the
 //! start to a number of days before it.
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use fq_domain::calendar::beijing;
 use fq_domain::region::RegionCode;
 use fq_engine::EngineError;
@@ -21,7 +21,7 @@ fn parse_day(text: Option<&str>) -> Result<Option<NaiveDate>, ()> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(None),
         Some(t) => match NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-            Ok(day) if (1900..2200).contains(&day.year()) => Ok(Some(day)),
+            Ok(day) if fq_domain::calendar::plausible_day(day) => Ok(Some(day)),
             _ => Err(()),
         },
     }

@@ -7,17 +7,16 @@
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use fq_engine::Trace;
-use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 use super::display::{Names, clock};
 use super::forms::Posted;
 use super::i18n::{self, Lang};
 use super::layout::{self, Page};
+use super::sheets::{XLSX, table};
 use super::trace::{county_names, feeds_read, posted_trace};
 use super::viewer::Viewer;
 use crate::AppState;
-
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// The most rows a sheet holds below its header: a spreadsheet takes 1,048,576 in all, and a
 /// month's trace of a subject reported every few seconds by several feeds can pass that. The
@@ -142,26 +141,6 @@ fn count(lang: Lang, n: usize, rows: usize) -> String {
         return n.to_string();
     }
     i18n::fill(lang, "trace.export_capped", &[("n", &n.to_string()), ("shown", &MAX_SHEET_ROWS.to_string())])
-}
-
-/// A sheet named by the message `name` with a bold header of the messages `columns`, frozen
-/// above the rows.
-fn table<'b>(
-    book: &'b mut Workbook,
-    lang: Lang,
-    name: &str,
-    columns: &[&str],
-    widths: &[u16],
-    bold: &Format,
-) -> Result<&'b mut Worksheet, XlsxError> {
-    let sheet = book.add_worksheet();
-    sheet.set_name(i18n::text(lang, name))?;
-    sheet.set_freeze_panes(1, 0)?;
-    for (col, (key, width)) in columns.iter().zip(widths).enumerate() {
-        sheet.set_column_width(col as u16, *width)?;
-        sheet.write_string_with_format(0, col as u16, i18n::text(lang, key), bold)?;
-    }
-    Ok(sheet)
 }
 
 #[cfg(test)]

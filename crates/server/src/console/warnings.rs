@@ -54,7 +54,7 @@ pub(crate) async fn page(State(state): State<AppState>, viewer: Viewer, Query(q)
     let asked = q.day.as_deref().map(str::trim).filter(|d| !d.is_empty());
     let day = match asked {
         None => Some(today),
-        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").ok(),
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").ok().filter(|d| fq_domain::calendar::plausible_day(*d)),
     };
     let Some(day) = day else {
         let none = value(&Vec::<()>::new());

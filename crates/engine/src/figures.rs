@@ -142,15 +142,9 @@ impl Figures {
         self.amount_fen = self.amount_fen.saturating_add(money(&figures.amount));
         self.agreed_fen = self.agreed_fen.saturating_add(money(&figures.agreed_amount));
         self.paid_fen = self.paid_fen.saturating_add(money(&figures.paid_amount));
-        if let Some(closed) = case.closed_at {
-            let on_time = match &case.origin {
-                Some(origin) => origin.on_time,
-                None => Some(!case.cards.iter().any(|c| c.level.is_card()) && closed >= case.opened_at),
-            };
-            if let Some(on_time) = on_time {
-                self.closed_judged += 1;
-                self.on_time += u64::from(on_time);
-            }
+        if let Some(on_time) = case.closed_on_time() {
+            self.closed_judged += 1;
+            self.on_time += u64::from(on_time);
         }
         let Some(outcome) = case.outcome.as_ref() else { return };
         let Some(def) = kind.outcome(&outcome.code) else { return };

@@ -7,8 +7,8 @@
 //! - 风险感知 risk perception: cases found by the system's own eyes (grid workers, the risk
 //!   model, supervision checks) ÷ cases received.
 //! - 闭环处置 closed-loop handling: cases received and since closed ÷ cases received.
-//! - 处置成效 effectiveness: the mean of the on-time rate of closed cases (no yellow or red card)
-//!   and, where the programme records outcomes, the resolved share of those with an outcome.
+//! - 处置成效 effectiveness: the mean of the on-time rate of closed cases (no yellow or red card;
+//!   an imported record as its source says) and, where the programme records outcomes, the resolved share of those with an outcome.
 //! - 群众参与 participation: the mean of the share received from residents' own channels
 //!   (online, Open311 apps, hotline, letters) and the share of closed cases the resident rated.
 //! - 社会评价 social evaluation: the mean rating (1 to 5) mapped to 0 to 100.
@@ -56,6 +56,8 @@ struct Tally {
     proactive: u64,
     residents: u64,
     closed: u64,
+    /// Closed cases whose timeliness is known, and those of them closed on time.
+    closed_judged: u64,
     on_time: u64,
     with_outcome: u64,
     resolved: u64,
@@ -70,7 +72,12 @@ impl Tally {
         self.residents += u64::from(RESIDENTS.contains(&case.channel.as_str()));
         if case.closed_at.is_some() {
             self.closed += 1;
-            self.on_time += u64::from(case.cards.is_empty());
+            // As the dispute figures judge it: reminders are not cards, and an imported record
+            // counts as its source system says (or not at all).
+            if let Some(on_time) = case.closed_on_time() {
+                self.closed_judged += 1;
+                self.on_time += u64::from(on_time);
+            }
             if let Some(rating) = &case.rating {
                 self.rated += 1;
                 self.rating_sum += u64::from(rating.score);
@@ -91,7 +98,7 @@ impl Tally {
         let values = [
             share(self.proactive, self.cases),
             share(self.closed, self.cases),
-            mean(share(self.on_time, self.closed), share(self.resolved, self.with_outcome)),
+            mean(share(self.on_time, self.closed_judged), share(self.resolved, self.with_outcome)),
             mean(share(self.residents, self.cases), share(self.rated, self.closed)),
             (self.rated > 0).then(|| (self.rating_sum as f64 / self.rated as f64 - 1.0) / 4.0 * 100.0),
         ];
@@ -165,7 +172,7 @@ mod tests {
     fn dimensions_without_data_are_left_out_and_the_weights_renormalised() {
         let empty = Tally::default().row("331004".into());
         assert_eq!(empty.index, None);
-        let mut t = Tally { cases: 10, proactive: 2, closed: 8, on_time: 6, ..Tally::default() };
+        let mut t = Tally { cases: 10, proactive: 2, closed: 8, closed_judged: 8, on_time: 6, ..Tally::default() };
         let row = t.row("331004".into());
         let values: Vec<Option<f64>> = row.dimensions.iter().map(|(_, v)| *v).collect();
         assert_eq!(values, [Some(20.0), Some(80.0), Some(75.0), Some(0.0), None]);

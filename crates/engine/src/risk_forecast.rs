@@ -375,10 +375,13 @@ impl Engine {
     }
 }
 
-/// A fit or a check that panicked on its blocking thread (by value: `map_err` hands it over).
+/// A fit or a check that panicked on its blocking thread (by value: `map_err` hands it over): a
+/// fault of ours, not of the input, so an internal failure (logged, answered without its detail)
+/// rather than a refusal naming a field.
 #[allow(clippy::needless_pass_by_value)]
 pub(crate) fn join_failed(e: tokio::task::JoinError) -> EngineError {
-    EngineError::field("forecast_failed", "category", e.to_string())
+    tracing::error!(error = %e, "a risk computation failed on its thread");
+    EngineError::Store(fq_store::StoreError::backend(format!("a risk computation failed: {e}")))
 }
 
 /// Adds a category's expected counts to the sum over categories, cell by cell (every category's

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use fq_domain::actor::Actor;
+use fq_domain::calendar::{local_date, start_of_day};
 use fq_domain::grid::Grid;
 use fq_domain::journal::NewEvent;
 use fq_domain::region::RegionCode;
@@ -20,6 +21,7 @@ use serde_json::json;
 
 use crate::Engine;
 use crate::error::EngineError;
+use crate::risk_whistle::earliest_event_day;
 
 /// The shipped sources file.
 const SOURCES: &str = include_str!("../../../data/risk/sources-v1.toml");
@@ -96,12 +98,21 @@ impl Engine {
         let mut seen: HashMap<&str, u64> = HashMap::new();
         for row in &rows {
             if let Some(first) = seen.insert(row.id.as_str(), row.line) {
-                report.bad.push(RowError {
-                    line: row.line,
-                    column: def.columns.id.clone(),
-                    message: format!("{} is also on line {first}", row.id),
-                });
+                let message = format!("{} is also on line {first}", row.id);
+                report.bad.push(RowError::new(row.line, "id_duplicate", def.columns.id.clone(), message));
             }
+        }
+        // A time no forecast, map or check would ever read (before the history they read, or a
+        // typo's year ahead) would be stored and silently never counted: refused instead. A
+        // feed's clock may run a little ahead; a day is allowed.
+        let (earliest, latest) = (start_of_day(earliest_event_day()), self.now() + chrono::Duration::days(1));
+        for row in rows.iter().filter(|r| r.at < earliest || r.at > latest) {
+            let message = format!(
+                "{} is outside the times events are read for ({} to a day from now)",
+                local_date(row.at),
+                earliest_event_day()
+            );
+            report.bad.push(RowError::new(row.line, "time_out_of_range", def.columns.time.clone(), message));
         }
         // Region codes must be real regions.
         let mut regions: HashMap<String, Option<RegionCode>> = HashMap::new();
@@ -116,11 +127,8 @@ impl Engine {
             }
             if regions[text].is_none() {
                 let column = def.columns.region.clone().unwrap_or_default();
-                report.bad.push(RowError {
-                    line: row.line,
-                    column,
-                    message: format!("{text:?} is not a region of the division tree"),
-                });
+                let message = format!("{text:?} is not a region of the division tree");
+                report.bad.push(RowError::new(row.line, "region_unknown", column, message));
             }
         }
         if !report.bad.is_empty() {

@@ -240,14 +240,19 @@ impl Engine {
 
     /// The nightly run's checks of `day`: `county`'s forecasts whose horizon ended by `day`
     /// (from the day before, from seven days and from thirty days before), stored in the track
-    /// record (a check made again the same night replaces its row). Returns how many rows were
-    /// stored.
-    pub(crate) async fn keep_checks(&self, county: &RegionCode, day: NaiveDate) -> Result<usize, EngineError> {
-        let events = Arc::new(self.stored_events(county, day).await?);
+    /// record (a check made again the same night replaces its row), against `events` (the
+    /// county's events stored before `day`, as the night's whistle read them). Returns how many
+    /// rows were stored.
+    pub(crate) async fn keep_checks(
+        &self,
+        county: &RegionCode,
+        day: NaiveDate,
+        events: &Arc<Vec<Event>>,
+    ) -> Result<usize, EngineError> {
         let mut stored = 0;
         for horizon in [Horizon::Day, Horizon::Week, Horizon::Month] {
             let from = day - chrono::Duration::days(i64::from(horizon.days()));
-            let rows = self.check_forecasts_of(county, horizon, from, &events).await?;
+            let rows = self.check_forecasts_of(county, horizon, from, events).await?;
             stored += self.store_checks(county, horizon, rows).await?;
         }
         Ok(stored)
@@ -323,11 +328,17 @@ impl Engine {
         if let Some(c) = category {
             require_risk_category(&programme, c)?;
         }
-        if from > to || (to - from).num_days() > MAX_RECORD_SPAN_DAYS {
+        self.active_region(county, "county").await?;
+        let plausible = fq_domain::calendar::plausible_day;
+        if from > to || (to - from).num_days() > MAX_RECORD_SPAN_DAYS || !plausible(from) || !plausible(to) {
             return Err(EngineError::field(
                 "period_invalid",
                 "from",
-                format!("{from} to {to}: the first day on or before the last, at most {MAX_RECORD_SPAN_DAYS} days apart"),
+                format!(
+                    "{from} to {to}: the first day on or before the last, at most {MAX_RECORD_SPAN_DAYS} days apart, in the years {} to {}",
+                    fq_domain::calendar::INPUT_YEARS.start,
+                    fq_domain::calendar::INPUT_YEARS.end - 1
+                ),
             ));
         }
         // A period ends the day before the next begins: one that ended by `to` began a horizon

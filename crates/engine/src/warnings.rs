@@ -106,6 +106,9 @@ impl Engine {
     /// The warnings board of `region` for the Beijing `day` (open warnings as they are now).
     pub async fn warning_board(&self, actor: &Actor, region: &RegionCode, day: NaiveDate) -> Result<WarningBoard, EngineError> {
         self.check_reads_warnings(actor, region)?;
+        if !fq_domain::calendar::plausible_day(day) {
+            return Err(EngineError::field("day_invalid", "day", format!("{day} is not a day one can ask about")));
+        }
         let filter = CaseFilter {
             programme: Some("risk".into()),
             kind: Some("warning".into()),

@@ -75,12 +75,20 @@ pub struct SourceRow {
     pub text: String,
 }
 
-/// A row refused, by line and column.
+/// A row refused, by line and column, with a stable code a feed's system can act on
+/// (`time_invalid`, `category_unmapped`, `id_duplicate`...) and a message for people.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RowError {
     pub line: u64,
+    pub code: &'static str,
     pub column: String,
     pub message: String,
+}
+
+impl RowError {
+    pub fn new(line: u64, code: &'static str, column: impl Into<String>, message: impl Into<String>) -> RowError {
+        RowError { line, code, column: column.into(), message: message.into() }
+    }
 }
 
 impl SourceFile {
@@ -129,13 +137,11 @@ impl SourceDef {
             Format::Csv => {
                 let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
                 let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
-                let headers = reader
-                    .headers()
-                    .map_err(|e| vec![RowError { line: 1, column: "header".into(), message: e.to_string() }])?
-                    .clone();
+                let headers =
+                    reader.headers().map_err(|e| vec![RowError::new(1, "header_invalid", "header", e.to_string())])?.clone();
                 let mut out = Vec::new();
                 for row in reader.records() {
-                    let row = row.map_err(|e| vec![RowError { line: 0, column: "file".into(), message: e.to_string() }])?;
+                    let row = row.map_err(|e| vec![RowError::new(0, "file_invalid", "file", e.to_string())])?;
                     let line = row.position().map_or(0, |p| p.line());
                     out.push((
                         line,
@@ -146,7 +152,7 @@ impl SourceDef {
             }
             Format::Json => {
                 let list: Vec<Json> = serde_json::from_slice(bytes)
-                    .map_err(|e| vec![RowError { line: 0, column: "file".into(), message: format!("not a JSON list: {e}") }])?;
+                    .map_err(|e| vec![RowError::new(0, "file_invalid", "file", format!("not a JSON list: {e}"))])?;
                 list.into_iter()
                     .enumerate()
                     .map(|(i, v)| {
@@ -177,22 +183,19 @@ impl SourceDef {
         let get = |name: &Option<String>| {
             name.as_ref().and_then(|n| fields.get(n)).map(|v| v.trim()).filter(|v| !v.is_empty() && *v != "null")
         };
-        let bad = |column: &str, message: String| RowError { line, column: column.to_owned(), message };
-        let id = get(&Some(c.id.clone())).ok_or_else(|| bad(&c.id, "the event's id is empty".into()))?;
+        let bad = |code: &'static str, column: &str, message: String| RowError::new(line, code, column, message);
+        let id = get(&Some(c.id.clone())).ok_or_else(|| bad("id_required", &c.id, "the event's id is empty".into()))?;
         if id.chars().count() > 100 {
-            return Err(bad(&c.id, "the id is longer than 100 characters".into()));
+            return Err(bad("id_too_long", &c.id, "the id is longer than 100 characters".into()));
         }
         let time = get(&Some(c.time.clone())).unwrap_or_default();
-        let at = parse_time(time).ok_or_else(|| bad(&c.time, format!("{time:?} is not a date-time")))?;
+        let at = parse_time(time).ok_or_else(|| bad("time_invalid", &c.time, format!("{time:?} is not a date-time")))?;
         let number = |name: &Option<String>, range: std::ops::RangeInclusive<f64>| -> Result<Option<f64>, RowError> {
             match get(name) {
                 None => Ok(None),
-                Some(v) => v
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|x| range.contains(x))
-                    .map(Some)
-                    .ok_or_else(|| bad(name.as_deref().unwrap_or(""), format!("{v:?} is not a number in {range:?}"))),
+                Some(v) => v.parse::<f64>().ok().filter(|x| range.contains(x)).map(Some).ok_or_else(|| {
+                    bad("number_invalid", name.as_deref().unwrap_or(""), format!("{v:?} is not a number in {range:?}"))
+                }),
             }
         };
         let point = match (number(&c.lon, -180.0..=180.0)?, number(&c.lat, -90.0..=90.0)?) {
@@ -201,7 +204,7 @@ impl SourceDef {
         };
         let region = get(&c.region).map(str::to_owned).or_else(|| if point.is_none() { self.area.clone() } else { None });
         if point.is_none() && region.is_none() {
-            return Err(bad("place", "neither a point (lon, lat) nor a region code".into()));
+            return Err(bad("place_required", "place", "neither a point (lon, lat) nor a region code".into()));
         }
         let theirs = get(&Some(c.category.clone())).unwrap_or_default();
         let category = self
@@ -209,7 +212,7 @@ impl SourceDef {
             .get(theirs)
             .or(self.other.as_ref())
             .cloned()
-            .ok_or_else(|| bad(&c.category, format!("{theirs:?} is not mapped to a risk category")))?;
+            .ok_or_else(|| bad("category_unmapped", &c.category, format!("{theirs:?} is not mapped to a risk category")))?;
         let severity = match number(&c.severity, 0.0..=1e9)? {
             None => 1,
             // Sources grade differently; anything above 4 is the highest.
@@ -252,8 +255,8 @@ mod tests {
         assert_eq!(rows[1].region.as_deref(), Some("331004001001"));
         let bad = "report_id,reported_at,lon,lat,village,type,level,note\nP3,tomorrow,121.4,28.5,,欠薪,1,\nP4,2026-11-26,,,,欠薪,1,\nP5,2026-11-26,121.4,28.5,,打架,1,\n";
         let errors = patrol.read(bad.as_bytes()).unwrap_err();
-        let named: Vec<(u64, &str)> = errors.iter().map(|e| (e.line, e.column.as_str())).collect();
-        assert_eq!(named, [(2, "reported_at"), (3, "place"), (4, "type")]);
+        let named: Vec<(u64, &str, &str)> = errors.iter().map(|e| (e.line, e.code, e.column.as_str())).collect();
+        assert_eq!(named, [(2, "time_invalid", "reported_at"), (3, "place_required", "place"), (4, "category_unmapped", "type")]);
         let hotline = s.source("hotline_12345").unwrap();
         let json = r#"[{"order_no": "H1", "accept_time": "2026-11-26T08:00:00+08:00", "area_code": "331004", "kind": "其他", "content": "x"}]"#;
         let rows = hotline.read(json.as_bytes()).unwrap();

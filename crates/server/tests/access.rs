@@ -543,8 +543,31 @@ async fn risk_push_story(store: Arc<dyn Store>) {
     let again = push(feed.clone(), body).await.unwrap();
     let report: Value = serde_json::from_slice(&axum::body::to_bytes(again.into_body(), 1 << 20).await.unwrap()).unwrap();
     assert_eq!((report["stored"].as_u64(), report["duplicates"].as_u64()), (Some(0), Some(1)));
-    let bad = push(feed, "report_id,reported_at,lon,lat,village,type,level,note\nP2,soon,,,331004,欠薪,2,\n").await.unwrap();
+    let bad =
+        push(feed.clone(), "report_id,reported_at,lon,lat,village,type,level,note\nP2,soon,,,331004,欠薪,2,\n").await.unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused: Value = serde_json::from_slice(&axum::body::to_bytes(bad.into_body(), 1 << 20).await.unwrap()).unwrap();
+    assert_eq!(refused["error"]["code"], "events_invalid", "{refused}");
+    assert_eq!(
+        (refused["bad"][0]["code"].as_str(), refused["bad"][0]["column"].as_str()),
+        (Some("time_invalid"), Some("reported_at"))
+    );
+    // Rows that read but could never be counted, or clash: each named by its line and code, and
+    // nothing stored (not even the good row).
+    let clash = "report_id,reported_at,lon,lat,village,type,level,note\n\
+        P3,1985-06-01 09:00,,,331004,欠薪,2,\nP4,2306-11-26 09:00,,,331004,欠薪,2,\nP5,2026-03-02 09:00,,,331099,欠薪,2,\n\
+        P6,2026-03-02 09:00,,,331004,欠薪,2,\nP6,2026-03-03 09:00,,,331004,欠薪,2,\n";
+    let bad = push(feed.clone(), clash).await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused: Value = serde_json::from_slice(&axum::body::to_bytes(bad.into_body(), 1 << 20).await.unwrap()).unwrap();
+    let named: Vec<(u64, &str)> =
+        refused["bad"].as_array().unwrap().iter().map(|b| (b["line"].as_u64().unwrap(), b["code"].as_str().unwrap())).collect();
+    assert_eq!(
+        named,
+        [(2, "time_out_of_range"), (3, "time_out_of_range"), (4, "region_unknown"), (6, "id_duplicate")],
+        "{refused}"
+    );
+    assert_eq!(refused["stored"], 0);
 
     // The week's forecast per grid: fourteen months of wage-arrears reports at one grid put it
     // first; a reader of another county is refused; a bad county is named.
@@ -555,10 +578,12 @@ async fn risk_push_story(store: Arc<dyn Store>) {
     let c = geo::Centroid::centroid(&hot.area).unwrap();
     let mut csv = String::from("report_id,reported_at,lon,lat,village,type,level,note\n");
     let first = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
-    for d in (0..430).step_by(3) {
+    // Up to 2026-02-28, before the clock's day (a report dated days ahead is refused).
+    for d in (0..424).step_by(3) {
         csv += &format!("H{d},{} 09:00,{:.6},{:.6},,欠薪,2,\n", first + chrono::Duration::days(d), c.x(), c.y());
     }
-    world.engine.ingest_risk_events(&cli(), "grid_patrol", csv.as_bytes()).await.unwrap();
+    let ingested = world.engine.ingest_risk_events(&cli(), "grid_patrol", csv.as_bytes()).await.unwrap();
+    assert!(ingested.bad.is_empty() && ingested.stored == 142, "{ingested:?}");
     let uri = "/api/v1/risk/forecast?county=331004&category=dispute_labour&day=2026-02-27";
     let reply = world.call(Method::GET, uri, Auth::Token(&other), None).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -621,6 +646,13 @@ async fn risk_push_story(store: Arc<dyn Store>) {
         ("/api/v1/risk/checks?county=331004&from=2026-01-01&category=*", "category_unknown"),
         ("/api/v1/risk/checks?county=331004&from=2026-01-01&horizon=14d", "horizon_invalid"),
         ("/api/v1/risk/checks?county=331004001&from=2026-01-01", "region_not_county"),
+        // Signed and far years parse as dates; they are refused before any day arithmetic.
+        ("/api/v1/risk/checks?county=331004&from=-262143-01-01", "period_invalid"),
+        ("/api/v1/risk/checks?county=331004&from=2026-01-01&to=%2B262142-12-31", "period_invalid"),
+        ("/api/v1/risk/forecast?county=331004&day=-262143-01-01", "day_invalid"),
+        ("/api/v1/risk/forecast?county=331004&day=%2B262142-12-31", "day_invalid"),
+        // A county code not in the division tree: named, not an empty map read as "no risk".
+        ("/api/v1/risk/forecast?county=331099", "region_unknown"),
     ] {
         let bad = world.call(Method::GET, uri, Auth::Token(&other), None).await;
         assert_eq!((bad.status, code(&bad)), (StatusCode::UNPROCESSABLE_ENTITY, code_), "{uri}: {}", bad.body);
@@ -708,6 +740,15 @@ async fn risk_push_story(store: Arc<dyn Store>) {
     assert_eq!(not_a_feed.status(), StatusCode::FORBIDDEN);
     let elsewhere = push_positions(beidou.clone(), "/api/v1/risk/positions/beidou?region=330903", reports).await.unwrap();
     assert_eq!(elsewhere.status(), StatusCode::FORBIDDEN);
+    // A feed of two counties must say which one a push is for: the field is named, not a 403.
+    let grants = vec![("position_feed".into(), "331004".into(), None), ("position_feed".into(), "331003".into(), None)];
+    let request = NewAccount { login: "taizhou-ais".into(), display_name: "taizhou-ais".into(), org, password: None, grants };
+    world.engine.create_account(&cli(), request).await.unwrap();
+    let two = world.engine.issue_token(&cli(), "taizhou-ais", "test", Some(30)).await.unwrap().secret;
+    let unsaid = read(push_positions(two.clone(), "/api/v1/risk/positions/ais", reports).await.unwrap()).await;
+    assert_eq!((unsaid["error"]["code"].as_str(), unsaid["error"]["field"].as_str()), (Some("region_required"), Some("region")));
+    let said = push_positions(two, "/api/v1/risk/positions/ais?region=331003", reports).await.unwrap();
+    assert_eq!(said.status(), StatusCode::OK);
     let broken = "id,time,lat,lon\nboat_e,soon,28.5,121.4\n";
     let refused = push_positions(beidou, "/api/v1/risk/positions/beidou", broken).await.unwrap();
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);

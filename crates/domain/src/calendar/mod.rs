@@ -46,6 +46,16 @@ pub fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
     instant(date + Days::new(1), NaiveTime::MIN)
 }
 
+/// The years a day read from input may fall in. A date parser takes signed and far years
+/// (`-262143-01-01`), and the day arithmetic on them (a day's end, a span before it) then
+/// overflows: every day a user or a system gives is checked against this first.
+pub const INPUT_YEARS: std::ops::Range<i32> = 1900..2200;
+
+/// Whether `day` is one a user or a system may ask about ([`INPUT_YEARS`]).
+pub fn plausible_day(day: NaiveDate) -> bool {
+    INPUT_YEARS.contains(&day.year())
+}
+
 /// How much is known about a year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Coverage {

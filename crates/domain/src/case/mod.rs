@@ -204,7 +204,6 @@ impl Case {
         if self.subtasks_wait_all { self.subtasks.iter().all(|s| s.done) } else { self.subtasks.iter().any(|s| s.lead && s.done) }
     }
 
-    /// The earliest deadline among running clocks (the case's "due" for lists and colours).
     /// The value of a text or catalog (enum) field, if it has one.
     pub fn text(&self, code: &str) -> Option<&str> {
         match self.fields.get(code) {
@@ -213,6 +212,18 @@ impl Case {
         }
     }
 
+    /// Whether the case was closed on time: an imported record as its source system says (None
+    /// when it does not say); any other when it was closed with no yellow or red card (the
+    /// reminders at a limit's warning point are not cards against the unit). None while open.
+    pub fn closed_on_time(&self) -> Option<bool> {
+        let closed = self.closed_at?;
+        match &self.origin {
+            Some(origin) => origin.on_time,
+            None => Some(!self.cards.iter().any(|c| c.level.is_card()) && closed >= self.opened_at),
+        }
+    }
+
+    /// The earliest deadline among running clocks (the case's "due" for lists and colours).
     pub fn next_due(&self) -> Option<DateTime<Utc>> {
         self.clocks.values().filter(|c| c.stopped_at.is_none() && c.stage != TIER_CLOCK).map(|c| c.due_at).min()
     }

@@ -577,3 +577,22 @@ fn a_repriced_clock_keeps_the_cards_it_raised() {
     assert!(cards(&fx.tick(&mut case, "2026-03-11 09:00")).is_empty(), "no card twice for one stage");
     assert_eq!(cards(&fx.tick(&mut case, "2026-03-13 09:00")), vec![(SupervisionLevel::Red, Some("handle".into()))]);
 }
+
+#[test]
+fn a_case_closed_after_only_a_reminder_is_on_time_and_an_imported_one_as_its_source_says() {
+    let card = |level| Card { level, stage: "handle".into(), at: at("2026-03-05 09:00"), unit: None };
+    let opened = at("2026-03-02 09:00");
+    let mut case = Case { opened_at: opened, ..events::blank() };
+    assert_eq!(case.closed_on_time(), None, "open");
+    case.closed_at = Some(at("2026-03-06 09:00"));
+    assert_eq!(case.closed_on_time(), Some(true));
+    case.cards.push(card(SupervisionLevel::Reminder));
+    assert_eq!(case.closed_on_time(), Some(true), "a reminder is not a card against the unit");
+    case.cards.push(card(SupervisionLevel::Yellow));
+    assert_eq!(case.closed_on_time(), Some(false));
+    // An imported record: its source decides, cards or not; a source that does not say, no one.
+    case.origin = Some(CaseOrigin { source: "cfpb".into(), external_id: "1".into(), on_time: Some(true) });
+    assert_eq!(case.closed_on_time(), Some(true));
+    case.origin = Some(CaseOrigin { source: "cfpb".into(), external_id: "1".into(), on_time: None });
+    assert_eq!(case.closed_on_time(), None);
+}

@@ -16,6 +16,7 @@ use fq_domain::calendar::{local_date, start_of_day};
 use fq_domain::region::RegionCode;
 use fq_engine::{HeatQuery, Horizon, IngestReport, RISK_EVENTS};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
@@ -36,8 +37,12 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 /// Pushes a file of events of a source (CSV or JSON, as the source is defined). All or nothing:
-/// a body with a bad row stores nothing and answers 422 with every bad row; ids sent before are
-/// skipped. Only the source's feed account may push.
+/// a body with a bad row stores nothing and answers 422 with the error envelope
+/// (`events_invalid`) and every bad row in `bad`, each with its line, its own stable `code`
+/// (`time_invalid`, `time_out_of_range`, `category_unmapped`, `id_duplicate`, `region_unknown`,
+/// `place_required`, `number_invalid`, `id_required`, `id_too_long`, `file_invalid`,
+/// `header_invalid`), the column and a message; ids sent before are skipped. Only the source's
+/// feed account may push.
 #[utoipa::path(post, path = "/api/v1/risk/sources/{code}/events", tag = "risk", params(("code" = String, Path, description = "source code")),
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = Object), (status = 422, body = Object), (status = 403, body = ErrorBody)),
@@ -47,10 +52,27 @@ pub(crate) async fn push(
     Caller(actor): Caller,
     Path(code): Path<String>,
     body: Bytes,
-) -> Result<(StatusCode, Json<IngestReport>), ApiError> {
+) -> Result<(StatusCode, Json<PushReply>), ApiError> {
     let report = state.engine.ingest_risk_events(&actor, &code, &body).await?;
-    let status = if report.bad.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    Ok((status, Json(report)))
+    if report.bad.is_empty() {
+        return Ok((StatusCode::OK, Json(PushReply { error: None, report })));
+    }
+    // The envelope every refusal carries, beside the rows named (each with its own code).
+    let error = json!({
+        "code": "events_invalid",
+        "message": format!("{} bad rows; nothing was stored", report.bad.len()),
+        "field": Option::<String>::None,
+    });
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(PushReply { error: Some(error), report })))
+}
+
+/// What a push answers: the ingest report, and on a refusal the error envelope.
+#[derive(Debug, Serialize)]
+pub(crate) struct PushReply {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<serde_json::Value>,
+    #[serde(flatten)]
+    report: IngestReport,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -137,6 +159,7 @@ pub(crate) async fn forecast(
     // Today by default: the nightly run's forecast, fitted on the whole days before it (a later
     // day is brought back to today by the engine).
     let day = p.day.unwrap_or_else(|| local_date(state.engine.current_time()));
+    asked_day(day, "day", "day_invalid")?;
     let query = HeatQuery {
         county: county.clone(),
         programme: Some(RISK_EVENTS.to_owned()),
@@ -177,6 +200,17 @@ pub(crate) async fn forecast(
 }
 
 /// The county and the horizon (a week by default) of a forecast's query, each named when bad.
+/// Refuses a day outside the years one may ask about (a signed or far year parses, then
+/// breaks the day arithmetic), naming the field.
+fn asked_day(day: NaiveDate, field: &str, code: &'static str) -> Result<(), ApiError> {
+    if fq_domain::calendar::plausible_day(day) {
+        return Ok(());
+    }
+    let years = fq_domain::calendar::INPUT_YEARS;
+    let message = format!("{day} is outside the years {} to {}", years.start, years.end - 1);
+    Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_field(field))
+}
+
 fn county_and_horizon(county: &str, horizon: Option<&str>) -> Result<(RegionCode, Horizon), ApiError> {
     let county = RegionCode::parse(county.trim()).map_err(|e| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "region_code_invalid", e.to_string()).with_field("county")
@@ -230,6 +264,8 @@ pub(crate) async fn track_record(
 ) -> Result<Json<RecordReply>, ApiError> {
     let (county, horizon) = county_and_horizon(&p.county, p.horizon.as_deref())?;
     let to = p.to.unwrap_or_else(|| local_date(state.engine.current_time()) - chrono::Duration::days(1));
+    asked_day(p.from, "from", "period_invalid")?;
+    asked_day(to, "to", "period_invalid")?;
     let category = p.category.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
     let (record, summary) = state.engine.track_record(&actor, &county, category.as_deref(), horizon, (p.from, to)).await?;
     Ok(Json(RecordReply { county: county.to_string(), category, horizon_days: horizon.days(), record, summary }))

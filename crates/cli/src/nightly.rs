@@ -136,8 +136,22 @@ async fn pull_one(engine: &Engine, pull: &Open311Pull, since: chrono::DateTime<U
         }
     };
     match engine.ingest_risk_events(&fq_domain::actor::Actor::System, &pull.source, &body).await {
+        // A pull is ingested all or nothing, like a file: a bad request stores none of them, and
+        // the night's summary says which and why (not just a count in the log).
+        Ok(report) if !report.bad.is_empty() => {
+            let first = &report.bad[0];
+            let error = format!(
+                "{} bad requests, nothing stored; the first: request {} ({}): {}",
+                report.bad.len(),
+                first.line,
+                first.code,
+                first.message
+            );
+            tracing::error!(source = %pull.source, %error, "nightly Open311 pull refused");
+            out.error = Some(error);
+        }
         Ok(report) => {
-            tracing::info!(source = %pull.source, rows = report.rows, stored = report.stored, bad = report.bad.len(), "nightly Open311 pull");
+            tracing::info!(source = %pull.source, rows = report.rows, stored = report.stored, "nightly Open311 pull");
             out.stored = report.stored;
         }
         Err(err) => {

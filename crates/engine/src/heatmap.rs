@@ -130,8 +130,9 @@ impl Engine {
         if query.county.level() != RegionLevel::County {
             return Err(EngineError::field("region_not_county", "region", format!("{} is not a county", query.county)));
         }
-        // A county code not in the division tree would draw an empty map, read as "no risk".
-        self.active_region(&query.county, "region").await?;
+        // A county code not in the division tree would draw an empty map, read as "no risk" (the
+        // tree is public reference data: saying so tells no one anything).
+        self.known_region(&query.county, "region").await?;
         if query.programme.as_deref() == Some(RISK_EVENTS) {
             return self.risk_event_map(actor, query).await;
         }

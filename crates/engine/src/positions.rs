@@ -98,12 +98,15 @@ impl Engine {
     ) -> Result<PositionsReport, EngineError> {
         if let Actor::Account(account) = actor {
             // A feed of several counties that did not say which: name the field it left out.
-            let feeds = account.grants.iter().filter(|g| g.role.as_str() == POSITION_FEED_ROLE).count();
-            if region.is_none() && feeds > 1 {
+            let mut counties: Vec<&RegionCode> =
+                account.grants.iter().filter(|g| g.role.as_str() == POSITION_FEED_ROLE).map(|g| &g.scope.region).collect();
+            counties.sort_unstable();
+            counties.dedup();
+            if region.is_none() && counties.len() > 1 {
                 return Err(EngineError::field(
                     "region_required",
                     "region",
-                    format!("this feed covers {feeds} counties: say which county the reports belong to"),
+                    format!("this feed covers {} counties: say which county the reports belong to", counties.len()),
                 ));
             }
             let covered = region.is_some_and(|county| account.may(POSITION_FEED_ROLE, county, None));

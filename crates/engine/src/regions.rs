@@ -168,6 +168,15 @@ impl Engine {
         Ok(self.store.children(code).await?)
     }
 
+    /// `code` when it is in the division tree, retired or not: what reads a region's past (a map,
+    /// a track record) still reads a retired one.
+    pub(crate) async fn known_region(&self, code: &RegionCode, field: &str) -> Result<Region, EngineError> {
+        self.store
+            .region(code)
+            .await?
+            .ok_or_else(|| EngineError::field("region_unknown", field, format!("region {code} is not in the division tree")))
+    }
+
     /// Checks that a region exists and is active, for use cases that attach things to it.
     pub(crate) async fn active_region(&self, code: &RegionCode, field: &str) -> Result<Region, EngineError> {
         match self.store.region(code).await? {

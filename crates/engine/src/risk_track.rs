@@ -241,21 +241,28 @@ impl Engine {
     /// The nightly run's checks of `day`: `county`'s forecasts whose horizon ended by `day`
     /// (from the day before, from seven days and from thirty days before), stored in the track
     /// record (a check made again the same night replaces its row), against `events` (the
-    /// county's events stored before `day`, as the night's whistle read them). Returns how many
-    /// rows were stored.
+    /// county's events stored before `day`, as the night's whistle read them). Each horizon's
+    /// rows are stored together, or not at all; a horizon that fails leaves the others to be
+    /// checked. Returns how many rows were stored, and the horizons that failed with why.
     pub(crate) async fn keep_checks(
         &self,
         county: &RegionCode,
         day: NaiveDate,
         events: &Arc<Vec<Event>>,
-    ) -> Result<usize, EngineError> {
-        let mut stored = 0;
+    ) -> (usize, Vec<(Horizon, EngineError)>) {
+        let (mut stored, mut failed) = (0, Vec::new());
         for horizon in [Horizon::Day, Horizon::Week, Horizon::Month] {
             let from = day - chrono::Duration::days(i64::from(horizon.days()));
-            let rows = self.check_forecasts_of(county, horizon, from, events).await?;
-            stored += self.store_checks(county, horizon, rows).await?;
+            let kept = match self.check_forecasts_of(county, horizon, from, events).await {
+                Ok(rows) => self.store_checks(county, horizon, rows).await,
+                Err(e) => Err(e),
+            };
+            match kept {
+                Ok(n) => stored += n,
+                Err(e) => failed.push((horizon, e)),
+            }
         }
-        Ok(stored)
+        (stored, failed)
     }
 
     /// Fills `county`'s track record over `horizon` for the `periods` periods before today
@@ -328,7 +335,7 @@ impl Engine {
         if let Some(c) = category {
             require_risk_category(&programme, c)?;
         }
-        self.active_region(county, "county").await?;
+        self.known_region(county, "county").await?;
         let plausible = fq_domain::calendar::plausible_day;
         if from > to || (to - from).num_days() > MAX_RECORD_SPAN_DAYS || !plausible(from) || !plausible(to) {
             return Err(EngineError::field(

@@ -281,12 +281,12 @@ impl Engine {
             }
             // The forecasts whose horizon ended tonight go to the track record, after the
             // whistle kept tonight's (a failure here costs the record a night, not the warnings).
-            match self.keep_checks(&county, day, &events).await {
-                Ok(checked) => run.checked += checked,
-                Err(e) => {
-                    tracing::error!(%county, error = %e, "the nightly checks of a county's past forecasts failed");
-                    run.failed.push((county.to_string(), format!("checking past forecasts failed: {e}")));
-                }
+            let (checked, failed) = self.keep_checks(&county, day, &events).await;
+            run.checked += checked;
+            for (horizon, e) in failed {
+                let days = horizon.days();
+                tracing::error!(%county, days, error = %e, "the nightly checks of a county's past forecasts failed");
+                run.failed.push((county.to_string(), format!("checking past forecasts of {days} days failed: {e}")));
             }
         }
         let opened: usize = run.runs.iter().map(|r| r.run.opened.len()).sum();

@@ -472,12 +472,13 @@ async fn the_track_record_on_postgres() {
     db.drop_now().await;
 }
 
-/// A night whose checks cannot be stored (here the database refuses every row of the track
-/// record) still whistles and keeps its forecasts: the county is named in the night's failures,
-/// nothing half-stored is left in the record, and the night is over (not run again). The next
-/// night, the store writable again, checks as usual.
+/// A night whose checks of one horizon cannot be stored (here the database refuses the track
+/// record's rows of weeks) still whistles and keeps its forecasts: the county and the horizon are
+/// named in the night's failures, none of that horizon's rows is stored while the day's and the
+/// month's are, and the night is over (not run again). The next night, the store writable again,
+/// checks every horizon.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_night_whose_checks_fail_names_the_county_and_keeps_its_warnings() {
+async fn a_night_whose_checks_of_a_horizon_fail_names_it_and_keeps_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fengqiao.db");
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path, SqliteOptions::default()).await.unwrap());
@@ -495,24 +496,29 @@ async fn a_night_whose_checks_fail_names_the_county_and_keeps_its_warnings() {
     }
     assert_eq!(night.ingest_risk_events(&cli(), "grid_patrol", csv.as_bytes()).await.unwrap().stored, 225);
 
-    let refuse =
-        "CREATE TRIGGER refuse_checks BEFORE INSERT ON risk_checks BEGIN SELECT RAISE(ABORT, 'no room for checks'); END;";
+    let refuse = "CREATE TRIGGER refuse_weeks BEFORE INSERT ON risk_checks WHEN NEW.horizon_days = 7 \
+                  BEGIN SELECT RAISE(ABORT, 'no room for weeks'); END;";
     rusqlite::Connection::open(&path).unwrap().execute_batch(refuse).unwrap();
     let run = night.nightly_whistle(day).await.unwrap();
-    assert_eq!(run.checked, 0);
     assert_eq!(run.failed.len(), 1, "{:?}", run.failed);
     assert_eq!(run.failed[0].0, "331004");
-    assert!(run.failed[0].1.starts_with("checking past forecasts failed"), "{:?}", run.failed);
+    assert!(run.failed[0].1.starts_with("checking past forecasts of 7 days failed"), "{:?}", run.failed);
     // The warnings stand: the week was whistled and kept.
     assert!(run.runs.iter().any(|r| r.category == "dispute_labour" && r.skipped.is_none()), "{run:?}");
     assert!(store.risk_forecast(&luqiao, "dispute_labour", day, 7).await.unwrap().is_some());
-    for horizon in [1, 7, 30] {
-        let rows = store.risk_checks(&luqiao, fq_store::EVERY_CATEGORY, horizon, first, day).await.unwrap();
-        assert!(rows.is_empty(), "{horizon}: {rows:?}");
+    // The week's rows (every category summed, and the one category) stored together or not at
+    // all: none. The day's and the month's are, and counted.
+    for (horizon, expected) in [(1, 1), (7, 0), (30, 1)] {
+        for scope in [fq_store::EVERY_CATEGORY, "dispute_labour"] {
+            let rows = store.risk_checks(&luqiao, scope, horizon, first, day).await.unwrap();
+            assert_eq!(rows.len(), expected, "{horizon} {scope}: {rows:?}");
+            assert!(rows.iter().all(|r| r.day == day - Duration::days(i64::from(horizon))), "{rows:?}");
+        }
     }
+    assert_eq!(run.checked, 4);
     assert!(!night.claim_nightly(day).await.unwrap(), "the night is over, its failure named in its summary");
 
-    rusqlite::Connection::open(&path).unwrap().execute_batch("DROP TRIGGER refuse_checks;").unwrap();
+    rusqlite::Connection::open(&path).unwrap().execute_batch("DROP TRIGGER refuse_weeks;").unwrap();
     let next = engine_at(&store, start_of_day(day + Duration::days(1)) + Duration::hours(2));
     let run = next.nightly_whistle(day + Duration::days(1)).await.unwrap();
     assert!(run.failed.is_empty() && run.checked > 0, "{run:?}");

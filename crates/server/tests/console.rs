@@ -503,9 +503,16 @@ async fn every_page_template_renders_with_real_data() {
     // A span with nothing checked says how to fill it; a month has no record here.
     let empty = visit(&mut leader, "/heatmap/record?horizon=30d", StatusCode::OK).await;
     assert!(empty.body.contains("id=\"record-empty\"") && empty.body.contains("check-forecasts"), "{}", empty.body);
+    // One category's own record: its weeks hold fewer events than every category's.
+    let events_of = |body: &str| -> u64 {
+        let summary = body.split("id=\"record-summary\">").nth(1).unwrap();
+        summary.split("合计实际发生 ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap()
+    };
     let one = visit(&mut leader, "/heatmap/record?category=dispute_labour", StatusCode::OK).await;
-    assert!(one.body.contains("矛盾纠纷·劳资欠薪"), "one category's own record");
-    // Refused by name, nothing read: a reversed span, an unknown category, a town, a bad horizon.
+    assert!(one.body.contains("矛盾纠纷·劳资欠薪"), "the category is named");
+    assert!(events_of(&one.body) < events_of(&archive.body), "one category's record, not every one's");
+    // Refused by name, nothing read: a reversed span, an unknown category, a town, a bad horizon
+    // (the reason is in the alert, not only in the form).
     for (path, named) in [
         ("/heatmap/record?from=2026-12-01&to=2026-01-01", "日期"),
         ("/heatmap/record?category=no_such", "no_such"),
@@ -513,13 +520,29 @@ async fn every_page_template_renders_with_real_data() {
         ("/heatmap/record?horizon=14d", "14d"),
     ] {
         let refused = visit(&mut leader, path, StatusCode::UNPROCESSABLE_ENTITY).await;
-        assert!(refused.body.contains(named) && refused.body.contains("role=\"alert\""), "{path}: {}", refused.body);
+        let alert = refused.body.split("role=\"alert\">").nth(1).and_then(|a| a.split("</p>").next()).unwrap_or_default();
+        assert!(alert.contains(named), "{path}: {alert}");
     }
+    // A county code not in the division tree: named to a reader of the province (a county's
+    // reader is refused it as outside their scope, before anything is looked up).
+    let mut province = w.sign_in("demo-leader").await;
+    let unknown = visit(&mut province, "/heatmap/record?region=331099", StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(unknown.body.contains("区划不存在"), "{}", unknown.body);
+    assert_eq!(w.get(&mut leader, "/heatmap/record?region=331099").await.status, StatusCode::FORBIDDEN);
     let refused = w.get(&mut leader, "/heatmap/record.xlsx?category=no_such").await;
     assert_eq!((refused.status, refused.content_type.starts_with("text/html")), (StatusCode::UNPROCESSABLE_ENTITY, true));
     let mut stranger = w.sign_in("demo-putuo-reviewer").await;
     assert_eq!(w.get(&mut stranger, "/heatmap/record").await.status, StatusCode::FORBIDDEN, "no risk programme, no record");
     assert_eq!(w.get(&mut stranger, "/heatmap/record.xlsx").await.status, StatusCode::FORBIDDEN);
+    // A risk analyst of another county reads their own county's record, not Luqiao's.
+    let mut putuo = w.putuo_account("putuo-analyst", "普陀研判员", ("analyst", "330903")).await;
+    let own = visit(&mut putuo, "/heatmap/record", StatusCode::OK).await;
+    assert!(own.body.contains("普陀区") && own.body.contains("id=\"record-empty\""), "their own county, nothing checked");
+    for path in ["/heatmap/record?region=331004", "/heatmap/record.xlsx?region=331004"] {
+        let refused = w.get(&mut putuo, path).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(!refused.body.contains("record-periods") && !refused.body.starts_with("PK"), "{path}");
+    }
     let month = visit(&mut leader, "/heatmap?layer=forecast&horizon=30d", StatusCode::OK).await;
     assert!(month.body.contains("30 天内至少发生一起") && month.body.contains("按与最高网格之比着色"), "a month is shaded");
     assert!(month.body.contains("horizon=30d"), "downloads keep the horizon");

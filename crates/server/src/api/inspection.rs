@@ -106,8 +106,9 @@ pub(crate) async fn ranking(
     let first = NaiveDate::parse_from_str(&format!("{}-01", p.month.trim()), "%Y-%m-%d")
         .ok()
         .filter(|d| fq_domain::calendar::plausible_day(*d))
-        .ok_or(())
-        .map_err(|_| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "month_invalid", "month is YYYY-MM").with_field("month"))?;
+        .ok_or_else(|| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "month_invalid", "month is YYYY-MM").with_field("month")
+        })?;
     use chrono::Datelike as _;
     Ok(Json(state.engine.station_ranking(&actor, p.city.trim(), first.year(), first.month()).await?))
 }

@@ -199,7 +199,6 @@ pub(crate) async fn forecast(
     }))
 }
 
-/// The county and the horizon (a week by default) of a forecast's query, each named when bad.
 /// Refuses a day outside the years one may ask about (a signed or far year parses, then
 /// breaks the day arithmetic), naming the field.
 fn asked_day(day: NaiveDate, field: &str, code: &'static str) -> Result<(), ApiError> {
@@ -211,6 +210,7 @@ fn asked_day(day: NaiveDate, field: &str, code: &'static str) -> Result<(), ApiE
     Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_field(field))
 }
 
+/// The county and the horizon (a week by default) of a forecast's query, each named when bad.
 fn county_and_horizon(county: &str, horizon: Option<&str>) -> Result<(RegionCode, Horizon), ApiError> {
     let county = RegionCode::parse(county.trim()).map_err(|e| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "region_code_invalid", e.to_string()).with_field("county")

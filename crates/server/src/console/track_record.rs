@@ -99,7 +99,8 @@ pub(crate) async fn read(
     };
     // The latest period that can have been checked ended yesterday.
     let yesterday = engine.current_time().with_timezone(&beijing()).date_naive() - Days::new(1);
-    let span = period::period(q.from.as_deref(), q.to.as_deref(), yesterday, DEFAULT_DAYS, MAX_SPAN_DAYS);
+    // `period` takes the days between the two dates below its limit; the engine, up to its own.
+    let span = period::period(q.from.as_deref(), q.to.as_deref(), yesterday, DEFAULT_DAYS, MAX_SPAN_DAYS + 1);
     if span.range.is_none() {
         return Ok(Err(refuse(i18n::text(lang, "fig.bad_period_3y"))));
     }

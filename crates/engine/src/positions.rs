@@ -225,6 +225,15 @@ impl Engine {
             let limit = fq_risk::trace::MAX_ID_CHARS;
             return Err(EngineError::field("subject_invalid", "id", format!("a subject is 1 to {limit} characters")));
         }
+        // A signed or far year parses as a time; the window's arithmetic before it would fail.
+        if !fq_domain::calendar::plausible_day(at.date_naive()) {
+            let years = fq_domain::calendar::INPUT_YEARS;
+            return Err(EngineError::field(
+                "at_invalid",
+                "at",
+                format!("{at} is outside the years {} to {}", years.start, years.end - 1),
+            ));
+        }
         if !fq_risk::trace::valid_hours(hours) {
             return Err(EngineError::field("hours_invalid", "hours", "a trace covers 1 to 720 hours"));
         }

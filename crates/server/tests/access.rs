@@ -653,6 +653,9 @@ async fn risk_push_story(store: Arc<dyn Store>) {
         ("/api/v1/risk/forecast?county=331004&day=%2B262142-12-31", "day_invalid"),
         // A county code not in the division tree: named, not an empty map read as "no risk".
         ("/api/v1/risk/forecast?county=331099", "region_unknown"),
+        // A parameter that does not parse: the envelope, not the framework's plain text.
+        ("/api/v1/risk/checks?county=331004&from=2026-13-01", "query_invalid"),
+        ("/api/v1/risk/checks?county=331004", "query_invalid"),
     ] {
         let bad = world.call(Method::GET, uri, Auth::Token(&other), None).await;
         assert_eq!((bad.status, code(&bad)), (StatusCode::UNPROCESSABLE_ENTITY, code_), "{uri}: {}", bad.body);
@@ -708,6 +711,12 @@ async fn risk_push_story(store: Arc<dyn Store>) {
     let strict = json!({"id": "boat_a", "at": "2026-03-06T03:00:00Z", "within": 100, "same_minutes": 0});
     let strict = world.call(Method::POST, "/api/v1/risk/trace", Auth::Token(&analyst), Some(strict)).await;
     assert_eq!((strict.status, strict.body["same_time_minutes"].as_i64()), (StatusCode::OK, Some(0)), "{}", strict.body);
+    let far = json!({"id": "boat_a", "at": "-262143-01-01T00:00:00Z"});
+    let far = world.call(Method::POST, "/api/v1/risk/trace", Auth::Token(&analyst), Some(far)).await;
+    assert_eq!(
+        (far.status, code(&far), far.body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "at_invalid", Some("at"))
+    );
     let bad = json!({"id": "boat_a", "same_minutes": 45});
     let bad = world.call(Method::POST, "/api/v1/risk/trace", Auth::Token(&analyst), Some(bad)).await;
     assert_eq!((bad.status, code(&bad)), (StatusCode::UNPROCESSABLE_ENTITY, "same_minutes_invalid"));

@@ -4,7 +4,7 @@
 #![allow(unused_qualifications)]
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::api::cases::AttachmentBody;
+use crate::api::query::ApiQuery;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 
@@ -40,7 +41,7 @@ pub(crate) struct UploadParams {
 pub(crate) async fn upload(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    Query(p): Query<UploadParams>,
+    ApiQuery(p): ApiQuery<UploadParams>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<AttachmentBody>), ApiError> {
     let record = state.engine.upload_attachment(&actor, &p.name, body.to_vec()).await?;

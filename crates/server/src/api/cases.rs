@@ -4,7 +4,7 @@
 // utoipa's `path` macro names each IntoParams type with its module path, which this lint flags.
 #![allow(unused_qualifications)]
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::api::json::ApiJson;
+use crate::api::query::ApiQuery;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 
@@ -279,7 +280,7 @@ pub(crate) async fn open(
 pub(crate) async fn list(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    Query(p): Query<ListParams>,
+    ApiQuery(p): ApiQuery<ListParams>,
 ) -> Result<Json<CasePage>, ApiError> {
     let query = CaseQuery {
         programme: p.programme,
@@ -316,7 +317,7 @@ pub(crate) struct NextParams {
 pub(crate) async fn next(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    Query(p): Query<NextParams>,
+    ApiQuery(p): ApiQuery<NextParams>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     Ok(match state.engine.next_assigned_case(&actor, &p.programme).await? {

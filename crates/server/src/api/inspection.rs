@@ -6,7 +6,7 @@
 // utoipa's `path` macro names each IntoParams type with its module path, which this lint flags.
 #![allow(unused_qualifications)]
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -18,6 +18,7 @@ use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::api::json::ApiJson;
+use crate::api::query::ApiQuery;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 
@@ -57,7 +58,7 @@ pub(crate) async fn push(
 pub(crate) async fn batch(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    Query(p): Query<BatchParams>,
+    ApiQuery(p): ApiQuery<BatchParams>,
     body: String,
 ) -> Result<(StatusCode, Json<InspectionImport>), ApiError> {
     let report = state.engine.import_inspections(&actor, &body, p.dry_run.unwrap_or(false)).await?;
@@ -101,7 +102,7 @@ pub(crate) struct RankingParams {
 pub(crate) async fn ranking(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    Query(p): Query<RankingParams>,
+    ApiQuery(p): ApiQuery<RankingParams>,
 ) -> Result<Json<Vec<StationRank>>, ApiError> {
     let first = NaiveDate::parse_from_str(&format!("{}-01", p.month.trim()), "%Y-%m-%d")
         .ok()
@@ -130,7 +131,7 @@ pub(crate) struct EvaluationParams {
 pub(crate) async fn evaluation(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    Query(p): Query<EvaluationParams>,
+    ApiQuery(p): ApiQuery<EvaluationParams>,
 ) -> Result<Json<EvaluationView>, ApiError> {
     let to = p.to.unwrap_or_else(Utc::now);
     let from = p.from.unwrap_or(to - Duration::days(30));

@@ -3,7 +3,7 @@
 // utoipa's `path` macro names each IntoParams type with its module path, which this lint flags.
 #![allow(unused_qualifications)]
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -14,6 +14,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
+use crate::api::query::ApiQuery;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 
@@ -46,7 +47,7 @@ pub(crate) struct KpiBody {
 pub(crate) async fn kpis(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    Query(p): Query<KpiParams>,
+    ApiQuery(p): ApiQuery<KpiParams>,
 ) -> Result<Json<KpiReport>, ApiError> {
     let region = RegionCode::parse(p.region.as_deref().unwrap_or("33").trim()).map_err(|e| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "region_code_invalid", e.to_string()).with_field("region")

@@ -9,6 +9,7 @@ mod kpis;
 pub(crate) mod openapi;
 mod orgs;
 pub(crate) mod programmes;
+pub(crate) mod query;
 mod regions;
 mod risk;
 mod status;

@@ -1,6 +1,6 @@
 //! Organisations: create (admin), read and list (within the caller's scope).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::api::json::ApiJson;
+use crate::api::query::ApiQuery;
 use crate::auth::Caller;
 use crate::error::ApiError;
 
@@ -95,7 +96,7 @@ pub(crate) struct ListQuery {
 pub(crate) async fn list(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<OrganisationView>>, ApiError> {
     let region = RegionCode::parse(&query.region).map_err(|e| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "region_code_invalid", e.to_string()).with_field("region")

@@ -7,7 +7,7 @@
 #![allow(unused_qualifications)]
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -21,6 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::api::json::ApiJson;
+use crate::api::query::ApiQuery;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 
@@ -153,7 +154,7 @@ pub(crate) struct ForecastReply {
 pub(crate) async fn forecast(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    Query(p): Query<ForecastParams>,
+    ApiQuery(p): ApiQuery<ForecastParams>,
 ) -> Result<Json<ForecastReply>, ApiError> {
     let (county, horizon) = county_and_horizon(&p.county, p.horizon.as_deref())?;
     // Today by default: the nightly run's forecast, fitted on the whole days before it (a later
@@ -260,7 +261,7 @@ pub(crate) struct RecordReply {
 pub(crate) async fn track_record(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    Query(p): Query<RecordParams>,
+    ApiQuery(p): ApiQuery<RecordParams>,
 ) -> Result<Json<RecordReply>, ApiError> {
     let (county, horizon) = county_and_horizon(&p.county, p.horizon.as_deref())?;
     let to = p.to.unwrap_or_else(|| local_date(state.engine.current_time()) - chrono::Duration::days(1));
@@ -328,7 +329,7 @@ pub(crate) async fn push_positions(
     State(state): State<AppState>,
     Caller(actor): Caller,
     Path(source): Path<String>,
-    Query(p): Query<PositionsParams>,
+    ApiQuery(p): ApiQuery<PositionsParams>,
     body: Bytes,
 ) -> Result<Json<fq_engine::PositionsReport>, ApiError> {
     let asked = p.region.as_deref().map(str::trim).filter(|r| !r.is_empty());

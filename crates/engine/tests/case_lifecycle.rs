@@ -319,3 +319,71 @@ async fn the_demo_programme_runs_end_to_end_on_postgres() {
     second.close().await;
     db.drop_now().await;
 }
+
+/// The governance index's effectiveness (处置成效) judges closure on time as the dispute figures
+/// do: a case closed after only the reminder at its warning point is on time, one closed after
+/// a yellow card is not. Two cases of Xinchang: on time 1 of 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_governance_index_counts_a_reminder_as_no_card() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("fengqiao.db"), SqliteOptions::default()).await.unwrap());
+    let w = World::new(Arc::clone(&store));
+    w.engine.ensure_reference_data().await.unwrap();
+    let county = RegionCode::parse("330624").unwrap();
+    let town = w.engine.region_children(&county).await.unwrap()[0].code.to_string();
+    let county_centre = w.org("县社会治理中心", "centre", "330624", None).await;
+    let town_centre = w.org("镇矛调中心", "centre", &town, Some(county_centre)).await;
+    let intake = w.account("intake1", town_centre, "intake", "330624").await;
+    let handler = w.account("handler1", town_centre, "handler", "330624").await;
+    let verifier = w.account("verifier1", county_centre, "verifier", "330624").await;
+    let leader = w.account("leader1", county_centre, "leader", "330624").await;
+
+    w.set("2026-09-28 09:00");
+    let open = OpenCase {
+        programme: "demo".into(),
+        kind: "dispute".into(),
+        priority: None,
+        region: town.clone(),
+        grid: None,
+        channel: "station".into(),
+        intake_org: Some(town_centre),
+        fields: inputs(
+            json!({"title": "邻里漏水纠纷", "category": "neighbour", "applicant": {"name": "张三", "role": "申请人"}}),
+        ),
+    };
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let id = w.engine.open_case(&intake, open.clone()).await.unwrap().case.id;
+        w.engine.act_on_case(&intake, id, "accept", inputs(json!({})), None).await.unwrap();
+        ids.push(id);
+    }
+    let close = async |id: CaseId| {
+        w.engine.act_on_case(&handler, id, "finish", inputs(json!({"outcome": "resolved"})), None).await.unwrap();
+        w.engine.act_on_case(&verifier, id, "confirm", inputs(json!({})), None).await.unwrap();
+    };
+    // The first is closed after the reminder (its warning point), before the limit.
+    w.set("2026-10-10 09:00");
+    w.engine.fire_due_timers(100).await.unwrap();
+    assert_eq!(cards(&events_of(store.as_ref(), ids[0]).await, "handle"), vec![SupervisionLevel::Reminder]);
+    close(ids[0]).await;
+    // The second after the yellow card.
+    w.set("2026-10-11 09:00");
+    w.engine.fire_due_timers(100).await.unwrap();
+    assert_eq!(
+        cards(&events_of(store.as_ref(), ids[1]).await, "handle"),
+        vec![SupervisionLevel::Reminder, SupervisionLevel::Yellow]
+    );
+    close(ids[1]).await;
+
+    let index = w
+        .engine
+        .governance_index(&leader, &county, beijing_time("2026-09-01 00:00"), beijing_time("2026-11-01 00:00"))
+        .await
+        .unwrap();
+    let effectiveness = index.total.dimensions.iter().find(|(d, _)| d == "effectiveness").and_then(|(_, v)| *v);
+    assert_eq!(index.total.cases, 2);
+    // The demo programme records no outcome on closure (no resolved share), so effectiveness is
+    // the on-time share alone: 1 of 2 (it was 0 while reminders counted as cards).
+    assert_eq!(effectiveness, Some(50.0), "{:?}", index.total);
+}

@@ -34,6 +34,22 @@ fn top(map: &HeatMap) -> (String, f64) {
     (top.code.clone(), top.expected)
 }
 
+/// Luqiao with generated grids and wage-arrears reports every other day for 450 days from
+/// `first` at one grid (225 events), which is returned.
+async fn wages_at_one_grid(engine: &Engine, store: &Arc<dyn Store>, first: NaiveDate) -> fq_domain::grid::Grid {
+    let luqiao = RegionCode::parse("331004").unwrap();
+    engine.ensure_reference_data().await.unwrap();
+    engine.generate_grids(&cli(), &luqiao, 1000).await.unwrap();
+    let hot = store.grids_within(&luqiao).await.unwrap().into_iter().nth(40).unwrap();
+    let c = hot.area.centroid().unwrap();
+    let mut csv = String::from("report_id,reported_at,lon,lat,village,type,level,note\n");
+    for d in (0..450).step_by(2) {
+        csv += &format!("W{d},{} 09:00,{:.6},{:.6},,欠薪,2,\n", first + Duration::days(d), c.x(), c.y());
+    }
+    assert_eq!(engine.ingest_risk_events(&cli(), "grid_patrol", csv.as_bytes()).await.unwrap().stored, 225);
+    hot
+}
+
 async fn shared(store: Arc<dyn Store>) {
     let luqiao = RegionCode::parse("331004").unwrap();
     let first = NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
@@ -42,15 +58,8 @@ async fn shared(store: Arc<dyn Store>) {
     let night_at = start_of_day(day) + Duration::hours(2);
     let morning_at = start_of_day(day) + Duration::hours(10);
     let night = engine_at(&store, night_at);
-    night.ensure_reference_data().await.unwrap();
-    night.generate_grids(&cli(), &luqiao, 1000).await.unwrap();
-    let hot = store.grids_within(&luqiao).await.unwrap().into_iter().nth(40).unwrap();
+    let hot = wages_at_one_grid(&night, &store, first).await;
     let c = hot.area.centroid().unwrap();
-    let mut csv = String::from("report_id,reported_at,lon,lat,village,type,level,note\n");
-    for d in (0..450).step_by(2) {
-        csv += &format!("W{d},{} 09:00,{:.6},{:.6},,欠薪,2,\n", first + Duration::days(d), c.x(), c.y());
-    }
-    assert_eq!(night.ingest_risk_events(&cli(), "grid_patrol", csv.as_bytes()).await.unwrap().stored, 225);
 
     // Nothing stored before the night; the night stores the week it whistled from.
     assert_eq!(store.risk_forecast(&luqiao, "dispute_labour", day, 7).await.unwrap(), None);
@@ -486,15 +495,7 @@ async fn a_night_whose_checks_of_a_horizon_fail_names_it_and_keeps_the_rest() {
     let first = NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
     let day = first + Duration::days(450);
     let night = engine_at(&store, start_of_day(day) + Duration::hours(2));
-    night.ensure_reference_data().await.unwrap();
-    night.generate_grids(&cli(), &luqiao, 1000).await.unwrap();
-    let hot = store.grids_within(&luqiao).await.unwrap().into_iter().nth(40).unwrap();
-    let c = hot.area.centroid().unwrap();
-    let mut csv = String::from("report_id,reported_at,lon,lat,village,type,level,note\n");
-    for d in (0..450).step_by(2) {
-        csv += &format!("W{d},{} 09:00,{:.6},{:.6},,欠薪,2,\n", first + Duration::days(d), c.x(), c.y());
-    }
-    assert_eq!(night.ingest_risk_events(&cli(), "grid_patrol", csv.as_bytes()).await.unwrap().stored, 225);
+    wages_at_one_grid(&night, &store, first).await;
 
     let refuse = "CREATE TRIGGER refuse_weeks BEFORE INSERT ON risk_checks WHEN NEW.horizon_days = 7 \
                   BEGIN SELECT RAISE(ABORT, 'no room for weeks'); END;";

@@ -78,6 +78,10 @@ impl Engine {
         }
         let grids = self.store.grids_within(&query.county).await?;
         let mut cells = cells_of(&grids);
+        // Each event's grid by its code (cells are in the grids' order): a county's years of
+        // events times its hundreds of grids would otherwise be compared one by one.
+        let at: std::collections::HashMap<String, usize> =
+            grids.iter().enumerate().map(|(i, g)| (g.code.to_string(), i)).collect();
         let mut map =
             HeatMap { cells: Vec::new(), points: Vec::new(), cases: 0, without_location: 0, outside_grids: 0, forecast: None };
         for event in self.store.risk_events(&query.county, query.from, query.to).await? {
@@ -85,7 +89,7 @@ impl Engine {
                 continue;
             }
             map.cases += 1;
-            match event.grid.as_ref().and_then(|g| cells.iter().position(|c| c.code == *g)) {
+            match event.grid.as_ref().and_then(|g| at.get(g.as_str()).copied()) {
                 Some(i) => cells[i].count += 1,
                 None => map.outside_grids += usize::from(event.lon.is_some()),
             }

@@ -248,6 +248,11 @@ async fn ingest(store: Arc<dyn Store>) {
     let top = map.cells.iter().max_by(|a, b| a.expected.total_cmp(&b.expected)).unwrap();
     assert_eq!(top.code, hot.code.to_string());
     assert!(top.expected > 0.5, "{}", top.expected);
+    // The period's events are counted in the grid each was placed in: the hot grid holds them.
+    let busiest = map.cells.iter().max_by_key(|c| c.count).unwrap();
+    let counted: u32 = map.cells.iter().map(|c| c.count).sum();
+    assert_eq!((busiest.code.as_str(), busiest.count), (top.code.as_str(), counted), "{} of {}", busiest.count, map.cases);
+    assert!(counted > 0 && counted as usize + map.outside_grids <= map.cases, "{counted} {}", map.cases);
     assert!(engine.heat_map(&someone, &heat).await.is_ok(), "the county's risk analyst reads the forecast");
     // A day and a month from the same day: the same hot grid, each its own fit (the week's cached
     // forecast is not reused), a day expecting less than the week and a month more.

@@ -53,7 +53,7 @@ pub async fn run(config: &Config, command: RiskCommand) -> Outcome {
                     println!("{}", serde_json::to_string(&report).unwrap_or_default());
                 } else {
                     for bad in &report.bad {
-                        eprintln!("{}:{}: {}: {}", file.display(), bad.line, bad.column, bad.message);
+                        eprintln!("{}:{}: {}: {}: {}", file.display(), bad.line, bad.column, bad.code, bad.message);
                     }
                     println!(
                         "{source}: {} rows, {} stored ({} in grids, {} by region code), {} sent before, {} outside every grid without a region",

@@ -240,6 +240,10 @@ fn the_track_record_is_filled_from_the_command_line() {
         csv += &format!("W{back},{} 09:00,121.400000,28.580000,,欠薪,2,\n", today - chrono::Duration::days(back));
     }
     let file = w.path().join("wages.csv");
+    // A file with a bad row stores nothing; each bad row is named by line, column and code.
+    std::fs::write(&file, format!("{csv}LATE,2306-11-26 09:00,121.400000,28.580000,,欠薪,2,\n")).unwrap();
+    let err = w.run(&["risk", "ingest", "--source", "grid_patrol", file.to_str().unwrap()]).fails(4);
+    assert!(err.contains(":282: reported_at: time_out_of_range: ") && err.contains("error[events_invalid]"), "{err}");
     std::fs::write(&file, csv).unwrap();
     w.run(&["risk", "ingest", "--source", "grid_patrol", file.to_str().unwrap()]).ok();
 

@@ -338,9 +338,11 @@ impl Engine {
         self.known_region(county, "county").await?;
         let plausible = fq_domain::calendar::plausible_day;
         if from > to || (to - from).num_days() > MAX_RECORD_SPAN_DAYS || !plausible(from) || !plausible(to) {
+            // The field at fault: the last day when it alone is out of the years.
+            let field = if plausible(from) && !plausible(to) { "to" } else { "from" };
             return Err(EngineError::field(
                 "period_invalid",
-                "from",
+                field,
                 format!(
                     "{from} to {to}: the first day on or before the last, at most {MAX_RECORD_SPAN_DAYS} days apart, in the years {} to {}",
                     fq_domain::calendar::INPUT_YEARS.start,

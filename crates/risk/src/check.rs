@@ -39,6 +39,13 @@ pub struct ForecastCheck {
     pub previous_pai: f64,
 }
 
+impl ForecastCheck {
+    /// The share of the horizon's events the flagged cells held, in percent (0 with no event).
+    pub fn hit_rate_percent(&self) -> f64 {
+        if self.events > 0 { self.captured / self.events as f64 * 100.0 } else { 0.0 }
+    }
+}
+
 /// Whether a forecast's probabilities held: over its study cells, the probability of at least
 /// one event (1 − e^(−λ)) against whether one happened, as the backtest's Brier score and
 /// reliability table (its bins; only those with a cell). A quiet horizon is calibrated too:

@@ -201,7 +201,7 @@ pub(crate) async fn forecast(
 }
 
 /// Refuses a day outside the years one may ask about (a signed or far year parses, then
-/// breaks the day arithmetic), naming the field.
+/// breaks the day arithmetic done here before the engine sees it), naming the field.
 fn asked_day(day: NaiveDate, field: &str, code: &'static str) -> Result<(), ApiError> {
     if fq_domain::calendar::plausible_day(day) {
         return Ok(());
@@ -265,8 +265,6 @@ pub(crate) async fn track_record(
 ) -> Result<Json<RecordReply>, ApiError> {
     let (county, horizon) = county_and_horizon(&p.county, p.horizon.as_deref())?;
     let to = p.to.unwrap_or_else(|| local_date(state.engine.current_time()) - chrono::Duration::days(1));
-    asked_day(p.from, "from", "period_invalid")?;
-    asked_day(to, "to", "period_invalid")?;
     let category = p.category.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
     let (record, summary) = state.engine.track_record(&actor, &county, category.as_deref(), horizon, (p.from, to)).await?;
     Ok(Json(RecordReply { county: county.to_string(), category, horizon_days: horizon.days(), record, summary }))

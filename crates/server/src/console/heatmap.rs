@@ -105,7 +105,7 @@ async fn drawing(state: &AppState, viewer: &Viewer, q: &HeatParams) -> Result<St
 }
 
 /// The risk categories' names in their catalog (the code when it has none).
-fn risk_category_names(engine: &fq_engine::Engine, codes: &[String]) -> Vec<String> {
+pub(crate) fn risk_category_names(engine: &fq_engine::Engine, codes: &[String]) -> Vec<String> {
     let risk = engine.programmes().get("risk");
     codes.iter().map(|code| risk.map_or(code.as_str(), |p| p.catalog_name("risk_category", code)).to_owned()).collect()
 }
@@ -359,8 +359,7 @@ async fn view(
         let to_day = day - chrono::Days::new(1);
         let from_day = (to_day - chrono::Days::new(u64::try_from((shown.to_day - shown.from_day).num_days()).unwrap_or(0)))
             .max(to_day - chrono::Days::new(MAX_PERIOD_DAYS - 1));
-        let moved = period::Period { from_day, to_day, range: None };
-        query_string(&region, programme.as_deref(), category.as_deref(), &moved, q.layer.as_deref(), Some(horizon.code()))
+        forecast_query(&region, category.as_deref(), (from_day, to_day), horizon)
     };
     let check_link = map
         .forecast
@@ -460,7 +459,6 @@ pub(crate) fn summary_context(s: &fq_engine::RecordSummary) -> minijinja::Value 
 /// of the study cells flagged and of the events they held (%), the PAI and PEI, and the
 /// baseline's.
 pub(crate) fn check_context(c: &fq_risk::check::ForecastCheck) -> minijinja::Value {
-    let rate = if c.events > 0 { c.captured / c.events as f64 * 100.0 } else { 0.0 };
     let area = c.flagged_cells / c.study_cells.max(1) as f64 * 100.0;
     minijinja::context! {
         events => c.events,
@@ -469,7 +467,7 @@ pub(crate) fn check_context(c: &fq_risk::check::ForecastCheck) -> minijinja::Val
         cells => figure(c.flagged_cells),
         study => c.study_cells,
         captured => figure(c.captured),
-        rate => figure(rate),
+        rate => figure(c.hit_rate_percent()),
         pai => format!("{:.2}", c.pai),
         pei => format!("{:.2}", c.pei),
         previous => figure(c.previous_captured),

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::dashboard::readable_programmes;
 use super::display::Names;
-use super::heatmap::{check_context, county_of, summary_context};
+use super::heatmap::{check_context, county_of, risk_category_names, summary_context};
 use super::i18n;
 use super::layout::{self, Page, value};
 use super::period;
@@ -111,8 +111,7 @@ pub(crate) async fn read(
             Err(e @ EngineError::Invalid { .. }) => return Ok(Err(refuse(layout::reason(lang, &e)))),
             Err(e) => return Err(fail(e)),
         };
-    let risk = engine.programmes().get("risk");
-    let category_name = category.as_deref().map(|c| risk.map_or(c, |p| p.catalog_name("risk_category", c)).to_owned());
+    let category_name = category.as_ref().and_then(|c| risk_category_names(engine, std::slice::from_ref(c)).pop());
     let place = Names::new(engine).region(&county).await;
     Ok(Ok(Record { county, place, category, category_name, horizon, from: span.from_day, to: span.to_day, periods, summary }))
 }

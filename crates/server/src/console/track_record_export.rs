@@ -84,14 +84,13 @@ pub(crate) fn workbook(lang: Lang, record: &Record, about: &About) -> Result<Vec
         sheet.write_number(row, 2, p.categories.len() as f64)?;
         match &p.check {
             Some(c) => {
-                let rate = if c.events > 0 { c.captured / c.events as f64 * 100.0 } else { 0.0 };
                 let figures = [
                     c.events as f64,
                     c.events.saturating_sub(c.in_study) as f64,
                     c.study_cells as f64,
                     c.flagged_cells,
                     c.captured,
-                    rate,
+                    c.hit_rate_percent(),
                     c.pai,
                     c.pei,
                     c.previous_captured,

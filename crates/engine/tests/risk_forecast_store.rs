@@ -117,10 +117,12 @@ async fn shared(store: Arc<dyn Store>) {
     assert_eq!((seen.events, seen.fitted_at), (226, Some(morning_at)));
 
     // A row of another model (written before an upgrade) is not this model's forecast: a new
-    // process fits again, over the same events, and its fit replaces the row.
-    let old = fq_store::RiskForecastRecord { model: "fq-risk 0.0.0".into(), ..row.clone() };
+    // process fits again, over the same events, and its fit replaces the row. The model before
+    // revision 2 (four feature sets) wrote the package version alone, the same version as now.
+    let before = concat!("fq-risk ", env!("CARGO_PKG_VERSION"));
+    let old = fq_store::RiskForecastRecord { model: before.into(), ..row.clone() };
     store.commit(fq_store::Change::new().op(fq_store::Op::PutRiskForecast(Box::new(old)))).await.unwrap();
-    assert_eq!(store.risk_forecast(&luqiao, "dispute_labour", day, 7).await.unwrap().unwrap().model, "fq-risk 0.0.0");
+    assert_eq!(store.risk_forecast(&luqiao, "dispute_labour", day, 7).await.unwrap().unwrap().model, before);
     let afternoon_at = start_of_day(day) + Duration::hours(15);
     let upgraded = engine_at(&store, afternoon_at).heat_map(&cli(), &query).await.unwrap().forecast.unwrap();
     assert_eq!((upgraded.events, upgraded.fitted_at), (226, Some(afternoon_at)));

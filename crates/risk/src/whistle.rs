@@ -38,8 +38,11 @@ pub struct CellForecast {
 }
 
 /// What fitted a forecast: stored forecasts record it, and a reader takes only those of the
-/// model it runs (an upgrade that changes the model fits again).
-pub const MODEL: &str = concat!("fq-risk ", env!("CARGO_PKG_VERSION"));
+/// model it runs (an upgrade that changes the model fits again). The package version alone does
+/// not say the model changed (it stays the same between releases), so the model has its own
+/// revision, raised with every change to what a fit gives: 2 added the fifth feature set
+/// (`local_long_run`, 2026-11-28).
+pub const MODEL: &str = concat!("fq-risk ", env!("CARGO_PKG_VERSION"), " model 2");
 
 /// The probability of at least one event of a Poisson count with mean `expected`.
 pub fn at_least_one(expected: f64) -> f64 {

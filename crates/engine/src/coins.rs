@@ -1,20 +1,24 @@
 //! Safety coins (平安金币): a resident's ledger in the `coins` programme, kept per county. Each
 //! entry is a case (so the ledger is the journal); the rule sets the coins earned; a redemption
-//! is refused when the balance does not cover it (one at a time in this process, so two
-//! redemptions cannot both spend the same coins; several server processes on one PostgreSQL
-//! database could, which needs a database-level guard: not built); a reversed entry stops
-//! counting, and reversing an award already spent leaves the balance negative (a debt).
+//! is refused when the balance does not cover it (one at a time in this process; across
+//! processes on one database, each commits against the length of the resident's ledger stream,
+//! read before the balance, so two redemptions cannot both spend the same coins, nor two awards
+//! pay one case twice); a reversed entry stops
+//! counting, and reversing an award already spent leaves the balance negative (a debt). Who may
+//! write a ledger is checked before any of it is read; an award on a case names a case of the
+//! ledger's county.
 
 use fq_domain::actor::Actor;
 use fq_domain::case::Case;
+use fq_domain::journal::NewEvent;
 use fq_domain::programme::{FieldValue, Party, valid_id_number};
 use fq_domain::region::RegionCode;
-use fq_store::CaseFilter;
+use fq_store::{CaseFilter, Expectation, StoreError};
 use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 
 use crate::Engine;
-use crate::access::reads_programme;
+use crate::access::{may, reads_programme};
 use crate::cases::{CaseView, OpenCase};
 use crate::error::EngineError;
 
@@ -23,6 +27,19 @@ pub const RULES: [(&str, i64); 5] =
     [("valid_report", 10), ("risk_confirmed", 30), ("patrol", 20), ("mediation_help", 30), ("volunteer", 10)];
 /// Rules that spend coins.
 pub const REDEMPTIONS: [&str; 2] = ["redeem_goods", "redeem_service"];
+/// Rules earned on a case (the risk report confirmed, the mediation helped): the award names it.
+pub const CASE_RULES: [&str; 2] = ["risk_confirmed", "mediation_help"];
+/// The longest note an entry keeps (its title on the ledger).
+pub const NOTE_CHARS: usize = 200;
+/// Times a redemption reads the balance again when another process spent meanwhile.
+const LEDGER_RETRIES: usize = 5;
+
+/// The stream a resident's redemptions in a county are committed against (named by a hash of
+/// the ID number: the journal's stream names are listed to auditors, the ID number is not).
+fn ledger_stream(county: &RegionCode, id_number: &str) -> String {
+    let hash = blake3::hash(id_number.to_uppercase().as_bytes()).to_hex();
+    format!("coins:{county}:{}", &hash[..32])
+}
 
 /// One line of a resident's ledger.
 #[derive(Debug, Clone, Serialize)]
@@ -45,6 +62,7 @@ pub struct CoinLedger {
 }
 
 /// What one ledger entry records.
+#[derive(Clone, Copy)]
 struct Line<'a> {
     rule: &'a str,
     coins: i64,
@@ -58,6 +76,42 @@ fn ledger_county(region: &RegionCode) -> Result<RegionCode, EngineError> {
     region.at_level(fq_domain::region::RegionLevel::County).ok_or_else(|| {
         EngineError::field("region_not_county", "region", format!("coin ledgers are kept per county; {region} is above one"))
     })
+}
+
+/// The ledger of a resident's entries (by time): a reversed entry stops counting.
+fn ledger_of(cases: &[Case]) -> CoinLedger {
+    let entries: Vec<CoinEntry> = cases
+        .iter()
+        .map(|c| CoinEntry {
+            number: c.number.clone(),
+            rule: match c.fields.get("coin_rule") {
+                Some(FieldValue::Enum(r)) => r.clone(),
+                _ => String::new(),
+            },
+            coins: match c.fields.get("coins") {
+                Some(FieldValue::Number(n)) => *n as i64,
+                _ => 0,
+            },
+            at: c.opened_at,
+            counted: c.state == "counted",
+            title: match c.fields.get("title") {
+                Some(FieldValue::Text(t)) => t.clone(),
+                _ => String::new(),
+            },
+        })
+        .collect();
+    let counted = entries.iter().filter(|e| e.counted);
+    let earned = counted.clone().filter(|e| e.coins > 0).map(|e| e.coins).sum();
+    let spent = -counted.filter(|e| e.coins < 0).map(|e| e.coins).sum::<i64>();
+    CoinLedger { balance: earned - spent, earned, spent, entries }
+}
+
+/// A note longer than the ledger keeps is refused, not cut: what was written is what is kept.
+fn valid_note(note: &str) -> Result<(), EngineError> {
+    if note.trim().chars().count() > NOTE_CHARS {
+        return Err(EngineError::field("note_too_long", "note", format!("a note is at most {NOTE_CHARS} characters")));
+    }
+    Ok(())
 }
 
 fn resident_id(party: &Party) -> Result<String, EngineError> {
@@ -100,41 +154,23 @@ impl Engine {
         if !reads_programme(actor, &programme, region) {
             return Err(EngineError::forbidden(format!("the coin ledgers of {region} are outside your scope")));
         }
-        let entries: Vec<CoinEntry> = self
-            .coin_cases(region, id_number)
-            .await?
-            .iter()
-            .map(|c| CoinEntry {
-                number: c.number.clone(),
-                rule: match c.fields.get("coin_rule") {
-                    Some(FieldValue::Enum(r)) => r.clone(),
-                    _ => String::new(),
-                },
-                coins: match c.fields.get("coins") {
-                    Some(FieldValue::Number(n)) => *n as i64,
-                    _ => 0,
-                },
-                at: c.opened_at,
-                counted: c.state == "counted",
-                title: match c.fields.get("title") {
-                    Some(FieldValue::Text(t)) => t.clone(),
-                    _ => String::new(),
-                },
-            })
-            .collect();
-        let counted = entries.iter().filter(|e| e.counted);
-        let earned = counted.clone().filter(|e| e.coins > 0).map(|e| e.coins).sum();
-        let spent = -counted.filter(|e| e.coins < 0).map(|e| e.coins).sum::<i64>();
-        Ok(CoinLedger { balance: earned - spent, earned, spent, entries })
+        Ok(ledger_of(&self.coin_cases(region, id_number).await?))
     }
 
-    async fn coin_entry(&self, actor: &Actor, region: &str, resident: &Party, line: Line<'_>) -> Result<CaseView, EngineError> {
+    async fn coin_entry(
+        &self,
+        actor: &Actor,
+        region: &str,
+        resident: &Party,
+        line: Line<'_>,
+        guard: Option<(Expectation, NewEvent)>,
+    ) -> Result<CaseView, EngineError> {
         let Line { rule, coins, note, source } = line;
         let code = RegionCode::parse(region).map_err(|e| EngineError::field("region_code_invalid", "region", e.to_string()))?;
         let region = ledger_county(&code)?.to_string();
         let mut fields: Map<String, Json> = Map::new();
         let title = if note.trim().is_empty() { rule.to_owned() } else { note.trim().to_owned() };
-        fields.insert("title".into(), Json::from(title.chars().take(200).collect::<String>()));
+        fields.insert("title".into(), Json::from(title));
         fields.insert("resident".into(), json!(resident));
         fields.insert("coin_rule".into(), Json::from(rule));
         fields.insert("coins".into(), Json::from(coins));
@@ -151,7 +187,7 @@ impl Engine {
             intake_org: None,
             fields,
         };
-        self.open_case_as_engine(actor, request).await
+        self.open_case_guarded(actor, request, guard).await
     }
 
     /// Awards a resident the coins of `rule` (for `source`, a case number, when there is one).
@@ -164,31 +200,110 @@ impl Engine {
         note: &str,
         source: Option<&str>,
     ) -> Result<CaseView, EngineError> {
-        let id = resident_id(resident)?;
+        let county = self.writable_ledger(actor, region).await?;
+        resident_id(resident)?;
         let (_, coins) = RULES
             .iter()
             .find(|(code, _)| *code == rule)
             .ok_or_else(|| EngineError::field("coin_rule_unknown", "rule", format!("{rule} is not a rule that earns coins")))?;
-        // One award of a rule for one case: the same help in the same mediation is not paid twice.
-        if let Some(source) = source.map(str::trim).filter(|s| !s.is_empty()) {
-            let code =
-                RegionCode::parse(region).map_err(|e| EngineError::field("region_code_invalid", "region", e.to_string()))?;
-            let _one_at_a_time = self.coins_lock.lock().await;
-            let paid = self.coin_cases(&ledger_county(&code)?, &id).await?.into_iter().any(|c| {
-                c.state == "counted"
-                    && matches!(c.fields.get("coin_rule"), Some(FieldValue::Enum(r)) if r == rule)
-                    && c.text("source_case").is_some_and(|s| s == source)
-            });
-            if paid {
-                return Err(EngineError::Refused {
-                    code: "coins_already_awarded",
-                    field: Some("source".into()),
-                    message: format!("{rule} was already awarded to this resident for {source}"),
-                });
-            }
-            return self.coin_entry(actor, region, resident, Line { rule, coins: *coins, note, source: Some(source) }).await;
+        valid_note(note)?;
+        let source = source.map(str::trim).filter(|s| !s.is_empty());
+        if source.is_none() && CASE_RULES.contains(&rule) {
+            return Err(EngineError::field("source_required", "source", format!("{rule} is earned on a case: name its number")));
         }
-        self.coin_entry(actor, region, resident, Line { rule, coins: *coins, note, source }).await
+        // One award of a rule for one case: the same help in the same mediation is not paid twice.
+        if let Some(asked) = source {
+            let source = &self.source_case(&county, asked).await?;
+            let unpaid = |cases: &[Case]| {
+                let paid = cases.iter().any(|c| {
+                    c.state == "counted"
+                        && matches!(c.fields.get("coin_rule"), Some(FieldValue::Enum(r)) if r == rule)
+                        && c.text("source_case").is_some_and(|s| s == source)
+                });
+                if paid {
+                    return Err(EngineError::Refused {
+                        code: "coins_already_awarded",
+                        field: Some("source".into()),
+                        message: format!("{rule} was already awarded to this resident for {source}"),
+                    });
+                }
+                Ok(())
+            };
+            let line = Line { rule, coins: *coins, note, source: Some(source) };
+            return self.guarded_entry(actor, (region, &county), resident, line, unpaid).await;
+        }
+        self.coin_entry(actor, region, resident, Line { rule, coins: *coins, note, source: None }, None).await
+    }
+
+    /// Records `line` in the resident's ledger once `check` passes on their entries. One at a
+    /// time in this process; across processes sharing a database, the entries are read after
+    /// the length of the ledger's stream and the entry is committed against it: one that another
+    /// process recorded meanwhile has moved it, and the entries are read and checked again.
+    async fn guarded_entry(
+        &self,
+        actor: &Actor,
+        (region, county): (&str, &RegionCode),
+        resident: &Party,
+        line: Line<'_>,
+        check: impl Fn(&[Case]) -> Result<(), EngineError>,
+    ) -> Result<CaseView, EngineError> {
+        let id = resident_id(resident)?;
+        let stream = ledger_stream(county, &id);
+        let _one_at_a_time = self.coins_lock.lock().await;
+        for _ in 0..LEDGER_RETRIES {
+            let version = self.store.stream_events(&stream).await?.len() as u64;
+            check(&self.coin_cases(county, &id).await?)?;
+            let entered = NewEvent::new(
+                stream.clone(),
+                "coins.entered",
+                actor.journal_name(),
+                json!({ "county": county.as_str(), "rule": line.rule, "coins": line.coins }),
+            );
+            let guard = (Expectation::StreamVersion { stream: stream.clone(), version }, entered);
+            match self.coin_entry(actor, region, resident, line, Some(guard)).await {
+                Err(EngineError::Store(StoreError::StreamMoved { .. })) => {}
+                done => return done,
+            }
+        }
+        Err(EngineError::Refused {
+            code: "coins_busy",
+            field: None,
+            message: "the ledger changed at every try: try again".into(),
+        })
+    }
+
+    /// The county of the ledger `region` names, when `actor` may write entries there (the entry
+    /// kind's intake roles over the county). Checked before any entry is read, so that a refusal
+    /// says nothing about a resident's ledger.
+    async fn writable_ledger(&self, actor: &Actor, region: &str) -> Result<RegionCode, EngineError> {
+        let code = RegionCode::parse(region).map_err(|e| EngineError::field("region_code_invalid", "region", e.to_string()))?;
+        let county = ledger_county(&code)?;
+        self.known_region(&county, "region").await?;
+        let programme = self.programme("coins")?;
+        let roles = programme.kind("entry").map(|k| k.intake_roles.as_slice()).unwrap_or_default();
+        if roles.iter().any(|role| may(actor, role.as_str(), &county, None)) {
+            Ok(county)
+        } else {
+            Err(EngineError::forbidden(format!("recording coins in {county} is outside your roles or scope")))
+        }
+    }
+
+    /// The number of the case an award is earned on, as the register writes it: a case of the
+    /// ledger's county. One unknown and one in another county are refused alike, so that the
+    /// refusal says nothing about other counties' cases.
+    async fn source_case(&self, county: &RegionCode, asked: &str) -> Result<String, EngineError> {
+        let unknown = || EngineError::field("source_case_unknown", "source", format!("{asked} is not a case number of {county}"));
+        // Numbers are written in capitals (YS2026-000001); one typed in small letters is the same.
+        let id = match self.store.case_id_by_number(asked).await? {
+            Some(id) => Some(id),
+            None => self.store.case_id_by_number(&asked.to_uppercase()).await?,
+        };
+        let Some(id) = id else { return Err(unknown()) };
+        let case = self.load_case(id).await?;
+        if !county.contains(&case.region) {
+            return Err(unknown());
+        }
+        Ok(case.number)
     }
 
     /// The ledger of the resident of one entry (where the console lands after an award or a
@@ -226,23 +341,27 @@ impl Engine {
         coins: i64,
         note: &str,
     ) -> Result<CaseView, EngineError> {
-        let id = resident_id(resident)?;
+        let county = self.writable_ledger(actor, region).await?;
+        resident_id(resident)?;
         if !REDEMPTIONS.contains(&rule) {
             return Err(EngineError::field("coin_rule_unknown", "rule", format!("{rule} is not a redemption")));
         }
         if !(1..=10_000).contains(&coins) {
             return Err(EngineError::field("coins_invalid", "coins", "a redemption spends 1 to 10,000 coins"));
         }
-        let code = RegionCode::parse(region).map_err(|e| EngineError::field("region_code_invalid", "region", e.to_string()))?;
-        let _one_at_a_time = self.coins_lock.lock().await;
-        let balance = self.coin_ledger(actor, &code, &id).await?.balance;
-        if balance < coins {
-            return Err(EngineError::Refused {
-                code: "coins_insufficient",
-                field: Some("coins".into()),
-                message: format!("the balance is {balance} coins, {coins} asked"),
-            });
-        }
-        self.coin_entry(actor, region, resident, Line { rule, coins: -coins, note, source: None }).await
+        valid_note(note)?;
+        let covered = |cases: &[Case]| {
+            let balance = ledger_of(cases).balance;
+            if balance < coins {
+                return Err(EngineError::Refused {
+                    code: "coins_insufficient",
+                    field: Some("coins".into()),
+                    message: format!("the balance is {balance} coins, {coins} asked"),
+                });
+            }
+            Ok(())
+        };
+        let line = Line { rule, coins: -coins, note, source: None };
+        self.guarded_entry(actor, (region, &county), resident, line, covered).await
     }
 }

@@ -136,12 +136,40 @@ async fn warnings(store: Arc<dyn Store>) {
         Party { name: "居民甲".into(), role: "居民".into(), id_number: Some("331004199001010010".into()), phone: None };
     let luqiao = fq_domain::region::RegionCode::parse("331004").unwrap();
     engine.award_coins(&raiser, "331004", &resident, "patrol", "参加夜间巡防", None).await.unwrap();
-    let helped = engine
-        .award_coins(&raiser, "331004", &resident, "mediation_help", "协助调解邻里纠纷", Some("YS2026-000001"))
-        .await
-        .unwrap();
-    let twice = engine.award_coins(&raiser, "331004001", &resident, "mediation_help", "再次", Some("YS2026-000001")).await;
+    // The resident reported the first warning, and it was confirmed: the award names that case.
+    let reported = opened.case.number.clone();
+    let helped =
+        engine.award_coins(&raiser, "331004", &resident, "risk_confirmed", "上报风险经核实", Some(&reported)).await.unwrap();
+    let ledger = engine.coin_ledger(&raiser, &luqiao, "331004199001010010").await.unwrap();
+    assert_eq!(ledger.balance, 50);
+    // Named again, in small letters and through a town: the same case, not paid twice.
+    let lower = reported.to_lowercase();
+    let twice = engine.award_coins(&raiser, "331004001", &resident, "risk_confirmed", "再次", Some(&lower)).await;
     assert_eq!(twice.unwrap_err().code(), "coins_already_awarded", "one award of a rule per case, whatever place is named");
+    // An award on a case needs the case, and one of this county.
+    let refused = |e: fq_engine::EngineError| (e.code(), e.field());
+    let none = engine.award_coins(&raiser, "331004", &resident, "mediation_help", "", None).await.unwrap_err();
+    assert_eq!(refused(none), ("source_required", Some("source".to_owned())));
+    let made_up = engine.award_coins(&raiser, "331004", &resident, "mediation_help", "", Some("YS2026-999999")).await;
+    assert_eq!(refused(made_up.unwrap_err()), ("source_case_unknown", Some("source".to_owned())));
+    let elsewhere = OpenCase { region: "330702".into(), ..request.clone() };
+    let elsewhere = engine.open_case(&cli(), elsewhere).await.unwrap().case.number;
+    let across = engine.award_coins(&raiser, "331004", &resident, "risk_confirmed", "", Some(&elsewhere)).await;
+    assert_eq!(across.unwrap_err().code(), "source_case_unknown", "another county's case is not named as this one's");
+    // A note is kept whole or refused, never cut.
+    let long = "巡".repeat(201);
+    let err = engine.award_coins(&raiser, "331004", &resident, "patrol", &long, None).await.unwrap_err();
+    assert_eq!(refused(err), ("note_too_long", Some("note".to_owned())));
+    // Who may not write the ledger is refused before anything of it is read: the same answer
+    // whether or not the resident was already paid for the case.
+    let outsider = account(&engine, &store, "coin-outsider", centre, "grid_worker", "330702").await;
+    let paid = engine.award_coins(&outsider, "331004", &resident, "risk_confirmed", "", Some(&reported)).await;
+    assert_eq!(paid.unwrap_err().code(), "forbidden");
+    let paid = engine.award_coins(&station, "331004", &resident, "risk_confirmed", "", Some(&reported)).await;
+    assert_eq!(paid.unwrap_err().code(), "forbidden");
+    let unknown_county = engine.award_coins(&raiser, "331099", &resident, "patrol", "", None).await.unwrap_err();
+    assert_eq!(unknown_county.code(), "region_unknown");
+    assert_eq!(engine.coin_ledger(&raiser, &luqiao, "331004199001010010").await.unwrap().entries.len(), 2, "nothing stored");
     let err = engine.award_coins(&raiser, "331004", &resident, "gold", "", None).await.unwrap_err();
     assert_eq!(err.code(), "coin_rule_unknown");
     let nameless = Party { id_number: None, ..resident.clone() };
@@ -165,6 +193,19 @@ async fn warnings(store: Arc<dyn Store>) {
         fields: object(json!({"title": "x", "resident": resident, "coin_rule": "patrol", "coins": 9000})),
     };
     assert_eq!(engine.open_case(&raiser, generic).await.unwrap_err().code(), "intake_engine_only");
+    // A leader reads the ledger but does not spend from it; nor does a grid worker elsewhere.
+    let leader = account(&engine, &store, "coin-leader", centre, "leader", "331004").await;
+    assert_eq!(engine.coin_ledger(&leader, &luqiao, "331004199001010010").await.unwrap().balance, 50);
+    let err = engine.redeem_coins(&leader, "331004", &resident, "redeem_goods", 40, "").await.unwrap_err();
+    assert_eq!(err.code(), "forbidden", "refused for the role, not for the balance");
+    let err = engine.redeem_coins(&outsider, "331004", &resident, "redeem_goods", 400, "").await.unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+    for coins in [0, -5, 10_001] {
+        let err = engine.redeem_coins(&raiser, "331004", &resident, "redeem_goods", coins, "").await.unwrap_err();
+        assert_eq!(refused(err), ("coins_invalid", Some("coins".to_owned())), "{coins} coins");
+    }
+    let err = engine.redeem_coins(&raiser, "331004", &resident, "redeem_goods", 1, &long).await.unwrap_err();
+    assert_eq!(err.code(), "note_too_long");
     engine.redeem_coins(&raiser, "331004", &resident, "redeem_goods", 40, "兑换大米一袋").await.unwrap();
     let err = engine.redeem_coins(&raiser, "331004", &resident, "redeem_service", 20, "兑换理发").await.unwrap_err();
     assert_eq!(err.code(), "coins_insufficient");
@@ -178,6 +219,25 @@ async fn warnings(store: Arc<dyn Store>) {
     engine.act_on_case(&analyst, helped.case.id, "reverse", object(json!({"note": "调解未成功，误记"})), None).await.unwrap();
     let ledger = engine.coin_ledger(&raiser, &luqiao, "331004199001010010").await.unwrap();
     assert_eq!((ledger.balance, ledger.earned), (-20, 20), "a reversed award stops counting");
+
+    // Two server processes on one database (two engines, each with its own lock) redeem 40 coins
+    // at once from a balance of 50: one is recorded, the other reads the balance again and is
+    // refused.
+    for rule in ["patrol", "patrol", "patrol", "valid_report"] {
+        engine.award_coins(&raiser, "331004", &resident, rule, "", None).await.unwrap();
+    }
+    assert_eq!(engine.coin_ledger(&raiser, &luqiao, "331004199001010010").await.unwrap().balance, 50);
+    let clock = Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 27, 2, 0, 0).unwrap());
+    let (first, second) =
+        (Engine::new(Arc::clone(&store)).with_clock(clock.clone()), Engine::new(Arc::clone(&store)).with_clock(clock));
+    let (a, b) = tokio::join!(
+        first.redeem_coins(&raiser, "331004", &resident, "redeem_goods", 40, "甲处兑换"),
+        second.redeem_coins(&raiser, "331004", &resident, "redeem_goods", 40, "乙处兑换"),
+    );
+    let refused: Vec<&'static str> = [&a, &b].iter().filter_map(|r| r.as_ref().err().map(Coded::code)).collect();
+    let recorded = [&a, &b].iter().filter(|r| r.is_ok()).count();
+    assert_eq!((recorded, refused), (1, vec!["coins_insufficient"]));
+    assert_eq!(engine.coin_ledger(&raiser, &luqiao, "331004199001010010").await.unwrap().balance, 10);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,11 +24,11 @@ use fq_domain::case::{
     dispatch_needs, orgs_needed,
 };
 use fq_domain::grid::GridCode;
-use fq_domain::journal::EventRecord;
+use fq_domain::journal::{EventRecord, NewEvent};
 use fq_domain::org::OrgId;
 use fq_domain::programme::{Programme, RoleDef};
 use fq_domain::region::RegionCode;
-use fq_store::{CaseFilter, CaseSummary, HandlerProfile, HandlerTally, NotificationRecord, Op, StoreError};
+use fq_store::{CaseFilter, CaseSummary, Expectation, HandlerProfile, HandlerTally, NotificationRecord, Op, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
@@ -213,6 +213,19 @@ impl Engine {
 
     /// Opens a case of any kind, engine-only kinds included: for the engine's own use cases.
     pub(crate) async fn open_case_as_engine(&self, actor: &Actor, request: OpenCase) -> Result<CaseView, EngineError> {
+        self.open_case_guarded(actor, request, None).await
+    }
+
+    /// [`Engine::open_case_as_engine`], committed only while `guard`'s stream is as long as it
+    /// expects (its event is appended in the same commit): a use case that read something
+    /// before opening (a balance) is refused with `StreamMoved` when another process changed it
+    /// meanwhile, and reads it again.
+    pub(crate) async fn open_case_guarded(
+        &self,
+        actor: &Actor,
+        request: OpenCase,
+        guard: Option<(Expectation, NewEvent)>,
+    ) -> Result<CaseView, EngineError> {
         let programme = self.programme(&request.programme)?;
         let region = RegionCode::parse(request.region.trim())
             .map_err(|e| EngineError::field("region_code_invalid", "region", e.to_string()))?;
@@ -266,6 +279,9 @@ impl Engine {
             let mut change = project::case_change(&programme, None, &case, &events, &actor.journal_name(), Some(&number));
             if let Some(op) = self.attachment_op(actor, &case, &events).await? {
                 change = change.op(op);
+            }
+            if let Some((expect, event)) = &guard {
+                change = change.expect(expect.clone()).event(event.clone());
             }
             let deltas = project::deltas_of(&change);
             match self.store.commit(change).await {
@@ -410,7 +426,7 @@ impl Engine {
                 message: "your role may not see personal information".into(),
             });
         }
-        let change = fq_store::Change::new().event(fq_domain::journal::NewEvent::new(
+        let change = fq_store::Change::new().event(NewEvent::new(
             format!("access:case:{id}"),
             "case.personal_viewed",
             actor.journal_name(),
@@ -690,7 +706,7 @@ impl Engine {
             return Err(EngineError::field("capacity_invalid", "capacity", "capacity must be above 0"));
         }
         let profile = HandlerProfile { handler: pools::handler_key(unit, person), ..profile };
-        let change = fq_store::Change::new().op(Op::PutHandlerProfile(profile.clone())).event(fq_domain::journal::NewEvent::new(
+        let change = fq_store::Change::new().op(Op::PutHandlerProfile(profile.clone())).event(NewEvent::new(
             format!("handler:{}", profile.handler),
             "handler.profile_set",
             actor.journal_name(),

@@ -417,9 +417,12 @@ class Flow:
             named, book = reply.headers.get("Content-Disposition", ""), reply.read()
         self.check(book.startswith(b"PK") and "forecast-record-331004-7d" in named, "the track record downloads as a workbook")
         self.shot("39-forecast-track-record")
-        # Safety coins: the county's page with its rules, lookup, award and redemption forms.
+        # Safety coins: the county's page with its rules and the lookup; the leader reads the
+        # ledgers, and the award and redemption forms are for the staff who enter them.
         self.go("/coins")
         self.check("平安金币" in self.text() and "参加平安巡防（+20）" in self.text(), "the safety-coin page lists the rules")
+        self.check("发放与兑换由网格员等经办人员办理" in self.text() and "/coins/award" not in self.driver.page_source,
+                   "the leader's coin page has no award form")
         self.shot("34-coins")
         # The forecast a month ahead: shaded by share of the highest grid, said so on the page.
         self.go("/heatmap?layer=forecast&horizon=30d")

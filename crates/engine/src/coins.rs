@@ -272,6 +272,14 @@ impl Engine {
         })
     }
 
+    /// True if `actor` may record awards and redemptions in `county`'s ledgers (the entry kind's
+    /// intake roles over it): the console shows its forms only then.
+    pub fn writes_coin_ledgers(&self, actor: &Actor, county: &RegionCode) -> bool {
+        let Ok(programme) = self.programme("coins") else { return false };
+        let roles = programme.kind("entry").map(|k| k.intake_roles.as_slice()).unwrap_or_default();
+        roles.iter().any(|role| may(actor, role.as_str(), county, None))
+    }
+
     /// The county of the ledger `region` names, when `actor` may write entries there (the entry
     /// kind's intake roles over the county). Checked before any entry is read, so that a refusal
     /// says nothing about a resident's ledger.
@@ -279,9 +287,7 @@ impl Engine {
         let code = RegionCode::parse(region).map_err(|e| EngineError::field("region_code_invalid", "region", e.to_string()))?;
         let county = ledger_county(&code)?;
         self.known_region(&county, "region").await?;
-        let programme = self.programme("coins")?;
-        let roles = programme.kind("entry").map(|k| k.intake_roles.as_slice()).unwrap_or_default();
-        if roles.iter().any(|role| may(actor, role.as_str(), &county, None)) {
+        if self.writes_coin_ledgers(actor, &county) {
             Ok(county)
         } else {
             Err(EngineError::forbidden(format!("recording coins in {county} is outside your roles or scope")))

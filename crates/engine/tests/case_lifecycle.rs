@@ -322,7 +322,8 @@ async fn the_demo_programme_runs_end_to_end_on_postgres() {
 
 /// The governance index's effectiveness (处置成效) judges closure on time as the dispute figures
 /// do: a case closed after only the reminder at its warning point is on time, one closed after
-/// a yellow card is not. Two cases of Xinchang: on time 1 of 2.
+/// a yellow card is not. Two cases of Xinchang: on time 1 of 2. Another county's leader and a
+/// period that ends where it starts are refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_governance_index_counts_a_reminder_as_no_card() {
     let dir = tempfile::tempdir().unwrap();
@@ -376,11 +377,14 @@ async fn the_governance_index_counts_a_reminder_as_no_card() {
     );
     close(ids[1]).await;
 
-    let index = w
-        .engine
-        .governance_index(&leader, &county, beijing_time("2026-09-01 00:00"), beijing_time("2026-11-01 00:00"))
-        .await
-        .unwrap();
+    let (from, to) = (beijing_time("2026-09-01 00:00"), beijing_time("2026-11-01 00:00"));
+    // Another county's leader is refused, and a period that ends where it starts names its end.
+    let elsewhere = w.account("leader2", county_centre, "leader", "330702").await;
+    let err = w.engine.governance_index(&elsewhere, &county, from, to).await.unwrap_err();
+    assert_eq!(fq_domain::Coded::code(&err), "forbidden");
+    let err = w.engine.governance_index(&leader, &county, to, to).await.unwrap_err();
+    assert_eq!((fq_domain::Coded::code(&err), fq_domain::Coded::field(&err)), ("period_invalid", Some("to".to_owned())));
+    let index = w.engine.governance_index(&leader, &county, from, to).await.unwrap();
     let effectiveness = index.total.dimensions.iter().find(|(d, _)| d == "effectiveness").and_then(|(_, v)| *v);
     assert_eq!(index.total.cases, 2);
     // The demo programme records no outcome on closure (no resolved share), so effectiveness is

@@ -1086,6 +1086,18 @@ async fn safety_coins_are_awarded_and_redeemed_within_the_balance() {
     assert_eq!(w.get(&mut grid, "/coins?region=330702").await.status, StatusCode::FORBIDDEN);
     let mut reviewer = w.sign_in("demo-putuo-reviewer").await;
     assert_eq!(w.get(&mut reviewer, "/coins").await.status, StatusCode::FORBIDDEN);
+    // The grid worker has the forms; a leader reads the ledgers without them, and a posted
+    // redemption is refused for the role.
+    assert!(page.body.contains("action=\"/coins/redeem\"") && !page.body.contains("coins-read-only"));
+    let mut leader = w.sign_in("demo-luqiao-leader").await;
+    let read = w.get(&mut leader, "/coins?region=331004").await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert!(read.body.contains("coins-read-only") && !read.body.contains("action=\"/coins/award\""), "{}", read.body);
+    let leader_csrf = leader.csrf.clone().unwrap();
+    let by_leader =
+        [("csrf", leader_csrf.as_str()), ("region", "331004"), ("name", "居民乙"), ("id_number", "331004199001010010")];
+    let spend = [&by_leader[..], &[("rule", "redeem_goods"), ("coins", "1")][..]].concat();
+    assert_eq!(w.post(&leader, "/coins/redeem", &spend).await.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

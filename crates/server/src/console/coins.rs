@@ -225,6 +225,7 @@ async fn draw(
         error => fault.as_ref().map(|f| f.message.clone()),
         error_redeem => fault_redeem,
         lookup_error => lookup_error,
+        writes => engine.writes_coin_ledgers(&viewer.actor, county),
     };
     Ok(layout::page_with_status(state, viewer, status, "coins.html", ctx))
 }

@@ -3,10 +3,9 @@
 //! is refused when the balance does not cover it (one at a time in this process; across
 //! processes on one database, each commits against the length of the resident's ledger stream,
 //! read before the balance, so two redemptions cannot both spend the same coins, nor two awards
-//! pay one case twice); a reversed entry stops
-//! counting, and reversing an award already spent leaves the balance negative (a debt). Who may
-//! write a ledger is checked before any of it is read; an award on a case names a case of the
-//! ledger's county.
+//! pay one case twice); a reversed entry stops counting, and reversing an award already spent
+//! leaves the balance negative (a debt). Who may write a ledger is checked before any of it is
+//! read; an award on a case names a case of the ledger's county.
 
 use fq_domain::actor::Actor;
 use fq_domain::case::Case;
@@ -31,11 +30,13 @@ pub const REDEMPTIONS: [&str; 2] = ["redeem_goods", "redeem_service"];
 pub const CASE_RULES: [&str; 2] = ["risk_confirmed", "mediation_help"];
 /// The longest note an entry keeps (its title on the ledger).
 pub const NOTE_CHARS: usize = 200;
-/// Times a redemption reads the balance again when another process spent meanwhile.
+/// Times a guarded entry (a redemption, an award on a case) reads the ledger again when another
+/// process recorded an entry meanwhile.
 const LEDGER_RETRIES: usize = 5;
 
-/// The stream a resident's redemptions in a county are committed against (named by a hash of
-/// the ID number: the journal's stream names are listed to auditors, the ID number is not).
+/// The stream a resident's redemptions and awards on a case in a county are committed against
+/// (named by a hash of the ID number: the journal's stream names are listed to auditors, the ID
+/// number is not).
 fn ledger_stream(county: &RegionCode, id_number: &str) -> String {
     let hash = blake3::hash(id_number.to_uppercase().as_bytes()).to_hex();
     format!("coins:{county}:{}", &hash[..32])

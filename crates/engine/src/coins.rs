@@ -158,17 +158,16 @@ impl Engine {
         Ok(ledger_of(&self.coin_cases(region, id_number).await?))
     }
 
+    /// Opens the entry in `county`'s ledger (committed with `guard` when given).
     async fn coin_entry(
         &self,
         actor: &Actor,
-        region: &str,
+        county: &RegionCode,
         resident: &Party,
         line: Line<'_>,
         guard: Option<(Expectation, NewEvent)>,
     ) -> Result<CaseView, EngineError> {
         let Line { rule, coins, note, source } = line;
-        let code = RegionCode::parse(region).map_err(|e| EngineError::field("region_code_invalid", "region", e.to_string()))?;
-        let region = ledger_county(&code)?.to_string();
         let mut fields: Map<String, Json> = Map::new();
         let title = if note.trim().is_empty() { rule.to_owned() } else { note.trim().to_owned() };
         fields.insert("title".into(), Json::from(title));
@@ -182,7 +181,7 @@ impl Engine {
             programme: "coins".into(),
             kind: "entry".into(),
             priority: None,
-            region,
+            region: county.to_string(),
             grid: None,
             channel: "coin_rule".into(),
             intake_org: None,
@@ -202,7 +201,7 @@ impl Engine {
         source: Option<&str>,
     ) -> Result<CaseView, EngineError> {
         let county = self.writable_ledger(actor, region).await?;
-        resident_id(resident)?;
+        let id = resident_id(resident)?;
         let (_, coins) = RULES
             .iter()
             .find(|(code, _)| *code == rule)
@@ -231,9 +230,9 @@ impl Engine {
                 Ok(())
             };
             let line = Line { rule, coins: *coins, note, source: Some(source) };
-            return self.guarded_entry(actor, (region, &county), resident, line, unpaid).await;
+            return self.guarded_entry(actor, (&county, &id), resident, line, unpaid).await;
         }
-        self.coin_entry(actor, region, resident, Line { rule, coins: *coins, note, source: None }, None).await
+        self.coin_entry(actor, &county, resident, Line { rule, coins: *coins, note, source: None }, None).await
     }
 
     /// Records `line` in the resident's ledger once `check` passes on their entries. One at a
@@ -243,17 +242,16 @@ impl Engine {
     async fn guarded_entry(
         &self,
         actor: &Actor,
-        (region, county): (&str, &RegionCode),
+        (county, id): (&RegionCode, &str),
         resident: &Party,
         line: Line<'_>,
         check: impl Fn(&[Case]) -> Result<(), EngineError>,
     ) -> Result<CaseView, EngineError> {
-        let id = resident_id(resident)?;
-        let stream = ledger_stream(county, &id);
+        let stream = ledger_stream(county, id);
         let _one_at_a_time = self.coins_lock.lock().await;
         for _ in 0..LEDGER_RETRIES {
             let version = self.store.stream_events(&stream).await?.len() as u64;
-            check(&self.coin_cases(county, &id).await?)?;
+            check(&self.coin_cases(county, id).await?)?;
             let entered = NewEvent::new(
                 stream.clone(),
                 "coins.entered",
@@ -261,7 +259,7 @@ impl Engine {
                 json!({ "county": county.as_str(), "rule": line.rule, "coins": line.coins }),
             );
             let guard = (Expectation::StreamVersion { stream: stream.clone(), version }, entered);
-            match self.coin_entry(actor, region, resident, line, Some(guard)).await {
+            match self.coin_entry(actor, county, resident, line, Some(guard)).await {
                 Err(EngineError::Store(StoreError::StreamMoved { .. })) => {}
                 done => return done,
             }
@@ -349,7 +347,7 @@ impl Engine {
         note: &str,
     ) -> Result<CaseView, EngineError> {
         let county = self.writable_ledger(actor, region).await?;
-        resident_id(resident)?;
+        let id = resident_id(resident)?;
         if !REDEMPTIONS.contains(&rule) {
             return Err(EngineError::field("coin_rule_unknown", "rule", format!("{rule} is not a redemption")));
         }
@@ -369,6 +367,6 @@ impl Engine {
             Ok(())
         };
         let line = Line { rule, coins: -coins, note, source: None };
-        self.guarded_entry(actor, (region, &county), resident, line, covered).await
+        self.guarded_entry(actor, (&county, &id), resident, line, covered).await
     }
 }

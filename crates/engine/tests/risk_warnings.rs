@@ -234,9 +234,9 @@ async fn warnings(store: Arc<dyn Store>) {
         first.redeem_coins(&raiser, "331004", &resident, "redeem_goods", 40, "甲处兑换"),
         second.redeem_coins(&raiser, "331004", &resident, "redeem_goods", 40, "乙处兑换"),
     );
-    let refused: Vec<&'static str> = [&a, &b].iter().filter_map(|r| r.as_ref().err().map(Coded::code)).collect();
+    let refusals: Vec<&'static str> = [&a, &b].iter().filter_map(|r| r.as_ref().err().map(Coded::code)).collect();
     let recorded = [&a, &b].iter().filter(|r| r.is_ok()).count();
-    assert_eq!((recorded, refused), (1, vec!["coins_insufficient"]));
+    assert_eq!((recorded, refusals), (1, vec!["coins_insufficient"]));
     assert_eq!(engine.coin_ledger(&raiser, &luqiao, "331004199001010010").await.unwrap().balance, 10);
 }
 
